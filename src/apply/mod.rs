@@ -1,0 +1,240 @@
+//! Applying a plan: the pure dependency [`queue`] and the tokio [`execute`] loop that runs steps.
+
+pub mod queue;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use crate::aws::{self, Attributes, AwsError, Clients, ErrorClass, Progress, StepContext, Timeouts};
+use crate::graph::{Props, Value};
+use crate::plan::{Action, LiveResource, Operation, Plan, Step};
+use queue::Queue;
+
+/// What the executor reports while it runs, for the progress printer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Started { step: String },
+    Waiting { step: String, what: String, elapsed: Duration },
+    Retrying { step: String, error: String, attempt: u32, delay: Duration },
+    Succeeded { step: String, elapsed: Duration },
+    Failed { step: String, error: String },
+    Skipped { step: String, because: String },
+    Interrupting { running: usize },
+}
+
+/// Receives executor events (the terminal printer, or a collector in tests).
+pub trait EventSink: Send + Sync {
+    fn event(&self, event: Event);
+}
+
+#[derive(Debug, Clone)]
+pub struct ExecuteOptions {
+    /// How many steps may run at once.
+    pub concurrency: usize,
+    /// How many times a step is tried when AWS answers with a transient error.
+    pub max_attempts: u32,
+    pub timeouts: Timeouts,
+    /// The first retry waits this long; each later one twice as long, up to 30 s.
+    pub first_retry_delay: Duration,
+}
+
+impl Default for ExecuteOptions {
+    fn default() -> Self {
+        ExecuteOptions { concurrency: 8, max_attempts: 10, timeouts: Timeouts::default(), first_retry_delay: Duration::from_secs(1) }
+    }
+}
+
+/// The outcome of a run: what failed with why, what was skipped, and whether it was interrupted.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub succeeded: usize,
+    pub failed: Vec<(String, String)>,
+    pub skipped: Vec<String>,
+    pub interrupted: bool,
+}
+
+impl Report {
+    pub fn is_success(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty() && !self.interrupted
+    }
+}
+
+struct StepProgress {
+    step: String,
+    sink: Arc<dyn EventSink>,
+}
+
+impl Progress for StepProgress {
+    fn waiting(&self, what: &str, elapsed: Duration) {
+        self.sink.event(Event::Waiting { step: self.step.clone(), what: what.to_string(), elapsed });
+    }
+}
+
+/// Runs the plan's steps in dependency order with bounded concurrency. Decides nothing: the plan
+/// says what to do; only transient errors are retried. After `interrupt` is set, no new step starts
+/// and the steps in flight finish.
+pub async fn execute(
+    clients: Arc<Clients>,
+    plan: &Plan,
+    live: &[LiveResource],
+    options: &ExecuteOptions,
+    sink: Arc<dyn EventSink>,
+    interrupt: Arc<AtomicBool>,
+) -> Report {
+    let mut outputs: HashMap<String, Attributes> = HashMap::new();
+    for change in &plan.changes {
+        if matches!(change.action, Action::NoOp | Action::Update) {
+            if let Some(resource) = live.iter().find(|r| Some(&r.physical_id) == change.physical_id.as_ref()) {
+                outputs.insert(resource.id.clone(), resource.attributes.clone());
+            }
+        }
+    }
+    let after: Vec<Vec<usize>> = plan.steps.iter().map(|step| step.after.clone()).collect();
+    let mut queue = Queue::new(&after);
+    let mut ready: VecDeque<usize> = VecDeque::new();
+    let mut tasks: JoinSet<(usize, Result<Option<Attributes>, AwsError>, Duration)> = JoinSet::new();
+    let mut report = Report::default();
+    let options = Arc::new(options.clone());
+
+    loop {
+        if interrupt.load(Ordering::SeqCst) && !report.interrupted {
+            report.interrupted = true;
+            ready.clear();
+            sink.event(Event::Interrupting { running: tasks.len() });
+            for step in queue.skip_waiting() {
+                report.skipped.push(plan.steps[step].label());
+            }
+        }
+        if !report.interrupted {
+            ready.extend(queue.take_ready());
+        }
+        while tasks.len() < options.concurrency.max(1) {
+            let Some(index) = ready.pop_front() else { break };
+            let step = plan.steps[index].clone();
+            let resolved = resolve_step(&step, &outputs);
+            let clients = Arc::clone(&clients);
+            let sink = Arc::clone(&sink);
+            let options = Arc::clone(&options);
+            sink.event(Event::Started { step: step.label() });
+            tasks.spawn(async move {
+                let started = Instant::now();
+                let result = match resolved {
+                    Ok(step) => run_with_retries(&clients, &step, &options, &sink).await,
+                    Err(error) => Err(error),
+                };
+                (index, result, started.elapsed())
+            });
+        }
+        if tasks.is_empty() {
+            // Nothing runs and nothing can start: every step finished, failed or was skipped.
+            for step in queue.skip_waiting() {
+                report.skipped.push(plan.steps[step].label());
+            }
+            break;
+        }
+        let joined = tokio::select! {
+            joined = tasks.join_next() => joined,
+            _ = tokio::time::sleep(Duration::from_millis(200)), if !report.interrupted => continue,
+        };
+        let Some(joined) = joined else { continue };
+        let (index, result, elapsed) = match joined {
+            Ok(outcome) => outcome,
+            Err(panic) => {
+                // A panicking step is a bug; its dependents cannot run.
+                report.failed.push(("a step".to_string(), format!("internal error: {panic}")));
+                continue;
+            }
+        };
+        let step = &plan.steps[index];
+        match result {
+            Ok(attributes) => {
+                if let Some(attributes) = attributes {
+                    outputs.insert(step.id.clone(), attributes);
+                }
+                queue.succeed(index);
+                report.succeeded += 1;
+                sink.event(Event::Succeeded { step: step.label(), elapsed });
+            }
+            Err(error) => {
+                sink.event(Event::Failed { step: step.label(), error: error.to_string() });
+                report.failed.push((step.label(), error.to_string()));
+                for skipped in queue.fail(index) {
+                    let label = plan.steps[skipped].label();
+                    sink.event(Event::Skipped { step: label.clone(), because: step.label() });
+                    report.skipped.push(label);
+                }
+            }
+        }
+    }
+    report
+}
+
+/// Replaces references in a step's properties by the attributes of resources that now exist.
+fn resolve_step(step: &Step, outputs: &HashMap<String, Attributes>) -> Result<Step, AwsError> {
+    let resolve_all = |props: &Props| -> Result<Props, AwsError> {
+        props.iter().map(|(key, value)| Ok((key.clone(), resolve(value, outputs, &step.label())?))).collect()
+    };
+    let operation = match &step.operation {
+        Operation::Create { props } => Operation::Create { props: resolve_all(props)? },
+        Operation::Update { physical_id, props, live, changes } => {
+            Operation::Update { physical_id: physical_id.clone(), props: resolve_all(props)?, live: live.clone(), changes: changes.clone() }
+        }
+        delete @ Operation::Delete { .. } => delete.clone(),
+    };
+    Ok(Step { operation, ..step.clone() })
+}
+
+fn resolve(value: &Value, outputs: &HashMap<String, Attributes>, step: &str) -> Result<Value, AwsError> {
+    Ok(match value {
+        Value::Ref { id, attribute } => match outputs.get(id).and_then(|attributes| attributes.get(attribute)) {
+            Some(known) => Value::String(known.clone()),
+            None => {
+                return Err(AwsError::refused(step, format!("{attribute} of {id} is not known; this is a bug in wl-infra's plan ordering, please report it")))
+            }
+        },
+        Value::List(items) => Value::List(items.iter().map(|item| resolve(item, outputs, step)).collect::<Result<_, _>>()?),
+        Value::Map(map) => Value::Map(map.iter().map(|(k, v)| Ok((k.clone(), resolve(v, outputs, step)?))).collect::<Result<_, AwsError>>()?),
+        other => other.clone(),
+    })
+}
+
+/// Runs one step, retrying transient errors (and, for creates and updates, not-yet-visible
+/// dependencies) with exponential backoff.
+async fn run_with_retries(
+    clients: &Clients,
+    step: &Step,
+    options: &ExecuteOptions,
+    sink: &Arc<dyn EventSink>,
+) -> Result<Option<Attributes>, AwsError> {
+    let progress: Arc<dyn Progress> = Arc::new(StepProgress { step: step.label(), sink: Arc::clone(sink) });
+    let context = StepContext { clients, id: &step.id, progress, timeouts: &options.timeouts };
+    let mut attempt = 1;
+    loop {
+        let result = match &step.operation {
+            Operation::Create { props } => aws::create(&context, step.kind, props).await.map(Some),
+            Operation::Update { physical_id, props, live, changes } => {
+                aws::update(&context, step.kind, physical_id, props, live, changes).await.map(Some)
+            }
+            Operation::Delete { physical_id, live } => aws::delete(&context, step.kind, physical_id, live).await.map(|()| None),
+        };
+        let retryable = |error: &AwsError| match error.class() {
+            ErrorClass::Transient => true,
+            // Just-created resources can take a moment to be visible to other calls.
+            ErrorClass::NotFound => !matches!(step.operation, Operation::Delete { .. }),
+            ErrorClass::Permanent => false,
+        };
+        match result {
+            Err(error) if retryable(&error) && attempt < options.max_attempts => {
+                let delay = options.first_retry_delay.saturating_mul(1 << (attempt - 1).min(5)).min(Duration::from_secs(30));
+                sink.event(Event::Retrying { step: step.label(), error: error.to_string(), attempt, delay });
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}

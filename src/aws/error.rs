@@ -1,0 +1,163 @@
+//! Typed AWS errors: which operation on which resource failed, AWS's code and request id, and
+//! whether trying again can help.
+
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::operation::RequestId;
+
+/// How the executor should treat an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Throttling, a 5xx, a dropped connection, or a dependency AWS has not released yet.
+    Transient,
+    /// The resource addressed does not exist (already deleted, or not yet visible).
+    NotFound,
+    /// Retrying will not help: the request or the account state must change.
+    Permanent,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error("{operation} for {resource} failed: {code}: {message}{}", request_id_suffix(.request_id))]
+    Service {
+        operation: &'static str,
+        resource: String,
+        code: String,
+        message: String,
+        request_id: Option<String>,
+        class: ErrorClass,
+    },
+    #[error("{operation} for {resource} could not reach AWS: {detail}; check the network, the endpoint and the credentials")]
+    Transport { operation: &'static str, resource: String, detail: String },
+    #[error("timed out after {seconds} s waiting for {resource} to become {state}; run apply again to keep waiting")]
+    Timeout { resource: String, state: String, seconds: u64 },
+    #[error("{resource}: {message}")]
+    Refused { resource: String, message: String },
+}
+
+fn request_id_suffix(request_id: &Option<String>) -> String {
+    request_id.as_ref().map(|id| format!(" (request id {id})")).unwrap_or_default()
+}
+
+impl AwsError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            AwsError::Service { class, .. } => *class,
+            AwsError::Transport { .. } => ErrorClass::Transient,
+            AwsError::Timeout { .. } | AwsError::Refused { .. } => ErrorClass::Permanent,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.class() == ErrorClass::NotFound
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AwsError::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    pub fn refused(resource: impl Into<String>, message: impl Into<String>) -> AwsError {
+        AwsError::Refused { resource: resource.into(), message: message.into() }
+    }
+}
+
+const TRANSIENT_CODES: &[&str] = &[
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded", "SlowDown",
+    "RequestThrottled", "RequestThrottledException", "TooManyRequestsException", "InternalError",
+    "InternalFailure", "InternalServerError", "ServiceUnavailable", "Unavailable",
+    "DependencyViolation", "IncorrectState", "OperationAborted", "PriorRequestNotComplete",
+    "RequestTimeout", "RequestTimeoutException", "EC2ThrottledException",
+];
+
+/// Classifies an AWS error code. `...NotFound` codes and the S3/ECR equivalents are `NotFound`.
+pub fn classify(code: &str, http_status: Option<u16>) -> ErrorClass {
+    if TRANSIENT_CODES.contains(&code) || http_status.is_some_and(|status| status >= 500 || status == 429) {
+        ErrorClass::Transient
+    } else if code.ends_with(".NotFound")
+        || code.ends_with("NotFoundException")
+        || matches!(code, "NoSuchBucket" | "NotFound" | "InvalidAllocationID.NotFound" | "NoSuchTagSet" | "NoSuchKey")
+    {
+        ErrorClass::NotFound
+    } else {
+        ErrorClass::Permanent
+    }
+}
+
+/// Converts any SDK error (all AWS SDK crates share these types) into an [`AwsError`].
+pub fn from_sdk<E>(operation: &'static str, resource: &str, error: SdkError<E, aws_sdk_ec2::config::http::HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match &error {
+        SdkError::ServiceError(service_error) => {
+            let status = service_error.raw().status().as_u16();
+            let inner = service_error.err();
+            let code = inner.code().map(str::to_string).unwrap_or_else(|| format!("HTTP {status}"));
+            let message = inner.message().unwrap_or("no message").to_string();
+            AwsError::Service {
+                operation,
+                resource: resource.to_string(),
+                class: classify(&code, Some(status)),
+                code,
+                message,
+                request_id: error.request_id().map(str::to_string),
+            }
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => AwsError::Transport {
+            operation,
+            resource: resource.to_string(),
+            detail: error_chain(&error),
+        },
+        _ => AwsError::Service {
+            operation,
+            resource: resource.to_string(),
+            code: "ClientError".to_string(),
+            message: error_chain(&error),
+            request_id: None,
+            class: ErrorClass::Permanent,
+        },
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification() {
+        assert_eq!(classify("RequestLimitExceeded", Some(503)), ErrorClass::Transient);
+        assert_eq!(classify("ThrottlingException", Some(400)), ErrorClass::Transient);
+        assert_eq!(classify("DependencyViolation", Some(400)), ErrorClass::Transient);
+        assert_eq!(classify("InvalidVpcID.NotFound", Some(400)), ErrorClass::NotFound);
+        assert_eq!(classify("RepositoryNotFoundException", Some(400)), ErrorClass::NotFound);
+        assert_eq!(classify("NoSuchBucket", Some(404)), ErrorClass::NotFound);
+        assert_eq!(classify("InvalidParameterValue", Some(400)), ErrorClass::Permanent);
+        assert_eq!(classify("Whatever", Some(500)), ErrorClass::Transient);
+    }
+
+    #[test]
+    fn messages_carry_the_request_id() {
+        let error = AwsError::Service {
+            operation: "CreateVpc",
+            resource: "vpc vpc".into(),
+            code: "VpcLimitExceeded".into(),
+            message: "limit".into(),
+            request_id: Some("abc-123".into()),
+            class: ErrorClass::Permanent,
+        };
+        assert_eq!(error.to_string(), "CreateVpc for vpc vpc failed: VpcLimitExceeded: limit (request id abc-123)");
+    }
+}

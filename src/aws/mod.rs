@@ -1,0 +1,317 @@
+//! The IO edge: AWS clients, discovery of live resources, and one driver per resource kind.
+//!
+//! Every driver file offers the same four functions: `discover` (one filtered read per kind),
+//! `create`, `update` and `delete`. This module dispatches on [`Kind`] and holds what drivers share.
+
+mod ec2_tags;
+mod error;
+
+pub mod ecr_repository;
+pub mod elastic_ip;
+pub mod internet_gateway;
+pub mod nat_gateway;
+pub mod route_table;
+pub mod s3_bucket;
+pub mod security_group;
+pub mod subnet;
+pub mod vpc;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use error::{classify, AwsError, ErrorClass};
+
+use crate::graph::{AccountFacts, Kind, Props, Value, ID_TAG, STACK_TAG};
+use crate::plan::{FieldChange, LiveResource};
+
+/// Attributes a driver reports for a resource it created or updated (`id` at least).
+pub type Attributes = BTreeMap<String, String>;
+
+/// One client per AWS service, all for the stack's region.
+#[derive(Clone)]
+pub struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub stack: String,
+    pub region: String,
+    /// Distinguishes this run's client tokens from earlier runs' (EC2 remembers tokens for a while,
+    /// so a token reused after a destroy would return the deleted resource).
+    pub run_id: String,
+}
+
+/// Where AWS is and how hard to retry; read from flags and the environment by the CLI.
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    /// Points every client at this endpoint (an emulator or a VPC endpoint).
+    pub endpoint_url: Option<String>,
+}
+
+/// Builds the clients from the standard credential chain for `region`.
+pub async fn connect(stack: &str, region: &str, connection: &Connection) -> Clients {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5));
+    if let Some(url) = &connection.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let config = loader.load().await;
+    // Custom endpoints rarely serve virtual-hosted bucket names, so S3 uses path-style there.
+    let s3_config = aws_sdk_s3::config::Builder::from(&config)
+        .force_path_style(connection.endpoint_url.is_some())
+        .build();
+    Clients {
+        ec2: aws_sdk_ec2::Client::new(&config),
+        ecr: aws_sdk_ecr::Client::new(&config),
+        s3: aws_sdk_s3::Client::from_conf(s3_config),
+        sts: aws_sdk_sts::Client::new(&config),
+        stack: stack.to_string(),
+        region: region.to_string(),
+        run_id: format!(
+            "{:x}",
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis())
+        ),
+    }
+}
+
+/// Progress a driver reports while it works, e.g. what it waits for.
+pub trait Progress: Send + Sync {
+    fn waiting(&self, what: &str, elapsed: Duration);
+}
+
+/// What a driver gets for one step: the clients, the resource's logical id, and a progress sink.
+pub struct StepContext<'a> {
+    pub clients: &'a Clients,
+    pub id: &'a str,
+    pub progress: Arc<dyn Progress>,
+    pub timeouts: &'a Timeouts,
+}
+
+impl StepContext<'_> {
+    /// A name for messages: `nat_gateway nat-1`.
+    pub fn resource(&self, kind: Kind) -> String {
+        format!("{kind} {}", self.id)
+    }
+}
+
+/// How long to wait for each kind to become ready or gone.
+#[derive(Debug, Clone)]
+pub struct Timeouts {
+    pub default: Duration,
+    pub by_kind: BTreeMap<Kind, Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        let mut by_kind = BTreeMap::new();
+        by_kind.insert(Kind::NatGateway, Duration::from_secs(15 * 60));
+        Timeouts { default: Duration::from_secs(10 * 60), by_kind }
+    }
+}
+
+impl Timeouts {
+    pub fn for_kind(&self, kind: Kind) -> Duration {
+        self.by_kind.get(&kind).copied().unwrap_or(self.default)
+    }
+}
+
+/// Polls `check` with backoff (1 s growing to 15 s) until it returns true or `timeout` passes.
+pub async fn wait_until<F, Fut>(context: &StepContext<'_>, kind: Kind, state: &str, mut check: F) -> Result<(), AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool, AwsError>>,
+{
+    let started = Instant::now();
+    let timeout = context.timeouts.for_kind(kind);
+    let mut delay = Duration::from_millis(500);
+    loop {
+        if check().await? {
+            return Ok(());
+        }
+        let elapsed = started.elapsed();
+        if elapsed >= timeout {
+            return Err(AwsError::Timeout { resource: context.resource(kind), state: state.to_string(), seconds: timeout.as_secs() });
+        }
+        context.progress.waiting(&format!("{} to become {state}", context.resource(kind)), elapsed);
+        tokio::time::sleep(delay).await;
+        delay = (delay.mul_f32(1.5)).min(Duration::from_secs(15));
+    }
+}
+
+/// Reads facts the graph needs: the account id and the region's availability zones.
+pub async fn account_facts(clients: &Clients) -> Result<AccountFacts, AwsError> {
+    let identity = clients.sts.get_caller_identity().send();
+    let zones = clients
+        .ec2
+        .describe_availability_zones()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("zone-type").values("availability-zone").build())
+        .send();
+    let (identity, zones) = tokio::join!(identity, zones);
+    let identity = identity.map_err(|e| error::from_sdk("GetCallerIdentity", "the account", e))?;
+    let zones = zones.map_err(|e| error::from_sdk("DescribeAvailabilityZones", &clients.region, e))?;
+    let mut availability_zones: Vec<String> = zones
+        .availability_zones()
+        .iter()
+        .filter(|zone| zone.state().is_none_or(|state| state.as_str() == "available"))
+        .filter_map(|zone| zone.zone_name().map(str::to_string))
+        .collect();
+    availability_zones.sort();
+    Ok(AccountFacts { account_id: identity.account().unwrap_or_default().to_string(), availability_zones })
+}
+
+/// Reads every live resource owned by the stack: one filtered read per kind, all kinds at once.
+pub async fn discover(clients: &Clients, facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
+    let (vpcs, subnets, gateways, addresses, nats, tables, groups, repositories, buckets) = tokio::join!(
+        vpc::discover(clients),
+        subnet::discover(clients),
+        internet_gateway::discover(clients),
+        elastic_ip::discover(clients),
+        nat_gateway::discover(clients),
+        route_table::discover(clients),
+        security_group::discover(clients),
+        ecr_repository::discover(clients),
+        s3_bucket::discover(clients, facts),
+    );
+    let mut live = Vec::new();
+    for found in [vpcs, subnets, gateways, addresses, nats, tables, groups, repositories, buckets] {
+        live.extend(found?);
+    }
+    Ok(live)
+}
+
+/// Creates a resource from resolved properties.
+pub async fn create(context: &StepContext<'_>, kind: Kind, props: &Props) -> Result<Attributes, AwsError> {
+    match kind {
+        Kind::Vpc => vpc::create(context, props).await,
+        Kind::Subnet => subnet::create(context, props).await,
+        Kind::InternetGateway => internet_gateway::create(context, props).await,
+        Kind::ElasticIp => elastic_ip::create(context, props).await,
+        Kind::NatGateway => nat_gateway::create(context, props).await,
+        Kind::RouteTable => route_table::create(context, props).await,
+        Kind::SecurityGroup => security_group::create(context, props).await,
+        Kind::EcrRepository => ecr_repository::create(context, props).await,
+        Kind::S3Bucket => s3_bucket::create(context, props).await,
+    }
+}
+
+/// Brings the changed fields of a resource to their desired (resolved) values.
+pub async fn update(
+    context: &StepContext<'_>,
+    kind: Kind,
+    physical_id: &str,
+    props: &Props,
+    live: &Props,
+    changes: &[FieldChange],
+) -> Result<Attributes, AwsError> {
+    let update = Update { physical_id, props, live, changes };
+    match kind {
+        Kind::Vpc => vpc::update(context, &update).await,
+        Kind::Subnet => subnet::update(context, &update).await,
+        Kind::InternetGateway => internet_gateway::update(context, &update).await,
+        Kind::ElasticIp | Kind::NatGateway => ec2_tags::update_only_tags(context, &update).await,
+        Kind::RouteTable => route_table::update(context, &update).await,
+        Kind::SecurityGroup => security_group::update(context, &update).await,
+        Kind::EcrRepository => ecr_repository::update(context, &update).await,
+        Kind::S3Bucket => s3_bucket::update(context, &update).await,
+    }
+}
+
+/// Deletes a resource; a resource that is already gone counts as deleted.
+pub async fn delete(context: &StepContext<'_>, kind: Kind, physical_id: &str, live: &Props) -> Result<(), AwsError> {
+    let result = match kind {
+        Kind::Vpc => vpc::delete(context, physical_id).await,
+        Kind::Subnet => subnet::delete(context, physical_id).await,
+        Kind::InternetGateway => internet_gateway::delete(context, physical_id, live).await,
+        Kind::ElasticIp => elastic_ip::delete(context, physical_id).await,
+        Kind::NatGateway => nat_gateway::delete(context, physical_id).await,
+        Kind::RouteTable => route_table::delete(context, physical_id).await,
+        Kind::SecurityGroup => security_group::delete(context, physical_id).await,
+        Kind::EcrRepository => ecr_repository::delete(context, physical_id).await,
+        Kind::S3Bucket => s3_bucket::delete(context, physical_id).await,
+    };
+    match result {
+        Err(error) if error.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+/// The arguments of an update, bundled for the drivers.
+pub struct Update<'a> {
+    pub physical_id: &'a str,
+    pub props: &'a Props,
+    pub live: &'a Props,
+    pub changes: &'a [FieldChange],
+}
+
+impl Update<'_> {
+    pub fn changed(&self, field: &str) -> bool {
+        self.changes.iter().any(|change| change.field == field)
+    }
+}
+
+/// A string property that the planner guarantees is present and resolved.
+pub fn text<'a>(props: &'a Props, field: &str) -> &'a str {
+    props.get(field).and_then(Value::as_str).unwrap_or_default()
+}
+
+pub fn flag(props: &Props, field: &str) -> bool {
+    props.get(field).and_then(Value::as_bool).unwrap_or(false)
+}
+
+pub fn integer(props: &Props, field: &str) -> i64 {
+    props.get(field).and_then(Value::as_i64).unwrap_or_default()
+}
+
+/// The `tags` map of a resource as (key, value) pairs.
+pub fn tag_pairs(props: &Props) -> Vec<(String, String)> {
+    props
+        .get("tags")
+        .and_then(Value::as_map)
+        .map(|map| map.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect())
+        .unwrap_or_default()
+}
+
+/// Builds a `tags` value from AWS tags, leaving out the `aws:` tags AWS manages itself.
+pub fn tags_value<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
+    Value::Map(
+        pairs
+            .into_iter()
+            .filter(|(key, _)| !key.starts_with("aws:"))
+            .map(|(key, value)| (key.to_string(), Value::string(value)))
+            .collect(),
+    )
+}
+
+/// The logical id of an owned resource, if its tags say it belongs to `stack`.
+pub fn owned_id<'a>(stack: &str, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<String> {
+    let mut stack_matches = false;
+    let mut id = None;
+    for (key, value) in pairs {
+        if key == STACK_TAG && value == stack {
+            stack_matches = true;
+        }
+        if key == ID_TAG {
+            id = Some(value.to_string());
+        }
+    }
+    if stack_matches {
+        id
+    } else {
+        None
+    }
+}
+
+/// A deterministic client token for a create, so that a retried call never makes a second resource.
+pub fn client_token(run_id: &str, id: &str, props: &Props) -> String {
+    // FNV-1a over the run, the id and the debug form of the props: the same for every retry of
+    // this create in this run, different in the next run.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in format!("{run_id}\0{id}\0{props:?}").bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("wl-{run_id}-{hash:016x}")
+}

@@ -1,0 +1,305 @@
+//! The command line: clap definitions and thin commands over [`crate::ops`], the one place that
+//! reads flags, the environment, the terminal and signals.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::apply::{self, ExecuteOptions};
+use crate::aws::{self, Connection};
+use crate::ops::{self, Goal, LoadError};
+use crate::render::{self, ProgressPrinter, Style};
+use crate::stack::Stack;
+
+#[derive(Parser, Debug)]
+#[command(name = "wl-infra", version, about = "Declarative AWS ECS Fargate infrastructure for the Movie Watchlist application")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check a stack file and report every problem; makes no AWS call.
+    Validate(StackArgs),
+    /// Show what apply would change, reading the live stack from AWS.
+    Plan(PlanArgs),
+    /// Make AWS match the stack file.
+    Apply(ApplyArgs),
+    /// Delete everything the stack owns.
+    Destroy(DestroyArgs),
+}
+
+#[derive(Args, Debug)]
+struct StackArgs {
+    /// The stack file, e.g. stacks/dev.toml.
+    #[arg(long, value_name = "FILE")]
+    stack: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct AwsArgs {
+    /// Send every AWS request to this endpoint (an emulator); defaults to AWS_ENDPOINT_URL.
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct PlanArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Print the plan as a versioned JSON document.
+    #[arg(long)]
+    json: bool,
+    /// Exit 0 with no changes, 1 on error, 2 when changes are pending.
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// Deploy this image tag for a service, e.g. movie=3f9c2e1 (repeatable).
+    #[arg(long = "image-tag", value_name = "SERVICE=TAG")]
+    image_tags: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct ApplyArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Apply without asking for confirmation.
+    #[arg(long)]
+    yes: bool,
+    /// Deploy this image tag for a service, e.g. movie=3f9c2e1 (repeatable).
+    #[arg(long = "image-tag", value_name = "SERVICE=TAG")]
+    image_tags: Vec<String>,
+    /// How many resources may be changed at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
+}
+
+#[derive(Args, Debug)]
+struct DestroyArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Destroy without asking for confirmation.
+    #[arg(long)]
+    yes: bool,
+    /// How many resources may be deleted at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
+}
+
+/// What the terminal and environment allow, read once.
+struct Terminal {
+    stdout_style: Style,
+    stderr_style: Style,
+    stderr_is_terminal: bool,
+    stdin_is_terminal: bool,
+}
+
+impl Terminal {
+    fn detect() -> Terminal {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        Terminal {
+            stdout_style: Style { color: !no_color && std::io::stdout().is_terminal() },
+            stderr_style: Style { color: !no_color && std::io::stderr().is_terminal() },
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+            stdin_is_terminal: std::io::stdin().is_terminal(),
+        }
+    }
+
+    fn error(&self, message: &str) {
+        eprintln!("{} {message}", self.stderr_style.red("error:"));
+    }
+}
+
+/// The process entry point: parses arguments, runs the command, returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let terminal = Terminal::detect();
+    let outcome = match cli.command {
+        Command::Validate(args) => validate(&args, &terminal),
+        Command::Plan(args) => with_runtime(|| plan(args, &terminal)),
+        Command::Apply(args) => with_runtime(|| apply(args, &terminal)),
+        Command::Destroy(args) => with_runtime(|| destroy(args, &terminal)),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(message) => {
+            terminal.error(&message);
+            ExitCode::from(1)
+        }
+    }
+}
+
+type Outcome = Result<ExitCode, String>;
+
+fn with_runtime<F, Fut>(command: F) -> Outcome
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Outcome>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start the async runtime: {error}"))?;
+    runtime.block_on(command())
+}
+
+/// Loads the stack file, printing its diagnostics (if any) to stderr.
+fn load(args: &StackArgs) -> Result<Stack, String> {
+    match ops::load_stack(&args.stack) {
+        Ok(stack) => Ok(stack),
+        Err(LoadError::Invalid(diagnostics)) => {
+            eprint!("{}", diagnostics.render());
+            Err(format!("{} is not a valid stack file", args.stack.display()))
+        }
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+fn validate(args: &StackArgs, terminal: &Terminal) -> Outcome {
+    let stack = load(args)?;
+    let _ = terminal;
+    eprintln!(
+        "{} is valid: stack {} in {}, {} service(s), {} database(s)",
+        args.stack.display(),
+        stack.name,
+        stack.region,
+        stack.services.len(),
+        stack.databases.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks `--image-tag SERVICE=TAG` values against the stack's services.
+fn check_image_tags(stack: &Stack, image_tags: &[String]) -> Result<(), String> {
+    for image_tag in image_tags {
+        let Some((service, tag)) = image_tag.split_once('=') else {
+            return Err(format!("--image-tag {image_tag:?} is not SERVICE=TAG; write it like movie=3f9c2e1"));
+        };
+        if !stack.services.contains_key(service) {
+            let known: Vec<&str> = stack.services.keys().map(String::as_str).collect();
+            return Err(format!("--image-tag names service {service:?}, which the stack does not define; expected one of: {}", known.join(", ")));
+        }
+        let valid_tag = !tag.is_empty()
+            && tag.len() <= 128
+            && tag.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            && !tag.starts_with(['.', '-']);
+        if !valid_tag {
+            return Err(format!("--image-tag {image_tag:?} has an invalid tag; use up to 128 letters, digits, '.', '_' or '-'"));
+        }
+    }
+    Ok(())
+}
+
+fn connection(args: &AwsArgs) -> Connection {
+    Connection { endpoint_url: args.endpoint_url.clone().filter(|url| !url.is_empty()) }
+}
+
+async fn plan(args: PlanArgs, terminal: &Terminal) -> Outcome {
+    let stack = load(&args.stack)?;
+    check_image_tags(&stack, &args.image_tags)?;
+    let clients = aws::connect(&stack.name, &stack.region, &connection(&args.aws)).await;
+    let (plan, _) = ops::read_and_plan(&clients, &stack, Goal::Apply).await.map_err(|error| error.to_string())?;
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        let _ = writeln!(stdout, "{}", render::json_plan(&plan));
+    } else {
+        let _ = write!(stdout, "{}", render::human_plan(&plan, terminal.stdout_style));
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+/// Asks on the terminal; refuses without one instead of hanging.
+fn confirm(terminal: &Terminal, question: &str, flag: &str) -> Result<bool, String> {
+    if !terminal.stdin_is_terminal {
+        return Err(format!("no terminal to ask for confirmation; pass {flag} to proceed without asking"));
+    }
+    eprint!("{question} Only 'yes' is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).map_err(|error| format!("cannot read the answer: {error}"))?;
+    Ok(answer.trim() == "yes")
+}
+
+/// Sets the interrupt flag on the first Ctrl-C and exits at once on the second.
+fn watch_interrupts() -> Arc<AtomicBool> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, Ordering::SeqCst);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    interrupted
+}
+
+async fn converge(stack: &Stack, aws_args: &AwsArgs, goal: Goal, yes: bool, concurrency: u16, terminal: &Terminal) -> Outcome {
+    let clients = aws::connect(&stack.name, &stack.region, &connection(aws_args)).await;
+    let (plan, live) = ops::read_and_plan(&clients, stack, goal).await.map_err(|error| error.to_string())?;
+    if goal == Goal::Destroy && !plan.has_changes() {
+        println!("Nothing to destroy: stack {} owns no resources in {}.", stack.name, stack.region);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", render::human_plan(&plan, terminal.stdout_style));
+    let _ = std::io::stdout().flush();
+    if !plan.has_changes() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (question, flag) = match goal {
+        Goal::Apply => (format!("Apply these changes to stack {}?", stack.name), "--yes"),
+        Goal::Destroy => (format!("Destroy every resource of stack {}?", stack.name), "--yes"),
+    };
+    if !yes && !confirm(terminal, &question, flag)? {
+        eprintln!("Nothing was changed.");
+        return Ok(ExitCode::from(1));
+    }
+    let interrupted = watch_interrupts();
+    let printer = Arc::new(ProgressPrinter::new(terminal.stderr_style, terminal.stderr_is_terminal));
+    let options = ExecuteOptions { concurrency: usize::from(concurrency), ..ExecuteOptions::default() };
+    let started = std::time::Instant::now();
+    let report = apply::execute(Arc::new(clients), &plan, &live, &options, printer, interrupted).await;
+    let elapsed = render::progress_seconds(started.elapsed());
+    if report.is_success() {
+        let summary = plan.summary();
+        let verb = if goal == Goal::Destroy { "Destroy" } else { "Apply" };
+        eprintln!(
+            "{verb} complete in {elapsed}: {} created, {} updated, {} replaced, {} deleted.",
+            summary.create, summary.update, summary.replace, summary.delete
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!();
+    for (step, error) in &report.failed {
+        terminal.error(&format!("{step}: {error}"));
+    }
+    let mut message = format!("{} step(s) succeeded, {} failed, {} not run", report.succeeded, report.failed.len(), report.skipped.len());
+    if report.interrupted {
+        message.push_str("; interrupted: run the same command again to continue");
+    } else {
+        message.push_str("; fix the errors above and run the same command again: it continues from where AWS is now");
+    }
+    Err(message)
+}
+
+async fn apply(args: ApplyArgs, terminal: &Terminal) -> Outcome {
+    let stack = load(&args.stack)?;
+    check_image_tags(&stack, &args.image_tags)?;
+    converge(&stack, &args.aws, Goal::Apply, args.yes, args.concurrency, terminal).await
+}
+
+async fn destroy(args: DestroyArgs, terminal: &Terminal) -> Outcome {
+    let stack = load(&args.stack)?;
+    converge(&stack, &args.aws, Goal::Destroy, args.yes, args.concurrency, terminal).await
+}

@@ -1,0 +1,282 @@
+//! The desired resources of a stack: logical ids, physical names, properties and dependencies. Pure.
+//!
+//! `desired(stack, facts)` is a function of the validated stack and a few facts read from the
+//! account (availability zones, account id), so it is unit tested with plain data.
+
+mod kind;
+mod value;
+
+use std::collections::BTreeMap;
+
+pub use kind::Kind;
+pub use value::{Props, Value};
+
+use crate::stack::{NatGateways, Stack};
+
+/// Tag keys every owned resource carries from the moment it is created.
+pub const STACK_TAG: &str = "wl:stack";
+pub const ID_TAG: &str = "wl:id";
+
+/// One resource the stack wants to exist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The logical id, unique in the stack, stored in the `wl:id` tag.
+    pub id: String,
+    pub kind: Kind,
+    /// Properties the planner compares with the live resource; `tags` included.
+    pub props: Props,
+    /// Logical ids this resource needs to exist first (from `Ref` values and ordering needs).
+    pub depends_on: Vec<String>,
+}
+
+/// What `desired` needs to know about the account and region, read at the edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountFacts {
+    pub account_id: String,
+    /// The region's availability zone names in AWS's order.
+    pub availability_zones: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum GraphError {
+    #[error("region {region} has {available} availability zones but the stack asks for {wanted}; lower `network.availability_zones`")]
+    NotEnoughAvailabilityZones { region: String, available: usize, wanted: usize },
+}
+
+/// The physical name of a resource: `<stack>-<id>`.
+pub fn physical_name(stack: &str, id: &str) -> String {
+    format!("{stack}-{id}")
+}
+
+/// The name of the frontend bucket: globally unique, so it carries the account id.
+pub fn bucket_name(stack: &str, account_id: &str) -> String {
+    format!("{stack}-frontend-{account_id}")
+}
+
+/// The ECR repository name of a service, as the design fixes it: `<stack>-<service>`.
+pub fn repository_name(stack: &str, service: &str) -> String {
+    format!("{stack}-{service}")
+}
+
+fn tags(stack: &str, id: &str, name: &str) -> Value {
+    let mut map = BTreeMap::new();
+    map.insert("Name".to_string(), Value::string(name));
+    map.insert(STACK_TAG.to_string(), Value::string(stack));
+    map.insert(ID_TAG.to_string(), Value::string(id));
+    Value::Map(map)
+}
+
+/// Accumulates resources and derives `depends_on` from the references in their properties.
+struct Builder<'a> {
+    stack: &'a str,
+    resources: Vec<Resource>,
+}
+
+impl Builder<'_> {
+    fn add(&mut self, id: &str, kind: Kind, fields: Vec<(&str, Value)>) {
+        self.add_named(id, kind, &physical_name(self.stack, id), fields);
+    }
+
+    fn add_named(&mut self, id: &str, kind: Kind, name: &str, fields: Vec<(&str, Value)>) {
+        let mut props: Props = fields.into_iter().map(|(key, value)| (key.to_string(), value)).collect();
+        props.insert("tags".to_string(), tags(self.stack, id, name));
+        let mut depends_on = Vec::new();
+        props.values().for_each(|value| value.references(&mut depends_on));
+        depends_on.sort();
+        depends_on.dedup();
+        self.resources.push(Resource { id: id.to_string(), kind, props, depends_on });
+    }
+}
+
+impl Builder<'_> {
+    fn depends(&mut self, id: &str, on: &str) {
+        if let Some(resource) = self.resources.iter_mut().find(|resource| resource.id == id) {
+            resource.depends_on.push(on.to_string());
+            resource.depends_on.sort();
+            resource.depends_on.dedup();
+        }
+    }
+}
+
+fn rule(protocol: &str, port: u16, source: Value, description: &str) -> Value {
+    let mut map = BTreeMap::new();
+    map.insert("protocol".to_string(), Value::string(protocol));
+    map.insert("from_port".to_string(), Value::Integer(i64::from(port)));
+    map.insert("to_port".to_string(), Value::Integer(i64::from(port)));
+    map.insert("source".to_string(), source);
+    map.insert("description".to_string(), Value::string(description));
+    Value::Map(map)
+}
+
+fn route(destination: &str, target_key: &str, target: Value) -> Value {
+    let mut map = BTreeMap::new();
+    map.insert("destination".to_string(), Value::string(destination));
+    map.insert(target_key.to_string(), target);
+    Value::Map(map)
+}
+
+/// The resources `stack` wants, in dependency order (each after everything it refers to).
+pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, GraphError> {
+    let zones = usize::from(stack.network.availability_zones);
+    if facts.availability_zones.len() < zones {
+        return Err(GraphError::NotEnoughAvailabilityZones {
+            region: stack.region.clone(),
+            available: facts.availability_zones.len(),
+            wanted: zones,
+        });
+    }
+    let mut builder = Builder { stack: &stack.name, resources: Vec::new() };
+    let network = &stack.network;
+
+    builder.add(
+        "vpc",
+        Kind::Vpc,
+        vec![
+            ("cidr_block", Value::string(network.cidr.to_string())),
+            ("enable_dns_support", Value::Bool(true)),
+            ("enable_dns_hostnames", Value::Bool(true)),
+        ],
+    );
+    builder.add("internet-gateway", Kind::InternetGateway, vec![("vpc_id", Value::id_of("vpc"))]);
+
+    for index in 0..zones {
+        let number = index + 1;
+        let zone = &facts.availability_zones[index];
+        for (tier, block, public) in [("public", index as u32, true), ("private", 8 + index as u32, false)] {
+            builder.add(
+                &format!("{tier}-{number}"),
+                Kind::Subnet,
+                vec![
+                    ("vpc_id", Value::id_of("vpc")),
+                    ("cidr_block", Value::string(network.cidr.subnet(network.subnet_prefix_length, block).to_string())),
+                    ("availability_zone", Value::string(zone)),
+                    ("map_public_ip_on_launch", Value::Bool(public)),
+                ],
+            );
+        }
+    }
+
+    let nat_count = match network.nat_gateways {
+        NatGateways::None => 0,
+        NatGateways::Shared => 1,
+        NatGateways::PerAvailabilityZone => zones,
+    };
+    for number in 1..=nat_count {
+        builder.add(&format!("nat-ip-{number}"), Kind::ElasticIp, vec![("domain", Value::string("vpc"))]);
+        builder.add(
+            &format!("nat-{number}"),
+            Kind::NatGateway,
+            vec![
+                ("subnet_id", Value::id_of(&format!("public-{number}"))),
+                ("allocation_id", Value::id_of(&format!("nat-ip-{number}"))),
+            ],
+        );
+        // A public NAT gateway only works once the internet gateway is attached to the VPC.
+        builder.depends(&format!("nat-{number}"), "internet-gateway");
+    }
+
+    let public_subnets: Vec<Value> = (1..=zones).map(|n| Value::id_of(&format!("public-{n}"))).collect();
+    builder.add(
+        "public-routes",
+        Kind::RouteTable,
+        vec![
+            ("vpc_id", Value::id_of("vpc")),
+            ("routes", Value::List(vec![route("0.0.0.0/0", "gateway_id", Value::id_of("internet-gateway"))])),
+            ("subnet_ids", Value::List(public_subnets)),
+        ],
+    );
+    for number in 1..=zones {
+        let routes = match nat_count {
+            0 => vec![],
+            1 => vec![route("0.0.0.0/0", "nat_gateway_id", Value::id_of("nat-1"))],
+            _ => vec![route("0.0.0.0/0", "nat_gateway_id", Value::id_of(&format!("nat-{number}")))],
+        };
+        builder.add(
+            &format!("private-routes-{number}"),
+            Kind::RouteTable,
+            vec![
+                ("vpc_id", Value::id_of("vpc")),
+                ("routes", Value::List(routes)),
+                ("subnet_ids", Value::List(vec![Value::id_of(&format!("private-{number}"))])),
+            ],
+        );
+    }
+
+    let security_group = |builder: &mut Builder<'_>, id: &str, description: &str, ingress: Vec<Value>| {
+        let name = physical_name(&stack.name, id);
+        builder.add(
+            id,
+            Kind::SecurityGroup,
+            vec![
+                ("name", Value::string(&name)),
+                ("description", Value::string(description)),
+                ("vpc_id", Value::id_of("vpc")),
+                ("ingress", Value::List(ingress)),
+            ],
+        );
+    };
+    let mut alb_ingress = vec![rule("tcp", 80, Value::string("0.0.0.0/0"), "http from anywhere")];
+    if stack.load_balancer.certificate_arn.is_some() {
+        alb_ingress.push(rule("tcp", 443, Value::string("0.0.0.0/0"), "https from anywhere"));
+    }
+    security_group(&mut builder, "sg-alb", "load balancer: http(s) from the internet", alb_ingress);
+    let mut service_ports: Vec<u16> = stack.services.values().map(|service| service.port).collect();
+    service_ports.sort_unstable();
+    service_ports.dedup();
+    let app_ingress = service_ports
+        .iter()
+        .map(|port| rule("tcp", *port, Value::id_of("sg-alb"), "service port from the load balancer"))
+        .collect();
+    security_group(&mut builder, "sg-app", "services: their ports from the load balancer only", app_ingress);
+    if !stack.databases.is_empty() {
+        security_group(
+            &mut builder,
+            "sg-database",
+            "databases: postgresql from the services only",
+            vec![rule("tcp", 5432, Value::id_of("sg-app"), "postgresql from the services")],
+        );
+    }
+    if stack.cache.is_some() {
+        security_group(
+            &mut builder,
+            "sg-cache",
+            "cache: redis from the services only",
+            vec![rule("tcp", 6379, Value::id_of("sg-app"), "redis from the services")],
+        );
+    }
+
+    for service in stack.services.keys() {
+        let name = repository_name(&stack.name, service);
+        builder.add_named(
+            &format!("ecr-{service}"),
+            Kind::EcrRepository,
+            &name,
+            vec![
+                ("name", Value::string(&name)),
+                ("scan_on_push", Value::Bool(stack.registry.scan_on_push)),
+                ("image_tag_mutability", Value::string("MUTABLE")),
+                ("keep_images", Value::Integer(i64::from(stack.registry.keep_images))),
+            ],
+        );
+    }
+
+    if stack.frontend.is_some() {
+        let name = bucket_name(&stack.name, &facts.account_id);
+        builder.add_named(
+            "frontend-bucket",
+            Kind::S3Bucket,
+            &name,
+            vec![
+                ("name", Value::string(&name)),
+                ("block_public_access", Value::Bool(true)),
+                ("encryption", Value::string("AES256")),
+                ("versioning", Value::Bool(false)),
+            ],
+        );
+    }
+
+    Ok(builder.resources)
+}
+
+#[cfg(test)]
+mod tests;

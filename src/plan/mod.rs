@@ -1,0 +1,415 @@
+//! The planner: desired resources + live resources -> a [`Plan`] that decides everything. Pure.
+//!
+//! The plan holds both what to show (one [`ResourceChange`] per resource) and what to do (the
+//! [`Step`]s with their ordering); the executor only runs the steps in that order.
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::graph::{Kind, Props, Resource, Value};
+
+/// A resource as read from AWS: found by the stack's tags or deterministic name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveResource {
+    /// The logical id from the `wl:id` tag.
+    pub id: String,
+    pub kind: Kind,
+    /// The AWS identifier the driver uses to address it (vpc-..., a repository name, ...).
+    pub physical_id: String,
+    /// Properties in the same shape as the desired side, with references as physical ids.
+    pub props: Props,
+    /// Attributes other resources refer to: always `id`, plus e.g. `arn`, `uri`.
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Replace,
+    Delete,
+    #[serde(rename = "no-op")]
+    NoOp,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+            Action::NoOp => "no-op",
+        }
+    }
+}
+
+/// One field that differs between live and desired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<Value>,
+    /// The desired value; `Ref`s that are already known are resolved to physical ids.
+    pub after: Option<Value>,
+    pub forces_replacement: bool,
+}
+
+/// What the plan does to one resource, for people and for `--json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceChange {
+    pub id: String,
+    pub kind: Kind,
+    pub action: Action,
+    pub physical_id: Option<String>,
+    /// Live properties (None when creating).
+    pub before: Option<Props>,
+    /// Desired properties with known references resolved (None when deleting).
+    pub after: Option<Props>,
+    /// The fields that differ (for update and replace).
+    pub changes: Vec<FieldChange>,
+}
+
+impl ResourceChange {
+    pub fn replaced_by(&self) -> Vec<&str> {
+        self.changes.iter().filter(|c| c.forces_replacement).map(|c| c.field.as_str()).collect()
+    }
+}
+
+/// The operation of one step; all the executor needs, nothing to decide.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operation {
+    /// Create the resource; `Ref`s in `props` are resolved by the executor from earlier outputs.
+    Create { props: Props },
+    /// Bring the listed fields of `physical_id` to their desired values.
+    Update { physical_id: String, props: Props, live: Props, changes: Vec<FieldChange> },
+    /// Delete `physical_id`.
+    Delete { physical_id: String, live: Props },
+}
+
+/// One unit of work: an operation on a resource, run after the steps in `after`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub id: String,
+    pub kind: Kind,
+    pub operation: Operation,
+    /// Indexes into `Plan::steps` that must succeed first.
+    pub after: Vec<usize>,
+}
+
+impl Step {
+    pub fn label(&self) -> String {
+        let verb = match self.operation {
+            Operation::Create { .. } => "create",
+            Operation::Update { .. } => "update",
+            Operation::Delete { .. } => "delete",
+        };
+        format!("{verb} {} {}", self.kind, self.id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub stack: String,
+    pub region: String,
+    /// Every resource in the stack or owned by it, no-ops included, in a stable order.
+    pub changes: Vec<ResourceChange>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    #[serde(rename = "no_op")]
+    pub no_op: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for change in &self.changes {
+            match change.action {
+                Action::Create => summary.create += 1,
+                Action::Update => summary.update += 1,
+                Action::Replace => summary.replace += 1,
+                Action::Delete => summary.delete += 1,
+                Action::NoOp => summary.no_op += 1,
+            }
+        }
+        summary
+    }
+
+    pub fn has_changes(&self) -> bool {
+        !self.steps.is_empty()
+    }
+}
+
+/// Plans the changes that turn `live` into `desired`. `desired` is in dependency order.
+pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResource]) -> Plan {
+    // Live resources by logical id; a second resource with the same id (a duplicate left by an
+    // interrupted run) is owned but not desired, so it is deleted.
+    let mut live_by_id: HashMap<&str, &LiveResource> = HashMap::new();
+    let mut extra_live: Vec<&LiveResource> = Vec::new();
+    let mut sorted_live: Vec<&LiveResource> = live.iter().collect();
+    sorted_live.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
+    for resource in sorted_live {
+        match live_by_id.get(resource.id.as_str()) {
+            Some(existing) if existing.kind == resource.kind => extra_live.push(resource),
+            Some(_) => extra_live.push(resource),
+            None => {
+                live_by_id.insert(&resource.id, resource);
+            }
+        }
+    }
+    let desired_ids: BTreeSet<&str> = desired.iter().map(|r| r.id.as_str()).collect();
+
+    let mut changes: Vec<ResourceChange> = Vec::new();
+    let mut action_of: HashMap<String, Action> = HashMap::new();
+    for resource in desired {
+        let live = live_by_id.get(resource.id.as_str()).filter(|live| live.kind == resource.kind);
+        let after = resolve_props(&resource.props, &live_by_id, &action_of, resource.kind);
+        let change = match live {
+            None => ResourceChange {
+                id: resource.id.clone(),
+                kind: resource.kind,
+                action: Action::Create,
+                physical_id: None,
+                before: None,
+                after: Some(after),
+                changes: Vec::new(),
+            },
+            Some(live) => {
+                let before = normalise(&live.props, resource.kind);
+                let field_changes = diff(resource.kind, &before, &after);
+                let action = if field_changes.is_empty() {
+                    Action::NoOp
+                } else if field_changes.iter().any(|c| c.forces_replacement) {
+                    Action::Replace
+                } else {
+                    Action::Update
+                };
+                ResourceChange {
+                    id: resource.id.clone(),
+                    kind: resource.kind,
+                    action,
+                    physical_id: Some(live.physical_id.clone()),
+                    before: Some(before),
+                    after: Some(after),
+                    changes: field_changes,
+                }
+            }
+        };
+        action_of.insert(resource.id.clone(), change.action);
+        changes.push(change);
+    }
+    // A live resource with a desired id but another kind is replaced by the desired one.
+    let mut deleted: Vec<&LiveResource> = extra_live;
+    for resource in live_by_id.values() {
+        let desired_kind = desired.iter().find(|d| d.id == resource.id).map(|d| d.kind);
+        if !desired_ids.contains(resource.id.as_str()) || desired_kind != Some(resource.kind) {
+            deleted.push(resource);
+        }
+    }
+    deleted.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
+    for resource in &deleted {
+        changes.push(ResourceChange {
+            id: resource.id.clone(),
+            kind: resource.kind,
+            action: Action::Delete,
+            physical_id: Some(resource.physical_id.clone()),
+            before: Some(normalise(&resource.props, resource.kind)),
+            after: None,
+            changes: Vec::new(),
+        });
+    }
+
+    let steps = order_steps(desired, &changes, live);
+    Plan { stack: stack.to_string(), region: region.to_string(), changes, steps }
+}
+
+/// Replaces `Ref`s to resources that exist and stay by their live attribute; others stay `Ref`.
+fn resolve_props(
+    props: &Props,
+    live_by_id: &HashMap<&str, &LiveResource>,
+    action_of: &HashMap<String, Action>,
+    kind: Kind,
+) -> Props {
+    let resolved: Props = props
+        .iter()
+        .map(|(key, value)| (key.clone(), resolve_value(value, live_by_id, action_of)))
+        .collect();
+    normalise(&resolved, kind)
+}
+
+fn resolve_value(value: &Value, live_by_id: &HashMap<&str, &LiveResource>, action_of: &HashMap<String, Action>) -> Value {
+    match value {
+        Value::Ref { id, attribute } => {
+            let stays = matches!(action_of.get(id), Some(Action::NoOp | Action::Update));
+            match live_by_id.get(id.as_str()).and_then(|live| live.attributes.get(attribute)) {
+                Some(known) if stays => Value::String(known.clone()),
+                _ => value.clone(),
+            }
+        }
+        Value::List(items) => Value::List(items.iter().map(|item| resolve_value(item, live_by_id, action_of)).collect()),
+        Value::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), resolve_value(v, live_by_id, action_of))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Sorts the kind's unordered list fields so that order never shows as a change.
+fn normalise(props: &Props, kind: Kind) -> Props {
+    let mut props = props.clone();
+    for field in kind.unordered_fields() {
+        if let Some(Value::List(items)) = props.get_mut(*field) {
+            items.sort();
+        }
+    }
+    props
+}
+
+fn diff(kind: Kind, before: &Props, after: &Props) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    for (field, desired) in after {
+        let live = before.get(field);
+        let equal = match live {
+            Some(live) => live == desired,
+            None => false,
+        };
+        if !equal {
+            changes.push(FieldChange {
+                field: field.clone(),
+                before: live.cloned(),
+                after: Some(desired.clone()),
+                forces_replacement: kind.replace_fields().contains(&field.as_str()),
+            });
+        }
+    }
+    changes
+}
+
+/// Turns resource changes into steps with their ordering.
+///
+/// Creates and updates run after the creates/updates of what they refer to. A replace is a delete
+/// then a create. A delete runs after the deletes of everything that refers to it (by physical id
+/// in live properties, or by the kind's known AWS blockers) and after the updates that stop
+/// referring to it.
+fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveResource]) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::new();
+    let mut delete_step: HashMap<(String, String), usize> = HashMap::new();
+    let mut replaced: BTreeSet<String> = BTreeSet::new();
+    let mut apply_step: HashMap<String, usize> = HashMap::new();
+    let desired_by_id: HashMap<&str, &Resource> = desired.iter().map(|r| (r.id.as_str(), r)).collect();
+
+    for change in changes {
+        let physical_id = change.physical_id.clone().unwrap_or_default();
+        let live_props = change.before.clone().unwrap_or_default();
+        if change.action == Action::Replace {
+            replaced.insert(change.id.clone());
+        }
+        if matches!(change.action, Action::Delete | Action::Replace) {
+            delete_step.insert((change.id.clone(), physical_id.clone()), steps.len());
+            steps.push(Step {
+                id: change.id.clone(),
+                kind: change.kind,
+                operation: Operation::Delete { physical_id: physical_id.clone(), live: live_props.clone() },
+                after: Vec::new(),
+            });
+        }
+        let Some(resource) = desired_by_id.get(change.id.as_str()) else { continue };
+        let operation = match change.action {
+            Action::Create | Action::Replace => Operation::Create { props: resource.props.clone() },
+            Action::Update => Operation::Update {
+                physical_id,
+                props: resource.props.clone(),
+                live: live_props,
+                changes: change.changes.clone(),
+            },
+            Action::NoOp | Action::Delete => continue,
+        };
+        apply_step.insert(change.id.clone(), steps.len());
+        steps.push(Step { id: change.id.clone(), kind: change.kind, operation, after: Vec::new() });
+    }
+
+    // Which live resources each live resource refers to, found through physical ids in its props.
+    let owner_of_physical: HashMap<&str, &LiveResource> = live.iter().map(|r| (r.physical_id.as_str(), r)).collect();
+    let mut live_references: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
+    for resource in live {
+        let mut strings = Vec::new();
+        collect_strings(&Value::Map(resource.props.clone().into_iter().collect()), &mut strings);
+        for text in strings {
+            if let Some(target) = owner_of_physical.get(text.as_str()) {
+                if target.physical_id != resource.physical_id {
+                    live_references
+                        .entry((resource.id.clone(), resource.physical_id.clone()))
+                        .or_default()
+                        .push((target.id.clone(), target.physical_id.clone()));
+                }
+            }
+        }
+    }
+
+    let deletes: Vec<((String, String), usize, Kind)> = delete_step
+        .iter()
+        .map(|(key, index)| (key.clone(), *index, steps[*index].kind))
+        .collect();
+    for index in 0..steps.len() {
+        let step = &steps[index];
+        let mut after: BTreeSet<usize> = BTreeSet::new();
+        match &step.operation {
+            Operation::Create { .. } | Operation::Update { .. } => {
+                if let Some(resource) = desired_by_id.get(step.id.as_str()) {
+                    for dependency in &resource.depends_on {
+                        if let Some(dependency_step) = apply_step.get(dependency) {
+                            after.insert(*dependency_step);
+                        }
+                    }
+                }
+                // A replaced resource is created after its old self is gone (names are unique).
+                if matches!(step.operation, Operation::Create { .. }) {
+                    for ((id, _), delete_index, _) in &deletes {
+                        if *id == step.id {
+                            after.insert(*delete_index);
+                        }
+                    }
+                }
+            }
+            Operation::Delete { physical_id, .. } => {
+                let me = (step.id.clone(), physical_id.clone());
+                for (referrer, targets) in &live_references {
+                    if targets.contains(&me) {
+                        if let Some(referrer_delete) = delete_step.get(referrer) {
+                            after.insert(*referrer_delete);
+                        } else if replaced.contains(&step.id) {
+                            // The referrer's update needs the replacement, which needs this
+                            // delete: the update follows instead (AWS lets the reference dangle).
+                        } else if let Some(referrer_update) = apply_step.get(&referrer.0) {
+                            after.insert(*referrer_update);
+                        }
+                    }
+                }
+                for (_, other_index, other_kind) in &deletes {
+                    if step.kind.deleted_after().contains(other_kind) && *other_index != index {
+                        after.insert(*other_index);
+                    }
+                }
+            }
+        }
+        after.remove(&index);
+        steps[index].after = after.into_iter().collect();
+    }
+    steps
+}
+
+fn collect_strings(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::String(text) => into.push(text.clone()),
+        Value::List(items) => items.iter().for_each(|item| collect_strings(item, into)),
+        Value::Map(map) => map.values().for_each(|item| collect_strings(item, into)),
+        _ => {}
+    }
+}

@@ -1,0 +1,195 @@
+//! Everything wl-infra shows: the human plan, the JSON plan, and apply progress. One printer.
+//!
+//! Plans go to stdout (they are data); progress and summaries go to stderr.
+
+mod progress;
+
+pub use progress::seconds as progress_seconds;
+
+pub use progress::ProgressPrinter;
+
+use std::fmt::Write as _;
+
+use crate::graph::{Props, Value};
+use crate::plan::{Action, Plan, ResourceChange};
+
+/// The version of the `plan --json` document; bumped when its shape changes incompatibly.
+pub const JSON_FORMAT_VERSION: &str = "1.0";
+
+/// ANSI styling, off when `NO_COLOR` is set or the output is not a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub fn green(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
+    pub fn yellow(&self, text: &str) -> String {
+        self.paint("33", text)
+    }
+
+    pub fn red(&self, text: &str) -> String {
+        self.paint("31", text)
+    }
+
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    pub fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+fn symbol(action: Action, style: Style) -> String {
+    match action {
+        Action::Create => style.green("+"),
+        Action::Update => style.yellow("~"),
+        Action::Replace => style.red("-/+"),
+        Action::Delete => style.red("-"),
+        Action::NoOp => " ".to_string(),
+    }
+}
+
+/// The human plan, Terraform-style: one block per changed resource with field-level diffs.
+pub fn human_plan(plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    let changed: Vec<&ResourceChange> = plan.changes.iter().filter(|change| change.action != Action::NoOp).collect();
+    if changed.is_empty() {
+        let _ = writeln!(out, "No changes. Stack {} in {} matches its stack file.", plan.stack, plan.region);
+        return out;
+    }
+    let _ = writeln!(out, "wl-infra will make these changes to stack {} in {}:\n", style.bold(&plan.stack), plan.region);
+    for change in changed {
+        let physical = change.physical_id.as_ref().map(|id| format!(" ({id})")).unwrap_or_default();
+        let note = match change.action {
+            Action::Replace => format!("  {}", style.red(&format!("# must be replaced: {} cannot change in place", change.replaced_by().join(", ")))),
+            Action::Delete => format!("  {}", style.dim("# owned by the stack but no longer in it")),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "  {} {} {}{physical}{note}", symbol(change.action, style), change.kind, style.bold(&change.id));
+        match change.action {
+            Action::Create => render_props(&mut out, change.after.as_ref(), "+", style),
+            Action::Delete => {}
+            Action::Update | Action::Replace => {
+                for field in &change.changes {
+                    let forces = if field.forces_replacement { format!(" {}", style.red("# forces replacement")) } else { String::new() };
+                    render_field_diff(&mut out, &field.field, field.before.as_ref(), field.after.as_ref(), style, &forces);
+                }
+            }
+            Action::NoOp => {}
+        }
+        out.push('\n');
+    }
+    let summary = plan.summary();
+    let _ = writeln!(
+        out,
+        "Plan: {} to create, {} to update, {} to replace, {} to delete.",
+        summary.create, summary.update, summary.replace, summary.delete
+    );
+    out
+}
+
+fn render_props(out: &mut String, props: Option<&Props>, sign: &str, style: Style) {
+    let Some(props) = props else { return };
+    let width = props.keys().map(String::len).max().unwrap_or(0);
+    for (field, value) in props {
+        let _ = writeln!(out, "      {} {field:width$} = {value}", style.green(sign));
+    }
+}
+
+/// One field's diff; maps are diffed per key and lists per element, so a hand-added security group
+/// rule shows as one `-` line rather than a whole new list.
+fn render_field_diff(out: &mut String, field: &str, before: Option<&Value>, after: Option<&Value>, style: Style, forces: &str) {
+    match (before, after) {
+        (Some(Value::Map(before)), Some(Value::Map(after))) => {
+            for (key, value) in after {
+                match before.get(key) {
+                    None => {
+                        let _ = writeln!(out, "      {} {field}.{key} = {value}{forces}", style.green("+"));
+                    }
+                    Some(old) if old != value => {
+                        let _ = writeln!(out, "      {} {field}.{key} = {old} -> {value}{forces}", style.yellow("~"));
+                    }
+                    Some(_) => {}
+                }
+            }
+            for (key, old) in before {
+                if !after.contains_key(key) {
+                    let _ = writeln!(out, "      {} {field}.{key} = {old}{forces}", style.red("-"));
+                }
+            }
+        }
+        (Some(Value::List(before)), Some(Value::List(after))) => {
+            let _ = writeln!(out, "      {} {field}{forces}", style.yellow("~"));
+            for item in before.iter().filter(|item| !after.contains(item)) {
+                let _ = writeln!(out, "          {} {item}", style.red("-"));
+            }
+            for item in after.iter().filter(|item| !before.contains(item)) {
+                let _ = writeln!(out, "          {} {item}", style.green("+"));
+            }
+        }
+        (None, Some(value)) => {
+            let _ = writeln!(out, "      {} {field} = {value}{forces}", style.green("+"));
+        }
+        (Some(old), None) => {
+            let _ = writeln!(out, "      {} {field} = {old}{forces}", style.red("-"));
+        }
+        (Some(old), Some(new)) => {
+            let _ = writeln!(out, "      {} {field} = {old} -> {new}{forces}", style.yellow("~"));
+        }
+        (None, None) => {}
+    }
+}
+
+fn props_json(props: Option<&Props>) -> serde_json::Value {
+    match props {
+        None => serde_json::Value::Null,
+        Some(props) => serde_json::Value::Object(props.iter().map(|(key, value)| (key.clone(), value.to_json())).collect()),
+    }
+}
+
+/// The versioned JSON plan document of `plan --json`.
+pub fn json_plan(plan: &Plan) -> serde_json::Value {
+    let changes: Vec<serde_json::Value> = plan
+        .changes
+        .iter()
+        .map(|change| {
+            // Fields whose desired value is only known after apply, so tools need not guess from null.
+            let unknown: Vec<&String> = change
+                .after
+                .as_ref()
+                .map(|after| after.iter().filter(|(_, value)| !value.is_known()).map(|(key, _)| key).collect())
+                .unwrap_or_default();
+            serde_json::json!({
+                "id": change.id,
+                "kind": change.kind.as_str(),
+                "action": change.action,
+                "physical_id": change.physical_id,
+                "before": props_json(change.before.as_ref()),
+                "after": props_json(change.after.as_ref()),
+                "after_unknown": unknown,
+                "changed_fields": change.changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(),
+                "replace_fields": change.replaced_by(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "format_version": JSON_FORMAT_VERSION,
+        "stack": plan.stack,
+        "region": plan.region,
+        "changes": changes,
+        "summary": plan.summary(),
+    })
+}

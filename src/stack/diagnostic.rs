@@ -1,0 +1,149 @@
+//! Diagnostics for stack files: what is wrong, where (file:line:column) and what was expected.
+
+use std::fmt::Write as _;
+
+/// A byte range in the stack file's source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SourceSpan {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl From<toml_span::Span> for SourceSpan {
+    fn from(span: toml_span::Span) -> Self {
+        SourceSpan { start: span.start, end: span.end }
+    }
+}
+
+/// One problem found in a stack file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub span: SourceSpan,
+    /// What is wrong, lowercase, without a trailing period.
+    pub message: String,
+    /// What was expected, shown under the offending text.
+    pub expected: String,
+    /// An optional hint on how to fix it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(span: impl Into<SourceSpan>, message: impl Into<String>, expected: impl Into<String>) -> Self {
+        Diagnostic { span: span.into(), message: message.into(), expected: expected.into(), help: None }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Every problem found in one stack file, in source order, with the text needed to render them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostics {
+    pub file_name: String,
+    pub source: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A 1-based line and column (in characters) of a byte offset.
+pub fn line_and_column(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+    let column = source[line_start..offset].chars().count() + 1;
+    (line, column)
+}
+
+impl Diagnostics {
+    /// Renders every diagnostic in the style of rustc: message, location, source line, caret, help.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for diagnostic in &self.diagnostics {
+            let (line, column) = line_and_column(&self.source, diagnostic.span.start);
+            let line_text = self.source.lines().nth(line - 1).unwrap_or("");
+            let gutter = line.to_string().len();
+            let pad = " ".repeat(gutter);
+            let _ = writeln!(out, "error: {}", diagnostic.message);
+            let _ = writeln!(out, "{pad}--> {}:{line}:{column}", self.file_name);
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{line} | {line_text}");
+            let line_chars = line_text.chars().count();
+            let span_chars = self.source[diagnostic.span.start.min(self.source.len())..diagnostic.span.end.min(self.source.len())]
+                .lines()
+                .next()
+                .map_or(1, |first| first.chars().count().max(1));
+            let caret_len = span_chars.min(line_chars.saturating_sub(column - 1).max(1));
+            let _ = writeln!(
+                out,
+                "{pad} | {}{} {}",
+                " ".repeat(column - 1),
+                "^".repeat(caret_len),
+                diagnostic.expected
+            );
+            if let Some(help) = &diagnostic.help {
+                let _ = writeln!(out, "{pad} = help: {help}");
+            }
+            out.push('\n');
+        }
+        let count = self.diagnostics.len();
+        let _ = writeln!(
+            out,
+            "error: {} has {count} error{}; fix {} and run `wl-infra validate` again",
+            self.file_name,
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "it" } else { "them" }
+        );
+        out
+    }
+}
+
+impl std::fmt::Display for Diagnostics {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.render())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// The closest candidate to `word` by edit distance, if it is close enough to be a likely typo.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|candidate| (edit_distance(word, candidate), *candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+fn edit_distance(left: &str, right: &str) -> usize {
+    let right: Vec<char> = right.chars().collect();
+    let mut previous: Vec<usize> = (0..=right.len()).collect();
+    for (i, left_char) in left.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, right_char) in right.iter().enumerate() {
+            let substitution = previous[j] + usize::from(left_char != *right_char);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[right.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_counts_from_one() {
+        assert_eq!(line_and_column("a = 1\nbb = 2\n", 6), (2, 1));
+        assert_eq!(line_and_column("a = 1\nbb = 2\n", 11), (2, 6));
+    }
+
+    #[test]
+    fn closest_finds_typos_only() {
+        assert_eq!(closest("cidrr", &["cidr", "region"]), Some("cidr"));
+        assert_eq!(closest("zzzzzz", &["cidr", "region"]), None);
+    }
+}

@@ -1,0 +1,741 @@
+//! Stack files: TOML text in, a validated [`Stack`] or every [`Diagnostic`] out. Pure: no IO.
+//!
+//! Parsing walks the spanned TOML tree by hand so that unknown keys, wrong types and rule
+//! violations are all collected in one pass, each with the exact span it concerns.
+
+mod diagnostic;
+pub mod facts;
+mod model;
+mod reader;
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+pub use diagnostic::{line_and_column, Diagnostic, Diagnostics, SourceSpan};
+pub use model::*;
+use reader::{Fields, Reader, Spanned};
+
+/// Parses and validates a stack file; `file_name` is only used in diagnostics.
+pub fn parse(file_name: &str, source: &str) -> Result<Stack, Diagnostics> {
+    let mut reader = Reader::default();
+    let stack = match toml_span::parse(source) {
+        Ok(root) => read_stack(&mut reader, root),
+        Err(error) => {
+            reader.error(Diagnostic::new(
+                error.span,
+                format!("this is not valid TOML: {error}"),
+                "expected TOML syntax (see https://toml.io)",
+            ));
+            None
+        }
+    };
+    reader.diagnostics.sort_by_key(|diagnostic| diagnostic.span);
+    match stack {
+        Some(stack) if reader.diagnostics.is_empty() => Ok(stack),
+        _ => Err(Diagnostics {
+            file_name: file_name.to_string(),
+            source: source.to_string(),
+            diagnostics: reader.diagnostics,
+        }),
+    }
+}
+
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "stack", "network", "databases", "cache", "load_balancer", "registry", "services", "frontend",
+    "alarms",
+];
+
+fn read_stack(reader: &mut Reader, root: toml_span::Value<'_>) -> Option<Stack> {
+    let mut root = reader.table(root, "")?;
+    let stack_section = root.require(reader, "stack", "{ name = \"...\", region = \"...\" }");
+    let network_section = root.require(reader, "network", "{ cidr = \"10.0.0.0/16\", ... }");
+    let databases_section = root.take("databases");
+    let cache_section = root.take("cache");
+    let load_balancer_section = root.take("load_balancer");
+    let registry_section = root.take("registry");
+    let services_section = root.take("services");
+    let frontend_section = root.take("frontend");
+    let alarms_section = root.take("alarms");
+    root.finish(reader, TOP_LEVEL_KEYS);
+
+    let identity = stack_section.and_then(|value| read_identity(reader, value));
+    let network = network_section.and_then(|value| read_network(reader, value));
+    let databases = match databases_section {
+        Some(value) => read_named(reader, value, "databases", read_database),
+        None => Some(BTreeMap::new()),
+    };
+    let cache = cache_section.map(|value| read_cache(reader, value));
+    let load_balancer = match load_balancer_section {
+        Some(value) => read_load_balancer(reader, value),
+        None => Some(LoadBalancer::default()),
+    };
+    let registry = match registry_section {
+        Some(value) => read_registry(reader, value),
+        None => Some(Registry::default()),
+    };
+    let services = match services_section {
+        Some(value) => read_named(reader, value, "services", read_service),
+        None => Some(BTreeMap::new()),
+    };
+    let frontend = frontend_section.map(|value| read_frontend(reader, value));
+    let alarms = match alarms_section {
+        Some(value) => read_alarms(reader, value),
+        None => Some(Alarms::default()),
+    };
+
+    let services = services.map(|services| check_services(reader, services, &databases, &cache));
+    let (name, region) = identity?;
+    Some(Stack {
+        name,
+        region,
+        network: network?,
+        databases: databases?.into_iter().map(|(name, database)| (name.value, database)).collect(),
+        cache: cache.flatten(),
+        load_balancer: load_balancer?,
+        registry: registry?,
+        services: services??,
+        frontend: frontend.flatten(),
+        alarms: alarms?,
+    })
+}
+
+fn read_identity(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<(String, String)> {
+    let mut fields = reader.table(value, "stack")?;
+    let name = fields.require(reader, "name", "\"watchlist-dev\"").and_then(|v| reader.string(v, "stack.name"));
+    let region = fields.require(reader, "region", "\"us-east-1\"").and_then(|v| reader.string(v, "stack.region"));
+    fields.finish(reader, &["name", "region"]);
+    let name = name.and_then(|name| check_resource_name(reader, name, "stack.name", 20));
+    let region = region.and_then(|region| {
+        if facts::REGIONS.contains(&region.value.as_str()) {
+            Some(region.value)
+        } else {
+            let mut diagnostic = Diagnostic::new(
+                region.span,
+                format!("`stack.region` is \"{}\", which is not an AWS region", region.value),
+                "expected a region code such as \"us-east-1\" or \"eu-west-1\"",
+            );
+            if let Some(suggestion) = diagnostic::closest(&region.value, facts::REGIONS) {
+                diagnostic = diagnostic.with_help(format!("did you mean \"{suggestion}\"?"));
+            }
+            reader.error(diagnostic);
+            None
+        }
+    });
+    Some((name?, region?))
+}
+
+/// Checks a name used inside physical names: `[a-z][a-z0-9-]*`, no `--`, no trailing `-`.
+fn check_resource_name(reader: &mut Reader, name: Spanned<String>, path: &str, max_length: usize) -> Option<String> {
+    let text = &name.value;
+    let well_formed = text.starts_with(|c: char| c.is_ascii_lowercase())
+        && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !text.ends_with('-')
+        && !text.contains("--");
+    if !well_formed {
+        reader.error(Diagnostic::new(
+            name.span,
+            format!("`{path}` is \"{text}\", which cannot be part of AWS resource names"),
+            "expected lowercase letters, digits and single hyphens, starting with a letter",
+        ));
+        return None;
+    }
+    if text.len() > max_length {
+        reader.error(Diagnostic::new(
+            name.span,
+            format!("`{path}` is {} characters long", text.len()),
+            format!("expected at most {max_length} characters, so that physical names fit AWS limits"),
+        ));
+        return None;
+    }
+    Some(name.value)
+}
+
+fn parse_cidr(text: &str) -> Option<Ipv4Cidr> {
+    let (address, prefix) = text.split_once('/')?;
+    let address: Ipv4Addr = address.parse().ok()?;
+    if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let prefix_length: u8 = prefix.parse().ok().filter(|length| *length <= 32)?;
+    Some(Ipv4Cidr { address, prefix_length })
+}
+
+fn read_network(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Network> {
+    let mut fields = reader.table(value, "network")?;
+    let cidr = fields.require(reader, "cidr", "\"10.0.0.0/16\"").and_then(|v| reader.string(v, "network.cidr"));
+    let zones = fields
+        .require(reader, "availability_zones", "2")
+        .and_then(|v| reader.integer_in(v, "network.availability_zones", 1..=6));
+    let nat = fields.take("nat_gateways").map(|v| reader.integer(v, "network.nat_gateways"));
+    let subnet_prefix = fields
+        .take("subnet_prefix_length")
+        .map(|v| reader.integer_in(v, "network.subnet_prefix_length", 16..=28));
+    fields.finish(reader, &["cidr", "availability_zones", "nat_gateways", "subnet_prefix_length"]);
+
+    let cidr = cidr.and_then(|cidr| match parse_cidr(&cidr.value) {
+        None => {
+            reader.error(Diagnostic::new(
+                cidr.span,
+                format!("`network.cidr` is \"{}\", which is not an IPv4 CIDR block", cidr.value),
+                "expected an address and prefix length such as \"10.0.0.0/16\"",
+            ));
+            None
+        }
+        Some(block) if !(16..=24).contains(&block.prefix_length) => {
+            reader.error(Diagnostic::new(
+                cidr.span,
+                format!("`network.cidr` has prefix length /{}", block.prefix_length),
+                "expected a prefix length from /16 to /24 (a VPC allows /16 to /28 and needs room for 16 subnets)",
+            ));
+            None
+        }
+        Some(block) => {
+            let mask = u32::MAX << (32 - u32::from(block.prefix_length));
+            if u32::from(block.address) & !mask != 0 {
+                let network = Ipv4Addr::from(u32::from(block.address) & mask);
+                reader.error(
+                    Diagnostic::new(
+                        cidr.span,
+                        format!("`network.cidr` \"{}\" has host bits set", cidr.value),
+                        "expected the first address of the block",
+                    )
+                    .with_help(format!("did you mean \"{network}/{}\"?", block.prefix_length)),
+                );
+                None
+            } else {
+                Some((block, cidr.span))
+            }
+        }
+    });
+    let zones = zones.map(|zones| (zones.value as u8, zones.span));
+    let nat_gateways = match (nat, zones) {
+        (None, _) => Some(NatGateways::Shared),
+        (Some(None), _) => None,
+        (Some(Some(count)), zones) => match (count.value, zones) {
+            (0, _) => Some(NatGateways::None),
+            (1, _) => Some(NatGateways::Shared),
+            (n, Some((zones, _))) if n == i64::from(zones) => Some(NatGateways::PerAvailabilityZone),
+            (n, zones) => {
+                let expected = match zones {
+                    Some((zones, _)) => format!("expected 0 (none), 1 (shared) or {zones} (one per availability zone)"),
+                    None => "expected 0 (none), 1 (shared) or one per availability zone".to_string(),
+                };
+                reader.error(Diagnostic::new(count.span, format!("`network.nat_gateways` is {n}"), expected));
+                None
+            }
+        },
+    };
+    let (cidr, _) = cidr?;
+    let (availability_zones, _) = zones?;
+    let default_prefix = (cidr.prefix_length + 4).min(28);
+    let subnet_prefix_length = match subnet_prefix {
+        None => default_prefix,
+        Some(None) => return None,
+        Some(Some(length)) => {
+            let length_span = length.span;
+            let length = length.value as u8;
+            if length < cidr.prefix_length + 4 {
+                reader.error(Diagnostic::new(
+                    length_span,
+                    format!("16 subnets of /{length} do not fit the VPC CIDR {cidr}"),
+                    format!("expected a subnet prefix length of at least /{}", cidr.prefix_length + 4),
+                ));
+                return None;
+            }
+            length
+        }
+    };
+    Some(Network { cidr, availability_zones, nat_gateways: nat_gateways?, subnet_prefix_length })
+}
+
+/// Reads a table of user-named entries such as `[databases.users]`, checking each name.
+fn read_named<'de, T>(
+    reader: &mut Reader,
+    value: toml_span::Value<'de>,
+    section: &str,
+    read_entry: fn(&mut Reader, toml_span::Value<'de>, &str) -> Option<T>,
+) -> Option<BTreeMap<Spanned<String>, T>> {
+    let fields = reader.table(value, section)?;
+    let mut entries = BTreeMap::new();
+    let mut complete = true;
+    for (key, value) in fields.into_entries() {
+        let path = format!("{section}.{}", key.name);
+        let name = Spanned { value: key.name.to_string(), span: key.span };
+        let checked_name = check_resource_name(reader, name.clone(), &format!("the name of [{path}]"), 20);
+        let entry = read_entry(reader, value, &path);
+        match (checked_name, entry) {
+            (Some(_), Some(entry)) => {
+                entries.insert(name, entry);
+            }
+            _ => complete = false,
+        }
+    }
+    complete.then_some(entries)
+}
+
+impl PartialOrd for Spanned<String> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Spanned<String> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.value.cmp(&other.value)
+    }
+}
+
+impl Eq for Spanned<String> {}
+
+fn read_database(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) -> Option<Database> {
+    let mut fields = reader.table(value, path)?;
+    let class = fields.require(reader, "instance_class", "\"db.t3.micro\"").and_then(|v| reader.string(v, &format!("{path}.instance_class")));
+    let storage = fields.require(reader, "storage_gb", "20").and_then(|v| reader.integer_in(v, &format!("{path}.storage_gb"), 20..=65536));
+    let version = fields.require(reader, "engine_version", "\"16\"").and_then(|v| reader.string(v, &format!("{path}.engine_version")));
+    let multi_az = optional_bool(reader, &mut fields, "multi_az", false);
+    let retention = fields.take("backup_retention_days").map(|v| reader.integer_in(v, &format!("{path}.backup_retention_days"), 0..=35));
+    let deletion_protection = optional_bool(reader, &mut fields, "deletion_protection", false);
+    let final_snapshot = optional_bool(reader, &mut fields, "final_snapshot", false);
+    fields.finish(
+        reader,
+        &["instance_class", "storage_gb", "engine_version", "multi_az", "backup_retention_days", "deletion_protection", "final_snapshot"],
+    );
+    let class = class.and_then(|class| {
+        if facts::is_instance_class(&class.value, "db", facts::DATABASE_INSTANCE_FAMILIES) {
+            Some(class.value)
+        } else {
+            reader.error(Diagnostic::new(
+                class.span,
+                format!("`{path}.instance_class` is \"{}\", which is not an RDS PostgreSQL instance class", class.value),
+                "expected db.<family>.<size> such as \"db.t3.micro\" or \"db.r6g.large\"",
+            ));
+            None
+        }
+    });
+    let version = version.and_then(|version| {
+        if facts::POSTGRES_MAJOR_VERSIONS.contains(&version.value.as_str()) {
+            Some(version.value)
+        } else {
+            reader.error(Diagnostic::new(
+                version.span,
+                format!("`{path}.engine_version` is \"{}\", which RDS does not offer", version.value),
+                format!("expected a PostgreSQL major version: {}", facts::POSTGRES_MAJOR_VERSIONS.join(", ")),
+            ));
+            None
+        }
+    });
+    let backup_retention_days = match retention {
+        None => 7,
+        Some(days) => days?.value as u8,
+    };
+    Some(Database {
+        instance_class: class?,
+        storage_gb: storage?.value as u32,
+        engine_version: version?,
+        multi_az: multi_az?,
+        backup_retention_days,
+        deletion_protection: deletion_protection?,
+        final_snapshot: final_snapshot?,
+    })
+}
+
+fn optional_bool(reader: &mut Reader, fields: &mut Fields<'_>, key: &str, default: bool) -> Option<bool> {
+    let path = format!("{}.{key}", fields.path);
+    match fields.take(key) {
+        None => Some(default),
+        Some(value) => reader.boolean(value, &path).map(|flag| flag.value),
+    }
+}
+
+fn read_cache(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Cache> {
+    let mut fields = reader.table(value, "cache")?;
+    let node_type = fields.require(reader, "node_type", "\"cache.t3.micro\"").and_then(|v| reader.string(v, "cache.node_type"));
+    let replicas = match fields.take("replicas") {
+        None => Some(0),
+        Some(value) => reader.integer_in(value, "cache.replicas", 0..=5).map(|n| n.value as u8),
+    };
+    fields.finish(reader, &["node_type", "replicas"]);
+    let node_type = node_type.and_then(|node_type| {
+        if facts::is_instance_class(&node_type.value, "cache", facts::CACHE_NODE_FAMILIES) {
+            Some(node_type.value)
+        } else {
+            reader.error(Diagnostic::new(
+                node_type.span,
+                format!("`cache.node_type` is \"{}\", which is not an ElastiCache node type", node_type.value),
+                "expected cache.<family>.<size> such as \"cache.t3.micro\"",
+            ));
+            None
+        }
+    });
+    Some(Cache { node_type: node_type?, replicas: replicas? })
+}
+
+fn read_load_balancer(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<LoadBalancer> {
+    let mut fields = reader.table(value, "load_balancer")?;
+    let certificate = fields.take("certificate_arn").map(|v| reader.string(v, "load_balancer.certificate_arn"));
+    fields.finish(reader, &["certificate_arn"]);
+    let certificate_arn = match certificate {
+        None => None,
+        Some(None) => return None,
+        Some(Some(arn)) if arn.value.is_empty() => None,
+        Some(Some(arn)) => {
+            let parts: Vec<&str> = arn.value.split(':').collect();
+            if parts.len() != 6 || parts[0] != "arn" || parts[2] != "acm" || !parts[5].starts_with("certificate/") {
+                reader.error(Diagnostic::new(
+                    arn.span,
+                    "`load_balancer.certificate_arn` is not an ACM certificate ARN",
+                    "expected \"arn:aws:acm:<region>:<account>:certificate/<id>\" or \"\" for HTTP only",
+                ));
+                return None;
+            }
+            Some(arn.value)
+        }
+    };
+    Some(LoadBalancer { certificate_arn })
+}
+
+fn read_registry(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Registry> {
+    let mut fields = reader.table(value, "registry")?;
+    let keep_images = match fields.take("keep_images") {
+        None => Some(Registry::default().keep_images),
+        Some(value) => reader.integer_in(value, "registry.keep_images", 1..=1000).map(|n| n.value as u32),
+    };
+    let scan_on_push = optional_bool(reader, &mut fields, "scan_on_push", true);
+    fields.finish(reader, &["keep_images", "scan_on_push"]);
+    Some(Registry { keep_images: keep_images?, scan_on_push: scan_on_push? })
+}
+
+/// A service as read, before the checks that need the other sections.
+struct ServiceDraft {
+    service: Service,
+    path_spans: Vec<Spanned<String>>,
+    database_span: Option<Spanned<String>>,
+    cache_span: Option<toml_span::Span>,
+    calls_spans: Vec<Spanned<String>>,
+}
+
+fn read_service(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) -> Option<ServiceDraft> {
+    let mut fields = reader.table(value, path)?;
+    let at = |key: &str| format!("{path}.{key}");
+    let port = fields.require(reader, "port", "8000").and_then(|v| reader.integer_in(v, &at("port"), 1..=65535));
+    let cpu = fields.require(reader, "cpu", "256").and_then(|v| reader.integer(v, &at("cpu")));
+    let memory = fields.require(reader, "memory", "512").and_then(|v| reader.integer(v, &at("memory")));
+    let desired_count = match fields.take("desired_count") {
+        None => Some(1),
+        Some(value) => reader.integer_in(value, &at("desired_count"), 0..=100).map(|n| n.value as u32),
+    };
+    let paths_value = fields.require(reader, "paths", "[\"/api/NAME\", \"/api/NAME/*\"]");
+    let paths_span = paths_value.as_ref().map_or(fields.span, |value| value.span);
+    let paths = paths_value.and_then(|v| reader.string_list(v, &at("paths")));
+    let health = match fields.take("health_check_path") {
+        None => Some(Spanned { value: "/health".to_string(), span: fields.span }),
+        Some(value) => reader.string(value, &at("health_check_path")),
+    };
+    let database = fields.take("database").map(|v| reader.string(v, &at("database")));
+    let cache_value = fields.take("cache");
+    let cache_span = cache_value.as_ref().map(|value| value.span);
+    let cache = match cache_value {
+        None => Some(false),
+        Some(value) => reader.boolean(value, &at("cache")).map(|flag| flag.value),
+    };
+    let calls = match fields.take("calls") {
+        None => Some(Vec::new()),
+        Some(value) => reader.string_list(value, &at("calls")),
+    };
+    let environment = match fields.take("environment") {
+        None => Some(Vec::new()),
+        Some(value) => reader.string_map(value, &at("environment")),
+    };
+    let deployment = match fields.take("deployment") {
+        None => Some(Deployment::default()),
+        Some(value) => read_deployment(reader, value, &at("deployment")),
+    };
+    fields.finish(
+        reader,
+        &["port", "cpu", "memory", "desired_count", "paths", "health_check_path", "database", "cache", "calls", "environment", "deployment"],
+    );
+
+    let size = match (cpu, memory) {
+        (Some(cpu), Some(memory)) => {
+            let (cpu_value, memory_value) = (u32::try_from(cpu.value).unwrap_or(0), u32::try_from(memory.value).unwrap_or(0));
+            if facts::fargate_accepts(cpu_value, memory_value) {
+                Some((cpu_value, memory_value))
+            } else {
+                let valid_cpu = facts::fargate_accepts(cpu_value, 2048) || (cpu_value >= 512 && facts::fargate_accepts(cpu_value, cpu_value * 2));
+                let span = if valid_cpu { memory.span } else { cpu.span };
+                reader.error(Diagnostic::new(
+                    span,
+                    format!("Fargate does not accept cpu {} with memory {} in [{path}]", cpu.value, memory.value),
+                    facts::fargate_memory_hint(cpu_value),
+                ));
+                None
+            }
+        }
+        _ => None,
+    };
+    let paths = paths.and_then(|paths| {
+        let mut ok = !paths.is_empty();
+        if paths.is_empty() {
+            reader.error(Diagnostic::new(paths_span, format!("`{path}.paths` is empty"), "expected at least one path pattern"));
+        }
+        if paths.len() > 5 {
+            reader.error(Diagnostic::new(paths[5].span, format!("`{path}.paths` has {} patterns", paths.len()), "expected at most 5 (an ALB rule condition takes at most 5 values)"));
+            ok = false;
+        }
+        for pattern in &paths {
+            if !facts::is_path_pattern(&pattern.value) {
+                reader.error(Diagnostic::new(
+                    pattern.span,
+                    format!("\"{}\" is not a valid ALB path pattern", pattern.value),
+                    "expected a path starting with `/`, at most 128 characters of A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & * ?",
+                ));
+                ok = false;
+            }
+        }
+        ok.then_some(paths)
+    });
+    let health = health.and_then(|health| {
+        if health.value.starts_with('/') && facts::is_path_pattern(&health.value) && !health.value.contains(['*', '?']) {
+            Some(health.value)
+        } else {
+            reader.error(Diagnostic::new(
+                health.span,
+                format!("`{path}.health_check_path` is \"{}\"", health.value),
+                "expected a plain path starting with `/`, such as \"/health\"",
+            ));
+            None
+        }
+    });
+    let environment = environment.and_then(|pairs| {
+        let mut ok = true;
+        let mut map = BTreeMap::new();
+        for (key, value) in pairs {
+            let well_formed = key.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && key.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !well_formed {
+                reader.error(Diagnostic::new(
+                    key.span,
+                    format!("`{}` is not a valid environment variable name", key.value),
+                    "expected letters, digits and underscores, not starting with a digit",
+                ));
+                ok = false;
+            } else if facts::RESERVED_ENVIRONMENT.contains(&key.value.as_str()) || key.value.ends_with("_SERVICE_URL") {
+                reader.error(Diagnostic::new(
+                    key.span,
+                    format!("`{}` is set by wl-infra and cannot be set in [{path}]", key.value),
+                    "expected a variable wl-infra does not inject",
+                ).with_help("wl-infra derives it from `database`, `cache` and `calls`"));
+                ok = false;
+            } else {
+                map.insert(key.value, value.value);
+            }
+        }
+        ok.then_some(map)
+    });
+    let database_span = database.clone().flatten();
+    let calls_spans = calls.clone().unwrap_or_default();
+    let path_spans = paths.clone().unwrap_or_default();
+    let (cpu, memory) = size?;
+    Some(ServiceDraft {
+        service: Service {
+            port: port?.value as u16,
+            cpu,
+            memory,
+            desired_count: desired_count?,
+            paths: paths?.into_iter().map(|p| p.value).collect(),
+            health_check_path: health?,
+            database: match database {
+                None => None,
+                Some(name) => Some(name?.value),
+            },
+            cache: cache?,
+            calls: calls?.into_iter().map(|c| c.value).collect(),
+            environment: environment?,
+            deployment: deployment?,
+        },
+        path_spans,
+        database_span,
+        cache_span,
+        calls_spans,
+    })
+}
+
+fn read_deployment(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) -> Option<Deployment> {
+    let mut fields = reader.table(value, path)?;
+    let defaults = Deployment::default();
+    let strategy = match fields.take("strategy") {
+        None => Some(DeploymentStrategy::Rolling),
+        Some(value) => reader.string(value, &format!("{path}.strategy")).and_then(|strategy| {
+            if strategy.value == "rolling" {
+                Some(DeploymentStrategy::Rolling)
+            } else {
+                reader.error(Diagnostic::new(
+                    strategy.span,
+                    format!("`{path}.strategy` is \"{}\", which wl-infra does not support", strategy.value),
+                    "expected \"rolling\"",
+                ));
+                None
+            }
+        }),
+    };
+    let circuit_breaker = optional_bool(reader, &mut fields, "circuit_breaker", true);
+    let minimum = match fields.take("minimum_healthy_percent") {
+        None => Some(defaults.minimum_healthy_percent),
+        Some(value) => reader.integer_in(value, &format!("{path}.minimum_healthy_percent"), 0..=100).map(|n| n.value as u16),
+    };
+    let maximum = match fields.take("maximum_percent") {
+        None => Some(defaults.maximum_percent),
+        Some(value) => reader.integer_in(value, &format!("{path}.maximum_percent"), 100..=200).map(|n| n.value as u16),
+    };
+    fields.finish(reader, &["strategy", "circuit_breaker", "minimum_healthy_percent", "maximum_percent"]);
+    Some(Deployment {
+        strategy: strategy?,
+        circuit_breaker: circuit_breaker?,
+        minimum_healthy_percent: minimum?,
+        maximum_percent: maximum?,
+    })
+}
+
+fn read_frontend(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Frontend> {
+    let mut fields = reader.table(value, "frontend")?;
+    let source_dir = fields.require(reader, "source_dir", "\"../frontend/dist\"").and_then(|v| reader.string(v, "frontend.source_dir"));
+    let price_class = match fields.take("price_class") {
+        None => Some("PriceClass_100".to_string()),
+        Some(value) => reader.string(value, "frontend.price_class").and_then(|class| {
+            if facts::PRICE_CLASSES.contains(&class.value.as_str()) {
+                Some(class.value)
+            } else {
+                reader.error(Diagnostic::new(
+                    class.span,
+                    format!("`frontend.price_class` is \"{}\"", class.value),
+                    format!("expected one of: {}", facts::PRICE_CLASSES.join(", ")),
+                ));
+                None
+            }
+        }),
+    };
+    fields.finish(reader, &["source_dir", "price_class"]);
+    let source_dir = source_dir.and_then(|dir| {
+        if dir.value.trim().is_empty() {
+            reader.error(Diagnostic::new(dir.span, "`frontend.source_dir` is empty", "expected a directory path"));
+            None
+        } else {
+            Some(dir.value)
+        }
+    });
+    Some(Frontend { source_dir: source_dir?, price_class: price_class? })
+}
+
+fn read_alarms(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Alarms> {
+    let mut fields = reader.table(value, "alarms")?;
+    let defaults = Alarms::default();
+    let cpu = match fields.take("cpu_percent") {
+        None => Some(defaults.cpu_percent),
+        Some(value) => reader.integer_in(value, "alarms.cpu_percent", 1..=100).map(|n| n.value as u8),
+    };
+    let errors = match fields.take("http_5xx_per_minute") {
+        None => Some(defaults.http_5xx_per_minute),
+        Some(value) => reader.integer_in(value, "alarms.http_5xx_per_minute", 1..=100_000).map(|n| n.value as u32),
+    };
+    let response_time = match fields.take("target_response_time_seconds") {
+        None => Some(defaults.target_response_time_seconds),
+        Some(value) => reader.float(value, "alarms.target_response_time_seconds").and_then(|seconds| {
+            if seconds.value > 0.0 && seconds.value <= 60.0 {
+                Some(seconds.value)
+            } else {
+                reader.error(Diagnostic::new(
+                    seconds.span,
+                    format!("`alarms.target_response_time_seconds` is {}", seconds.value),
+                    "expected a number of seconds above 0 and at most 60",
+                ));
+                None
+            }
+        }),
+    };
+    fields.finish(reader, &["cpu_percent", "http_5xx_per_minute", "target_response_time_seconds"]);
+    Some(Alarms { cpu_percent: cpu?, http_5xx_per_minute: errors?, target_response_time_seconds: response_time? })
+}
+
+/// The checks across sections: databases and calls exist, the cache exists, paths do not overlap.
+fn check_services(
+    reader: &mut Reader,
+    drafts: BTreeMap<Spanned<String>, ServiceDraft>,
+    databases: &Option<BTreeMap<Spanned<String>, Database>>,
+    cache: &Option<Option<Cache>>,
+) -> Option<BTreeMap<String, Service>> {
+    let mut ok = true;
+    let service_names: Vec<&str> = drafts.keys().map(|name| name.value.as_str()).collect();
+    for (name, draft) in &drafts {
+        if let (Some(database), Some(databases)) = (&draft.database_span, databases) {
+            if !databases.keys().any(|known| known.value == database.value) {
+                let known: Vec<&str> = databases.keys().map(|k| k.value.as_str()).collect();
+                let mut diagnostic = Diagnostic::new(
+                    database.span,
+                    format!("service `{}` uses database \"{}\", which the stack does not define", name.value, database.value),
+                    if known.is_empty() { "expected a [databases.NAME] section".to_string() } else { format!("expected one of: {}", known.join(", ")) },
+                );
+                if let Some(suggestion) = diagnostic::closest(&database.value, &known) {
+                    diagnostic = diagnostic.with_help(format!("did you mean \"{suggestion}\"?"));
+                }
+                reader.error(diagnostic);
+                ok = false;
+            }
+        }
+        if let (true, Some(None)) | (true, None) = (draft.service.cache, cache) {
+            reader.error(Diagnostic::new(
+                draft.cache_span.unwrap_or(name.span),
+                format!("service `{}` sets `cache = true` but the stack has no [cache] section", name.value),
+                "expected a [cache] section, or `cache = false`",
+            ));
+            ok = false;
+        }
+        for call in &draft.calls_spans {
+            if call.value == name.value {
+                reader.error(Diagnostic::new(call.span, format!("service `{}` calls itself", name.value), "expected the names of other services"));
+                ok = false;
+            } else if !service_names.contains(&call.value.as_str()) {
+                let mut diagnostic = Diagnostic::new(
+                    call.span,
+                    format!("service `{}` calls \"{}\", which the stack does not define", name.value, call.value),
+                    format!("expected one of: {}", service_names.join(", ")),
+                );
+                if let Some(suggestion) = diagnostic::closest(&call.value, &service_names) {
+                    diagnostic = diagnostic.with_help(format!("did you mean \"{suggestion}\"?"));
+                }
+                reader.error(diagnostic);
+                ok = false;
+            }
+        }
+    }
+    // Every pair of patterns across all services, and within one service, must not overlap.
+    let all_patterns: Vec<(&str, &Spanned<String>)> = drafts
+        .iter()
+        .flat_map(|(name, draft)| draft.path_spans.iter().map(move |pattern| (name.value.as_str(), pattern)))
+        .collect();
+    for (index, (owner, pattern)) in all_patterns.iter().enumerate() {
+        for (other_owner, earlier) in &all_patterns[..index] {
+            if owner == other_owner && pattern.value != earlier.value {
+                continue;
+            }
+            if pattern.value == earlier.value {
+                reader.error(Diagnostic::new(
+                    pattern.span,
+                    format!("path \"{}\" of service `{owner}` is also a path of service `{other_owner}`", pattern.value),
+                    "expected each path pattern in one service only",
+                ));
+                ok = false;
+            } else if facts::path_patterns_overlap(&pattern.value, &earlier.value) {
+                reader.error(Diagnostic::new(
+                    pattern.span,
+                    format!("path \"{}\" of service `{owner}` overlaps \"{}\" of service `{other_owner}`", pattern.value, earlier.value),
+                    "expected patterns no request path matches twice, so routing does not depend on rule order",
+                ));
+                ok = false;
+            }
+        }
+    }
+    if !ok || databases.is_none() {
+        return None;
+    }
+    Some(drafts.into_iter().map(|(name, draft)| (name.value, draft.service)).collect())
+}
