@@ -38,7 +38,11 @@ pub enum Goal {
 }
 
 /// Reads the account facts and every owned resource (concurrently), then plans.
-pub async fn read_and_plan(clients: &Clients, stack: &Stack, goal: Goal) -> Result<(Plan, Vec<LiveResource>), PlanError> {
+pub async fn read_and_plan(
+    clients: &Clients,
+    stack: &Stack,
+    goal: Goal,
+) -> Result<(Plan, Vec<LiveResource>), PlanError> {
     let facts = aws::account_facts(clients).await?;
     let desired = match goal {
         Goal::Apply => graph::desired(stack, &facts)?,

@@ -44,7 +44,12 @@ pub struct ExecuteOptions {
 
 impl Default for ExecuteOptions {
     fn default() -> Self {
-        ExecuteOptions { concurrency: 8, max_attempts: 10, timeouts: Timeouts::default(), first_retry_delay: Duration::from_secs(1) }
+        ExecuteOptions {
+            concurrency: 8,
+            max_attempts: 10,
+            timeouts: Timeouts::default(),
+            first_retry_delay: Duration::from_secs(1),
+        }
     }
 }
 
@@ -180,9 +185,12 @@ fn resolve_step(step: &Step, outputs: &HashMap<String, Attributes>) -> Result<St
     };
     let operation = match &step.operation {
         Operation::Create { props } => Operation::Create { props: resolve_all(props)? },
-        Operation::Update { physical_id, props, live, changes } => {
-            Operation::Update { physical_id: physical_id.clone(), props: resolve_all(props)?, live: live.clone(), changes: changes.clone() }
-        }
+        Operation::Update { physical_id, props, live, changes } => Operation::Update {
+            physical_id: physical_id.clone(),
+            props: resolve_all(props)?,
+            live: live.clone(),
+            changes: changes.clone(),
+        },
         delete @ Operation::Delete { .. } => delete.clone(),
     };
     Ok(Step { operation, ..step.clone() })
@@ -193,11 +201,20 @@ fn resolve(value: &Value, outputs: &HashMap<String, Attributes>, step: &str) -> 
         Value::Ref { id, attribute } => match outputs.get(id).and_then(|attributes| attributes.get(attribute)) {
             Some(known) => Value::String(known.clone()),
             None => {
-                return Err(AwsError::refused(step, format!("{attribute} of {id} is not known; this is a bug in wl-infra's plan ordering, please report it")))
+                return Err(AwsError::refused(
+                    step,
+                    format!(
+                        "{attribute} of {id} is not known; this is a bug in wl-infra's plan ordering, please report it"
+                    ),
+                ))
             }
         },
-        Value::List(items) => Value::List(items.iter().map(|item| resolve(item, outputs, step)).collect::<Result<_, _>>()?),
-        Value::Map(map) => Value::Map(map.iter().map(|(k, v)| Ok((k.clone(), resolve(v, outputs, step)?))).collect::<Result<_, AwsError>>()?),
+        Value::List(items) => {
+            Value::List(items.iter().map(|item| resolve(item, outputs, step)).collect::<Result<_, _>>()?)
+        }
+        Value::Map(map) => Value::Map(
+            map.iter().map(|(k, v)| Ok((k.clone(), resolve(v, outputs, step)?))).collect::<Result<_, AwsError>>()?,
+        ),
         other => other.clone(),
     })
 }
@@ -219,7 +236,9 @@ async fn run_with_retries(
             Operation::Update { physical_id, props, live, changes } => {
                 aws::update(&context, step.kind, physical_id, props, live, changes).await.map(Some)
             }
-            Operation::Delete { physical_id, live } => aws::delete(&context, step.kind, physical_id, live).await.map(|()| None),
+            Operation::Delete { physical_id, live } => {
+                aws::delete(&context, step.kind, physical_id, live).await.map(|()| None)
+            }
         };
         let retryable = |error: &AwsError| match error.class() {
             ErrorClass::Transient => true,
@@ -229,7 +248,8 @@ async fn run_with_retries(
         };
         match result {
             Err(error) if retryable(&error) && attempt < options.max_attempts => {
-                let delay = options.first_retry_delay.saturating_mul(1 << (attempt - 1).min(5)).min(Duration::from_secs(30));
+                let delay =
+                    options.first_retry_delay.saturating_mul(1 << (attempt - 1).min(5)).min(Duration::from_secs(30));
                 sink.event(Event::Retrying { step: step.label(), error: error.to_string(), attempt, delay });
                 tokio::time::sleep(delay).await;
                 attempt += 1;

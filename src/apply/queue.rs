@@ -71,7 +71,8 @@ impl Queue {
 
     /// Marks every waiting step skipped (on interruption); returns them.
     pub fn skip_waiting(&mut self) -> Vec<usize> {
-        let waiting: Vec<usize> = (0..self.states.len()).filter(|step| self.states[*step] == StepState::Waiting).collect();
+        let waiting: Vec<usize> =
+            (0..self.states.len()).filter(|step| self.states[*step] == StepState::Waiting).collect();
         for step in &waiting {
             self.states[*step] = StepState::Skipped;
         }

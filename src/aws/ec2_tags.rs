@@ -2,7 +2,7 @@
 
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 
-use super::{error::from_sdk, tag_pairs, AwsError, Attributes, StepContext, Update};
+use super::{error::from_sdk, tag_pairs, Attributes, AwsError, StepContext, Update};
 use crate::graph::{Props, Value};
 
 /// The tag specification that makes a create call tag the resource atomically.

@@ -29,7 +29,11 @@ pub fn keep_images_of(policy: Option<&str>) -> Value {
         let is_ours = selection.get("tagStatus")?.as_str()? == "any"
             && selection.get("countType")?.as_str()? == "imageCountMoreThan"
             && rule.get("action")?.get("type")?.as_str()? == "expire";
-        if is_ours { selection.get("countNumber")?.as_i64() } else { None }
+        if is_ours {
+            selection.get("countNumber")?.as_i64()
+        } else {
+            None
+        }
     });
     parsed.map_or_else(|| Value::string("(custom lifecycle policy)"), Value::Integer)
 }
@@ -41,7 +45,10 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| from_sdk("DescribeRepositories", "the stack's ecr repositories", e))?;
         repositories.extend(
-            page.repositories().iter().filter(|repository| repository.repository_name().is_some_and(|name| name.starts_with(&prefix))).cloned(),
+            page.repositories()
+                .iter()
+                .filter(|repository| repository.repository_name().is_some_and(|name| name.starts_with(&prefix)))
+                .cloned(),
         );
     }
     // ECR cannot filter by tag, so each candidate's tags and policy are read, all at once.
@@ -57,7 +64,11 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             Ok(output) => output.lifecycle_policy_text().map(str::to_string),
             Err(e) => {
                 let error = from_sdk("GetLifecyclePolicy", name, e);
-                if error.is_not_found() { None } else { return Err(error) }
+                if error.is_not_found() {
+                    None
+                } else {
+                    return Err(error);
+                }
             }
         };
         let pairs: Vec<(&str, &str)> = tags.tags().iter().map(|tag| (tag.key(), tag.value())).collect();
@@ -183,11 +194,25 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .unwrap_or_default()
             .to_string();
         let desired = tag_pairs(update.props);
-        let stale: Vec<String> = tag_pairs(update.live).into_iter().map(|(key, _)| key).filter(|key| !desired.iter().any(|(k, _)| k == key)).collect();
+        let stale: Vec<String> = tag_pairs(update.live)
+            .into_iter()
+            .map(|(key, _)| key)
+            .filter(|key| !desired.iter().any(|(k, _)| k == key))
+            .collect();
         if !stale.is_empty() {
-            ecr.untag_resource().resource_arn(&arn).set_tag_keys(Some(stale)).send().await.map_err(|e| from_sdk("UntagResource", &resource, e))?;
+            ecr.untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(stale))
+                .send()
+                .await
+                .map_err(|e| from_sdk("UntagResource", &resource, e))?;
         }
-        ecr.tag_resource().resource_arn(&arn).set_tags(Some(ecr_tags(update.props))).send().await.map_err(|e| from_sdk("TagResource", &resource, e))?;
+        ecr.tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(ecr_tags(update.props)))
+            .send()
+            .await
+            .map_err(|e| from_sdk("TagResource", &resource, e))?;
     }
     Ok(Attributes::from([("id".to_string(), name.to_string())]))
 }

@@ -26,7 +26,9 @@ pub enum AwsError {
         request_id: Option<String>,
         class: ErrorClass,
     },
-    #[error("{operation} for {resource} could not reach AWS: {detail}; check the network, the endpoint and the credentials")]
+    #[error(
+        "{operation} for {resource} could not reach AWS: {detail}; check the network, the endpoint and the credentials"
+    )]
     Transport { operation: &'static str, resource: String, detail: String },
     #[error("timed out after {seconds} s waiting for {resource} to become {state}; run apply again to keep waiting")]
     Timeout { resource: String, state: String, seconds: u64 },
@@ -64,11 +66,26 @@ impl AwsError {
 }
 
 const TRANSIENT_CODES: &[&str] = &[
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded", "SlowDown",
-    "RequestThrottled", "RequestThrottledException", "TooManyRequestsException", "InternalError",
-    "InternalFailure", "InternalServerError", "ServiceUnavailable", "Unavailable",
-    "DependencyViolation", "IncorrectState", "OperationAborted", "PriorRequestNotComplete",
-    "RequestTimeout", "RequestTimeoutException", "EC2ThrottledException",
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "InternalError",
+    "InternalFailure",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "Unavailable",
+    "DependencyViolation",
+    "IncorrectState",
+    "OperationAborted",
+    "PriorRequestNotComplete",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "EC2ThrottledException",
 ];
 
 /// Classifies an AWS error code. `...NotFound` codes and the S3/ECR equivalents are `NotFound`.
@@ -86,7 +103,11 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorClass {
 }
 
 /// Converts any SDK error (all AWS SDK crates share these types) into an [`AwsError`].
-pub fn from_sdk<E>(operation: &'static str, resource: &str, error: SdkError<E, aws_sdk_ec2::config::http::HttpResponse>) -> AwsError
+pub fn from_sdk<E>(
+    operation: &'static str,
+    resource: &str,
+    error: SdkError<E, aws_sdk_ec2::config::http::HttpResponse>,
+) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -105,11 +126,9 @@ where
                 request_id: error.request_id().map(str::to_string),
             }
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => AwsError::Transport {
-            operation,
-            resource: resource.to_string(),
-            detail: error_chain(&error),
-        },
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            AwsError::Transport { operation, resource: resource.to_string(), detail: error_chain(&error) }
+        }
         _ => AwsError::Service {
             operation,
             resource: resource.to_string(),

@@ -60,9 +60,8 @@ pub async fn connect(stack: &str, region: &str, connection: &Connection) -> Clie
     }
     let config = loader.load().await;
     // Custom endpoints rarely serve virtual-hosted bucket names, so S3 uses path-style there.
-    let s3_config = aws_sdk_s3::config::Builder::from(&config)
-        .force_path_style(connection.endpoint_url.is_some())
-        .build();
+    let s3_config =
+        aws_sdk_s3::config::Builder::from(&config).force_path_style(connection.endpoint_url.is_some()).build();
     Clients {
         ec2: aws_sdk_ec2::Client::new(&config),
         ecr: aws_sdk_ecr::Client::new(&config),
@@ -119,7 +118,12 @@ impl Timeouts {
 }
 
 /// Polls `check` with backoff (1 s growing to 15 s) until it returns true or `timeout` passes.
-pub async fn wait_until<F, Fut>(context: &StepContext<'_>, kind: Kind, state: &str, mut check: F) -> Result<(), AwsError>
+pub async fn wait_until<F, Fut>(
+    context: &StepContext<'_>,
+    kind: Kind,
+    state: &str,
+    mut check: F,
+) -> Result<(), AwsError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<bool, AwsError>>,
@@ -133,7 +137,11 @@ where
         }
         let elapsed = started.elapsed();
         if elapsed >= timeout {
-            return Err(AwsError::Timeout { resource: context.resource(kind), state: state.to_string(), seconds: timeout.as_secs() });
+            return Err(AwsError::Timeout {
+                resource: context.resource(kind),
+                state: state.to_string(),
+                seconds: timeout.as_secs(),
+            });
         }
         context.progress.waiting(&format!("{} to become {state}", context.resource(kind)), elapsed);
         tokio::time::sleep(delay).await;

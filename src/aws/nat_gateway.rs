@@ -22,7 +22,8 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         .filter_map(|gateway| {
             let id = ec2_tags::owned_id(&clients.stack, gateway.tags())?;
             let gateway_id = gateway.nat_gateway_id()?.to_string();
-            let allocation_id = gateway.nat_gateway_addresses().first().and_then(|a| a.allocation_id()).unwrap_or_default();
+            let allocation_id =
+                gateway.nat_gateway_addresses().first().and_then(|a| a.allocation_id()).unwrap_or_default();
             let mut props = Props::new();
             props.insert("subnet_id".into(), Value::string(gateway.subnet_id().unwrap_or_default()));
             props.insert("allocation_id".into(), Value::string(allocation_id));
@@ -47,7 +48,11 @@ async fn state(context: &StepContext<'_>, gateway_id: &str) -> Result<Option<(Na
         })),
         Err(e) => {
             let error = from_sdk("DescribeNatGateways", &context.resource(Kind::NatGateway), e);
-            if error.is_not_found() { Ok(None) } else { Err(error) }
+            if error.is_not_found() {
+                Ok(None)
+            } else {
+                Err(error)
+            }
         }
     }
 }
@@ -104,7 +109,8 @@ pub async fn delete(context: &StepContext<'_>, gateway_id: &str) -> Result<(), A
         .send()
         .await
         .map_err(|e| from_sdk("DeleteNatGateway", &context.resource(Kind::NatGateway), e))?;
-    wait_until(context, Kind::NatGateway, "deleted", || async { Ok(gone(state(context, gateway_id).await?.as_ref())) }).await
+    wait_until(context, Kind::NatGateway, "deleted", || async { Ok(gone(state(context, gateway_id).await?.as_ref())) })
+        .await
 }
 
 #[cfg(test)]

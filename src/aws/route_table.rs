@@ -80,11 +80,9 @@ async fn describe(context: &StepContext<'_>, table_id: &str) -> Result<RouteTabl
         .send()
         .await
         .map_err(|e| from_sdk("DescribeRouteTables", &resource, e))?;
-    output
-        .route_tables()
-        .first()
-        .cloned()
-        .ok_or_else(|| AwsError::refused(resource, format!("route table {table_id} disappeared during apply; run apply again")))
+    output.route_tables().first().cloned().ok_or_else(|| {
+        AwsError::refused(resource, format!("route table {table_id} disappeared during apply; run apply again"))
+    })
 }
 
 fn route_target(route: &Value) -> Option<(&'static str, &str)> {
@@ -139,7 +137,8 @@ async fn converge(context: &StepContext<'_>, table: &RouteTable, props: &Props) 
             Some(_) => {}
         }
     }
-    let desired_subnets: Vec<&str> = props.get("subnet_ids").map(Value::as_list).unwrap_or_default().iter().filter_map(Value::as_str).collect();
+    let desired_subnets: Vec<&str> =
+        props.get("subnet_ids").map(Value::as_list).unwrap_or_default().iter().filter_map(Value::as_str).collect();
     for association in table.associations() {
         if association.main().unwrap_or(false) {
             continue;

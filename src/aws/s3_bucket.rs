@@ -42,7 +42,11 @@ pub async fn discover(clients: &super::Clients, facts: &AccountFacts) -> Result<
         }),
         Err(e) => {
             let error = from_sdk("GetPublicAccessBlock", &name, e);
-            if error.code() == Some("NoSuchPublicAccessBlockConfiguration") { false } else { return Err(error) }
+            if error.code() == Some("NoSuchPublicAccessBlockConfiguration") {
+                false
+            } else {
+                return Err(error);
+            }
         }
     };
     let encryption = match encryption {
@@ -53,7 +57,11 @@ pub async fn discover(clients: &super::Clients, facts: &AccountFacts) -> Result<
             .map_or("none".to_string(), |default| default.sse_algorithm().as_str().to_string()),
         Err(e) => {
             let error = from_sdk("GetBucketEncryption", &name, e);
-            if error.code() == Some("ServerSideEncryptionConfigurationNotFoundError") { "none".to_string() } else { return Err(error) }
+            if error.code() == Some("ServerSideEncryptionConfigurationNotFoundError") {
+                "none".to_string()
+            } else {
+                return Err(error);
+            }
         }
     };
     let versioning = versioning.map_err(|e| from_sdk("GetBucketVersioning", &name, e))?;
@@ -68,18 +76,37 @@ pub async fn discover(clients: &super::Clients, facts: &AccountFacts) -> Result<
         kind: Kind::S3Bucket,
         physical_id: name.clone(),
         props,
-        attributes: Attributes::from([("id".to_string(), name.clone()), ("arn".to_string(), format!("arn:aws:s3:::{name}"))]),
+        attributes: Attributes::from([
+            ("id".to_string(), name.clone()),
+            ("arn".to_string(), format!("arn:aws:s3:::{name}")),
+        ]),
     }])
 }
 
-async fn put_settings(context: &StepContext<'_>, name: &str, props: &Props, update: Option<&Update<'_>>) -> Result<(), AwsError> {
+async fn put_settings(
+    context: &StepContext<'_>,
+    name: &str,
+    props: &Props,
+    update: Option<&Update<'_>>,
+) -> Result<(), AwsError> {
     let resource = context.resource(Kind::S3Bucket);
     let s3 = &context.clients.s3;
     let changed = |field: &str| update.is_none_or(|update| update.changed(field));
     if changed("tags") {
-        let tags: Vec<Tag> = tag_pairs(props).into_iter().filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok()).collect();
-        let tagging = Tagging::builder().set_tag_set(Some(tags)).build().map_err(|e| AwsError::refused(&resource, e.to_string()))?;
-        s3.put_bucket_tagging().bucket(name).tagging(tagging).send().await.map_err(|e| from_sdk("PutBucketTagging", &resource, e))?;
+        let tags: Vec<Tag> = tag_pairs(props)
+            .into_iter()
+            .filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok())
+            .collect();
+        let tagging = Tagging::builder()
+            .set_tag_set(Some(tags))
+            .build()
+            .map_err(|e| AwsError::refused(&resource, e.to_string()))?;
+        s3.put_bucket_tagging()
+            .bucket(name)
+            .tagging(tagging)
+            .send()
+            .await
+            .map_err(|e| from_sdk("PutBucketTagging", &resource, e))?;
     }
     if changed("block_public_access") {
         let blocked = flag(props, "block_public_access");
@@ -114,7 +141,8 @@ async fn put_settings(context: &StepContext<'_>, name: &str, props: &Props, upda
     }
     // A new bucket is unversioned; versioning is only ever suspended, never "disabled", once on.
     if update.is_some() && changed("versioning") {
-        let status = if flag(props, "versioning") { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
+        let status =
+            if flag(props, "versioning") { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
         s3.put_bucket_versioning()
             .bucket(name)
             .versioning_configuration(VersioningConfiguration::builder().status(status).build())
@@ -140,7 +168,9 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     let mut request = s3.create_bucket().bucket(name);
     if context.clients.region != "us-east-1" {
         request = request.create_bucket_configuration(
-            CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(context.clients.region.as_str())).build(),
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(context.clients.region.as_str()))
+                .build(),
         );
     }
     request.send().await.map_err(|e| from_sdk("CreateBucket", &resource, e))?;
@@ -159,24 +189,50 @@ pub async fn delete(context: &StepContext<'_>, name: &str) -> Result<(), AwsErro
     let resource = context.resource(Kind::S3Bucket);
     let s3 = &context.clients.s3;
     loop {
-        let listing = s3.list_object_versions().bucket(name).send().await.map_err(|e| from_sdk("ListObjectVersions", &resource, e))?;
+        let listing = s3
+            .list_object_versions()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| from_sdk("ListObjectVersions", &resource, e))?;
         let mut objects: Vec<ObjectIdentifier> = Vec::new();
         for version in listing.versions() {
             if let Some(key) = version.key() {
-                objects.extend(ObjectIdentifier::builder().key(key).set_version_id(version.version_id().map(str::to_string)).build().ok());
+                objects.extend(
+                    ObjectIdentifier::builder()
+                        .key(key)
+                        .set_version_id(version.version_id().map(str::to_string))
+                        .build()
+                        .ok(),
+                );
             }
         }
         for marker in listing.delete_markers() {
             if let Some(key) = marker.key() {
-                objects.extend(ObjectIdentifier::builder().key(key).set_version_id(marker.version_id().map(str::to_string)).build().ok());
+                objects.extend(
+                    ObjectIdentifier::builder()
+                        .key(key)
+                        .set_version_id(marker.version_id().map(str::to_string))
+                        .build()
+                        .ok(),
+                );
             }
         }
         if objects.is_empty() {
             break;
         }
         for chunk in objects.chunks(1000) {
-            let batch = Delete::builder().set_objects(Some(chunk.to_vec())).quiet(true).build().map_err(|e| AwsError::refused(&resource, e.to_string()))?;
-            s3.delete_objects().bucket(name).delete(batch).send().await.map_err(|e| from_sdk("DeleteObjects", &resource, e))?;
+            let batch = Delete::builder()
+                .set_objects(Some(chunk.to_vec()))
+                .quiet(true)
+                .build()
+                .map_err(|e| AwsError::refused(&resource, e.to_string()))?;
+            s3.delete_objects()
+                .bucket(name)
+                .delete(batch)
+                .send()
+                .await
+                .map_err(|e| from_sdk("DeleteObjects", &resource, e))?;
         }
     }
     s3.delete_bucket().bucket(name).send().await.map_err(|e| from_sdk("DeleteBucket", &resource, e))?;

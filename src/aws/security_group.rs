@@ -76,7 +76,9 @@ fn permission(rule: &Value) -> IpPermission {
         .from_port(field("from_port").as_i64().unwrap_or(-1) as i32)
         .to_port(field("to_port").as_i64().unwrap_or(-1) as i32);
     if source.starts_with("sg-") {
-        builder.user_id_group_pairs(UserIdGroupPair::builder().group_id(source).description(description).build()).build()
+        builder
+            .user_id_group_pairs(UserIdGroupPair::builder().group_id(source).description(description).build())
+            .build()
     } else {
         builder.ip_ranges(IpRange::builder().cidr_ip(source).description(description).build()).build()
     }

@@ -24,7 +24,10 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             props.insert("vpc_id".into(), Value::string(subnet.vpc_id().unwrap_or_default()));
             props.insert("cidr_block".into(), Value::string(subnet.cidr_block().unwrap_or_default()));
             props.insert("availability_zone".into(), Value::string(subnet.availability_zone().unwrap_or_default()));
-            props.insert("map_public_ip_on_launch".into(), Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)));
+            props.insert(
+                "map_public_ip_on_launch".into(),
+                Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)),
+            );
             props.insert("tags".into(), ec2_tags::read(subnet.tags()));
             Some(LiveResource {
                 id,

@@ -71,7 +71,11 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
             Ok(output) => Ok(output.vpcs().iter().any(|vpc| vpc.state() == Some(&VpcState::Available))),
             Err(e) => {
                 let error = from_sdk("DescribeVpcs", &resource, e);
-                if error.is_not_found() { Ok(false) } else { Err(error) }
+                if error.is_not_found() {
+                    Ok(false)
+                } else {
+                    Err(error)
+                }
             }
         }
     })
@@ -81,7 +85,13 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
 }
 
 /// Sets the DNS attributes; AWS takes one attribute per call, support before hostnames.
-async fn set_dns(context: &StepContext<'_>, vpc_id: &str, props: &Props, support: bool, hostnames: bool) -> Result<(), AwsError> {
+async fn set_dns(
+    context: &StepContext<'_>,
+    vpc_id: &str,
+    props: &Props,
+    support: bool,
+    hostnames: bool,
+) -> Result<(), AwsError> {
     let resource = context.resource(Kind::Vpc);
     if support {
         let value = AttributeBooleanValue::builder().value(flag(props, "enable_dns_support")).build();
@@ -111,7 +121,14 @@ async fn set_dns(context: &StepContext<'_>, vpc_id: &str, props: &Props, support
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
-    set_dns(context, update.physical_id, update.props, update.changed("enable_dns_support"), update.changed("enable_dns_hostnames")).await?;
+    set_dns(
+        context,
+        update.physical_id,
+        update.props,
+        update.changed("enable_dns_support"),
+        update.changed("enable_dns_hostnames"),
+    )
+    .await?;
     ec2_tags::update(context, update).await?;
     Ok(Attributes::from([("id".to_string(), update.physical_id.to_string())]))
 }

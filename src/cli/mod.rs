@@ -16,7 +16,11 @@ use crate::render::{self, ProgressPrinter, Style};
 use crate::stack::Stack;
 
 #[derive(Parser, Debug)]
-#[command(name = "wl-infra", version, about = "Declarative AWS ECS Fargate infrastructure for the Movie Watchlist application")]
+#[command(
+    name = "wl-infra",
+    version,
+    about = "Declarative AWS ECS Fargate infrastructure for the Movie Watchlist application"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -187,14 +191,19 @@ fn check_image_tags(stack: &Stack, image_tags: &[String]) -> Result<(), String> 
         };
         if !stack.services.contains_key(service) {
             let known: Vec<&str> = stack.services.keys().map(String::as_str).collect();
-            return Err(format!("--image-tag names service {service:?}, which the stack does not define; expected one of: {}", known.join(", ")));
+            return Err(format!(
+                "--image-tag names service {service:?}, which the stack does not define; expected one of: {}",
+                known.join(", ")
+            ));
         }
         let valid_tag = !tag.is_empty()
             && tag.len() <= 128
             && tag.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
             && !tag.starts_with(['.', '-']);
         if !valid_tag {
-            return Err(format!("--image-tag {image_tag:?} has an invalid tag; use up to 128 letters, digits, '.', '_' or '-'"));
+            return Err(format!(
+                "--image-tag {image_tag:?} has an invalid tag; use up to 128 letters, digits, '.', '_' or '-'"
+            ));
         }
     }
     Ok(())
@@ -245,7 +254,14 @@ fn watch_interrupts() -> Arc<AtomicBool> {
     interrupted
 }
 
-async fn converge(stack: &Stack, aws_args: &AwsArgs, goal: Goal, yes: bool, concurrency: u16, terminal: &Terminal) -> Outcome {
+async fn converge(
+    stack: &Stack,
+    aws_args: &AwsArgs,
+    goal: Goal,
+    yes: bool,
+    concurrency: u16,
+    terminal: &Terminal,
+) -> Outcome {
     let clients = aws::connect(&stack.name, &stack.region, &connection(aws_args)).await;
     let (plan, live) = ops::read_and_plan(&clients, stack, goal).await.map_err(|error| error.to_string())?;
     if goal == Goal::Destroy && !plan.has_changes() {
@@ -284,7 +300,12 @@ async fn converge(stack: &Stack, aws_args: &AwsArgs, goal: Goal, yes: bool, conc
     for (step, error) in &report.failed {
         terminal.error(&format!("{step}: {error}"));
     }
-    let mut message = format!("{} step(s) succeeded, {} failed, {} not run", report.succeeded, report.failed.len(), report.skipped.len());
+    let mut message = format!(
+        "{} step(s) succeeded, {} failed, {} not run",
+        report.succeeded,
+        report.failed.len(),
+        report.skipped.len()
+    );
     if report.interrupted {
         message.push_str("; interrupted: run the same command again to continue");
     } else {

@@ -71,7 +71,9 @@ impl Kind {
     /// references visible in properties (AWS blockers such as mapped public addresses).
     pub fn deleted_after(self) -> &'static [Kind] {
         match self {
-            Kind::Vpc => &[Kind::Subnet, Kind::InternetGateway, Kind::RouteTable, Kind::SecurityGroup, Kind::NatGateway],
+            Kind::Vpc => {
+                &[Kind::Subnet, Kind::InternetGateway, Kind::RouteTable, Kind::SecurityGroup, Kind::NatGateway]
+            }
             Kind::Subnet => &[Kind::NatGateway],
             Kind::InternetGateway => &[Kind::NatGateway, Kind::ElasticIp],
             Kind::ElasticIp => &[Kind::NatGateway],

@@ -1,0 +1,135 @@
+//! Unit tests of the desired graph with plain data.
+
+use super::*;
+use crate::stack;
+
+fn facts() -> AccountFacts {
+    AccountFacts {
+        account_id: "123456789012".into(),
+        availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
+    }
+}
+
+fn dev_stack() -> Stack {
+    let source = include_str!("../../stacks/dev.toml");
+    stack::parse("dev.toml", source).unwrap_or_else(|diagnostics| panic!("{}", diagnostics.render()))
+}
+
+fn ids(resources: &[Resource]) -> Vec<&str> {
+    resources.iter().map(|resource| resource.id.as_str()).collect()
+}
+
+#[test]
+fn dev_stack_has_the_network_slice() {
+    let resources = desired(&dev_stack(), &facts()).expect("enough zones");
+    assert_eq!(
+        ids(&resources),
+        vec![
+            "vpc",
+            "internet-gateway",
+            "public-1",
+            "private-1",
+            "public-2",
+            "private-2",
+            "nat-ip-1",
+            "nat-1",
+            "public-routes",
+            "private-routes-1",
+            "private-routes-2",
+            "sg-alb",
+            "sg-app",
+            "sg-database",
+            "sg-cache",
+            "ecr-movie",
+            "ecr-user",
+            "ecr-watchlist",
+            "frontend-bucket",
+        ]
+    );
+}
+
+#[test]
+fn every_resource_depends_only_on_earlier_ones() {
+    let resources = desired(&dev_stack(), &facts()).expect("enough zones");
+    for (index, resource) in resources.iter().enumerate() {
+        for dependency in &resource.depends_on {
+            let position = resources.iter().position(|r| &r.id == dependency);
+            assert!(
+                position.is_some_and(|p| p < index),
+                "{} depends on {dependency}, which is not earlier",
+                resource.id
+            );
+        }
+    }
+}
+
+#[test]
+fn every_resource_is_tagged_with_stack_and_id() {
+    for resource in desired(&dev_stack(), &facts()).expect("enough zones") {
+        let tags = resource.props.get("tags").and_then(Value::as_map).expect("tags");
+        assert_eq!(tags.get(STACK_TAG), Some(&Value::string("watchlist-dev")));
+        assert_eq!(tags.get(ID_TAG), Some(&Value::string(&resource.id)));
+    }
+}
+
+#[test]
+fn subnets_are_carved_from_the_vpc_block() {
+    let resources = desired(&dev_stack(), &facts()).expect("enough zones");
+    let cidr = |id: &str| resources.iter().find(|r| r.id == id).and_then(|r| r.props.get("cidr_block")).cloned();
+    assert_eq!(cidr("public-1"), Some(Value::string("10.0.0.0/20")));
+    assert_eq!(cidr("public-2"), Some(Value::string("10.0.16.0/20")));
+    assert_eq!(cidr("private-1"), Some(Value::string("10.0.128.0/20")));
+}
+
+#[test]
+fn a_third_zone_adds_subnets_without_moving_the_others() {
+    let mut stack = dev_stack();
+    let before = desired(&stack, &facts()).expect("enough zones");
+    stack.network.availability_zones = 3;
+    let after = desired(&stack, &facts()).expect("enough zones");
+    for resource in &before {
+        if resource.kind == Kind::Subnet {
+            let same = after.iter().find(|r| r.id == resource.id).expect("subnet kept");
+            assert_eq!(same.props, resource.props);
+        }
+    }
+    assert!(ids(&after).contains(&"public-3") && ids(&after).contains(&"private-routes-3"));
+}
+
+#[test]
+fn one_nat_per_zone_gives_each_private_table_its_own_gateway() {
+    let mut stack = dev_stack();
+    stack.network.nat_gateways = stack::NatGateways::PerAvailabilityZone;
+    let resources = desired(&stack, &facts()).expect("enough zones");
+    let routes =
+        resources.iter().find(|r| r.id == "private-routes-2").and_then(|r| r.props.get("routes")).expect("routes");
+    assert!(format!("{routes:?}").contains("nat-2"));
+    assert!(ids(&resources).contains(&"nat-ip-2"));
+}
+
+#[test]
+fn databases_and_cache_are_reachable_only_from_the_app_group() {
+    let resources = desired(&dev_stack(), &facts()).expect("enough zones");
+    for id in ["sg-database", "sg-cache"] {
+        let ingress = resources.iter().find(|r| r.id == id).and_then(|r| r.props.get("ingress")).expect("ingress");
+        for rule in ingress.as_list() {
+            assert_eq!(rule.as_map().and_then(|m| m.get("source")), Some(&Value::id_of("sg-app")), "{id}");
+        }
+    }
+}
+
+#[test]
+fn too_few_zones_in_the_region_is_an_error() {
+    let mut stack = dev_stack();
+    stack.network.availability_zones = 4;
+    let error = desired(&stack, &facts()).expect_err("only three zones");
+    assert_eq!(error, GraphError::NotEnoughAvailabilityZones { region: "us-east-1".into(), available: 3, wanted: 4 });
+}
+
+#[test]
+fn repositories_follow_the_design_name() {
+    let resources = desired(&dev_stack(), &facts()).expect("enough zones");
+    let movie = resources.iter().find(|r| r.id == "ecr-movie").expect("repository");
+    assert_eq!(movie.props.get("name"), Some(&Value::string("watchlist-dev-movie")));
+    assert_eq!(movie.props.get("keep_images"), Some(&Value::Integer(10)));
+}

@@ -15,11 +15,16 @@ pub enum Value {
     List(Vec<Value>),
     Map(BTreeMap<String, Value>),
     /// An attribute of another resource (`id`, `arn`, ...), known once that resource exists.
-    Ref { id: String, attribute: String },
+    Ref {
+        id: String,
+        attribute: String,
+    },
     /// A value that will only be known after apply.
     Unknown,
     /// A secret: compared by the hash in `digest`, never shown.
-    Sensitive { digest: String },
+    Sensitive {
+        digest: String,
+    },
 }
 
 impl Value {

@@ -239,14 +239,16 @@ fn resolve_props(
     action_of: &HashMap<String, Action>,
     kind: Kind,
 ) -> Props {
-    let resolved: Props = props
-        .iter()
-        .map(|(key, value)| (key.clone(), resolve_value(value, live_by_id, action_of)))
-        .collect();
+    let resolved: Props =
+        props.iter().map(|(key, value)| (key.clone(), resolve_value(value, live_by_id, action_of))).collect();
     normalise(&resolved, kind)
 }
 
-fn resolve_value(value: &Value, live_by_id: &HashMap<&str, &LiveResource>, action_of: &HashMap<String, Action>) -> Value {
+fn resolve_value(
+    value: &Value,
+    live_by_id: &HashMap<&str, &LiveResource>,
+    action_of: &HashMap<String, Action>,
+) -> Value {
     match value {
         Value::Ref { id, attribute } => {
             let stays = matches!(action_of.get(id), Some(Action::NoOp | Action::Update));
@@ -255,8 +257,12 @@ fn resolve_value(value: &Value, live_by_id: &HashMap<&str, &LiveResource>, actio
                 _ => value.clone(),
             }
         }
-        Value::List(items) => Value::List(items.iter().map(|item| resolve_value(item, live_by_id, action_of)).collect()),
-        Value::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), resolve_value(v, live_by_id, action_of))).collect()),
+        Value::List(items) => {
+            Value::List(items.iter().map(|item| resolve_value(item, live_by_id, action_of)).collect())
+        }
+        Value::Map(map) => {
+            Value::Map(map.iter().map(|(k, v)| (k.clone(), resolve_value(v, live_by_id, action_of))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -353,12 +359,10 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
         }
     }
 
-    let deletes: Vec<((String, String), usize, Kind)> = delete_step
-        .iter()
-        .map(|(key, index)| (key.clone(), *index, steps[*index].kind))
-        .collect();
-    for index in 0..steps.len() {
-        let step = &steps[index];
+    let deletes: Vec<((String, String), usize, Kind)> =
+        delete_step.iter().map(|(key, index)| (key.clone(), *index, steps[*index].kind)).collect();
+    let mut orderings: Vec<Vec<usize>> = Vec::with_capacity(steps.len());
+    for (index, step) in steps.iter().enumerate() {
         let mut after: BTreeSet<usize> = BTreeSet::new();
         match &step.operation {
             Operation::Create { .. } | Operation::Update { .. } => {
@@ -400,7 +404,10 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
             }
         }
         after.remove(&index);
-        steps[index].after = after.into_iter().collect();
+        orderings.push(after.into_iter().collect());
+    }
+    for (step, after) in steps.iter_mut().zip(orderings) {
+        step.after = after;
     }
     steps
 }

@@ -1,0 +1,204 @@
+//! Unit tests of the planner with plain data: desired resources from the graph, live ones by hand.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::graph::{self, AccountFacts};
+use crate::stack;
+
+fn facts() -> AccountFacts {
+    AccountFacts {
+        account_id: "123456789012".into(),
+        availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
+    }
+}
+
+fn dev_desired() -> Vec<Resource> {
+    let stack =
+        stack::parse("dev.toml", include_str!("../../stacks/dev.toml")).unwrap_or_else(|d| panic!("{}", d.render()));
+    graph::desired(&stack, &facts()).expect("enough zones")
+}
+
+/// What AWS would hold after applying `desired`: references resolved to fake physical ids.
+fn converged(desired: &[Resource]) -> Vec<LiveResource> {
+    let physical = |id: &str| format!("phys-{id}");
+    fn resolve(value: &Value, physical: &dyn Fn(&str) -> String) -> Value {
+        match value {
+            Value::Ref { id, .. } => Value::String(physical(id)),
+            Value::List(items) => Value::List(items.iter().map(|i| resolve(i, physical)).collect()),
+            Value::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), resolve(v, physical))).collect()),
+            other => other.clone(),
+        }
+    }
+    desired
+        .iter()
+        .map(|resource| LiveResource {
+            id: resource.id.clone(),
+            kind: resource.kind,
+            physical_id: physical(&resource.id),
+            props: resource.props.iter().map(|(k, v)| (k.clone(), resolve(v, &physical))).collect(),
+            attributes: BTreeMap::from([("id".to_string(), physical(&resource.id))]),
+        })
+        .collect()
+}
+
+fn action_of<'a>(plan: &'a Plan, id: &str) -> Option<&'a ResourceChange> {
+    plan.changes.iter().find(|change| change.id == id && change.action != Action::Delete)
+}
+
+#[test]
+fn from_empty_everything_is_created_in_dependency_order() {
+    let desired = dev_desired();
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &[]);
+    assert_eq!(plan.summary().create, desired.len());
+    assert_eq!(plan.steps.len(), desired.len());
+    let position = |id: &str| plan.steps.iter().position(|s| s.id == id).expect("step");
+    let subnet = &plan.steps[position("public-1")];
+    assert_eq!(subnet.after, vec![position("vpc")]);
+    let nat = &plan.steps[position("nat-1")];
+    assert!(nat.after.contains(&position("internet-gateway")) && nat.after.contains(&position("nat-ip-1")));
+    // Independent branches start together: the VPC, the address, the repositories and the bucket.
+    let roots: Vec<&str> = plan.steps.iter().filter(|s| s.after.is_empty()).map(|s| s.id.as_str()).collect();
+    assert_eq!(roots, vec!["vpc", "nat-ip-1", "ecr-movie", "ecr-user", "ecr-watchlist", "frontend-bucket"]);
+}
+
+#[test]
+fn a_converged_stack_plans_no_changes() {
+    let desired = dev_desired();
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &converged(&desired));
+    assert!(!plan.has_changes(), "{:?}", plan.changes.iter().filter(|c| c.action != Action::NoOp).collect::<Vec<_>>());
+    assert_eq!(plan.summary().no_op, desired.len());
+}
+
+#[test]
+fn list_order_in_unordered_fields_is_not_a_change() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    let table = live.iter_mut().find(|r| r.id == "public-routes").expect("table");
+    if let Some(Value::List(subnets)) = table.props.get_mut("subnet_ids") {
+        subnets.reverse();
+    }
+    assert!(!plan("watchlist-dev", "us-east-1", &desired, &live).has_changes());
+}
+
+#[test]
+fn a_hand_added_rule_is_an_update_of_that_group_only() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    let group = live.iter_mut().find(|r| r.id == "sg-database").expect("group");
+    if let Some(Value::List(rules)) = group.props.get_mut("ingress") {
+        let mut ssh = BTreeMap::new();
+        ssh.insert("protocol".to_string(), Value::string("tcp"));
+        ssh.insert("from_port".to_string(), Value::Integer(22));
+        ssh.insert("to_port".to_string(), Value::Integer(22));
+        ssh.insert("source".to_string(), Value::string("0.0.0.0/0"));
+        ssh.insert("description".to_string(), Value::string(""));
+        rules.push(Value::Map(ssh));
+    }
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let changed: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].id, "sg-database");
+    assert_eq!(changed[0].action, Action::Update);
+    assert_eq!(changed[0].changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), vec!["ingress"]);
+}
+
+#[test]
+fn a_removed_tag_is_an_update() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    let vpc = live.iter_mut().find(|r| r.id == "vpc").expect("vpc");
+    if let Some(Value::Map(tags)) = vpc.props.get_mut("tags") {
+        tags.remove("Name");
+    }
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    assert_eq!(action_of(&plan, "vpc").map(|c| c.action), Some(Action::Update));
+    assert_eq!(plan.steps.len(), 1);
+}
+
+#[test]
+fn an_immutable_field_forces_replacement_and_cascades_to_referrers() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    let subnet = live.iter_mut().find(|r| r.id == "public-1").expect("subnet");
+    subnet.props.insert("cidr_block".into(), Value::string("10.0.240.0/20"));
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let subnet_change = action_of(&plan, "public-1").expect("change");
+    assert_eq!(subnet_change.action, Action::Replace);
+    assert_eq!(subnet_change.replaced_by(), vec!["cidr_block"]);
+    // The NAT gateway lives in that subnet, so it must be replaced too; the table re-associates.
+    assert_eq!(action_of(&plan, "nat-1").map(|c| c.action), Some(Action::Replace));
+    assert_eq!(action_of(&plan, "public-routes").map(|c| c.action), Some(Action::Update));
+    // The new subnet is created after the old one is deleted, and the old one after the NAT.
+    let index = |id: &str, delete: bool| {
+        plan.steps
+            .iter()
+            .position(|s| s.id == id && matches!(s.operation, Operation::Delete { .. }) == delete)
+            .expect("step")
+    };
+    assert!(plan.steps[index("public-1", false)].after.contains(&index("public-1", true)));
+    assert!(plan.steps[index("public-1", true)].after.contains(&index("nat-1", true)));
+    assert!(plan.steps[index("nat-1", false)].after.contains(&index("public-1", false)));
+}
+
+#[test]
+fn owned_resources_no_longer_desired_are_deleted_after_their_referrers() {
+    let desired = dev_desired();
+    let live = converged(&desired);
+    let without_movie: Vec<Resource> = desired.iter().filter(|r| r.id != "ecr-movie").cloned().collect();
+    let plan_one = plan("watchlist-dev", "us-east-1", &without_movie, &live);
+    let deletes: Vec<&str> =
+        plan_one.changes.iter().filter(|c| c.action == Action::Delete).map(|c| c.id.as_str()).collect();
+    assert_eq!(deletes, vec!["ecr-movie"]);
+
+    let destroy = plan("watchlist-dev", "us-east-1", &[], &live);
+    assert_eq!(destroy.summary().delete, desired.len());
+    let index = |id: &str| destroy.steps.iter().position(|s| s.id == id).expect("step");
+    assert!(destroy.steps[index("vpc")].after.contains(&index("public-1")));
+    assert!(destroy.steps[index("public-1")].after.contains(&index("nat-1")));
+    assert!(destroy.steps[index("public-1")].after.contains(&index("public-routes")));
+    assert!(destroy.steps[index("sg-app")].after.contains(&index("sg-database")));
+    assert!(destroy.steps[index("internet-gateway")].after.contains(&index("nat-ip-1")));
+    assert!(destroy.steps[index("nat-ip-1")].after.contains(&index("nat-1")));
+}
+
+#[test]
+fn a_duplicate_left_by_an_interrupted_run_is_deleted() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    let mut duplicate = live.iter().find(|r| r.id == "nat-ip-1").cloned().expect("address");
+    duplicate.physical_id = "phys-nat-ip-1-duplicate".into();
+    live.push(duplicate);
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let deleted: Vec<&str> =
+        plan.changes.iter().filter(|c| c.action == Action::Delete).filter_map(|c| c.physical_id.as_deref()).collect();
+    assert_eq!(deleted, vec!["phys-nat-ip-1-duplicate"]);
+    assert_eq!(action_of(&plan, "nat-ip-1").map(|c| c.action), Some(Action::NoOp));
+}
+
+#[test]
+fn a_changed_lifecycle_count_is_an_in_place_update() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    let repository = live.iter_mut().find(|r| r.id == "ecr-user").expect("repository");
+    repository.props.insert("keep_images".into(), Value::Integer(5));
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let change = action_of(&plan, "ecr-user").expect("change");
+    assert_eq!(change.action, Action::Update);
+    assert_eq!(change.changes[0].before, Some(Value::Integer(5)));
+    assert_eq!(change.changes[0].after, Some(Value::Integer(10)));
+}
+
+#[test]
+fn references_to_unchanged_resources_resolve_to_their_physical_ids() {
+    let desired = dev_desired();
+    let live: Vec<LiveResource> = converged(&desired).into_iter().filter(|r| r.id != "public-2").collect();
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let subnet = action_of(&plan, "public-2").expect("change");
+    assert_eq!(subnet.action, Action::Create);
+    assert_eq!(subnet.after.as_ref().and_then(|a| a.get("vpc_id")), Some(&Value::string("phys-vpc")));
+    // The public table gains the new subnet: its new member is only known after apply.
+    let table = action_of(&plan, "public-routes").expect("change");
+    assert_eq!(table.action, Action::Update);
+    assert!(table.after.as_ref().and_then(|a| a.get("subnet_ids")).is_some_and(|v| !v.is_known()));
+}

@@ -70,22 +70,43 @@ pub fn human_plan(plan: &Plan, style: Style) -> String {
         let _ = writeln!(out, "No changes. Stack {} in {} matches its stack file.", plan.stack, plan.region);
         return out;
     }
-    let _ = writeln!(out, "wl-infra will make these changes to stack {} in {}:\n", style.bold(&plan.stack), plan.region);
+    let _ =
+        writeln!(out, "wl-infra will make these changes to stack {} in {}:\n", style.bold(&plan.stack), plan.region);
     for change in changed {
         let physical = change.physical_id.as_ref().map(|id| format!(" ({id})")).unwrap_or_default();
         let note = match change.action {
-            Action::Replace => format!("  {}", style.red(&format!("# must be replaced: {} cannot change in place", change.replaced_by().join(", ")))),
+            Action::Replace => format!(
+                "  {}",
+                style.red(&format!("# must be replaced: {} cannot change in place", change.replaced_by().join(", ")))
+            ),
             Action::Delete => format!("  {}", style.dim("# owned by the stack but no longer in it")),
             _ => String::new(),
         };
-        let _ = writeln!(out, "  {} {} {}{physical}{note}", symbol(change.action, style), change.kind, style.bold(&change.id));
+        let _ = writeln!(
+            out,
+            "  {} {} {}{physical}{note}",
+            symbol(change.action, style),
+            change.kind,
+            style.bold(&change.id)
+        );
         match change.action {
             Action::Create => render_props(&mut out, change.after.as_ref(), "+", style),
             Action::Delete => {}
             Action::Update | Action::Replace => {
                 for field in &change.changes {
-                    let forces = if field.forces_replacement { format!(" {}", style.red("# forces replacement")) } else { String::new() };
-                    render_field_diff(&mut out, &field.field, field.before.as_ref(), field.after.as_ref(), style, &forces);
+                    let forces = if field.forces_replacement {
+                        format!(" {}", style.red("# forces replacement"))
+                    } else {
+                        String::new()
+                    };
+                    render_field_diff(
+                        &mut out,
+                        &field.field,
+                        field.before.as_ref(),
+                        field.after.as_ref(),
+                        style,
+                        &forces,
+                    );
                 }
             }
             Action::NoOp => {}
@@ -111,7 +132,14 @@ fn render_props(out: &mut String, props: Option<&Props>, sign: &str, style: Styl
 
 /// One field's diff; maps are diffed per key and lists per element, so a hand-added security group
 /// rule shows as one `-` line rather than a whole new list.
-fn render_field_diff(out: &mut String, field: &str, before: Option<&Value>, after: Option<&Value>, style: Style, forces: &str) {
+fn render_field_diff(
+    out: &mut String,
+    field: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    style: Style,
+    forces: &str,
+) {
     match (before, after) {
         (Some(Value::Map(before)), Some(Value::Map(after))) => {
             for (key, value) in after {
@@ -156,7 +184,9 @@ fn render_field_diff(out: &mut String, field: &str, before: Option<&Value>, afte
 fn props_json(props: Option<&Props>) -> serde_json::Value {
     match props {
         None => serde_json::Value::Null,
-        Some(props) => serde_json::Value::Object(props.iter().map(|(key, value)| (key.clone(), value.to_json())).collect()),
+        Some(props) => {
+            serde_json::Value::Object(props.iter().map(|(key, value)| (key.clone(), value.to_json())).collect())
+        }
     }
 }
 

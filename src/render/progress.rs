@@ -19,7 +19,12 @@ pub struct ProgressPrinter {
 
 impl ProgressPrinter {
     pub fn new(style: Style, terminal: bool) -> ProgressPrinter {
-        ProgressPrinter { style, terminal, last_waiting_line: Mutex::new(HashMap::new()), status_line_shown: Mutex::new(false) }
+        ProgressPrinter {
+            style,
+            terminal,
+            last_waiting_line: Mutex::new(HashMap::new()),
+            status_line_shown: Mutex::new(false),
+        }
     }
 
     fn line(&self, text: &str) {

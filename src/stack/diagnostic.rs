@@ -70,18 +70,14 @@ impl Diagnostics {
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{line} | {line_text}");
             let line_chars = line_text.chars().count();
-            let span_chars = self.source[diagnostic.span.start.min(self.source.len())..diagnostic.span.end.min(self.source.len())]
+            let span_chars = self.source
+                [diagnostic.span.start.min(self.source.len())..diagnostic.span.end.min(self.source.len())]
                 .lines()
                 .next()
                 .map_or(1, |first| first.chars().count().max(1));
             let caret_len = span_chars.min(line_chars.saturating_sub(column - 1).max(1));
-            let _ = writeln!(
-                out,
-                "{pad} | {}{} {}",
-                " ".repeat(column - 1),
-                "^".repeat(caret_len),
-                diagnostic.expected
-            );
+            let _ =
+                writeln!(out, "{pad} | {}{} {}", " ".repeat(column - 1), "^".repeat(caret_len), diagnostic.expected);
             if let Some(help) = &diagnostic.help {
                 let _ = writeln!(out, "{pad} = help: {help}");
             }

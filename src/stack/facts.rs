@@ -2,12 +2,40 @@
 
 /// Commercial and GovCloud regions as of 2026; a region missing here is reported as unknown.
 pub const REGIONS: &[&str] = &[
-    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
-    "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1",
-    "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1",
-    "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
-    "sa-east-1", "us-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
     "us-west-2",
 ];
 
@@ -41,20 +69,18 @@ pub fn fargate_memory_hint(cpu: u32) -> String {
 
 /// RDS instance class families that run PostgreSQL.
 pub const DATABASE_INSTANCE_FAMILIES: &[&str] = &[
-    "t3", "t4g", "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m7g", "m7i", "m8g", "r5", "r5b", "r5d",
-    "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i", "r8g", "x2g", "x2idn", "x2iedn",
+    "t3", "t4g", "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m7g", "m7i", "m8g", "r5", "r5b", "r5d", "r6g", "r6gd",
+    "r6i", "r6id", "r7g", "r7i", "r8g", "x2g", "x2idn", "x2iedn",
 ];
 
 /// Instance sizes shared by the RDS and ElastiCache families.
 pub const INSTANCE_SIZES: &[&str] = &[
-    "micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge",
-    "16xlarge", "24xlarge", "32xlarge", "48xlarge",
+    "micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge",
+    "32xlarge", "48xlarge",
 ];
 
 /// ElastiCache node type families that run Redis OSS.
-pub const CACHE_NODE_FAMILIES: &[&str] = &[
-    "t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7gn",
-];
+pub const CACHE_NODE_FAMILIES: &[&str] = &["t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7gn"];
 
 /// PostgreSQL major versions RDS offers.
 pub const POSTGRES_MAJOR_VERSIONS: &[&str] = &["13", "14", "15", "16", "17"];
@@ -63,9 +89,8 @@ pub const POSTGRES_MAJOR_VERSIONS: &[&str] = &["13", "14", "15", "16", "17"];
 pub const PRICE_CLASSES: &[&str] = &["PriceClass_100", "PriceClass_200", "PriceClass_All"];
 
 /// Environment variables wl-infra injects into containers; a stack may not set them itself.
-pub const RESERVED_ENVIRONMENT: &[&str] = &[
-    "DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "REDIS_URL", "PORT",
-];
+pub const RESERVED_ENVIRONMENT: &[&str] =
+    &["DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "REDIS_URL", "PORT"];
 
 /// Whether `class` is `<prefix>.<family>.<size>` with a known family and size.
 pub fn is_instance_class(class: &str, prefix: &str, families: &[&str]) -> bool {
@@ -93,13 +118,7 @@ pub fn path_patterns_overlap(left: &str, right: &str) -> bool {
     globs_intersect(&left, &right, 0, 0, &mut memo)
 }
 
-fn globs_intersect(
-    left: &[char],
-    right: &[char],
-    i: usize,
-    j: usize,
-    memo: &mut Vec<Vec<Option<bool>>>,
-) -> bool {
+fn globs_intersect(left: &[char], right: &[char], i: usize, j: usize, memo: &mut Vec<Vec<Option<bool>>>) -> bool {
     if let Some(known) = memo[i][j] {
         return known;
     }
@@ -113,9 +132,7 @@ fn globs_intersect(
             globs_intersect(left, right, i, j + 1, memo)
                 || (i < left.len() && globs_intersect(left, right, i + 1, j, memo))
         }
-        (Some(a), Some(b)) => {
-            (*a == '?' || *b == '?' || a == b) && globs_intersect(left, right, i + 1, j + 1, memo)
-        }
+        (Some(a), Some(b)) => (*a == '?' || *b == '?' || a == b) && globs_intersect(left, right, i + 1, j + 1, memo),
         _ => false,
     };
     memo[i][j] = Some(answer);

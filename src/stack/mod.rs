@@ -40,15 +40,13 @@ pub fn parse(file_name: &str, source: &str) -> Result<Stack, Diagnostics> {
     }
 }
 
-const TOP_LEVEL_KEYS: &[&str] = &[
-    "stack", "network", "databases", "cache", "load_balancer", "registry", "services", "frontend",
-    "alarms",
-];
+const TOP_LEVEL_KEYS: &[&str] =
+    &["stack", "network", "databases", "cache", "load_balancer", "registry", "services", "frontend", "alarms"];
 
 fn read_stack(reader: &mut Reader, root: toml_span::Value<'_>) -> Option<Stack> {
     let mut root = reader.table(root, "")?;
-    let stack_section = root.require(reader, "stack", "{ name = \"...\", region = \"...\" }");
-    let network_section = root.require(reader, "network", "{ cidr = \"10.0.0.0/16\", ... }");
+    let stack_section = root.require_section(reader, "stack", "name and region");
+    let network_section = root.require_section(reader, "network", "cidr and availability_zones");
     let databases_section = root.take("databases");
     let cache_section = root.take("cache");
     let load_balancer_section = root.take("load_balancer");
@@ -104,7 +102,7 @@ fn read_identity(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<(St
     let name = fields.require(reader, "name", "\"watchlist-dev\"").and_then(|v| reader.string(v, "stack.name"));
     let region = fields.require(reader, "region", "\"us-east-1\"").and_then(|v| reader.string(v, "stack.region"));
     fields.finish(reader, &["name", "region"]);
-    let name = name.and_then(|name| check_resource_name(reader, name, "stack.name", 20));
+    let name = name.and_then(|name| check_resource_name(reader, name, "`stack.name`", 20));
     let region = region.and_then(|region| {
         if facts::REGIONS.contains(&region.value.as_str()) {
             Some(region.value)
@@ -125,7 +123,7 @@ fn read_identity(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<(St
 }
 
 /// Checks a name used inside physical names: `[a-z][a-z0-9-]*`, no `--`, no trailing `-`.
-fn check_resource_name(reader: &mut Reader, name: Spanned<String>, path: &str, max_length: usize) -> Option<String> {
+fn check_resource_name(reader: &mut Reader, name: Spanned<String>, what: &str, max_length: usize) -> Option<String> {
     let text = &name.value;
     let well_formed = text.starts_with(|c: char| c.is_ascii_lowercase())
         && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
@@ -134,7 +132,7 @@ fn check_resource_name(reader: &mut Reader, name: Spanned<String>, path: &str, m
     if !well_formed {
         reader.error(Diagnostic::new(
             name.span,
-            format!("`{path}` is \"{text}\", which cannot be part of AWS resource names"),
+            format!("{what} is \"{text}\", which cannot be part of AWS resource names"),
             "expected lowercase letters, digits and single hyphens, starting with a letter",
         ));
         return None;
@@ -142,7 +140,7 @@ fn check_resource_name(reader: &mut Reader, name: Spanned<String>, path: &str, m
     if text.len() > max_length {
         reader.error(Diagnostic::new(
             name.span,
-            format!("`{path}` is {} characters long", text.len()),
+            format!("{what} is {} characters long", text.len()),
             format!("expected at most {max_length} characters, so that physical names fit AWS limits"),
         ));
         return None;
@@ -167,9 +165,8 @@ fn read_network(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Netw
         .require(reader, "availability_zones", "2")
         .and_then(|v| reader.integer_in(v, "network.availability_zones", 1..=6));
     let nat = fields.take("nat_gateways").map(|v| reader.integer(v, "network.nat_gateways"));
-    let subnet_prefix = fields
-        .take("subnet_prefix_length")
-        .map(|v| reader.integer_in(v, "network.subnet_prefix_length", 16..=28));
+    let subnet_prefix =
+        fields.take("subnet_prefix_length").map(|v| reader.integer_in(v, "network.subnet_prefix_length", 16..=28));
     fields.finish(reader, &["cidr", "availability_zones", "nat_gateways", "subnet_prefix_length"]);
 
     let cidr = cidr.and_then(|cidr| match parse_cidr(&cidr.value) {
@@ -261,7 +258,8 @@ fn read_named<'de, T>(
     for (key, value) in fields.into_entries() {
         let path = format!("{section}.{}", key.name);
         let name = Spanned { value: key.name.to_string(), span: key.span };
-        let checked_name = check_resource_name(reader, name.clone(), &format!("the name of [{path}]"), 20);
+        let what = format!("the name of [{path}]");
+        let checked_name = check_resource_name(reader, name.clone(), &what, 20);
         let entry = read_entry(reader, value, &path);
         match (checked_name, entry) {
             (Some(_), Some(entry)) => {
@@ -289,16 +287,32 @@ impl Eq for Spanned<String> {}
 
 fn read_database(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) -> Option<Database> {
     let mut fields = reader.table(value, path)?;
-    let class = fields.require(reader, "instance_class", "\"db.t3.micro\"").and_then(|v| reader.string(v, &format!("{path}.instance_class")));
-    let storage = fields.require(reader, "storage_gb", "20").and_then(|v| reader.integer_in(v, &format!("{path}.storage_gb"), 20..=65536));
-    let version = fields.require(reader, "engine_version", "\"16\"").and_then(|v| reader.string(v, &format!("{path}.engine_version")));
+    let class = fields
+        .require(reader, "instance_class", "\"db.t3.micro\"")
+        .and_then(|v| reader.string(v, &format!("{path}.instance_class")));
+    let storage = fields
+        .require(reader, "storage_gb", "20")
+        .and_then(|v| reader.integer_in(v, &format!("{path}.storage_gb"), 20..=65536));
+    let version = fields
+        .require(reader, "engine_version", "\"16\"")
+        .and_then(|v| reader.string(v, &format!("{path}.engine_version")));
     let multi_az = optional_bool(reader, &mut fields, "multi_az", false);
-    let retention = fields.take("backup_retention_days").map(|v| reader.integer_in(v, &format!("{path}.backup_retention_days"), 0..=35));
+    let retention = fields
+        .take("backup_retention_days")
+        .map(|v| reader.integer_in(v, &format!("{path}.backup_retention_days"), 0..=35));
     let deletion_protection = optional_bool(reader, &mut fields, "deletion_protection", false);
     let final_snapshot = optional_bool(reader, &mut fields, "final_snapshot", false);
     fields.finish(
         reader,
-        &["instance_class", "storage_gb", "engine_version", "multi_az", "backup_retention_days", "deletion_protection", "final_snapshot"],
+        &[
+            "instance_class",
+            "storage_gb",
+            "engine_version",
+            "multi_az",
+            "backup_retention_days",
+            "deletion_protection",
+            "final_snapshot",
+        ],
     );
     let class = class.and_then(|class| {
         if facts::is_instance_class(&class.value, "db", facts::DATABASE_INSTANCE_FAMILIES) {
@@ -306,7 +320,10 @@ fn read_database(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) -
         } else {
             reader.error(Diagnostic::new(
                 class.span,
-                format!("`{path}.instance_class` is \"{}\", which is not an RDS PostgreSQL instance class", class.value),
+                format!(
+                    "`{path}.instance_class` is \"{}\", which is not an RDS PostgreSQL instance class",
+                    class.value
+                ),
                 "expected db.<family>.<size> such as \"db.t3.micro\" or \"db.r6g.large\"",
             ));
             None
@@ -349,7 +366,8 @@ fn optional_bool(reader: &mut Reader, fields: &mut Fields<'_>, key: &str, defaul
 
 fn read_cache(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Cache> {
     let mut fields = reader.table(value, "cache")?;
-    let node_type = fields.require(reader, "node_type", "\"cache.t3.micro\"").and_then(|v| reader.string(v, "cache.node_type"));
+    let node_type =
+        fields.require(reader, "node_type", "\"cache.t3.micro\"").and_then(|v| reader.string(v, "cache.node_type"));
     let replicas = match fields.take("replicas") {
         None => Some(0),
         Some(value) => reader.integer_in(value, "cache.replicas", 0..=5).map(|n| n.value as u8),
@@ -452,16 +470,30 @@ fn read_service(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) ->
     };
     fields.finish(
         reader,
-        &["port", "cpu", "memory", "desired_count", "paths", "health_check_path", "database", "cache", "calls", "environment", "deployment"],
+        &[
+            "port",
+            "cpu",
+            "memory",
+            "desired_count",
+            "paths",
+            "health_check_path",
+            "database",
+            "cache",
+            "calls",
+            "environment",
+            "deployment",
+        ],
     );
 
     let size = match (cpu, memory) {
         (Some(cpu), Some(memory)) => {
-            let (cpu_value, memory_value) = (u32::try_from(cpu.value).unwrap_or(0), u32::try_from(memory.value).unwrap_or(0));
+            let (cpu_value, memory_value) =
+                (u32::try_from(cpu.value).unwrap_or(0), u32::try_from(memory.value).unwrap_or(0));
             if facts::fargate_accepts(cpu_value, memory_value) {
                 Some((cpu_value, memory_value))
             } else {
-                let valid_cpu = facts::fargate_accepts(cpu_value, 2048) || (cpu_value >= 512 && facts::fargate_accepts(cpu_value, cpu_value * 2));
+                let valid_cpu = facts::fargate_accepts(cpu_value, 2048)
+                    || (cpu_value >= 512 && facts::fargate_accepts(cpu_value, cpu_value * 2));
                 let span = if valid_cpu { memory.span } else { cpu.span };
                 reader.error(Diagnostic::new(
                     span,
@@ -495,7 +527,8 @@ fn read_service(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) ->
         ok.then_some(paths)
     });
     let health = health.and_then(|health| {
-        if health.value.starts_with('/') && facts::is_path_pattern(&health.value) && !health.value.contains(['*', '?']) {
+        if health.value.starts_with('/') && facts::is_path_pattern(&health.value) && !health.value.contains(['*', '?'])
+        {
             Some(health.value)
         } else {
             reader.error(Diagnostic::new(
@@ -520,11 +553,14 @@ fn read_service(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) ->
                 ));
                 ok = false;
             } else if facts::RESERVED_ENVIRONMENT.contains(&key.value.as_str()) || key.value.ends_with("_SERVICE_URL") {
-                reader.error(Diagnostic::new(
-                    key.span,
-                    format!("`{}` is set by wl-infra and cannot be set in [{path}]", key.value),
-                    "expected a variable wl-infra does not inject",
-                ).with_help("wl-infra derives it from `database`, `cache` and `calls`"));
+                reader.error(
+                    Diagnostic::new(
+                        key.span,
+                        format!("`{}` is set by wl-infra and cannot be set in [{path}]", key.value),
+                        "expected a variable wl-infra does not inject",
+                    )
+                    .with_help("wl-infra derives it from `database`, `cache` and `calls`"),
+                );
                 ok = false;
             } else {
                 map.insert(key.value, value.value);
@@ -581,7 +617,9 @@ fn read_deployment(reader: &mut Reader, value: toml_span::Value<'_>, path: &str)
     let circuit_breaker = optional_bool(reader, &mut fields, "circuit_breaker", true);
     let minimum = match fields.take("minimum_healthy_percent") {
         None => Some(defaults.minimum_healthy_percent),
-        Some(value) => reader.integer_in(value, &format!("{path}.minimum_healthy_percent"), 0..=100).map(|n| n.value as u16),
+        Some(value) => {
+            reader.integer_in(value, &format!("{path}.minimum_healthy_percent"), 0..=100).map(|n| n.value as u16)
+        }
     };
     let maximum = match fields.take("maximum_percent") {
         None => Some(defaults.maximum_percent),
@@ -598,7 +636,9 @@ fn read_deployment(reader: &mut Reader, value: toml_span::Value<'_>, path: &str)
 
 fn read_frontend(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Frontend> {
     let mut fields = reader.table(value, "frontend")?;
-    let source_dir = fields.require(reader, "source_dir", "\"../frontend/dist\"").and_then(|v| reader.string(v, "frontend.source_dir"));
+    let source_dir = fields
+        .require(reader, "source_dir", "\"../frontend/dist\"")
+        .and_then(|v| reader.string(v, "frontend.source_dir"));
     let price_class = match fields.take("price_class") {
         None => Some("PriceClass_100".to_string()),
         Some(value) => reader.string(value, "frontend.price_class").and_then(|class| {
@@ -671,8 +711,15 @@ fn check_services(
                 let known: Vec<&str> = databases.keys().map(|k| k.value.as_str()).collect();
                 let mut diagnostic = Diagnostic::new(
                     database.span,
-                    format!("service `{}` uses database \"{}\", which the stack does not define", name.value, database.value),
-                    if known.is_empty() { "expected a [databases.NAME] section".to_string() } else { format!("expected one of: {}", known.join(", ")) },
+                    format!(
+                        "service `{}` uses database \"{}\", which the stack does not define",
+                        name.value, database.value
+                    ),
+                    if known.is_empty() {
+                        "expected a [databases.NAME] section".to_string()
+                    } else {
+                        format!("expected one of: {}", known.join(", "))
+                    },
                 );
                 if let Some(suggestion) = diagnostic::closest(&database.value, &known) {
                     diagnostic = diagnostic.with_help(format!("did you mean \"{suggestion}\"?"));
@@ -681,7 +728,8 @@ fn check_services(
                 ok = false;
             }
         }
-        if let (true, Some(None)) | (true, None) = (draft.service.cache, cache) {
+        // A [cache] section that is present but invalid has its own diagnostics already.
+        if draft.service.cache && cache.is_none() {
             reader.error(Diagnostic::new(
                 draft.cache_span.unwrap_or(name.span),
                 format!("service `{}` sets `cache = true` but the stack has no [cache] section", name.value),
@@ -691,7 +739,11 @@ fn check_services(
         }
         for call in &draft.calls_spans {
             if call.value == name.value {
-                reader.error(Diagnostic::new(call.span, format!("service `{}` calls itself", name.value), "expected the names of other services"));
+                reader.error(Diagnostic::new(
+                    call.span,
+                    format!("service `{}` calls itself", name.value),
+                    "expected the names of other services",
+                ));
                 ok = false;
             } else if !service_names.contains(&call.value.as_str()) {
                 let mut diagnostic = Diagnostic::new(
@@ -720,14 +772,20 @@ fn check_services(
             if pattern.value == earlier.value {
                 reader.error(Diagnostic::new(
                     pattern.span,
-                    format!("path \"{}\" of service `{owner}` is also a path of service `{other_owner}`", pattern.value),
+                    format!(
+                        "path \"{}\" of service `{owner}` is also a path of service `{other_owner}`",
+                        pattern.value
+                    ),
                     "expected each path pattern in one service only",
                 ));
                 ok = false;
             } else if facts::path_patterns_overlap(&pattern.value, &earlier.value) {
                 reader.error(Diagnostic::new(
                     pattern.span,
-                    format!("path \"{}\" of service `{owner}` overlaps \"{}\" of service `{other_owner}`", pattern.value, earlier.value),
+                    format!(
+                        "path \"{}\" of service `{owner}` overlaps \"{}\" of service `{other_owner}`",
+                        pattern.value, earlier.value
+                    ),
                     "expected patterns no request path matches twice, so routing does not depend on rule order",
                 ));
                 ok = false;

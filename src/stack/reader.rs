@@ -118,11 +118,7 @@ impl Reader {
         }
     }
 
-    pub fn string_map(
-        &mut self,
-        value: Value<'_>,
-        path: &str,
-    ) -> Option<Vec<(Spanned<String>, Spanned<String>)>> {
+    pub fn string_map(&mut self, value: Value<'_>, path: &str) -> Option<Vec<(Spanned<String>, Spanned<String>)>> {
         let fields = self.table(value, path)?;
         let mut pairs = Vec::new();
         for (key, value) in fields.entries {
@@ -169,6 +165,19 @@ impl<'de> Fields<'de> {
         } else {
             format!("[{}]", self.path)
         }
+    }
+
+    /// Takes a section (a sub-table) that must be present, reporting it at this table when missing.
+    pub fn require_section(&mut self, reader: &mut Reader, key: &str, holding: &str) -> Option<Value<'de>> {
+        let value = self.take(key);
+        if value.is_none() {
+            reader.error(Diagnostic::new(
+                self.span,
+                format!("missing section [{key}]"),
+                format!("expected a [{key}] section with {holding}"),
+            ));
+        }
+        value
     }
 
     /// Takes every remaining entry (for tables keyed by user-chosen names).

@@ -1,0 +1,293 @@
+//! End-to-end tests of the network, ECR and S3 slice against the local AWS emulator: apply from
+//! empty, converge, change, drift, destroy, isolation between stacks, and no AWS call on bad input.
+
+mod support;
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use support::proxy::RecordingProxy;
+use support::{endpoint, unique_stack_name, wl_infra, wl_infra_at, Checker, StackFile, TempDir};
+
+#[test]
+fn apply_from_empty_converges_and_a_third_apply_writes_nothing() {
+    let directory = TempDir::new("converge");
+    let stack = StackFile::new(&unique_stack_name("conv"));
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    let proxy = RecordingProxy::start(endpoint());
+
+    let first = wl_infra_at(&proxy.url, &["apply", "--stack", path, "--yes"]).expect_code(0);
+    assert!(first.stdout.contains("+ vpc vpc"), "{}", first.stdout);
+    assert!(first.stderr.contains("Apply complete"), "{}", first.stderr);
+    let checker = Checker::new("us-east-1");
+    let counts = checker.owned_counts(&stack.name);
+    assert_eq!(
+        counts,
+        vec![
+            ("vpc", 1),
+            ("subnet", 4),
+            ("internet_gateway", 1),
+            ("elastic_ip", 1),
+            ("nat_gateway", 1),
+            ("route_table", 3),
+            ("security_group", 3),
+            ("ecr_repository", 2),
+            ("s3_bucket", 1),
+        ]
+    );
+
+    proxy.clear();
+    let second = wl_infra_at(&proxy.url, &["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    assert!(second.stdout.starts_with("No changes."), "{}", second.stdout);
+    assert_eq!(proxy.writes(), Vec::<String>::new());
+    let plan_requests = proxy.requests().len();
+
+    proxy.clear();
+    let third = wl_infra_at(&proxy.url, &["apply", "--stack", path, "--yes"]).expect_code(0);
+    assert!(third.stdout.starts_with("No changes."), "{}", third.stdout);
+    assert_eq!(proxy.writes(), Vec::<String>::new(), "a converged apply must make no write call");
+    support::note(&format!("converged plan: {plan_requests} AWS requests"));
+
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+}
+
+#[test]
+fn stack_changes_plan_exactly_those_changes() {
+    let directory = TempDir::new("changes");
+    let mut stack = StackFile::new(&unique_stack_name("chg"));
+    let path = stack.write(&directory.0);
+    let path_text = path.to_str().expect("a UTF-8 path");
+    wl_infra(&["apply", "--stack", path_text, "--yes"]).expect_code(0);
+
+    // A third zone, another lifecycle count and a new service's repository.
+    stack.availability_zones = 3;
+    stack.keep_images = 25;
+    stack.services.push("watchlist".into());
+    stack.write(&directory.0);
+    let planned = wl_infra(&["plan", "--stack", path_text, "--json", "--detailed-exitcode"]).expect_code(2);
+    let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("plan --json is JSON");
+    assert_eq!(document["format_version"], "1.0");
+    let mut changed: Vec<(String, String)> = document["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|change| change["action"] != "no-op")
+        .map(|change| {
+            (
+                change["action"].as_str().unwrap_or_default().to_string(),
+                change["id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    changed.sort();
+    let expected: Vec<(String, String)> = [
+        ("create", "ecr-watchlist"),
+        ("create", "private-3"),
+        ("create", "private-routes-3"),
+        ("create", "public-3"),
+        ("update", "ecr-movie"),
+        ("update", "ecr-user"),
+        ("update", "public-routes"),
+        ("update", "sg-app"),
+    ]
+    .iter()
+    .map(|(action, id)| (action.to_string(), id.to_string()))
+    .collect();
+    assert_eq!(changed, expected);
+    let repository_change =
+        document["changes"].as_array().expect("changes").iter().find(|c| c["id"] == "ecr-user").expect("ecr-user");
+    assert_eq!(repository_change["changed_fields"], serde_json::json!(["keep_images"]));
+    assert_eq!(document["summary"]["create"], 4);
+
+    wl_infra(&["apply", "--stack", path_text, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path_text, "--detailed-exitcode"]).expect_code(0);
+    let checker = Checker::new("us-east-1");
+    let prefix = &stack.name;
+    assert_eq!(
+        checker.repository_names(&stack.name),
+        vec![format!("{prefix}-movie"), format!("{prefix}-user"), format!("{prefix}-watchlist")]
+    );
+
+    // Removing a service deletes its repository and nothing else.
+    stack.services.retain(|service| service != "movie");
+    stack.write(&directory.0);
+    let removal = wl_infra(&["plan", "--stack", path_text]).expect_code(0);
+    assert!(removal.stdout.contains("- ecr_repository ecr-movie"), "{}", removal.stdout);
+    assert!(removal.stdout.contains("0 to create, 1 to update, 0 to replace, 1 to delete"), "{}", removal.stdout);
+    wl_infra(&["apply", "--stack", path_text, "--yes"]).expect_code(0);
+    assert_eq!(checker.repository_names(&stack.name), vec![format!("{prefix}-user"), format!("{prefix}-watchlist")]);
+
+    wl_infra(&["destroy", "--stack", path_text, "--yes"]).expect_code(0);
+}
+
+#[test]
+fn drift_is_shown_by_plan_and_reverted_by_apply() {
+    let directory = TempDir::new("drift");
+    let stack = StackFile::new(&unique_stack_name("drift"));
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+
+    let checker = Checker::new("us-east-1");
+    let group_id = checker.security_group_id(&stack.name, "sg-database");
+    let vpc_id = checker.vpc_id(&stack.name);
+    checker.runtime.block_on(async {
+        let ssh = aws_sdk_ec2::types::IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(22)
+            .to_port(22)
+            .ip_ranges(aws_sdk_ec2::types::IpRange::builder().cidr_ip("0.0.0.0/0").build())
+            .build();
+        checker
+            .ec2
+            .authorize_security_group_ingress()
+            .group_id(&group_id)
+            .ip_permissions(ssh)
+            .send()
+            .await
+            .expect("rule added by hand");
+        checker
+            .ec2
+            .delete_tags()
+            .resources(&vpc_id)
+            .tags(aws_sdk_ec2::types::Tag::builder().key("Name").build())
+            .send()
+            .await
+            .expect("tag removed by hand");
+    });
+
+    let drift = wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(2);
+    assert!(drift.stdout.contains("~ security_group sg-database"), "{}", drift.stdout);
+    assert!(drift.stdout.contains("- { description = \"\", from_port = 22"), "{}", drift.stdout);
+    assert!(drift.stdout.contains("~ vpc vpc"), "{}", drift.stdout);
+    assert!(drift.stdout.contains(&format!("+ tags.Name = \"{}-vpc\"", stack.name)), "{}", drift.stdout);
+    assert!(drift.stdout.contains("0 to create, 2 to update, 0 to replace, 0 to delete"), "{}", drift.stdout);
+
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+}
+
+#[test]
+fn destroy_removes_every_owned_resource_and_a_second_destroy_is_a_no_op() {
+    let directory = TempDir::new("destroy");
+    let mut stack = StackFile::new(&unique_stack_name("dstr"));
+    stack.nat_gateways = 2;
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    let checker = Checker::new("us-east-1");
+    assert_eq!(checker.owned_counts(&stack.name)[4], ("nat_gateway", 2));
+
+    let destroyed = wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+    assert!(destroyed.stderr.contains("Destroy complete"), "{}", destroyed.stderr);
+    assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
+    let again = wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+    assert!(again.stdout.starts_with("Nothing to destroy"), "{}", again.stdout);
+}
+
+#[test]
+fn two_stacks_do_not_see_or_touch_each_other_nor_unowned_lookalikes() {
+    let directory = TempDir::new("isolation");
+    let first = StackFile::new(&unique_stack_name("iso"));
+    // The second stack's name extends the first's, so name prefixes alone would mix them up.
+    let mut second = StackFile::new(&format!("{}-b", first.name));
+    second.frontend = false;
+    let first_path = first.write(&directory.0);
+    let second_path = second.write(&directory.0);
+    let checker = Checker::new("us-east-1");
+    // An untagged repository whose name the first stack would use for a new service.
+    let lookalike = format!("{}-catalog", first.name);
+    checker.runtime.block_on(async {
+        checker.ecr.create_repository().repository_name(&lookalike).send().await.expect("an unowned repository");
+    });
+
+    wl_infra(&["apply", "--stack", first_path.to_str().expect("path"), "--yes"]).expect_code(0);
+    wl_infra(&["apply", "--stack", second_path.to_str().expect("path"), "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", first_path.to_str().expect("path"), "--detailed-exitcode"]).expect_code(0);
+    wl_infra(&["plan", "--stack", second_path.to_str().expect("path"), "--detailed-exitcode"]).expect_code(0);
+
+    // The first stack now wants a service whose repository name is taken by the unowned one.
+    let mut grown = StackFile::new(&first.name);
+    grown.services.push("catalog".into());
+    grown.write(&directory.0);
+    let refused = wl_infra(&["apply", "--stack", first_path.to_str().expect("path"), "--yes"]).expect_code(1);
+    assert!(refused.stderr.contains("is not tagged wl:stack="), "{}", refused.stderr);
+
+    wl_infra(&["destroy", "--stack", first_path.to_str().expect("path"), "--yes"]).expect_code(0);
+    assert_eq!(checker.total_owned(&first.name), 0);
+    assert_eq!(checker.owned_counts(&second.name)[0], ("vpc", 1), "the other stack is untouched");
+    let still_there = checker
+        .runtime
+        .block_on(async { checker.ecr.describe_repositories().repository_names(&lookalike).send().await.is_ok() });
+    assert!(still_there, "the unowned repository must never be deleted");
+    wl_infra(&["destroy", "--stack", second_path.to_str().expect("path"), "--yes"]).expect_code(0);
+    assert_eq!(checker.total_owned(&second.name), 0);
+}
+
+/// An endpoint that records whether anything connected to it.
+fn listening_endpoint() -> (String, Arc<AtomicBool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    let contacted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&contacted);
+    std::thread::spawn(move || {
+        if listener.accept().is_ok() {
+            flag.store(true, Ordering::SeqCst);
+        }
+    });
+    (url, contacted)
+}
+
+#[test]
+fn an_invalid_stack_file_exits_1_with_diagnostics_and_no_aws_request() {
+    let directory = TempDir::new("invalid");
+    let mut text = StackFile::new("bad-stack").render();
+    text = text.replace("cidr = \"10.0.0.0/16\"", "cidr = \"10.0.0.0/33\"");
+    let path = directory.0.join("bad.toml");
+    std::fs::write(&path, text).expect("write");
+    let path = path.to_str().expect("a UTF-8 path");
+    let (url, contacted) = listening_endpoint();
+    for command in ["validate", "plan", "apply", "destroy"] {
+        let run = wl_infra_at(
+            &url,
+            &[command, "--stack", path, "--yes"]
+                .iter()
+                .copied()
+                .filter(|a| command != "validate" && command != "plan" || *a != "--yes")
+                .collect::<Vec<_>>(),
+        );
+        let run = run.expect_code(1);
+        assert!(run.stderr.contains("bad.toml:6:9"), "{command}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{command}: nothing on stdout");
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(!contacted.load(Ordering::SeqCst), "no AWS request may be made for an invalid stack file");
+}
+
+#[test]
+fn apply_without_yes_and_without_a_terminal_refuses_and_changes_nothing() {
+    let directory = TempDir::new("confirm");
+    let stack = StackFile::new(&unique_stack_name("conf"));
+    let path = stack.write(&directory.0);
+    let run = wl_infra(&["apply", "--stack", path.to_str().expect("path")]).expect_code(1);
+    assert!(run.stderr.contains("pass --yes"), "{}", run.stderr);
+    assert_eq!(Checker::new("us-east-1").total_owned(&stack.name), 0);
+}
+
+#[test]
+fn bad_image_tags_are_refused_before_any_aws_request() {
+    let directory = TempDir::new("tags");
+    let path = StackFile::new("tag-stack").write(&directory.0);
+    let (url, contacted) = listening_endpoint();
+    let unknown = wl_infra_at(&url, &["plan", "--stack", path.to_str().expect("path"), "--image-tag", "billing=abc"])
+        .expect_code(1);
+    assert!(unknown.stderr.contains("names service \"billing\""), "{}", unknown.stderr);
+    let malformed =
+        wl_infra_at(&url, &["plan", "--stack", path.to_str().expect("path"), "--image-tag", "movie"]).expect_code(1);
+    assert!(malformed.stderr.contains("is not SERVICE=TAG"), "{}", malformed.stderr);
+    assert!(!contacted.load(Ordering::SeqCst));
+}

@@ -1,0 +1,325 @@
+//! The integration-test harness: one emulator per test run, a request-counting proxy, the
+//! `wl-infra` binary run as a user would, and independent AWS checks of what it left behind.
+
+#![allow(dead_code)]
+
+pub mod proxy;
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The emulator's endpoint: `WL_TEST_AWS_ENDPOINT` when the test script started one, otherwise
+/// one started here for this test process (it stops when the process exits).
+pub fn endpoint() -> &'static str {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| {
+        if let Ok(url) = std::env::var("WL_TEST_AWS_ENDPOINT") {
+            return url;
+        }
+        let port = free_port();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("localstack/serve-for-parent");
+        let child: Child = Command::new(&script)
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start the emulator with {}: {error}", script.display()));
+        // The pipe to the script's stdin stays open for the life of this process.
+        std::mem::forget(child);
+        let url = format!("http://127.0.0.1:{port}");
+        wait_for_emulator(&url);
+        url
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+fn wait_for_emulator(url: &str) {
+    let address = url.trim_start_matches("http://").to_string();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(120) {
+        if std::net::TcpStream::connect(&address).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("the emulator did not answer on {url} within 120 s; run localstack/install and check that python3 works");
+}
+
+/// A unique, valid stack name for one test, so tests can share the emulator.
+pub fn unique_stack_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("{prefix}-{:x}{}", nanos % 0xfffff, COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+/// A temporary directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("wl-infra-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("a temporary directory");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A stack file for tests: the network slice with `services` and an optional frontend.
+pub struct StackFile {
+    pub name: String,
+    pub region: String,
+    pub availability_zones: u8,
+    pub nat_gateways: u8,
+    pub keep_images: u32,
+    pub services: Vec<String>,
+    pub frontend: bool,
+}
+
+impl StackFile {
+    pub fn new(name: &str) -> StackFile {
+        StackFile {
+            name: name.to_string(),
+            region: "us-east-1".to_string(),
+            availability_zones: 2,
+            nat_gateways: 1,
+            keep_images: 10,
+            services: vec!["user".into(), "movie".into()],
+            frontend: true,
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut text = format!(
+            "[stack]\nname = \"{}\"\nregion = \"{}\"\n\n[network]\ncidr = \"10.0.0.0/16\"\navailability_zones = {}\nnat_gateways = {}\n\n[databases.main]\ninstance_class = \"db.t3.micro\"\nstorage_gb = 20\nengine_version = \"16\"\n\n[registry]\nkeep_images = {}\n\n",
+            self.name, self.region, self.availability_zones, self.nat_gateways, self.keep_images
+        );
+        for (index, service) in self.services.iter().enumerate() {
+            text.push_str(&format!(
+                "[services.{service}]\nport = {}\ncpu = 256\nmemory = 512\npaths = [\"/api/{service}\", \"/api/{service}/*\"]\ndatabase = \"main\"\n\n",
+                8000 + index
+            ));
+        }
+        if self.frontend {
+            text.push_str("[frontend]\nsource_dir = \"frontend\"\n");
+        }
+        text
+    }
+
+    pub fn write(&self, directory: &Path) -> PathBuf {
+        let path = directory.join(format!("{}.toml", self.name));
+        std::fs::write(&path, self.render()).expect("the stack file can be written");
+        path
+    }
+}
+
+/// The result of one run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn expect_code(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit code {code}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// Runs `wl-infra ARGS` against `endpoint`, with test credentials and no user AWS config.
+pub fn wl_infra_at(endpoint: &str, args: &[&str]) -> Run {
+    let output: Output = Command::new(env!("CARGO_BIN_EXE_wl-infra"))
+        .args(args)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the wl-infra binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+pub fn wl_infra(args: &[&str]) -> Run {
+    wl_infra_at(endpoint(), args)
+}
+
+/// SDK clients for checking the emulator independently of wl-infra's own discovery.
+pub struct Checker {
+    pub ec2: aws_sdk_ec2::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub runtime: tokio::runtime::Runtime,
+}
+
+impl Checker {
+    pub fn new(region: &str) -> Checker {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        let config = runtime.block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new(region.to_string()))
+                .endpoint_url(endpoint())
+                .credentials_provider(aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "tests"))
+                .load(),
+        );
+        let s3_config = aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build();
+        Checker {
+            ec2: aws_sdk_ec2::Client::new(&config),
+            ecr: aws_sdk_ecr::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            runtime,
+        }
+    }
+
+    fn tag_filter(stack: &str) -> aws_sdk_ec2::types::Filter {
+        aws_sdk_ec2::types::Filter::builder().name("tag:wl:stack").values(stack).build()
+    }
+
+    /// Counts every resource tagged with the stack, kind by kind, listing each kind separately.
+    pub fn owned_counts(&self, stack: &str) -> Vec<(&'static str, usize)> {
+        self.runtime.block_on(async {
+            let filter = Self::tag_filter(stack);
+            let ec2 = &self.ec2;
+            let vpcs = ec2.describe_vpcs().filters(filter.clone()).send().await.expect("vpcs").vpcs().len();
+            let subnets = ec2.describe_subnets().filters(filter.clone()).send().await.expect("subnets").subnets().len();
+            let gateways = ec2
+                .describe_internet_gateways()
+                .filters(filter.clone())
+                .send()
+                .await
+                .expect("igws")
+                .internet_gateways()
+                .len();
+            let addresses =
+                ec2.describe_addresses().filters(filter.clone()).send().await.expect("eips").addresses().len();
+            let nats = ec2
+                .describe_nat_gateways()
+                .filter(filter.clone())
+                .send()
+                .await
+                .expect("nats")
+                .nat_gateways()
+                .iter()
+                .filter(|nat| nat.state().is_some_and(|state| state.as_str() != "deleted"))
+                // The emulator ignores tag filters on this call, so the tag is checked here too.
+                .filter(|nat| nat.tags().iter().any(|tag| tag.key() == Some("wl:stack") && tag.value() == Some(stack)))
+                .count();
+            let tables =
+                ec2.describe_route_tables().filters(filter.clone()).send().await.expect("tables").route_tables().len();
+            let groups = ec2
+                .describe_security_groups()
+                .filters(filter.clone())
+                .send()
+                .await
+                .expect("groups")
+                .security_groups()
+                .len();
+            let repositories = self.repositories(stack).await.len();
+            let buckets = self
+                .s3
+                .list_buckets()
+                .send()
+                .await
+                .expect("buckets")
+                .buckets()
+                .iter()
+                .filter(|bucket| bucket.name().is_some_and(|name| name.starts_with(&format!("{stack}-"))))
+                .count();
+            vec![
+                ("vpc", vpcs),
+                ("subnet", subnets),
+                ("internet_gateway", gateways),
+                ("elastic_ip", addresses),
+                ("nat_gateway", nats),
+                ("route_table", tables),
+                ("security_group", groups),
+                ("ecr_repository", repositories),
+                ("s3_bucket", buckets),
+            ]
+        })
+    }
+
+    pub fn total_owned(&self, stack: &str) -> usize {
+        self.owned_counts(stack).iter().map(|(_, count)| count).sum()
+    }
+
+    /// Names of the repositories that carry the stack's tag.
+    pub async fn repositories(&self, stack: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        let listing = self.ecr.describe_repositories().send().await.expect("repositories");
+        for repository in listing.repositories() {
+            let tags = self
+                .ecr
+                .list_tags_for_resource()
+                .resource_arn(repository.repository_arn().unwrap_or_default())
+                .send()
+                .await
+                .expect("tags");
+            if tags.tags().iter().any(|tag| tag.key() == "wl:stack" && tag.value() == stack) {
+                names.push(repository.repository_name().unwrap_or_default().to_string());
+            }
+        }
+        names.sort();
+        names
+    }
+
+    pub fn repository_names(&self, stack: &str) -> Vec<String> {
+        self.runtime.block_on(self.repositories(stack))
+    }
+
+    /// The id of the stack's resource of `id` found by the `wl:id` tag through `describe`.
+    pub fn security_group_id(&self, stack: &str, id: &str) -> String {
+        self.runtime.block_on(async {
+            let output = self
+                .ec2
+                .describe_security_groups()
+                .filters(Self::tag_filter(stack))
+                .filters(aws_sdk_ec2::types::Filter::builder().name("tag:wl:id").values(id).build())
+                .send()
+                .await
+                .expect("groups");
+            output.security_groups().first().and_then(|group| group.group_id()).expect("the group exists").to_string()
+        })
+    }
+
+    pub fn vpc_id(&self, stack: &str) -> String {
+        self.runtime.block_on(async {
+            let output = self.ec2.describe_vpcs().filters(Self::tag_filter(stack)).send().await.expect("vpcs");
+            output.vpcs().first().and_then(|vpc| vpc.vpc_id()).expect("the vpc exists").to_string()
+        })
+    }
+}
+
+/// Writes `text` to stderr of the test, for figures worth seeing in the log.
+pub fn note(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
