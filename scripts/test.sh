@@ -5,14 +5,31 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+source "$root/scripts/backing-services.sh"
+
 "$root/localstack/install"
 run_dir="$(mktemp -d)"
-export WL_EMULATOR_RUN_DIR="$run_dir"
-cleanup() { "$root/localstack/stop" || true; rm -rf "$run_dir"; }
+export WL_EMULATOR_RUN_DIR="$run_dir/emulator"
+cleanup() {
+  "$root/localstack/stop" || true
+  stop_postgres "$run_dir/postgres"
+  stop_redis "$run_dir/redis"
+  rm -rf "$run_dir"
+}
 trap cleanup EXIT
 WL_TEST_AWS_ENDPOINT="$("$root/localstack/start" --free-port)"
 export WL_TEST_AWS_ENDPOINT
 echo "test.sh: emulator at $WL_TEST_AWS_ENDPOINT" >&2
+
+pg_port="$(free_port)"
+start_postgres "$run_dir/postgres" "$pg_port"
+export WL_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+export WL_TEST_POSTGRES_DIR="$run_dir/postgres"
+echo "test.sh: PostgreSQL at 127.0.0.1:$pg_port" >&2
+redis_port="$(free_port)"
+start_redis "$run_dir/redis" "$redis_port"
+export WL_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
+echo "test.sh: Redis at 127.0.0.1:$redis_port" >&2
 
 echo "test.sh: cargo fmt --check" >&2
 cargo fmt --all --check

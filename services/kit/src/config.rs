@@ -1,0 +1,147 @@
+//! Service configuration read from the environment, once, in each service's `main`.
+
+use std::time::Duration;
+
+/// Why the environment does not describe a runnable service.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is {value:?}, which is not {expected}; set it to {expected}")]
+    Invalid { name: String, value: String, expected: String },
+    #[error("{name} is not set; set it to {expected}")]
+    Missing { name: String, expected: String },
+}
+
+/// What every service needs besides its own settings.
+#[derive(Clone, Debug)]
+pub struct CommonConfig {
+    pub bind_address: String,
+    pub database: tokio_postgres::Config,
+    pub jwt_secret: Vec<u8>,
+    /// Origins allowed by CORS; empty means same-origin only.
+    pub cors_origins: Vec<String>,
+    pub rate_limit_per_minute: u32,
+    /// Use the first `X-Forwarded-For` address as the client (behind a load balancer or gateway).
+    pub trust_forwarded_for: bool,
+}
+
+/// A lookup of environment variables; `std::env::var` in `main`, a map in tests.
+pub trait Environment {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnvironment;
+
+impl Environment for ProcessEnvironment {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|value| !value.is_empty())
+    }
+}
+
+impl<const N: usize> Environment for [(&str, &str); N] {
+    fn get(&self, name: &str) -> Option<String> {
+        self.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string())
+    }
+}
+
+pub fn parse_number<T: std::str::FromStr>(
+    env: &dyn Environment,
+    name: &str,
+    default: T,
+    expected: &str,
+) -> Result<T, ConfigError> {
+    match env.get(name) {
+        None => Ok(default),
+        Some(value) => {
+            value.parse().map_err(|_| ConfigError::Invalid { name: name.into(), value, expected: expected.into() })
+        }
+    }
+}
+
+pub fn duration_ms(env: &dyn Environment, name: &str, default_ms: u64) -> Result<Duration, ConfigError> {
+    parse_number(env, name, default_ms, "a number of milliseconds").map(Duration::from_millis)
+}
+
+/// The database connection: `DATABASE_URL`, or the standard `PGHOST`, `PGPORT`, `PGUSER`,
+/// `PGPASSWORD` and `PGDATABASE` (so ECS can inject only the password from Secrets Manager).
+pub fn database_from_env(env: &dyn Environment, default_database: &str) -> Result<tokio_postgres::Config, ConfigError> {
+    if let Some(url) = env.get("DATABASE_URL") {
+        return url.parse().map_err(|_| ConfigError::Invalid {
+            name: "DATABASE_URL".into(),
+            value: "(hidden)".into(),
+            expected: "a postgres:// URL".into(),
+        });
+    }
+    let mut config = tokio_postgres::Config::new();
+    config.host(env.get("PGHOST").unwrap_or_else(|| "localhost".into()));
+    config.port(parse_number(env, "PGPORT", 5432u16, "a port number")?);
+    config.user(env.get("PGUSER").unwrap_or_else(|| "postgres".into()));
+    if let Some(password) = env.get("PGPASSWORD") {
+        config.password(password);
+    }
+    config.dbname(env.get("PGDATABASE").unwrap_or_else(|| default_database.into()));
+    config.connect_timeout(Duration::from_secs(5));
+    Ok(config)
+}
+
+/// Reads the settings every service shares. `default_port` and `default_database` are the
+/// service's own defaults.
+pub fn common_from_env(
+    env: &dyn Environment,
+    default_port: u16,
+    default_database: &str,
+) -> Result<CommonConfig, ConfigError> {
+    let port: u16 = parse_number(env, "PORT", default_port, "a port number")?;
+    let jwt_secret = env.get("JWT_SECRET").ok_or_else(|| ConfigError::Missing {
+        name: "JWT_SECRET".into(),
+        expected: "a random secret of at least 32 bytes shared by the services".into(),
+    })?;
+    if jwt_secret.len() < 32 {
+        return Err(ConfigError::Invalid {
+            name: "JWT_SECRET".into(),
+            value: "(hidden)".into(),
+            expected: "at least 32 bytes long".into(),
+        });
+    }
+    Ok(CommonConfig {
+        bind_address: format!("{}:{port}", env.get("BIND_HOST").unwrap_or_else(|| "0.0.0.0".into())),
+        database: database_from_env(env, default_database)?,
+        jwt_secret: jwt_secret.into_bytes(),
+        cors_origins: env
+            .get("CORS_ORIGINS")
+            .map(|origins| {
+                origins.split(',').map(|origin| origin.trim().to_string()).filter(|o| !o.is_empty()).collect()
+            })
+            .unwrap_or_default(),
+        rate_limit_per_minute: parse_number(env, "RATE_LIMIT_PER_MINUTE", 300, "a number of requests per minute")?,
+        trust_forwarded_for: matches!(env.get("TRUST_FORWARDED_FOR").as_deref(), Some("1" | "true" | "yes")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pg_variables_build_the_connection() {
+        let env = [
+            ("PGHOST", "db.internal"),
+            ("PGPORT", "6543"),
+            ("PGUSER", "app"),
+            ("PGPASSWORD", "s3cret"),
+            ("PGDATABASE", "movies"),
+        ];
+        let config = database_from_env(&env, "fallback").expect("valid");
+        assert_eq!(config.get_dbname(), Some("movies"));
+        assert_eq!(config.get_ports(), &[6543]);
+        assert_eq!(config.get_password(), Some(&b"s3cret"[..]));
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused_without_echoing_it() {
+        let env = [("JWT_SECRET", "short-secret-value")];
+        let error = common_from_env(&env, 8000, "db").expect_err("too short").to_string();
+        assert!(!error.contains("short-secret-value"), "{error}");
+        assert!(error.contains("at least 32 bytes"), "{error}");
+    }
+}
