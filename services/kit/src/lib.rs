@@ -5,6 +5,7 @@
 //! ([`password`]), logging ([`telemetry`]), serving with graceful shutdown ([`server`]) and the
 //! test harness ([`testing`]).
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;

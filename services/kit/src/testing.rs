@@ -166,3 +166,73 @@ pub fn database_address(config: &tokio_postgres::Config) -> SocketAddr {
     };
     socket_address(&host, config.get_ports().first().copied().unwrap_or(5432))
 }
+
+/// An HTTP client for one test app, answering with status, JSON body and headers.
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base_url: String,
+}
+
+/// One answer of the app under test.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub body: serde_json::Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    /// The `error.code` of an error answer.
+    pub fn error_code(&self) -> Option<&str> {
+        self.body["error"]["code"].as_str()
+    }
+}
+
+impl Api {
+    pub fn new(app: &TestApp) -> Api {
+        Api { http: reqwest::Client::new(), base_url: app.base_url.clone() }
+    }
+
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Answer {
+        let mut request = self.http.request(method, format!("{}{path}", self.base_url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the app answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap_or(serde_json::Value::Null);
+        Answer { status, body, headers }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.call(reqwest::Method::GET, path, None, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: serde_json::Value) -> Answer {
+        self.call(reqwest::Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: serde_json::Value) -> Answer {
+        self.call(reqwest::Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Answer {
+        self.call(reqwest::Method::DELETE, path, token, None).await
+    }
+}
+
+/// A token for `user_id`, valid for an hour, signed with `secret`.
+pub fn token_for(secret: &[u8], user_id: i64) -> String {
+    let now = crate::jwt::now_seconds();
+    crate::jwt::sign(secret, &crate::jwt::Claims { sub: user_id.to_string(), iat: now, exp: now + 3600 })
+}

@@ -196,22 +196,8 @@ async fn read(State(state): State<AppState>, Ids([id]): Ids<1>) -> Result<impl I
     Ok(axum::Json(find(&state.pool, id).await?))
 }
 
-/// The user id in a valid bearer token, or 401.
-pub fn authenticated_user(headers: &HeaderMap, secret: &[u8]) -> Result<i64, ApiError> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .ok_or_else(|| ApiError::unauthorized("this request needs a bearer token from POST /api/users/login"))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
-    let claims = jwt::verify(secret, token.trim(), jwt::now_seconds())
-        .map_err(|error| ApiError::unauthorized(error.to_string()))?;
-    claims.sub.parse().map_err(|_| ApiError::unauthorized("the token names no user"))
-}
-
 fn require_self(headers: &HeaderMap, state: &AppState, id: i64) -> Result<(), ApiError> {
-    let caller = authenticated_user(headers, &state.jwt_secret)?;
+    let caller = watchlist_kit::auth::bearer_user(headers, &state.jwt_secret)?;
     if caller == id {
         Ok(())
     } else {
