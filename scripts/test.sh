@@ -37,3 +37,7 @@ echo "test.sh: cargo clippy" >&2
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "test.sh: cargo test" >&2
 cargo test --workspace
+
+echo "test.sh: schemathesis against the services' OpenAPI documents" >&2
+cargo build --workspace --bins --quiet
+bash "$root/scripts/fuzz-services.sh"

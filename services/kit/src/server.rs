@@ -39,3 +39,23 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing requests in flight");
 }
+
+/// The container health check: `SERVICE healthcheck` GETs `/health` on the local port and exits 0
+/// on a 200. Lets the image stay distroless (no curl).
+pub fn healthcheck(port: u16) -> std::process::ExitCode {
+    use std::io::{Read, Write};
+    let check = || -> std::io::Result<bool> {
+        let timeout = Some(std::time::Duration::from_secs(2));
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(timeout)?;
+        stream.set_write_timeout(timeout)?;
+        stream.write_all(b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        Ok(answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"))
+    };
+    match check() {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        _ => std::process::ExitCode::FAILURE,
+    }
+}

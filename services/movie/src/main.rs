@@ -5,6 +5,11 @@ use watchlist_kit::config::{self, Environment, ProcessEnvironment};
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let env = ProcessEnvironment;
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return watchlist_kit::server::healthcheck(
+            config::parse_number(&env, "PORT", 8002u16, "a port").unwrap_or(8002),
+        );
+    }
     watchlist_kit::telemetry::init(env.get("RUST_LOG").as_deref());
     let config = config::common_from_env(&env, 8002, "movies").and_then(|common| {
         Ok(watchlist_movie::Config {

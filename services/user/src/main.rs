@@ -5,6 +5,11 @@ use watchlist_kit::config::{self, Environment, ProcessEnvironment};
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let env = ProcessEnvironment;
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return watchlist_kit::server::healthcheck(
+            config::parse_number(&env, "PORT", 8001u16, "a port").unwrap_or(8001),
+        );
+    }
     watchlist_kit::telemetry::init(env.get("RUST_LOG").as_deref());
     let config = match config::common_from_env(&env, 8001, "users").and_then(|common| {
         Ok(watchlist_user::Config {

@@ -12,6 +12,11 @@ fn service_url(env: &dyn Environment, name: &str) -> Result<String, ConfigError>
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let env = ProcessEnvironment;
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return watchlist_kit::server::healthcheck(
+            config::parse_number(&env, "PORT", 8003u16, "a port").unwrap_or(8003),
+        );
+    }
     watchlist_kit::telemetry::init(env.get("RUST_LOG").as_deref());
     let config = config::common_from_env(&env, 8003, "watchlist").and_then(|common| {
         Ok(watchlist_watchlist::Config {
