@@ -23,7 +23,7 @@ mkdir -p "$release_dir/debug"
 for binary in user-service movie-service watchlist-service; do
   cp "$(services_target_dir "$root")/release/$binary" "$release_dir/debug/"
 done
-CARGO_TARGET_DIR="$release_dir" RUST_LOG=error start_services "$root" "$work/logs" "$base" "redis://127.0.0.1:$redis_port" "bench-secret-bench-secret-bench-secret-01"
+CARGO_TARGET_DIR="$release_dir" RUST_LOG=error RATE_LIMIT_PER_MINUTE=1000000000 start_services "$root" "$work/logs" "$base" "redis://127.0.0.1:$redis_port" "bench-secret-bench-secret-bench-secret-01"
 
 api() { curl -fsS -H 'content-type: application/json' "$@"; }
 api -X POST "http://127.0.0.1:$USER_PORT/api/users" -d '{"username":"bench","email":"bench@example.com","password":"bench-password"}' >/dev/null

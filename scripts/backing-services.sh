@@ -21,7 +21,9 @@ start_postgres() {
   bin="$(postgres_bin)" || return 1
   mkdir -p "$dir"
   if [[ $(id -u) -eq 0 ]]; then
-    # PostgreSQL refuses to run as root; the package's postgres user runs it.
+    # PostgreSQL refuses to run as root; the package's postgres user runs it, and must be able to
+    # reach DIR through its (throwaway, mktemp-made) parent.
+    chmod o+x "$(dirname "$dir")"
     chown -R postgres:postgres "$dir"
     as_user=(runuser -u postgres --)
   fi

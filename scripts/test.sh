@@ -41,3 +41,23 @@ cargo test --workspace
 echo "test.sh: schemathesis against the services' OpenAPI documents" >&2
 cargo build --workspace --bins --quiet
 bash "$root/scripts/fuzz-services.sh"
+
+echo "test.sh: frontend build and checks" >&2
+(cd "$root/frontend" && npm ci --no-audit --no-fund --loglevel=error && npx --no-install vite build --logLevel warn)
+(cd "$root/frontend" && node --test tests/dist.test.mjs)
+
+echo "test.sh: browser test of the local run (headless Chromium)" >&2
+ready="$run_dir/local-url"
+WL_LOCAL_READY_FILE="$ready" bash "$root/scripts/run-local.sh" >"$run_dir/run-local.log" 2>&1 &
+local_pid=$!
+for _ in $(seq 1 300); do
+  [[ -s "$ready" ]] && break
+  kill -0 "$local_pid" 2>/dev/null || { cat "$run_dir/run-local.log" >&2; echo "test.sh: run-local.sh failed" >&2; exit 1; }
+  sleep 1
+done
+[[ -s "$ready" ]] || { cat "$run_dir/run-local.log" >&2; echo "test.sh: run-local.sh did not become ready" >&2; exit 1; }
+browser_status=0
+(cd "$root/frontend" && BASE_URL="$(cat "$ready")" node --test tests/browser.test.mjs) || browser_status=$?
+kill -TERM "$local_pid" 2>/dev/null || true
+wait "$local_pid" 2>/dev/null || true
+exit "$browser_status"

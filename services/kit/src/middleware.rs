@@ -215,3 +215,34 @@ mod tests {
         assert!(!is_sane_request_id(""));
     }
 }
+
+/// Who a request came from, to pass on when calling other services: its request id, and the
+/// `X-Forwarded-For` chain with this hop's peer appended (as a proxy would), so the callee's rate
+/// limit counts the original client rather than the calling service.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Caller {
+    pub request_id: String,
+    pub forwarded_for: String,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let request_id = parts.extensions.get::<RequestId>().map(|id| id.0.clone()).unwrap_or_else(new_request_id);
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
+        let incoming = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .filter(|value| !value.is_empty() && value.len() <= 1024);
+        let forwarded_for = match (incoming, peer) {
+            (Some(chain), Some(peer)) => format!("{chain}, {peer}"),
+            (Some(chain), None) => chain.to_string(),
+            (None, Some(peer)) => peer,
+            (None, None) => String::new(),
+        };
+        Ok(Caller { request_id, forwarded_for })
+    }
+}

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, patch};
-use axum::{Extension, Router};
+use axum::Router;
 use deadpool_postgres::Pool;
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ use serde_json::Value;
 use watchlist_kit::config::CommonConfig;
 use watchlist_kit::db::{self, Migration};
 use watchlist_kit::extract::{Ids, Json, Page, Query};
-use watchlist_kit::middleware::{self, Layers, RateLimiter, RequestId};
+use watchlist_kit::middleware::{self, Caller, Layers, RateLimiter};
 use watchlist_kit::ApiError;
 
 pub use upstream::Upstream;
@@ -132,7 +132,7 @@ async fn list(
     State(state): State<AppState>,
     Ids([user_id]): Ids<1>,
     headers: HeaderMap,
-    Extension(request_id): Extension<RequestId>,
+    caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     require_owner(&headers, &state, user_id)?;
@@ -151,9 +151,9 @@ async fn list(
     let entries: Vec<Entry> = stream::iter(rows.iter().map(entry_from_row))
         .map(|mut entry| {
             let upstream = state.upstream.clone();
-            let request_id = request_id.0.clone();
+            let caller = caller.clone();
             async move {
-                entry.movie = upstream.movie(entry.movie_id, &request_id).await.ok().flatten();
+                entry.movie = upstream.movie(entry.movie_id, &caller).await.ok().flatten();
                 entry
             }
         })
@@ -177,7 +177,7 @@ async fn add(
     State(state): State<AppState>,
     Ids([user_id]): Ids<1>,
     headers: HeaderMap,
-    Extension(request_id): Extension<RequestId>,
+    caller: Caller,
     Json(body): Json<NewEntry>,
 ) -> Result<impl IntoResponse, ApiError> {
     require_owner(&headers, &state, user_id)?;
@@ -186,7 +186,7 @@ async fn add(
     }
     check_notes(&body.notes)?;
     let (user, movie) =
-        tokio::join!(state.upstream.user(user_id, &request_id.0), state.upstream.movie(body.movie_id, &request_id.0));
+        tokio::join!(state.upstream.user(user_id, &caller), state.upstream.movie(body.movie_id, &caller));
     if user?.is_none() {
         return Err(ApiError::not_found(format!("user {user_id} does not exist")).with_field("user_id"));
     }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use watchlist_kit::middleware::REQUEST_ID;
+use watchlist_kit::middleware::{Caller, REQUEST_ID};
 use watchlist_kit::ApiError;
 
 #[derive(Clone)]
@@ -29,9 +29,14 @@ impl Upstream {
     }
 
     /// GETs `url`: `Some(body)` on 200, `None` on 404, 503 when the service cannot answer.
-    async fn fetch(&self, service: &str, url: &str, request_id: &str) -> Result<Option<serde_json::Value>, ApiError> {
+    async fn fetch(&self, service: &str, url: &str, caller: &Caller) -> Result<Option<serde_json::Value>, ApiError> {
         let unavailable = || ApiError::unavailable(format!("the {service} service is unavailable; try again shortly"));
-        let response = self.http.get(url).header(REQUEST_ID, request_id).send().await.map_err(|error| {
+        let request_id = caller.request_id.as_str();
+        let mut request = self.http.get(url).header(REQUEST_ID, request_id);
+        if !caller.forwarded_for.is_empty() {
+            request = request.header("x-forwarded-for", &caller.forwarded_for);
+        }
+        let response = request.send().await.map_err(|error| {
             tracing::warn!(request_id, service, %error, "upstream call failed");
             unavailable()
         })?;
@@ -45,11 +50,11 @@ impl Upstream {
         }
     }
 
-    pub async fn user(&self, id: i64, request_id: &str) -> Result<Option<serde_json::Value>, ApiError> {
-        self.fetch("user", &format!("{}/api/users/{id}", self.user_service_url), request_id).await
+    pub async fn user(&self, id: i64, caller: &Caller) -> Result<Option<serde_json::Value>, ApiError> {
+        self.fetch("user", &format!("{}/api/users/{id}", self.user_service_url), caller).await
     }
 
-    pub async fn movie(&self, id: i64, request_id: &str) -> Result<Option<serde_json::Value>, ApiError> {
-        self.fetch("movie", &format!("{}/api/movies/{id}", self.movie_service_url), request_id).await
+    pub async fn movie(&self, id: i64, caller: &Caller) -> Result<Option<serde_json::Value>, ApiError> {
+        self.fetch("movie", &format!("{}/api/movies/{id}", self.movie_service_url), caller).await
     }
 }

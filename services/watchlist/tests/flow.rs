@@ -202,15 +202,18 @@ async fn only_the_owner_may_read_or_change_a_watchlist() {
 }
 
 #[tokio::test]
-async fn the_request_id_is_passed_to_the_services_it_calls() {
+async fn the_request_id_and_the_client_address_are_passed_to_the_services_it_calls() {
     let seen: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
     let record = |seen: Arc<Mutex<Vec<String>>>| {
         move |headers: axum::http::HeaderMap| {
             let seen = seen.clone();
             async move {
-                if let Some(id) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
-                    seen.lock().expect("lock").push(id.to_string());
-                }
+                let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                seen.lock().expect("lock").push(format!(
+                    "{} via {}",
+                    header("x-request-id"),
+                    header("x-forwarded-for")
+                ));
                 axum::Json(json!({ "id": 1, "title": "Recorded" }))
             }
         }
@@ -236,11 +239,14 @@ async fn the_request_id_is_passed_to_the_services_it_calls() {
         .post(watchlist.url("/api/watchlist/1"))
         .bearer_auth(testing::token_for(SECRET, 1))
         .header("x-request-id", "req-from-gateway-42")
+        .header("x-forwarded-for", "203.0.113.9")
         .json(&json!({ "movie_id": 1 }))
         .send()
         .await
         .expect("a response");
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(response.headers()["x-request-id"], "req-from-gateway-42");
-    assert_eq!(*seen.lock().expect("lock"), vec!["req-from-gateway-42".to_string(), "req-from-gateway-42".to_string()]);
+    // The callee sees the request id and the original client first in X-Forwarded-For.
+    let expected = "req-from-gateway-42 via 203.0.113.9, 127.0.0.1".to_string();
+    assert_eq!(*seen.lock().expect("lock"), vec![expected.clone(), expected]);
 }
