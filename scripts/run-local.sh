@@ -37,7 +37,7 @@ trap 'exit 130' INT TERM
 echo "run-local: building the services and the frontend" >&2
 (cd "$root" && cargo build --quiet -p watchlist-user -p watchlist-movie -p watchlist-watchlist --bins)
 if [[ ! -d "$root/frontend/node_modules" ]]; then
-  (cd "$root/frontend" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$root/frontend" && npm install --no-save --no-audit --no-fund --loglevel=error)
 fi
 (cd "$root/frontend" && npx --no-install vite build --logLevel warn)
 

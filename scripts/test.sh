@@ -43,7 +43,9 @@ cargo build --workspace --bins --quiet
 bash "$root/scripts/fuzz-services.sh"
 
 echo "test.sh: frontend build and checks" >&2
-(cd "$root/frontend" && npm ci --no-audit --no-fund --loglevel=error && npx --no-install vite build --logLevel warn)
+# `npm install --no-save` installs the locked versions without touching the lock. (`npm ci` refuses
+# this lock: npm 11 leaves other platforms' optional packages out of it, then reports them missing.)
+(cd "$root/frontend" && npm install --no-save --no-audit --no-fund --loglevel=error && npx --no-install vite build --logLevel warn)
 (cd "$root/frontend" && node --test tests/dist.test.mjs)
 
 echo "test.sh: browser test of the local run (headless Chromium)" >&2

@@ -291,3 +291,43 @@ fn bad_image_tags_are_refused_before_any_aws_request() {
     assert!(malformed.stderr.contains("is not SERVICE=TAG"), "{}", malformed.stderr);
     assert!(!contacted.load(Ordering::SeqCst));
 }
+
+#[test]
+fn an_interrupted_apply_starts_nothing_new_and_the_next_apply_converges() {
+    use wl_infra::apply::{self, Event, EventSink, ExecuteOptions};
+
+    struct Collect(std::sync::Mutex<Vec<Event>>);
+    impl EventSink for Collect {
+        fn event(&self, event: Event) {
+            self.0.lock().expect("events").push(event);
+        }
+    }
+
+    let directory = TempDir::new("interrupt");
+    let stack_file = StackFile::new(&unique_stack_name("intr"));
+    let path = stack_file.write(&directory.0);
+    let stack = wl_infra::ops::load_stack(&path).expect("a valid stack");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let events = Arc::new(Collect(std::sync::Mutex::new(Vec::new())));
+    let report = runtime.block_on(async {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+        let connection = wl_infra::aws::Connection { endpoint_url: Some(endpoint().to_string()) };
+        let clients = wl_infra::aws::connect(&stack.name, &stack.region, &connection).await;
+        let (plan, live) =
+            wl_infra::ops::read_and_plan(&clients, &stack, wl_infra::ops::Goal::Apply).await.expect("a plan");
+        // Ctrl-C arrives before the first step could start.
+        let interrupted = Arc::new(AtomicBool::new(true));
+        apply::execute(Arc::new(clients), &plan, &live, &ExecuteOptions::default(), events.clone(), interrupted).await
+    });
+    assert!(report.interrupted);
+    assert_eq!(report.succeeded, 0);
+    assert!(!report.skipped.is_empty());
+    assert!(events.0.lock().expect("events").iter().all(|event| !matches!(event, Event::Started { .. })));
+    assert_eq!(Checker::new("us-east-1").total_owned(&stack.name), 0, "nothing was created");
+
+    let path = path.to_str().expect("a UTF-8 path");
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+}

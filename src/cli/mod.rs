@@ -64,6 +64,12 @@ struct PlanArgs {
     /// Exit 0 with no changes, 1 on error, 2 when changes are pending.
     #[arg(long)]
     detailed_exitcode: bool,
+    #[command(flatten)]
+    images: ImageArgs,
+}
+
+#[derive(Args, Debug)]
+struct ImageArgs {
     /// Deploy this image tag for a service, e.g. movie=3f9c2e1 (repeatable).
     #[arg(long = "image-tag", value_name = "SERVICE=TAG")]
     image_tags: Vec<String>,
@@ -78,9 +84,8 @@ struct ApplyArgs {
     /// Apply without asking for confirmation.
     #[arg(long)]
     yes: bool,
-    /// Deploy this image tag for a service, e.g. movie=3f9c2e1 (repeatable).
-    #[arg(long = "image-tag", value_name = "SERVICE=TAG")]
-    image_tags: Vec<String>,
+    #[command(flatten)]
+    images: ImageArgs,
     /// How many resources may be changed at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     concurrency: u16,
@@ -215,7 +220,7 @@ fn connection(args: &AwsArgs) -> Connection {
 
 async fn plan(args: PlanArgs, terminal: &Terminal) -> Outcome {
     let stack = load(&args.stack)?;
-    check_image_tags(&stack, &args.image_tags)?;
+    check_image_tags(&stack, &args.images.image_tags)?;
     let clients = aws::connect(&stack.name, &stack.region, &connection(&args.aws)).await;
     let (plan, _) = ops::read_and_plan(&clients, &stack, Goal::Apply).await.map_err(|error| error.to_string())?;
     let mut stdout = std::io::stdout().lock();
@@ -316,7 +321,7 @@ async fn converge(
 
 async fn apply(args: ApplyArgs, terminal: &Terminal) -> Outcome {
     let stack = load(&args.stack)?;
-    check_image_tags(&stack, &args.image_tags)?;
+    check_image_tags(&stack, &args.images.image_tags)?;
     converge(&stack, &args.aws, Goal::Apply, args.yes, args.concurrency, terminal).await
 }
 

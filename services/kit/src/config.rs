@@ -11,8 +11,8 @@ pub enum ConfigError {
     Missing { name: String, expected: String },
 }
 
-/// What every service needs besides its own settings.
-#[derive(Clone, Debug)]
+/// What every service needs besides its own settings. `Debug` leaves the secrets out.
+#[derive(Clone)]
 pub struct CommonConfig {
     pub bind_address: String,
     pub database: tokio_postgres::Config,
@@ -22,6 +22,20 @@ pub struct CommonConfig {
     pub rate_limit_per_minute: u32,
     /// Use the first `X-Forwarded-For` address as the client (behind a load balancer or gateway).
     pub trust_forwarded_for: bool,
+}
+
+impl std::fmt::Debug for CommonConfig {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("CommonConfig")
+            .field("bind_address", &self.bind_address)
+            .field("database", &self.database.get_dbname())
+            .field("jwt_secret", &"(sensitive)")
+            .field("cors_origins", &self.cors_origins)
+            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .finish()
+    }
 }
 
 /// A lookup of environment variables; `std::env::var` in `main`, a map in tests.
@@ -135,6 +149,16 @@ mod tests {
         assert_eq!(config.get_dbname(), Some("movies"));
         assert_eq!(config.get_ports(), &[6543]);
         assert_eq!(config.get_password(), Some(&b"s3cret"[..]));
+    }
+
+    #[test]
+    fn debug_output_leaves_secrets_out() {
+        let env = [
+            ("JWT_SECRET", "a-very-secret-value-that-is-long-enough"),
+            ("DATABASE_URL", "postgres://app:hunter2@db/app"),
+        ];
+        let shown = format!("{:?}", common_from_env(&env, 8000, "db").expect("valid"));
+        assert!(!shown.contains("a-very-secret-value") && !shown.contains("hunter2"), "{shown}");
     }
 
     #[test]

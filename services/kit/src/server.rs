@@ -59,3 +59,62 @@ pub fn healthcheck(port: u16) -> std::process::ExitCode {
         _ => std::process::ExitCode::FAILURE,
     }
 }
+
+/// What every service needs before it can serve: a migrated database pool, the shared layers and
+/// a bound listener.
+pub struct Prepared {
+    pub pool: deadpool_postgres::Pool,
+    pub layers: crate::middleware::Layers,
+    pub listener: TcpListener,
+}
+
+/// Connects to the database, applies `migrations`, builds the layers and binds the listener.
+pub async fn prepare(
+    service: &str,
+    common: &crate::config::CommonConfig,
+    migrations: &[crate::db::Migration],
+) -> Result<Prepared, Box<dyn std::error::Error>> {
+    let pool = crate::db::pool(common.database.clone(), 16)?;
+    crate::db::migrate(&pool, migrations).await?;
+    let layers = crate::middleware::Layers {
+        cors_origins: common.cors_origins.clone(),
+        rate_limiter: crate::middleware::RateLimiter::new(common.rate_limit_per_minute, common.trust_forwarded_for),
+    };
+    let listener = TcpListener::bind(&common.bind_address).await?;
+    tracing::info!(service, address = %common.bind_address, "listening");
+    Ok(Prepared { pool, layers, listener })
+}
+
+/// A service process's `main`: `SERVICE healthcheck` for containers, otherwise JSON logs, the
+/// configuration from the environment (exit 2 when it is invalid), and `run` until SIGTERM (exit 1
+/// when it fails).
+pub async fn main<C, F, Fut>(
+    default_port: u16,
+    read_config: impl FnOnce(&dyn crate::config::Environment) -> Result<C, crate::config::ConfigError>,
+    run: F,
+) -> std::process::ExitCode
+where
+    F: FnOnce(C, std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> Fut,
+    Fut: Future<Output = Result<(), Box<dyn std::error::Error>>>,
+{
+    use crate::config::{parse_number, Environment, ProcessEnvironment};
+    let env = ProcessEnvironment;
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return healthcheck(parse_number(&env, "PORT", default_port, "a port").unwrap_or(default_port));
+    }
+    crate::telemetry::init(env.get("RUST_LOG").as_deref());
+    let config = match read_config(&env) {
+        Ok(config) => config,
+        Err(error) => {
+            tracing::error!(%error, "invalid configuration");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match run(config, Box::pin(shutdown_signal())).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "the service stopped");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

@@ -15,9 +15,9 @@ use axum::Router;
 use deadpool_postgres::Pool;
 use serde::{Deserialize, Serialize};
 use watchlist_kit::config::CommonConfig;
-use watchlist_kit::db::{self, Migration};
+use watchlist_kit::db::Migration;
 use watchlist_kit::extract::{Ids, Json, Page, Query};
-use watchlist_kit::middleware::{self, Layers, RateLimiter};
+use watchlist_kit::middleware::{self, Layers};
 use watchlist_kit::ApiError;
 
 pub use cache::{Cache, Lookup};
@@ -55,17 +55,11 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let pool = db::pool(config.common.database.clone(), 16)?;
-    db::migrate(&pool, MIGRATIONS).await?;
     let cache = Cache::new(config.redis_url.as_deref(), config.cache_ttl_seconds, &config.cache_key_prefix)?;
-    let state = AppState { pool, cache, jwt_secret: Arc::new(config.common.jwt_secret.clone()) };
-    let layers = Layers {
-        cors_origins: config.common.cors_origins.clone(),
-        rate_limiter: RateLimiter::new(config.common.rate_limit_per_minute, config.common.trust_forwarded_for),
-    };
-    let listener = tokio::net::TcpListener::bind(&config.common.bind_address).await?;
-    tracing::info!(address = %config.common.bind_address, cache = state.cache.state(), "movie service listening");
-    watchlist_kit::server::run(listener, app(state, layers), shutdown).await?;
+    let prepared = watchlist_kit::server::prepare("movie", &config.common, MIGRATIONS).await?;
+    tracing::info!(cache = cache.state(), "movie cache");
+    let state = AppState { pool: prepared.pool, cache, jwt_secret: Arc::new(config.common.jwt_secret.clone()) };
+    watchlist_kit::server::run(prepared.listener, app(state, prepared.layers), shutdown).await?;
     Ok(())
 }
 

@@ -14,10 +14,10 @@ use axum::Router;
 use deadpool_postgres::Pool;
 use serde::{Deserialize, Serialize};
 use watchlist_kit::config::CommonConfig;
-use watchlist_kit::db::{self, Migration};
+use watchlist_kit::db::Migration;
 use watchlist_kit::extract::{Ids, Json, Page, Query};
 use watchlist_kit::jwt::{self, Claims};
-use watchlist_kit::middleware::{self, Layers, RateLimiter};
+use watchlist_kit::middleware::{self, Layers};
 use watchlist_kit::{password, ApiError};
 
 pub const MIGRATIONS: &[Migration] =
@@ -54,20 +54,13 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let pool = db::pool(config.common.database.clone(), 16)?;
-    db::migrate(&pool, MIGRATIONS).await?;
+    let prepared = watchlist_kit::server::prepare("user", &config.common, MIGRATIONS).await?;
     let state = AppState {
-        pool,
+        pool: prepared.pool,
         jwt_secret: std::sync::Arc::new(config.common.jwt_secret.clone()),
         token_lifetime_seconds: config.token_lifetime_seconds,
     };
-    let layers = Layers {
-        cors_origins: config.common.cors_origins.clone(),
-        rate_limiter: RateLimiter::new(config.common.rate_limit_per_minute, config.common.trust_forwarded_for),
-    };
-    let listener = tokio::net::TcpListener::bind(&config.common.bind_address).await?;
-    tracing::info!(address = %config.common.bind_address, "user service listening");
-    watchlist_kit::server::run(listener, app(state, layers), shutdown).await?;
+    watchlist_kit::server::run(prepared.listener, app(state, prepared.layers), shutdown).await?;
     Ok(())
 }
 

@@ -19,9 +19,9 @@ use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use watchlist_kit::config::CommonConfig;
-use watchlist_kit::db::{self, Migration};
+use watchlist_kit::db::Migration;
 use watchlist_kit::extract::{Ids, Json, Page, Query};
-use watchlist_kit::middleware::{self, Caller, Layers, RateLimiter};
+use watchlist_kit::middleware::{self, Caller, Layers};
 use watchlist_kit::ApiError;
 
 pub use upstream::Upstream;
@@ -59,17 +59,10 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let pool = db::pool(config.common.database.clone(), 16)?;
-    db::migrate(&pool, MIGRATIONS).await?;
     let upstream = Upstream::new(&config.user_service_url, &config.movie_service_url, config.upstream_timeout);
-    let state = AppState { pool, upstream, jwt_secret: Arc::new(config.common.jwt_secret.clone()) };
-    let layers = Layers {
-        cors_origins: config.common.cors_origins.clone(),
-        rate_limiter: RateLimiter::new(config.common.rate_limit_per_minute, config.common.trust_forwarded_for),
-    };
-    let listener = tokio::net::TcpListener::bind(&config.common.bind_address).await?;
-    tracing::info!(address = %config.common.bind_address, "watchlist service listening");
-    watchlist_kit::server::run(listener, app(state, layers), shutdown).await?;
+    let prepared = watchlist_kit::server::prepare("watchlist", &config.common, MIGRATIONS).await?;
+    let state = AppState { pool: prepared.pool, upstream, jwt_secret: Arc::new(config.common.jwt_secret.clone()) };
+    watchlist_kit::server::run(prepared.listener, app(state, prepared.layers), shutdown).await?;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! The watchlist service's process: configuration from the environment, migrations, serve until SIGTERM.
 
-use watchlist_kit::config::{self, ConfigError, Environment, ProcessEnvironment};
+use watchlist_kit::config::{common_from_env, duration_ms, ConfigError, Environment};
 
 fn service_url(env: &dyn Environment, name: &str) -> Result<String, ConfigError> {
     env.get(name).map(|url| url.trim_end_matches('/').to_string()).ok_or_else(|| ConfigError::Missing {
@@ -11,33 +11,17 @@ fn service_url(env: &dyn Environment, name: &str) -> Result<String, ConfigError>
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let env = ProcessEnvironment;
-    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        return watchlist_kit::server::healthcheck(
-            config::parse_number(&env, "PORT", 8003u16, "a port").unwrap_or(8003),
-        );
-    }
-    watchlist_kit::telemetry::init(env.get("RUST_LOG").as_deref());
-    let config = config::common_from_env(&env, 8003, "watchlist").and_then(|common| {
-        Ok(watchlist_watchlist::Config {
-            common,
-            user_service_url: service_url(&env, "USER_SERVICE_URL")?,
-            movie_service_url: service_url(&env, "MOVIE_SERVICE_URL")?,
-            upstream_timeout: config::duration_ms(&env, "UPSTREAM_TIMEOUT_MS", 2000)?,
-        })
-    });
-    let config = match config {
-        Ok(config) => config,
-        Err(error) => {
-            tracing::error!(%error, "invalid configuration");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    match watchlist_watchlist::run(config, watchlist_kit::server::shutdown_signal()).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!(%error, "the service stopped");
-            std::process::ExitCode::from(1)
-        }
-    }
+    watchlist_kit::server::main(
+        8003,
+        |env| {
+            Ok(watchlist_watchlist::Config {
+                common: common_from_env(env, 8003, "watchlist")?,
+                user_service_url: service_url(env, "USER_SERVICE_URL")?,
+                movie_service_url: service_url(env, "MOVIE_SERVICE_URL")?,
+                upstream_timeout: duration_ms(env, "UPSTREAM_TIMEOUT_MS", 2000)?,
+            })
+        },
+        watchlist_watchlist::run,
+    )
+    .await
 }
