@@ -36,6 +36,9 @@ fn apply_from_empty_converges_and_a_third_apply_writes_nothing() {
             ("security_group", 3),
             ("ecr_repository", 2),
             ("s3_bucket", 1),
+            ("db_subnet_group", 1),
+            ("database_secret", 1),
+            ("db_instance", 1),
         ]
     );
 
@@ -88,6 +91,7 @@ fn stack_changes_plan_exactly_those_changes() {
         ("create", "private-3"),
         ("create", "private-routes-3"),
         ("create", "public-3"),
+        ("update", "database-subnets"),
         ("update", "ecr-movie"),
         ("update", "ecr-user"),
         ("update", "public-routes"),
@@ -101,6 +105,9 @@ fn stack_changes_plan_exactly_those_changes() {
         document["changes"].as_array().expect("changes").iter().find(|c| c["id"] == "ecr-user").expect("ecr-user");
     assert_eq!(repository_change["changed_fields"], serde_json::json!(["keep_images"]));
     assert_eq!(document["summary"]["create"], 4);
+    let subnet_group =
+        document["changes"].as_array().expect("changes").iter().find(|c| c["id"] == "database-subnets").expect("group");
+    assert_eq!(subnet_group["changed_fields"], serde_json::json!(["subnet_ids"]), "the databases may use the new zone");
 
     wl_infra(&["apply", "--stack", path_text, "--yes"]).expect_code(0);
     wl_infra(&["plan", "--stack", path_text, "--detailed-exitcode"]).expect_code(0);

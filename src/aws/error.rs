@@ -86,6 +86,8 @@ const TRANSIENT_CODES: &[&str] = &[
     "RequestTimeout",
     "RequestTimeoutException",
     "EC2ThrottledException",
+    "InvalidDBInstanceState",
+    "InvalidDBInstanceStateFault",
 ];
 
 /// Classifies an AWS error code. `...NotFound` codes and the S3/ECR equivalents are `NotFound`.
@@ -94,6 +96,8 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorClass {
         ErrorClass::Transient
     } else if code.ends_with(".NotFound")
         || code.ends_with("NotFoundException")
+        || code.ends_with("NotFoundFault")
+        || code == "DBInstanceNotFound"
         || matches!(code, "NoSuchBucket" | "NotFound" | "InvalidAllocationID.NotFound" | "NoSuchTagSet" | "NoSuchKey")
     {
         ErrorClass::NotFound
@@ -163,6 +167,10 @@ mod tests {
         assert_eq!(classify("InvalidVpcID.NotFound", Some(400)), ErrorClass::NotFound);
         assert_eq!(classify("RepositoryNotFoundException", Some(400)), ErrorClass::NotFound);
         assert_eq!(classify("NoSuchBucket", Some(404)), ErrorClass::NotFound);
+        assert_eq!(classify("DBInstanceNotFound", Some(404)), ErrorClass::NotFound);
+        assert_eq!(classify("DBSubnetGroupNotFoundFault", Some(404)), ErrorClass::NotFound);
+        assert_eq!(classify("ResourceNotFoundException", Some(400)), ErrorClass::NotFound);
+        assert_eq!(classify("InvalidDBInstanceState", Some(400)), ErrorClass::Transient);
         assert_eq!(classify("InvalidParameterValue", Some(400)), ErrorClass::Permanent);
         assert_eq!(classify("Whatever", Some(500)), ErrorClass::Transient);
     }

@@ -6,6 +6,9 @@
 mod ec2_tags;
 mod error;
 
+pub mod database_secret;
+pub mod db_instance;
+pub mod db_subnet_group;
 pub mod ecr_repository;
 pub mod elastic_ip;
 pub mod internet_gateway;
@@ -36,6 +39,8 @@ pub struct Clients {
     pub ecr: aws_sdk_ecr::Client,
     pub s3: aws_sdk_s3::Client,
     pub sts: aws_sdk_sts::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
     pub stack: String,
     pub region: String,
     /// Distinguishes this run's client tokens from earlier runs' (EC2 remembers tokens for a while,
@@ -67,6 +72,8 @@ pub async fn connect(stack: &str, region: &str, connection: &Connection) -> Clie
         ecr: aws_sdk_ecr::Client::new(&config),
         s3: aws_sdk_s3::Client::from_conf(s3_config),
         sts: aws_sdk_sts::Client::new(&config),
+        rds: aws_sdk_rds::Client::new(&config),
+        secrets: aws_sdk_secretsmanager::Client::new(&config),
         stack: stack.to_string(),
         region: region.to_string(),
         run_id: format!(
@@ -107,6 +114,8 @@ impl Default for Timeouts {
     fn default() -> Self {
         let mut by_kind = BTreeMap::new();
         by_kind.insert(Kind::NatGateway, Duration::from_secs(15 * 60));
+        // Multi-AZ creation and storage changes can take most of an hour on real AWS.
+        by_kind.insert(Kind::DbInstance, Duration::from_secs(90 * 60));
         Timeouts { default: Duration::from_secs(10 * 60), by_kind }
     }
 }
@@ -172,7 +181,20 @@ pub async fn account_facts(clients: &Clients) -> Result<AccountFacts, AwsError> 
 
 /// Reads every live resource owned by the stack: one filtered read per kind, all kinds at once.
 pub async fn discover(clients: &Clients, facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
-    let (vpcs, subnets, gateways, addresses, nats, tables, groups, repositories, buckets) = tokio::join!(
+    let (
+        vpcs,
+        subnets,
+        gateways,
+        addresses,
+        nats,
+        tables,
+        groups,
+        repositories,
+        buckets,
+        database_subnets,
+        secrets,
+        databases,
+    ) = tokio::join!(
         vpc::discover(clients),
         subnet::discover(clients),
         internet_gateway::discover(clients),
@@ -182,9 +204,25 @@ pub async fn discover(clients: &Clients, facts: &AccountFacts) -> Result<Vec<Liv
         security_group::discover(clients),
         ecr_repository::discover(clients),
         s3_bucket::discover(clients, facts),
+        db_subnet_group::discover(clients),
+        database_secret::discover(clients),
+        db_instance::discover(clients),
     );
     let mut live = Vec::new();
-    for found in [vpcs, subnets, gateways, addresses, nats, tables, groups, repositories, buckets] {
+    for found in [
+        vpcs,
+        subnets,
+        gateways,
+        addresses,
+        nats,
+        tables,
+        groups,
+        repositories,
+        buckets,
+        database_subnets,
+        secrets,
+        databases,
+    ] {
         live.extend(found?);
     }
     Ok(live)
@@ -202,6 +240,9 @@ pub async fn create(context: &StepContext<'_>, kind: Kind, props: &Props) -> Res
         Kind::SecurityGroup => security_group::create(context, props).await,
         Kind::EcrRepository => ecr_repository::create(context, props).await,
         Kind::S3Bucket => s3_bucket::create(context, props).await,
+        Kind::DbSubnetGroup => db_subnet_group::create(context, props).await,
+        Kind::DatabaseSecret => database_secret::create(context, props).await,
+        Kind::DbInstance => db_instance::create(context, props).await,
     }
 }
 
@@ -224,6 +265,9 @@ pub async fn update(
         Kind::SecurityGroup => security_group::update(context, &update).await,
         Kind::EcrRepository => ecr_repository::update(context, &update).await,
         Kind::S3Bucket => s3_bucket::update(context, &update).await,
+        Kind::DbSubnetGroup => db_subnet_group::update(context, &update).await,
+        Kind::DatabaseSecret => database_secret::update(context, &update).await,
+        Kind::DbInstance => db_instance::update(context, &update).await,
     }
 }
 
@@ -239,6 +283,9 @@ pub async fn delete(context: &StepContext<'_>, kind: Kind, physical_id: &str, li
         Kind::SecurityGroup => security_group::delete(context, physical_id).await,
         Kind::EcrRepository => ecr_repository::delete(context, physical_id).await,
         Kind::S3Bucket => s3_bucket::delete(context, physical_id).await,
+        Kind::DbSubnetGroup => db_subnet_group::delete(context, physical_id).await,
+        Kind::DatabaseSecret => database_secret::delete(context, physical_id, live).await,
+        Kind::DbInstance => db_instance::delete(context, physical_id, live).await,
     };
     match result {
         Err(error) if error.is_not_found() => Ok(()),
@@ -321,5 +368,23 @@ pub fn client_token(run_id: &str, id: &str, props: &Props) -> String {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("wl-{run_id}-{hash:016x}")
+    // 48 characters: within every API's limits (EC2 at most 64, Secrets Manager 32 to 64).
+    format!(
+        "wl-{:0>12}-{hash:016x}{:016x}",
+        &run_id[run_id.len().saturating_sub(12)..],
+        hash.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn client_tokens_fit_every_api_and_differ_by_resource() {
+        let props = crate::graph::Props::new();
+        let token = super::client_token("19a2b3c4d5e", "nat-1", &props);
+        assert_eq!(token.len(), 48, "{token}");
+        assert_eq!(token, super::client_token("19a2b3c4d5e", "nat-1", &props), "stable within a run");
+        assert_ne!(token, super::client_token("19a2b3c4d5e", "nat-2", &props));
+        assert_ne!(token, super::client_token("19a2b3c4d5f", "nat-1", &props), "new in the next run");
+    }
 }

@@ -229,7 +229,19 @@ async fn plan(args: PlanArgs, terminal: &Terminal) -> Outcome {
     } else {
         let _ = write!(stdout, "{}", render::human_plan(&plan, terminal.stdout_style));
     }
+    refuse(&plan, terminal)?;
     Ok(if args.detailed_exitcode && plan.has_changes() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+/// Fails with the plan's refusals, if it has any: such a plan must not be applied.
+fn refuse(plan: &crate::plan::Plan, terminal: &Terminal) -> Result<(), String> {
+    if plan.refusals.is_empty() {
+        return Ok(());
+    }
+    for refusal in &plan.refusals {
+        terminal.error(refusal);
+    }
+    Err(format!("the plan has {} change(s) that cannot be made; nothing was changed", plan.refusals.len()))
 }
 
 /// Asks on the terminal; refuses without one instead of hanging.
@@ -275,6 +287,7 @@ async fn converge(
     }
     print!("{}", render::human_plan(&plan, terminal.stdout_style));
     let _ = std::io::stdout().flush();
+    refuse(&plan, terminal)?;
     if !plan.has_changes() {
         return Ok(ExitCode::SUCCESS);
     }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::{Props, Value};
+
 /// A kind of AWS resource. Adding one means: a variant here, its facts below, a driver, graph entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
@@ -14,6 +16,9 @@ pub enum Kind {
     SecurityGroup,
     EcrRepository,
     S3Bucket,
+    DbSubnetGroup,
+    DatabaseSecret,
+    DbInstance,
 }
 
 impl Kind {
@@ -27,6 +32,9 @@ impl Kind {
         Kind::SecurityGroup,
         Kind::EcrRepository,
         Kind::S3Bucket,
+        Kind::DbSubnetGroup,
+        Kind::DatabaseSecret,
+        Kind::DbInstance,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +48,9 @@ impl Kind {
             Kind::SecurityGroup => "security_group",
             Kind::EcrRepository => "ecr_repository",
             Kind::S3Bucket => "s3_bucket",
+            Kind::DbSubnetGroup => "db_subnet_group",
+            Kind::DatabaseSecret => "database_secret",
+            Kind::DbInstance => "db_instance",
         }
     }
 
@@ -55,6 +66,17 @@ impl Kind {
             Kind::SecurityGroup => &["name", "description", "vpc_id"],
             Kind::EcrRepository => &["name"],
             Kind::S3Bucket => &["name"],
+            Kind::DbSubnetGroup => &["name"],
+            Kind::DatabaseSecret => &["name"],
+            Kind::DbInstance => &[
+                "identifier",
+                "engine",
+                "engine_version",
+                "db_name",
+                "master_username",
+                "storage_encrypted",
+                "subnet_group",
+            ],
         }
     }
 
@@ -63,6 +85,8 @@ impl Kind {
         match self {
             Kind::RouteTable => &["routes", "subnet_ids"],
             Kind::SecurityGroup => &["ingress"],
+            Kind::DbSubnetGroup => &["subnet_ids"],
+            Kind::DbInstance => &["security_group_ids", "log_exports"],
             _ => &[],
         }
     }
@@ -74,10 +98,36 @@ impl Kind {
             Kind::Vpc => {
                 &[Kind::Subnet, Kind::InternetGateway, Kind::RouteTable, Kind::SecurityGroup, Kind::NatGateway]
             }
-            Kind::Subnet => &[Kind::NatGateway],
             Kind::InternetGateway => &[Kind::NatGateway, Kind::ElasticIp],
             Kind::ElasticIp => &[Kind::NatGateway],
+            // A database's network interfaces hold its subnets and security group until it is gone.
+            Kind::Subnet | Kind::SecurityGroup | Kind::DbSubnetGroup => &[Kind::NatGateway, Kind::DbInstance],
             _ => &[],
+        }
+    }
+
+    /// Why AWS (or data safety) forbids this change, checked at plan time so nothing starts.
+    pub fn refusal(self, id: &str, before: Option<&Props>, after: Option<&Props>) -> Option<String> {
+        match self {
+            Kind::DbInstance => {
+                let before = before?;
+                let protected = before.get("deletion_protection") == Some(&Value::Bool(true));
+                let database = id.strip_prefix("db-").unwrap_or(id);
+                match after {
+                    None if protected => Some(format!(
+                        "database {database} has deletion protection on; set `deletion_protection = false` in [databases.{database}], apply, then remove or destroy it"
+                    )),
+                    Some(after) => {
+                        let old = before.get("allocated_storage").and_then(Value::as_i64)?;
+                        let new = after.get("allocated_storage").and_then(Value::as_i64)?;
+                        (new < old).then(|| {
+                            format!("database {database} has {old} GiB of storage and RDS cannot shrink it; set `storage_gb` to {old} or more in [databases.{database}]")
+                        })
+                    }
+                    None => None,
+                }
+            }
+            _ => None,
         }
     }
 }

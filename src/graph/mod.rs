@@ -245,6 +245,8 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
         );
     }
 
+    add_databases(&mut builder, stack, zones);
+
     for service in stack.services.keys() {
         let name = repository_name(&stack.name, service);
         builder.add_named(
@@ -276,6 +278,96 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
     }
 
     Ok(builder.resources)
+}
+
+/// The user name of every database's master account.
+pub const DATABASE_MASTER_USER: &str = "watchlist_admin";
+
+/// The tag that records whether destroy takes a final snapshot of a database (AWS has no field).
+pub const FINAL_SNAPSHOT_TAG: &str = "wl:final-snapshot";
+
+/// The tag that names a database's master secret.
+pub const MASTER_SECRET_TAG: &str = "wl:master-secret";
+
+/// The tag that records how many days a deleted master secret can be recovered.
+pub const RECOVERY_WINDOW_TAG: &str = "wl:recovery-window-days";
+
+/// The PostgreSQL database name of a `[databases.NAME]` entry.
+pub fn database_name(key: &str) -> String {
+    key.replace('-', "_")
+}
+
+/// The subnet group over the private subnets, and per database a master secret and an instance.
+fn add_databases(builder: &mut Builder<'_>, stack: &Stack, zones: usize) {
+    if stack.databases.is_empty() {
+        return;
+    }
+    let private_subnets: Vec<Value> = (1..=zones).map(|n| Value::id_of(&format!("private-{n}"))).collect();
+    let group_name = physical_name(&stack.name, "databases");
+    builder.add_named(
+        "database-subnets",
+        Kind::DbSubnetGroup,
+        &group_name,
+        vec![
+            ("name", Value::string(&group_name)),
+            ("description", Value::string(format!("private subnets of stack {}", stack.name))),
+            ("subnet_ids", Value::List(private_subnets)),
+        ],
+    );
+    for (key, database) in &stack.databases {
+        let secret_id = format!("db-{key}-secret");
+        let secret_name = format!("{}/{key}/master", stack.name);
+        builder.add_named(
+            &secret_id,
+            Kind::DatabaseSecret,
+            &secret_name,
+            vec![
+                ("name", Value::string(&secret_name)),
+                ("description", Value::string(format!("master credentials of database {key} of stack {}", stack.name))),
+            ],
+        );
+        builder.tag(&secret_id, RECOVERY_WINDOW_TAG, &database.secret_recovery_days.to_string());
+        let instance_id = format!("db-{key}");
+        let identifier = physical_name(&stack.name, key);
+        builder.add_named(
+            &instance_id,
+            Kind::DbInstance,
+            &identifier,
+            vec![
+                ("identifier", Value::string(&identifier)),
+                ("engine", Value::string("postgres")),
+                ("engine_version", Value::string(&database.engine_version)),
+                ("instance_class", Value::string(&database.instance_class)),
+                ("allocated_storage", Value::Integer(i64::from(database.storage_gb))),
+                ("storage_encrypted", Value::Bool(true)),
+                ("multi_az", Value::Bool(database.multi_az)),
+                ("backup_retention_days", Value::Integer(i64::from(database.backup_retention_days))),
+                ("deletion_protection", Value::Bool(database.deletion_protection)),
+                ("publicly_accessible", Value::Bool(false)),
+                ("db_name", Value::string(database_name(key))),
+                ("master_username", Value::string(DATABASE_MASTER_USER)),
+                ("subnet_group", Value::id_of("database-subnets")),
+                ("security_group_ids", Value::List(vec![Value::id_of("sg-database")])),
+                ("log_exports", Value::List(vec![Value::string("postgresql")])),
+            ],
+        );
+        // The instance reads its master password from the secret when it is created, and writes
+        // its endpoint back into it; the secret's name is kept on the instance as a tag.
+        builder.depends(&instance_id, &secret_id);
+        builder.tag(&instance_id, MASTER_SECRET_TAG, &secret_name);
+        builder.tag(&instance_id, FINAL_SNAPSHOT_TAG, if database.final_snapshot { "true" } else { "false" });
+    }
+}
+
+impl Builder<'_> {
+    /// Adds a tag to a resource's `tags`, for settings AWS itself does not store.
+    fn tag(&mut self, id: &str, key: &str, value: &str) {
+        if let Some(Value::Map(tags)) =
+            self.resources.iter_mut().find(|r| r.id == id).and_then(|r| r.props.get_mut("tags"))
+        {
+            tags.insert(key.to_string(), Value::string(value));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ fn ids(resources: &[Resource]) -> Vec<&str> {
 }
 
 #[test]
-fn dev_stack_has_the_network_slice() {
+fn dev_stack_has_the_network_slice_and_the_databases() {
     let resources = desired(&dev_stack(), &facts()).expect("enough zones");
     assert_eq!(
         ids(&resources),
@@ -40,6 +40,13 @@ fn dev_stack_has_the_network_slice() {
             "sg-app",
             "sg-database",
             "sg-cache",
+            "database-subnets",
+            "db-movies-secret",
+            "db-movies",
+            "db-users-secret",
+            "db-users",
+            "db-watchlist-secret",
+            "db-watchlist",
             "ecr-movie",
             "ecr-user",
             "ecr-watchlist",
@@ -132,4 +139,22 @@ fn repositories_follow_the_design_name() {
     let movie = resources.iter().find(|r| r.id == "ecr-movie").expect("repository");
     assert_eq!(movie.props.get("name"), Some(&Value::string("watchlist-dev-movie")));
     assert_eq!(movie.props.get("keep_images"), Some(&Value::Integer(10)));
+}
+
+#[test]
+fn databases_sit_in_the_private_subnets_behind_the_database_group_with_their_secret() {
+    let resources = desired(&dev_stack(), &facts()).expect("enough zones");
+    let users = resources.iter().find(|r| r.id == "db-users").expect("the users database");
+    assert_eq!(users.props.get("publicly_accessible"), Some(&Value::Bool(false)));
+    assert_eq!(users.props.get("storage_encrypted"), Some(&Value::Bool(true)));
+    assert_eq!(users.props.get("security_group_ids"), Some(&Value::List(vec![Value::id_of("sg-database")])));
+    assert_eq!(users.depends_on, vec!["database-subnets", "db-users-secret", "sg-database"]);
+    let tags = users.props.get("tags").and_then(Value::as_map).expect("tags");
+    assert_eq!(tags.get(MASTER_SECRET_TAG), Some(&Value::string("watchlist-dev/users/master")));
+    assert_eq!(tags.get(FINAL_SNAPSHOT_TAG), Some(&Value::string("false")));
+    let group = resources.iter().find(|r| r.id == "database-subnets").expect("the subnet group");
+    assert_eq!(
+        group.props.get("subnet_ids"),
+        Some(&Value::List(vec![Value::id_of("private-1"), Value::id_of("private-2")]))
+    );
 }

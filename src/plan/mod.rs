@@ -114,6 +114,9 @@ impl Step {
 pub struct Plan {
     pub stack: String,
     pub region: String,
+    /// Changes AWS or data safety forbids (deleting a protected database, shrinking storage). A
+    /// plan with refusals must not be applied; each says what to change in the stack file.
+    pub refusals: Vec<String>,
     /// Every resource in the stack or owned by it, no-ops included, in a stable order.
     pub changes: Vec<ResourceChange>,
     pub steps: Vec<Step>,
@@ -228,8 +231,25 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
         });
     }
 
+    let refusals = changes
+        .iter()
+        .flat_map(|change| {
+            let before = change.before.as_ref();
+            match change.action {
+                Action::Delete => vec![change.kind.refusal(&change.id, before, None)],
+                // A replace deletes the old resource first, so it must pass the delete's checks too.
+                Action::Replace => vec![
+                    change.kind.refusal(&change.id, before, None),
+                    change.kind.refusal(&change.id, before, change.after.as_ref()),
+                ],
+                Action::Update => vec![change.kind.refusal(&change.id, before, change.after.as_ref())],
+                Action::Create | Action::NoOp => vec![],
+            }
+        })
+        .flatten()
+        .collect();
     let steps = order_steps(desired, &changes, live);
-    Plan { stack: stack.to_string(), region: region.to_string(), changes, steps }
+    Plan { stack: stack.to_string(), region: region.to_string(), refusals, changes, steps }
 }
 
 /// Replaces `Ref`s to resources that exist and stay by their live attribute; others stay `Ref`.

@@ -59,7 +59,20 @@ fn from_empty_everything_is_created_in_dependency_order() {
     assert!(nat.after.contains(&position("internet-gateway")) && nat.after.contains(&position("nat-ip-1")));
     // Independent branches start together: the VPC, the address, the repositories and the bucket.
     let roots: Vec<&str> = plan.steps.iter().filter(|s| s.after.is_empty()).map(|s| s.id.as_str()).collect();
-    assert_eq!(roots, vec!["vpc", "nat-ip-1", "ecr-movie", "ecr-user", "ecr-watchlist", "frontend-bucket"]);
+    assert_eq!(
+        roots,
+        vec![
+            "vpc",
+            "nat-ip-1",
+            "db-movies-secret",
+            "db-users-secret",
+            "db-watchlist-secret",
+            "ecr-movie",
+            "ecr-user",
+            "ecr-watchlist",
+            "frontend-bucket",
+        ]
+    );
 }
 
 #[test]
@@ -201,4 +214,59 @@ fn references_to_unchanged_resources_resolve_to_their_physical_ids() {
     let table = action_of(&plan, "public-routes").expect("change");
     assert_eq!(table.action, Action::Update);
     assert!(table.after.as_ref().and_then(|a| a.get("subnet_ids")).is_some_and(|v| !v.is_known()));
+}
+
+fn with_live_field(desired: &[Resource], id: &str, field: &str, value: Value) -> Vec<LiveResource> {
+    let mut live = converged(desired);
+    live.iter_mut().find(|r| r.id == id).expect("resource").props.insert(field.into(), value);
+    live
+}
+
+#[test]
+fn a_new_instance_class_is_one_in_place_update_and_a_major_version_a_replace() {
+    let desired = dev_desired();
+    let plan_one = plan(
+        "watchlist-dev",
+        "us-east-1",
+        &desired,
+        &with_live_field(&desired, "db-users", "instance_class", Value::string("db.t3.small")),
+    );
+    let change = action_of(&plan_one, "db-users").expect("change");
+    assert_eq!((change.action, change.changes.len()), (Action::Update, 1));
+    assert!(plan_one.refusals.is_empty());
+    let plan_two = plan(
+        "watchlist-dev",
+        "us-east-1",
+        &desired,
+        &with_live_field(&desired, "db-users", "engine_version", Value::string("15")),
+    );
+    let change = action_of(&plan_two, "db-users").expect("change");
+    assert_eq!((change.action, change.replaced_by()), (Action::Replace, vec!["engine_version"]));
+}
+
+#[test]
+fn shrinking_storage_and_deleting_a_protected_database_are_refused() {
+    let desired = dev_desired();
+    let shrink = plan(
+        "watchlist-dev",
+        "us-east-1",
+        &desired,
+        &with_live_field(&desired, "db-movies", "allocated_storage", Value::Integer(100)),
+    );
+    assert_eq!(
+        shrink.refusals,
+        vec!["database movies has 100 GiB of storage and RDS cannot shrink it; set `storage_gb` to 100 or more in [databases.movies]"]
+    );
+    let protected = with_live_field(&desired, "db-users", "deletion_protection", Value::Bool(true));
+    let destroy = plan("watchlist-dev", "us-east-1", &[], &protected);
+    assert_eq!(destroy.refusals.len(), 1);
+    assert!(destroy.refusals[0].contains("set `deletion_protection = false` in [databases.users]"));
+    // Growing storage is fine.
+    let grow = plan(
+        "watchlist-dev",
+        "us-east-1",
+        &desired,
+        &with_live_field(&desired, "db-movies", "allocated_storage", Value::Integer(10)),
+    );
+    assert!(grow.refusals.is_empty());
 }

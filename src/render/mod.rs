@@ -220,6 +220,7 @@ pub fn json_plan(plan: &Plan) -> serde_json::Value {
         "stack": plan.stack,
         "region": plan.region,
         "changes": changes,
+        "refusals": plan.refusals,
         "summary": plan.summary(),
     })
 }

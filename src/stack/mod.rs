@@ -81,6 +81,9 @@ fn read_stack(reader: &mut Reader, root: toml_span::Value<'_>) -> Option<Stack> 
         None => Some(Alarms::default()),
     };
 
+    if let Some(databases) = &databases {
+        check_database_names(reader, databases);
+    }
     let services = services.map(|services| check_services(reader, services, &databases, &cache));
     let (name, region) = identity?;
     Some(Stack {
@@ -302,6 +305,9 @@ fn read_database(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) -
         .map(|v| reader.integer_in(v, &format!("{path}.backup_retention_days"), 0..=35));
     let deletion_protection = optional_bool(reader, &mut fields, "deletion_protection", false);
     let final_snapshot = optional_bool(reader, &mut fields, "final_snapshot", false);
+    let recovery = fields
+        .take("secret_recovery_days")
+        .map(|v| reader.integer_in(v, &format!("{path}.secret_recovery_days"), 0..=30));
     fields.finish(
         reader,
         &[
@@ -312,6 +318,7 @@ fn read_database(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) -
             "backup_retention_days",
             "deletion_protection",
             "final_snapshot",
+            "secret_recovery_days",
         ],
     );
     let class = class.and_then(|class| {
@@ -345,6 +352,19 @@ fn read_database(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) -
         None => 7,
         Some(days) => days?.value as u8,
     };
+    let secret_recovery_days = match recovery {
+        None => 7,
+        Some(None) => return None,
+        Some(Some(days)) if (1..7).contains(&days.value) => {
+            reader.error(Diagnostic::new(
+                days.span,
+                format!("`{path}.secret_recovery_days` is {}", days.value),
+                "expected 0 (delete the secret at once) or 7 to 30 days, as Secrets Manager allows",
+            ));
+            return None;
+        }
+        Some(Some(days)) => days.value as u8,
+    };
     Some(Database {
         instance_class: class?,
         storage_gb: storage?.value as u32,
@@ -353,7 +373,24 @@ fn read_database(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) -
         backup_retention_days,
         deletion_protection: deletion_protection?,
         final_snapshot: final_snapshot?,
+        secret_recovery_days,
     })
+}
+
+/// Names PostgreSQL or RDS keep for themselves; a database key becomes the database's name.
+const RESERVED_DATABASE_NAMES: &[&str] = &["postgres", "template0", "template1", "rdsadmin"];
+
+fn check_database_names(reader: &mut Reader, databases: &BTreeMap<Spanned<String>, Database>) {
+    for name in databases.keys() {
+        let database_name = name.value.replace('-', "_");
+        if RESERVED_DATABASE_NAMES.contains(&database_name.as_str()) {
+            reader.error(Diagnostic::new(
+                name.span,
+                format!("database name \"{}\" is reserved by PostgreSQL or RDS", name.value),
+                format!("expected another name than {}", RESERVED_DATABASE_NAMES.join(", ")),
+            ));
+        }
+    }
 }
 
 fn optional_bool(reader: &mut Reader, fields: &mut Fields<'_>, key: &str, default: bool) -> Option<bool> {

@@ -75,6 +75,8 @@ pub struct Database {
     pub backup_retention_days: u8,
     pub deletion_protection: bool,
     pub final_snapshot: bool,
+    /// Days Secrets Manager keeps the master secret after destroy: 0 (delete at once) or 7 to 30.
+    pub secret_recovery_days: u8,
 }
 
 #[derive(Debug, Clone, PartialEq)]

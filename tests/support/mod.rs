@@ -90,6 +90,10 @@ pub struct StackFile {
     pub keep_images: u32,
     pub services: Vec<String>,
     pub frontend: bool,
+    /// Extra database entries besides `main`, which the services use.
+    pub extra_databases: Vec<String>,
+    /// The settings of every database entry.
+    pub database_settings: String,
 }
 
 impl StackFile {
@@ -102,14 +106,19 @@ impl StackFile {
             keep_images: 10,
             services: vec!["user".into(), "movie".into()],
             frontend: true,
+            extra_databases: Vec::new(),
+            database_settings: "instance_class = \"db.t3.micro\"\nstorage_gb = 20\nengine_version = \"16\"\n".into(),
         }
     }
 
     pub fn render(&self) -> String {
         let mut text = format!(
-            "[stack]\nname = \"{}\"\nregion = \"{}\"\n\n[network]\ncidr = \"10.0.0.0/16\"\navailability_zones = {}\nnat_gateways = {}\n\n[databases.main]\ninstance_class = \"db.t3.micro\"\nstorage_gb = 20\nengine_version = \"16\"\n\n[registry]\nkeep_images = {}\n\n",
+            "[stack]\nname = \"{}\"\nregion = \"{}\"\n\n[network]\ncidr = \"10.0.0.0/16\"\navailability_zones = {}\nnat_gateways = {}\n\n[registry]\nkeep_images = {}\n\n",
             self.name, self.region, self.availability_zones, self.nat_gateways, self.keep_images
         );
+        for database in std::iter::once("main").chain(self.extra_databases.iter().map(String::as_str)) {
+            text.push_str(&format!("[databases.{database}]\n{}\n", self.database_settings));
+        }
         for (index, service) in self.services.iter().enumerate() {
             text.push_str(&format!(
                 "[services.{service}]\nport = {}\ncpu = 256\nmemory = 512\npaths = [\"/api/{service}\", \"/api/{service}/*\"]\ndatabase = \"main\"\n\n",
@@ -178,6 +187,8 @@ pub struct Checker {
     pub ec2: aws_sdk_ec2::Client,
     pub ecr: aws_sdk_ecr::Client,
     pub s3: aws_sdk_s3::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
     pub runtime: tokio::runtime::Runtime,
 }
 
@@ -196,6 +207,8 @@ impl Checker {
             ec2: aws_sdk_ec2::Client::new(&config),
             ecr: aws_sdk_ecr::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
+            rds: aws_sdk_rds::Client::new(&config),
+            secrets: aws_sdk_secretsmanager::Client::new(&config),
             runtime,
         }
     }
@@ -254,6 +267,29 @@ impl Checker {
                 .iter()
                 .filter(|bucket| bucket.name().is_some_and(|name| name.starts_with(&format!("{stack}-"))))
                 .count();
+            let prefix = format!("{stack}-");
+            let databases = self
+                .rds
+                .describe_db_instances()
+                .send()
+                .await
+                .expect("databases")
+                .db_instances()
+                .iter()
+                .filter(|db| db.db_instance_identifier().is_some_and(|id| id.starts_with(&prefix)))
+                .filter(|db| db.tag_list().iter().any(|t| t.key() == Some("wl:stack") && t.value() == Some(stack)))
+                .count();
+            let database_subnet_groups = self
+                .rds
+                .describe_db_subnet_groups()
+                .send()
+                .await
+                .expect("subnet groups")
+                .db_subnet_groups()
+                .iter()
+                .filter(|group| group.db_subnet_group_name().is_some_and(|name| name.starts_with(&prefix)))
+                .count();
+            let secrets = self.stack_secrets(stack).await.len();
             vec![
                 ("vpc", vpcs),
                 ("subnet", subnets),
@@ -264,12 +300,31 @@ impl Checker {
                 ("security_group", groups),
                 ("ecr_repository", repositories),
                 ("s3_bucket", buckets),
+                ("db_subnet_group", database_subnet_groups),
+                ("database_secret", secrets),
+                ("db_instance", databases),
             ]
         })
     }
 
     pub fn total_owned(&self, stack: &str) -> usize {
         self.owned_counts(stack).iter().map(|(_, count)| count).sum()
+    }
+
+    /// The stack's secrets that are not scheduled for deletion: (name, value).
+    pub async fn stack_secrets(&self, stack: &str) -> Vec<(String, String)> {
+        let listing = self.secrets.list_secrets().send().await.expect("secrets");
+        let mut found = Vec::new();
+        for secret in listing.secret_list() {
+            let owned = secret.tags().iter().any(|tag| tag.key() == Some("wl:stack") && tag.value() == Some(stack));
+            if owned && secret.deleted_date().is_none() {
+                let name = secret.name().unwrap_or_default().to_string();
+                let value = self.secrets.get_secret_value().secret_id(&name).send().await.expect("a value");
+                found.push((name, value.secret_string().unwrap_or_default().to_string()));
+            }
+        }
+        found.sort();
+        found
     }
 
     /// Names of the repositories that carry the stack's tag.

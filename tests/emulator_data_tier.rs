@@ -1,0 +1,132 @@
+//! End-to-end tests of the data tier against the local AWS emulator: databases with generated
+//! master passwords in Secrets Manager, in-place changes, replacements, refusals, and destroy.
+//! Every run's output is scanned for the generated passwords.
+
+mod support;
+
+use support::{unique_stack_name, wl_infra, Checker, Run, StackFile, TempDir};
+
+/// Collects everything wl-infra printed, to be searched for secrets at the end.
+#[derive(Default)]
+struct Transcript(Vec<String>);
+
+impl Transcript {
+    fn keep(&mut self, run: Run) -> Run {
+        self.0.push(run.stdout.clone());
+        self.0.push(run.stderr.clone());
+        run
+    }
+
+    fn assert_contains_none_of(&self, passwords: &[String]) {
+        assert!(!passwords.is_empty());
+        for password in passwords {
+            assert!(password.len() >= 32, "a generated password is long");
+            for text in &self.0 {
+                assert!(!text.contains(password.as_str()), "a generated password was printed");
+            }
+        }
+    }
+}
+
+fn passwords(checker: &Checker, stack: &str) -> Vec<String> {
+    checker
+        .runtime
+        .block_on(checker.stack_secrets(stack))
+        .into_iter()
+        .map(|(_, value)| {
+            let document: serde_json::Value = serde_json::from_str(&value).expect("the secret is JSON");
+            document["password"].as_str().expect("a password").to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
+    let directory = TempDir::new("data-tier");
+    let mut stack = StackFile::new(&unique_stack_name("data"));
+    stack.extra_databases = vec!["catalog".into()];
+    stack.database_settings = "instance_class = \"db.t3.micro\"\nstorage_gb = 30\nengine_version = \"16\"\n".into();
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    let checker = Checker::new("us-east-1");
+    let mut transcript = Transcript::default();
+
+    transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
+    let counts = checker.owned_counts(&stack.name);
+    assert_eq!(&counts[9..], &[("db_subnet_group", 1), ("database_secret", 2), ("db_instance", 2)]);
+    let secrets = checker.runtime.block_on(checker.stack_secrets(&stack.name));
+    for (name, value) in &secrets {
+        let document: serde_json::Value = serde_json::from_str(value).expect("JSON");
+        for field in ["username", "password", "host", "port", "dbname", "engine"] {
+            assert!(document.get(field).is_some(), "{name} has {field}");
+        }
+    }
+    let first_passwords = passwords(&checker, &stack.name);
+    let json = transcript.keep(wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(0));
+    assert!(json.stdout.contains("\"format_version\""));
+
+    // An instance class and a backup window change in place, one update each.
+    stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 30\nengine_version = \"16\"\n".into();
+    stack.write(&directory.0);
+    let planned = transcript.keep(wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(2));
+    let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("JSON");
+    let changed: Vec<&serde_json::Value> =
+        document["changes"].as_array().expect("changes").iter().filter(|c| c["action"] != "no-op").collect();
+    assert_eq!(changed.len(), 2);
+    for change in &changed {
+        assert_eq!(change["action"], "update");
+        assert_eq!(change["changed_fields"], serde_json::json!(["instance_class"]));
+    }
+    transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
+    transcript.keep(wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0));
+    assert_eq!(passwords(&checker, &stack.name), first_passwords, "re-applying never regenerates a password");
+
+    // A new major version replaces, and the plan names the field.
+    stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 30\nengine_version = \"17\"\n".into();
+    stack.write(&directory.0);
+    let replace = transcript.keep(wl_infra(&["plan", "--stack", path, "--json"]).expect_code(0));
+    let document: serde_json::Value = serde_json::from_str(&replace.stdout).expect("JSON");
+    let replaced: Vec<&serde_json::Value> =
+        document["changes"].as_array().expect("changes").iter().filter(|c| c["action"] == "replace").collect();
+    assert_eq!(replaced.len(), 2);
+    assert_eq!(replaced[0]["replace_fields"], serde_json::json!(["engine_version"]));
+
+    // Shrinking storage is refused before anything changes.
+    stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 25\nengine_version = \"16\"\n".into();
+    stack.write(&directory.0);
+    let shrink = transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(1));
+    assert!(
+        shrink.stderr.contains("has 30 GiB of storage and RDS cannot shrink it; set `storage_gb` to 30 or more"),
+        "{}",
+        shrink.stderr
+    );
+    transcript.keep(wl_infra(&["plan", "--stack", path]).expect_code(1));
+
+    // Deletion protection stops destroy with the field to change.
+    stack.database_settings =
+        "instance_class = \"db.t3.small\"\nstorage_gb = 30\nengine_version = \"16\"\ndeletion_protection = true\n"
+            .into();
+    stack.write(&directory.0);
+    transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
+    let protected = transcript.keep(wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(1));
+    assert!(
+        protected.stderr.contains(
+            "database main has deletion protection on; set `deletion_protection = false` in [databases.main]"
+        ),
+        "{}",
+        protected.stderr
+    );
+    assert_eq!(checker.owned_counts(&stack.name)[11], ("db_instance", 2), "nothing was deleted");
+
+    stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 30\nengine_version = \"16\"\ndeletion_protection = false\nsecret_recovery_days = 0\n".into();
+    stack.write(&directory.0);
+    transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
+    let final_passwords = passwords(&checker, &stack.name);
+    transcript.keep(wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0));
+    assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
+    transcript.keep(wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0));
+
+    let mut all_passwords = first_passwords;
+    all_passwords.extend(final_passwords);
+    transcript.assert_contains_none_of(&all_passwords);
+}
