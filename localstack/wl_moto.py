@@ -22,6 +22,22 @@ def get_bucket_versioning(self):
 
 S3Response.get_bucket_versioning = get_bucket_versioning
 
+
+from moto.rds.models import RDSBackend  # noqa: E402
+
+_modify_db_subnet_group = RDSBackend.modify_db_subnet_group
+
+
+def modify_db_subnet_group(self, subnet_name, description, subnets):
+    """AWS changes the group in place; moto 5.2 removes it from its registry while modifying
+    and never puts it back, so the group (and its tags) vanishes."""
+    group = _modify_db_subnet_group(self, subnet_name, description, subnets)
+    self.subnet_groups[subnet_name] = group
+    return group
+
+
+RDSBackend.modify_db_subnet_group = modify_db_subnet_group
+
 if __name__ == "__main__":
     from moto.server import main
 

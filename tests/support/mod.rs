@@ -279,16 +279,20 @@ impl Checker {
                 .filter(|db| db.db_instance_identifier().is_some_and(|id| id.starts_with(&prefix)))
                 .filter(|db| db.tag_list().iter().any(|t| t.key() == Some("wl:stack") && t.value() == Some(stack)))
                 .count();
-            let database_subnet_groups = self
-                .rds
-                .describe_db_subnet_groups()
-                .send()
-                .await
-                .expect("subnet groups")
-                .db_subnet_groups()
-                .iter()
-                .filter(|group| group.db_subnet_group_name().is_some_and(|name| name.starts_with(&prefix)))
-                .count();
+            let mut database_subnet_groups = 0;
+            let subnet_groups = self.rds.describe_db_subnet_groups().send().await.expect("subnet groups");
+            for group in subnet_groups.db_subnet_groups() {
+                let tags = self
+                    .rds
+                    .list_tags_for_resource()
+                    .resource_name(group.db_subnet_group_arn().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("tags");
+                if tags.tag_list().iter().any(|t| t.key() == Some("wl:stack") && t.value() == Some(stack)) {
+                    database_subnet_groups += 1;
+                }
+            }
             let secrets = self.stack_secrets(stack).await.len();
             vec![
                 ("vpc", vpcs),
