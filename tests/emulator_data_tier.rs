@@ -45,6 +45,7 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
     let directory = TempDir::new("data-tier");
     let mut stack = StackFile::new(&unique_stack_name("data"));
     stack.extra_databases = vec!["catalog".into()];
+    stack.cache = Some(("cache.t3.micro".into(), 0));
     stack.database_settings = "instance_class = \"db.t3.micro\"\nstorage_gb = 30\nengine_version = \"16\"\n".into();
     let path = stack.write(&directory.0);
     let path = path.to_str().expect("a UTF-8 path");
@@ -53,7 +54,16 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
 
     transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
     let counts = checker.owned_counts(&stack.name);
-    assert_eq!(&counts[9..], &[("db_subnet_group", 1), ("database_secret", 2), ("db_instance", 2)]);
+    assert_eq!(
+        &counts[9..],
+        &[
+            ("db_subnet_group", 1),
+            ("database_secret", 2),
+            ("db_instance", 2),
+            ("cache_subnet_group", 1),
+            ("cache_replication_group", 1)
+        ]
+    );
     let secrets = checker.runtime.block_on(checker.stack_secrets(&stack.name));
     for (name, value) in &secrets {
         let document: serde_json::Value = serde_json::from_str(value).expect("JSON");
@@ -65,21 +75,57 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
     let json = transcript.keep(wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(0));
     assert!(json.stdout.contains("\"format_version\""));
 
-    // An instance class and a backup window change in place, one update each.
+    // An instance class and a replica count change in place, one update each.
     stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 30\nengine_version = \"16\"\n".into();
+    stack.cache = Some(("cache.t3.micro".into(), 1));
     stack.write(&directory.0);
     let planned = transcript.keep(wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(2));
     let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("JSON");
-    let changed: Vec<&serde_json::Value> =
-        document["changes"].as_array().expect("changes").iter().filter(|c| c["action"] != "no-op").collect();
-    assert_eq!(changed.len(), 2);
-    for change in &changed {
-        assert_eq!(change["action"], "update");
-        assert_eq!(change["changed_fields"], serde_json::json!(["instance_class"]));
-    }
+    let changed: Vec<(String, String, serde_json::Value)> = document["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["action"] != "no-op")
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap_or_default().to_string(),
+                c["action"].as_str().unwrap_or_default().to_string(),
+                c["changed_fields"].clone(),
+            )
+        })
+        .collect();
+    let update = |id: &str, field: &str| (id.to_string(), "update".to_string(), serde_json::json!([field]));
+    assert_eq!(
+        changed,
+        vec![update("db-catalog", "instance_class"), update("db-main", "instance_class"), update("cache", "replicas")]
+    );
     transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
     transcript.keep(wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0));
     assert_eq!(passwords(&checker, &stack.name), first_passwords, "re-applying never regenerates a password");
+    let members = checker.runtime.block_on(async {
+        let groups = checker
+            .elasticache
+            .describe_replication_groups()
+            .replication_group_id(format!("{}-cache", stack.name))
+            .send()
+            .await
+            .expect("the cache");
+        groups.replication_groups()[0].member_clusters().len()
+    });
+    assert_eq!(members, 2, "a primary and one replica");
+    // A node type change is in place too; back to no replicas at the same time.
+    stack.cache = Some(("cache.t3.small".into(), 0));
+    stack.write(&directory.0);
+    let cache_plan = transcript.keep(wl_infra(&["plan", "--stack", path, "--json"]).expect_code(0));
+    let document: serde_json::Value = serde_json::from_str(&cache_plan.stdout).expect("JSON");
+    let cache_change =
+        document["changes"].as_array().expect("changes").iter().find(|c| c["id"] == "cache").expect("cache");
+    assert_eq!(
+        (cache_change["action"].as_str(), &cache_change["changed_fields"]),
+        (Some("update"), &serde_json::json!(["node_type", "replicas"]))
+    );
+    transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
+    transcript.keep(wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0));
 
     // A new major version replaces, and the plan names the field.
     stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 30\nengine_version = \"17\"\n".into();

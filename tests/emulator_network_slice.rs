@@ -39,6 +39,8 @@ fn apply_from_empty_converges_and_a_third_apply_writes_nothing() {
             ("db_subnet_group", 1),
             ("database_secret", 1),
             ("db_instance", 1),
+            ("cache_subnet_group", 0),
+            ("cache_replication_group", 0),
         ]
     );
 

@@ -6,6 +6,8 @@
 mod ec2_tags;
 mod error;
 
+pub mod cache_replication_group;
+pub mod cache_subnet_group;
 pub mod database_secret;
 pub mod db_instance;
 pub mod db_subnet_group;
@@ -40,6 +42,7 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub sts: aws_sdk_sts::Client,
     pub rds: aws_sdk_rds::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub stack: String,
     pub region: String,
@@ -73,6 +76,7 @@ pub async fn connect(stack: &str, region: &str, connection: &Connection) -> Clie
         s3: aws_sdk_s3::Client::from_conf(s3_config),
         sts: aws_sdk_sts::Client::new(&config),
         rds: aws_sdk_rds::Client::new(&config),
+        elasticache: aws_sdk_elasticache::Client::new(&config),
         secrets: aws_sdk_secretsmanager::Client::new(&config),
         stack: stack.to_string(),
         region: region.to_string(),
@@ -116,6 +120,7 @@ impl Default for Timeouts {
         by_kind.insert(Kind::NatGateway, Duration::from_secs(15 * 60));
         // Multi-AZ creation and storage changes can take most of an hour on real AWS.
         by_kind.insert(Kind::DbInstance, Duration::from_secs(90 * 60));
+        by_kind.insert(Kind::CacheReplicationGroup, Duration::from_secs(60 * 60));
         Timeouts { default: Duration::from_secs(10 * 60), by_kind }
     }
 }
@@ -181,51 +186,24 @@ pub async fn account_facts(clients: &Clients) -> Result<AccountFacts, AwsError> 
 
 /// Reads every live resource owned by the stack: one filtered read per kind, all kinds at once.
 pub async fn discover(clients: &Clients, facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
-    let (
-        vpcs,
-        subnets,
-        gateways,
-        addresses,
-        nats,
-        tables,
-        groups,
-        repositories,
-        buckets,
-        database_subnets,
-        secrets,
-        databases,
-    ) = tokio::join!(
-        vpc::discover(clients),
-        subnet::discover(clients),
-        internet_gateway::discover(clients),
-        elastic_ip::discover(clients),
-        nat_gateway::discover(clients),
-        route_table::discover(clients),
-        security_group::discover(clients),
-        ecr_repository::discover(clients),
-        s3_bucket::discover(clients, facts),
-        db_subnet_group::discover(clients),
-        database_secret::discover(clients),
-        db_instance::discover(clients),
-    );
-    let mut live = Vec::new();
-    for found in [
-        vpcs,
-        subnets,
-        gateways,
-        addresses,
-        nats,
-        tables,
-        groups,
-        repositories,
-        buckets,
-        database_subnets,
-        secrets,
-        databases,
-    ] {
-        live.extend(found?);
-    }
-    Ok(live)
+    type Discovery<'a> = std::pin::Pin<Box<dyn Future<Output = Result<Vec<LiveResource>, AwsError>> + Send + 'a>>;
+    let kinds: Vec<Discovery<'_>> = vec![
+        Box::pin(vpc::discover(clients)),
+        Box::pin(subnet::discover(clients)),
+        Box::pin(internet_gateway::discover(clients)),
+        Box::pin(elastic_ip::discover(clients)),
+        Box::pin(nat_gateway::discover(clients)),
+        Box::pin(route_table::discover(clients)),
+        Box::pin(security_group::discover(clients)),
+        Box::pin(ecr_repository::discover(clients)),
+        Box::pin(s3_bucket::discover(clients, facts)),
+        Box::pin(db_subnet_group::discover(clients)),
+        Box::pin(database_secret::discover(clients)),
+        Box::pin(db_instance::discover(clients)),
+        Box::pin(cache_subnet_group::discover(clients)),
+        Box::pin(cache_replication_group::discover(clients)),
+    ];
+    Ok(futures_util::future::try_join_all(kinds).await?.into_iter().flatten().collect())
 }
 
 /// Creates a resource from resolved properties.
@@ -243,6 +221,8 @@ pub async fn create(context: &StepContext<'_>, kind: Kind, props: &Props) -> Res
         Kind::DbSubnetGroup => db_subnet_group::create(context, props).await,
         Kind::DatabaseSecret => database_secret::create(context, props).await,
         Kind::DbInstance => db_instance::create(context, props).await,
+        Kind::CacheSubnetGroup => cache_subnet_group::create(context, props).await,
+        Kind::CacheReplicationGroup => cache_replication_group::create(context, props).await,
     }
 }
 
@@ -268,6 +248,8 @@ pub async fn update(
         Kind::DbSubnetGroup => db_subnet_group::update(context, &update).await,
         Kind::DatabaseSecret => database_secret::update(context, &update).await,
         Kind::DbInstance => db_instance::update(context, &update).await,
+        Kind::CacheSubnetGroup => cache_subnet_group::update(context, &update).await,
+        Kind::CacheReplicationGroup => cache_replication_group::update(context, &update).await,
     }
 }
 
@@ -286,6 +268,8 @@ pub async fn delete(context: &StepContext<'_>, kind: Kind, physical_id: &str, li
         Kind::DbSubnetGroup => db_subnet_group::delete(context, physical_id).await,
         Kind::DatabaseSecret => database_secret::delete(context, physical_id, live).await,
         Kind::DbInstance => db_instance::delete(context, physical_id, live).await,
+        Kind::CacheSubnetGroup => cache_subnet_group::delete(context, physical_id).await,
+        Kind::CacheReplicationGroup => cache_replication_group::delete(context, physical_id).await,
     };
     match result {
         Err(error) if error.is_not_found() => Ok(()),

@@ -19,6 +19,8 @@ pub enum Kind {
     DbSubnetGroup,
     DatabaseSecret,
     DbInstance,
+    CacheSubnetGroup,
+    CacheReplicationGroup,
 }
 
 impl Kind {
@@ -35,6 +37,8 @@ impl Kind {
         Kind::DbSubnetGroup,
         Kind::DatabaseSecret,
         Kind::DbInstance,
+        Kind::CacheSubnetGroup,
+        Kind::CacheReplicationGroup,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +55,8 @@ impl Kind {
             Kind::DbSubnetGroup => "db_subnet_group",
             Kind::DatabaseSecret => "database_secret",
             Kind::DbInstance => "db_instance",
+            Kind::CacheSubnetGroup => "cache_subnet_group",
+            Kind::CacheReplicationGroup => "cache_replication_group",
         }
     }
 
@@ -77,6 +83,19 @@ impl Kind {
                 "storage_encrypted",
                 "subnet_group",
             ],
+            Kind::CacheSubnetGroup => &["name"],
+            Kind::CacheReplicationGroup => {
+                &["id", "engine", "at_rest_encryption", "transit_encryption", "subnet_group", "security_group_ids"]
+            }
+        }
+    }
+
+    /// Fields a create call needs but the kind's one discovery read does not return; they are not
+    /// compared (a cache's subnet group and security groups live on its member clusters).
+    pub fn create_only_fields(self) -> &'static [&'static str] {
+        match self {
+            Kind::CacheReplicationGroup => &["subnet_group", "security_group_ids"],
+            _ => &[],
         }
     }
 
@@ -85,7 +104,7 @@ impl Kind {
         match self {
             Kind::RouteTable => &["routes", "subnet_ids"],
             Kind::SecurityGroup => &["ingress"],
-            Kind::DbSubnetGroup => &["subnet_ids"],
+            Kind::DbSubnetGroup | Kind::CacheSubnetGroup => &["subnet_ids"],
             Kind::DbInstance => &["security_group_ids", "log_exports"],
             _ => &[],
         }
@@ -101,7 +120,9 @@ impl Kind {
             Kind::InternetGateway => &[Kind::NatGateway, Kind::ElasticIp],
             Kind::ElasticIp => &[Kind::NatGateway],
             // A database's network interfaces hold its subnets and security group until it is gone.
-            Kind::Subnet | Kind::SecurityGroup | Kind::DbSubnetGroup => &[Kind::NatGateway, Kind::DbInstance],
+            Kind::Subnet | Kind::SecurityGroup => &[Kind::NatGateway, Kind::DbInstance, Kind::CacheReplicationGroup],
+            Kind::DbSubnetGroup => &[Kind::DbInstance],
+            Kind::CacheSubnetGroup => &[Kind::CacheReplicationGroup],
             _ => &[],
         }
     }

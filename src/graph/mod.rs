@@ -246,6 +246,7 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
     }
 
     add_databases(&mut builder, stack, zones);
+    add_cache(&mut builder, stack, zones);
 
     for service in stack.services.keys() {
         let name = repository_name(&stack.name, service);
@@ -357,6 +358,39 @@ fn add_databases(builder: &mut Builder<'_>, stack: &Stack, zones: usize) {
         builder.tag(&instance_id, MASTER_SECRET_TAG, &secret_name);
         builder.tag(&instance_id, FINAL_SNAPSHOT_TAG, if database.final_snapshot { "true" } else { "false" });
     }
+}
+
+/// The cache subnet group over the private subnets and one Redis replication group.
+fn add_cache(builder: &mut Builder<'_>, stack: &Stack, zones: usize) {
+    let Some(cache) = &stack.cache else { return };
+    let private_subnets: Vec<Value> = (1..=zones).map(|n| Value::id_of(&format!("private-{n}"))).collect();
+    let group_name = physical_name(&stack.name, "cache");
+    builder.add_named(
+        "cache-subnets",
+        Kind::CacheSubnetGroup,
+        &group_name,
+        vec![
+            ("name", Value::string(&group_name)),
+            ("description", Value::string(format!("private subnets of stack {}", stack.name))),
+            ("subnet_ids", Value::List(private_subnets)),
+        ],
+    );
+    builder.add_named(
+        "cache",
+        Kind::CacheReplicationGroup,
+        &group_name,
+        vec![
+            ("id", Value::string(&group_name)),
+            ("description", Value::string(format!("redis cache of stack {}", stack.name))),
+            ("engine", Value::string("redis")),
+            ("node_type", Value::string(&cache.node_type)),
+            ("replicas", Value::Integer(i64::from(cache.replicas))),
+            ("at_rest_encryption", Value::Bool(true)),
+            ("transit_encryption", Value::Bool(true)),
+            ("subnet_group", Value::id_of("cache-subnets")),
+            ("security_group_ids", Value::List(vec![Value::id_of("sg-cache")])),
+        ],
+    );
 }
 
 impl Builder<'_> {

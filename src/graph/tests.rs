@@ -47,6 +47,8 @@ fn dev_stack_has_the_network_slice_and_the_databases() {
             "db-users",
             "db-watchlist-secret",
             "db-watchlist",
+            "cache-subnets",
+            "cache",
             "ecr-movie",
             "ecr-user",
             "ecr-watchlist",
@@ -157,4 +159,18 @@ fn databases_sit_in_the_private_subnets_behind_the_database_group_with_their_sec
         group.props.get("subnet_ids"),
         Some(&Value::List(vec![Value::id_of("private-1"), Value::id_of("private-2")]))
     );
+}
+
+#[test]
+fn the_cache_is_an_encrypted_replication_group_in_the_private_subnets() {
+    let resources = desired(&dev_stack(), &facts()).expect("enough zones");
+    let cache = resources.iter().find(|r| r.id == "cache").expect("the cache");
+    assert_eq!(cache.kind, Kind::CacheReplicationGroup);
+    assert_eq!(cache.props.get("at_rest_encryption"), Some(&Value::Bool(true)));
+    assert_eq!(cache.props.get("transit_encryption"), Some(&Value::Bool(true)));
+    assert_eq!(cache.props.get("replicas"), Some(&Value::Integer(0)));
+    assert_eq!(cache.depends_on, vec!["cache-subnets", "sg-cache"]);
+    let mut stack = dev_stack();
+    stack.cache = None;
+    assert!(desired(&stack, &facts()).expect("enough zones").iter().all(|r| !r.id.starts_with("cache")));
 }

@@ -300,7 +300,7 @@ fn normalise(props: &Props, kind: Kind) -> Props {
 
 fn diff(kind: Kind, before: &Props, after: &Props) -> Vec<FieldChange> {
     let mut changes = Vec::new();
-    for (field, desired) in after {
+    for (field, desired) in after.iter().filter(|(field, _)| !kind.create_only_fields().contains(&field.as_str())) {
         let live = before.get(field);
         let equal = match live {
             Some(live) => live == desired,

@@ -270,3 +270,18 @@ fn shrinking_storage_and_deleting_a_protected_database_are_refused() {
     );
     assert!(grow.refusals.is_empty());
 }
+
+#[test]
+fn create_only_fields_of_the_cache_are_not_compared() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    let cache = live.iter_mut().find(|r| r.id == "cache").expect("the cache");
+    // Discovery reads neither field back; their absence is not a change.
+    cache.props.remove("subnet_group");
+    cache.props.remove("security_group_ids");
+    let plan_one = plan("watchlist-dev", "us-east-1", &desired, &live);
+    assert!(!plan_one.has_changes());
+    let replicas = with_live_field(&desired, "cache", "replicas", Value::Integer(2));
+    let change = plan("watchlist-dev", "us-east-1", &desired, &replicas);
+    assert_eq!(action_of(&change, "cache").map(|c| c.action), Some(Action::Update));
+}

@@ -94,6 +94,8 @@ pub struct StackFile {
     pub extra_databases: Vec<String>,
     /// The settings of every database entry.
     pub database_settings: String,
+    /// `[cache]` node type and replica count, when the stack has a cache.
+    pub cache: Option<(String, u8)>,
 }
 
 impl StackFile {
@@ -108,6 +110,7 @@ impl StackFile {
             frontend: true,
             extra_databases: Vec::new(),
             database_settings: "instance_class = \"db.t3.micro\"\nstorage_gb = 20\nengine_version = \"16\"\n".into(),
+            cache: None,
         }
     }
 
@@ -116,6 +119,9 @@ impl StackFile {
             "[stack]\nname = \"{}\"\nregion = \"{}\"\n\n[network]\ncidr = \"10.0.0.0/16\"\navailability_zones = {}\nnat_gateways = {}\n\n[registry]\nkeep_images = {}\n\n",
             self.name, self.region, self.availability_zones, self.nat_gateways, self.keep_images
         );
+        if let Some((node_type, replicas)) = &self.cache {
+            text.push_str(&format!("[cache]\nnode_type = \"{node_type}\"\nreplicas = {replicas}\n\n"));
+        }
         for database in std::iter::once("main").chain(self.extra_databases.iter().map(String::as_str)) {
             text.push_str(&format!("[databases.{database}]\n{}\n", self.database_settings));
         }
@@ -189,6 +195,7 @@ pub struct Checker {
     pub s3: aws_sdk_s3::Client,
     pub rds: aws_sdk_rds::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
     pub runtime: tokio::runtime::Runtime,
 }
 
@@ -209,6 +216,7 @@ impl Checker {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             rds: aws_sdk_rds::Client::new(&config),
             secrets: aws_sdk_secretsmanager::Client::new(&config),
+            elasticache: aws_sdk_elasticache::Client::new(&config),
             runtime,
         }
     }
@@ -294,6 +302,37 @@ impl Checker {
                 }
             }
             let secrets = self.stack_secrets(stack).await.len();
+            let elasticache = &self.elasticache;
+            let mut cache_subnet_groups = 0;
+            for group in elasticache
+                .describe_cache_subnet_groups()
+                .send()
+                .await
+                .expect("cache subnet groups")
+                .cache_subnet_groups()
+            {
+                let tags = elasticache
+                    .list_tags_for_resource()
+                    .resource_name(group.arn().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("tags");
+                if tags.tag_list().iter().any(|t| t.key() == Some("wl:stack") && t.value() == Some(stack)) {
+                    cache_subnet_groups += 1;
+                }
+            }
+            let mut caches = 0;
+            for group in elasticache.describe_replication_groups().send().await.expect("caches").replication_groups() {
+                let tags = elasticache
+                    .list_tags_for_resource()
+                    .resource_name(group.arn().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("tags");
+                if tags.tag_list().iter().any(|t| t.key() == Some("wl:stack") && t.value() == Some(stack)) {
+                    caches += 1;
+                }
+            }
             vec![
                 ("vpc", vpcs),
                 ("subnet", subnets),
@@ -307,6 +346,8 @@ impl Checker {
                 ("db_subnet_group", database_subnet_groups),
                 ("database_secret", secrets),
                 ("db_instance", databases),
+                ("cache_subnet_group", cache_subnet_groups),
+                ("cache_replication_group", caches),
             ]
         })
     }

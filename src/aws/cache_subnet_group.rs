@@ -1,0 +1,148 @@
+//! Driver for the ElastiCache subnet group that places the cache in the private subnets.
+
+use aws_sdk_elasticache::types::Tag;
+
+use super::{error::from_sdk, tag_pairs, text, Attributes, AwsError, StepContext, Update};
+use crate::graph::{Kind, Props, Value};
+use crate::plan::LiveResource;
+
+pub fn cache_tags(props: &Props) -> Vec<Tag> {
+    tag_pairs(props).into_iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
+}
+
+/// The `tags` value and owner id of an ElastiCache resource, read with one ListTagsForResource.
+pub async fn read_tags(clients: &super::Clients, arn: &str) -> Result<(Value, Option<String>), AwsError> {
+    let output = clients
+        .elasticache
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .map_err(|e| from_sdk("ListTagsForResource", arn, e))?;
+    let pairs: Vec<(&str, &str)> =
+        output.tag_list().iter().map(|tag| (tag.key().unwrap_or_default(), tag.value().unwrap_or_default())).collect();
+    Ok((super::tags_value(pairs.iter().copied()), super::owned_id(&clients.stack, pairs.iter().copied())))
+}
+
+/// Makes an ElastiCache resource's tags equal to the desired ones.
+pub async fn update_tags(context: &StepContext<'_>, arn: &str, update: &Update<'_>) -> Result<(), AwsError> {
+    if !update.changed("tags") {
+        return Ok(());
+    }
+    let desired = tag_pairs(update.props);
+    let stale: Vec<String> = tag_pairs(update.live)
+        .into_iter()
+        .map(|(key, _)| key)
+        .filter(|key| !desired.iter().any(|(k, _)| k == key))
+        .collect();
+    let elasticache = &context.clients.elasticache;
+    if !stale.is_empty() {
+        elasticache
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(|e| from_sdk("RemoveTagsFromResource", arn, e))?;
+    }
+    elasticache
+        .add_tags_to_resource()
+        .resource_name(arn)
+        .set_tags(Some(cache_tags(update.props)))
+        .send()
+        .await
+        .map_err(|e| from_sdk("AddTagsToResource", arn, e))?;
+    Ok(())
+}
+
+pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+    let prefix = format!("{}-", clients.stack);
+    let mut groups = Vec::new();
+    let mut pages = clients.elasticache.describe_cache_subnet_groups().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| from_sdk("DescribeCacheSubnetGroups", "the stack's cache subnet groups", e))?;
+        groups.extend(
+            page.cache_subnet_groups()
+                .iter()
+                .filter(|g| g.cache_subnet_group_name().is_some_and(|n| n.starts_with(&prefix)))
+                .cloned(),
+        );
+    }
+    let reads = groups.iter().map(|group| async move {
+        let arn = group.arn().unwrap_or_default();
+        let (tags, owner) = read_tags(clients, arn).await?;
+        let Some(id) = owner else { return Ok(None) };
+        let name = group.cache_subnet_group_name().unwrap_or_default().to_string();
+        let mut subnets: Vec<Value> =
+            group.subnets().iter().filter_map(|s| s.subnet_identifier().map(Value::string)).collect();
+        subnets.sort();
+        let mut props = Props::new();
+        props.insert("name".into(), Value::string(&name));
+        props.insert("description".into(), Value::string(group.cache_subnet_group_description().unwrap_or_default()));
+        props.insert("subnet_ids".into(), Value::List(subnets));
+        props.insert("tags".into(), tags);
+        Ok::<_, AwsError>(Some(LiveResource {
+            id,
+            kind: Kind::CacheSubnetGroup,
+            physical_id: name.clone(),
+            props,
+            attributes: Attributes::from([("id".to_string(), name), ("arn".to_string(), arn.to_string())]),
+        }))
+    });
+    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+}
+
+fn subnet_ids(props: &Props) -> Vec<String> {
+    props
+        .get("subnet_ids")
+        .map(Value::as_list)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
+    let name = text(props, "name");
+    let output = context
+        .clients
+        .elasticache
+        .create_cache_subnet_group()
+        .cache_subnet_group_name(name)
+        .cache_subnet_group_description(text(props, "description"))
+        .set_subnet_ids(Some(subnet_ids(props)))
+        .set_tags(Some(cache_tags(props)))
+        .send()
+        .await
+        .map_err(|e| from_sdk("CreateCacheSubnetGroup", &context.resource(Kind::CacheSubnetGroup), e))?;
+    let arn = output.cache_subnet_group().and_then(|g| g.arn()).unwrap_or_default();
+    Ok(Attributes::from([("id".to_string(), name.to_string()), ("arn".to_string(), arn.to_string())]))
+}
+
+pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let output = context
+        .clients
+        .elasticache
+        .modify_cache_subnet_group()
+        .cache_subnet_group_name(update.physical_id)
+        .cache_subnet_group_description(text(update.props, "description"))
+        .set_subnet_ids(Some(subnet_ids(update.props)))
+        .send()
+        .await
+        .map_err(|e| from_sdk("ModifyCacheSubnetGroup", &context.resource(Kind::CacheSubnetGroup), e))?;
+    let arn = output.cache_subnet_group().and_then(|g| g.arn()).unwrap_or_default().to_string();
+    update_tags(context, &arn, update).await?;
+    Ok(Attributes::from([("id".to_string(), update.physical_id.to_string()), ("arn".to_string(), arn)]))
+}
+
+pub async fn delete(context: &StepContext<'_>, name: &str) -> Result<(), AwsError> {
+    context
+        .clients
+        .elasticache
+        .delete_cache_subnet_group()
+        .cache_subnet_group_name(name)
+        .send()
+        .await
+        .map_err(|e| from_sdk("DeleteCacheSubnetGroup", &context.resource(Kind::CacheSubnetGroup), e))?;
+    Ok(())
+}
