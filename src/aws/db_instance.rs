@@ -347,6 +347,36 @@ mod tests {
         assert!(ready("db", Some("deleting"), false).is_err());
     }
 
+    /// Instances as DescribeDBInstances answers them, by hand: the states real AWS goes through.
+    fn instance(status: &str, pending_class: Option<&str>) -> DbInstance {
+        let mut builder = DbInstance::builder().db_instance_identifier("stack-users").db_instance_status(status);
+        if let Some(class) = pending_class {
+            builder = builder.pending_modified_values(
+                aws_sdk_rds::types::PendingModifiedValues::builder().db_instance_class(class).build(),
+            );
+        }
+        builder.build()
+    }
+
+    #[test]
+    fn a_create_then_a_modification_walk_through_the_real_states() {
+        let readiness =
+            |instance: &DbInstance| ready("db", instance.db_instance_status(), has_pending_modifications(instance));
+        let creation = [instance("creating", None), instance("backing-up", None), instance("available", None)];
+        let seen: Vec<bool> = creation.iter().map(|i| readiness(i).unwrap_or(false)).collect();
+        assert_eq!(seen, vec![false, false, true]);
+        // ModifyDBInstance with ApplyImmediately: `available` with the class still pending, then
+        // `modifying`, then `available` with nothing pending.
+        let modification = [
+            instance("available", Some("db.t3.small")),
+            instance("modifying", Some("db.t3.small")),
+            instance("available", None),
+        ];
+        let seen: Vec<bool> = modification.iter().map(|i| readiness(i).unwrap_or(false)).collect();
+        assert_eq!(seen, vec![false, false, true]);
+        assert!(readiness(&instance("deleting", None)).is_err());
+    }
+
     #[test]
     fn versions_and_snapshot_names() {
         assert_eq!(major_version("16.4"), "16");

@@ -86,9 +86,18 @@ struct ApplyArgs {
     yes: bool,
     #[command(flatten)]
     images: ImageArgs,
+    #[command(flatten)]
+    execution: ExecutionArgs,
+}
+
+#[derive(Args, Debug)]
+struct ExecutionArgs {
     /// How many resources may be changed at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     concurrency: u16,
+    /// How long to wait for one kind to become ready or gone, e.g. db_instance=90m (repeatable).
+    #[arg(long = "timeout", value_name = "KIND=DURATION")]
+    timeouts: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -100,9 +109,8 @@ struct DestroyArgs {
     /// Destroy without asking for confirmation.
     #[arg(long)]
     yes: bool,
-    /// How many resources may be deleted at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    concurrency: u16,
+    #[command(flatten)]
+    execution: ExecutionArgs,
 }
 
 /// What the terminal and environment allow, read once.
@@ -271,14 +279,42 @@ fn watch_interrupts() -> Arc<AtomicBool> {
     interrupted
 }
 
+/// Reads `--timeout KIND=DURATION` values (`90m`, `900s`, `2h`) over the default timeouts.
+fn execute_options(args: &ExecutionArgs) -> Result<ExecuteOptions, String> {
+    let mut options = ExecuteOptions { concurrency: usize::from(args.concurrency), ..ExecuteOptions::default() };
+    for value in &args.timeouts {
+        let (kind_name, duration) = value
+            .split_once('=')
+            .ok_or_else(|| format!("--timeout {value:?} is not KIND=DURATION; write it like db_instance=90m"))?;
+        let kind = crate::graph::Kind::ALL.iter().find(|kind| kind.as_str() == kind_name).ok_or_else(|| {
+            let kinds: Vec<&str> = crate::graph::Kind::ALL.iter().map(|kind| kind.as_str()).collect();
+            format!("--timeout names kind {kind_name:?}; expected one of: {}", kinds.join(", "))
+        })?;
+        let (number, unit) = duration.split_at(duration.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
+        let seconds = match (number.parse::<u64>(), unit) {
+            (Ok(n), "s" | "") => n,
+            (Ok(n), "m") => n * 60,
+            (Ok(n), "h") => n * 3600,
+            _ => {
+                return Err(format!(
+                    "--timeout {value:?} has no valid duration; write a number with s, m or h, like 90m"
+                ))
+            }
+        };
+        options.timeouts.by_kind.insert(*kind, std::time::Duration::from_secs(seconds.max(1)));
+    }
+    Ok(options)
+}
+
 async fn converge(
     stack: &Stack,
     aws_args: &AwsArgs,
     goal: Goal,
     yes: bool,
-    concurrency: u16,
+    execution: &ExecutionArgs,
     terminal: &Terminal,
 ) -> Outcome {
+    let options = execute_options(execution)?;
     let clients = aws::connect(&stack.name, &stack.region, &connection(aws_args)).await;
     let (plan, live) = ops::read_and_plan(&clients, stack, goal).await.map_err(|error| error.to_string())?;
     if goal == Goal::Destroy && !plan.has_changes() {
@@ -301,7 +337,6 @@ async fn converge(
     }
     let interrupted = watch_interrupts();
     let printer = Arc::new(ProgressPrinter::new(terminal.stderr_style, terminal.stderr_is_terminal));
-    let options = ExecuteOptions { concurrency: usize::from(concurrency), ..ExecuteOptions::default() };
     let started = std::time::Instant::now();
     let report = apply::execute(Arc::new(clients), &plan, &live, &options, printer, interrupted).await;
     let elapsed = render::progress_seconds(started.elapsed());
@@ -335,10 +370,34 @@ async fn converge(
 async fn apply(args: ApplyArgs, terminal: &Terminal) -> Outcome {
     let stack = load(&args.stack)?;
     check_image_tags(&stack, &args.images.image_tags)?;
-    converge(&stack, &args.aws, Goal::Apply, args.yes, args.concurrency, terminal).await
+    converge(&stack, &args.aws, Goal::Apply, args.yes, &args.execution, terminal).await
 }
 
 async fn destroy(args: DestroyArgs, terminal: &Terminal) -> Outcome {
     let stack = load(&args.stack)?;
-    converge(&stack, &args.aws, Goal::Destroy, args.yes, args.concurrency, terminal).await
+    converge(&stack, &args.aws, Goal::Destroy, args.yes, &args.execution, terminal).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(timeouts: &[&str]) -> Result<ExecuteOptions, String> {
+        execute_options(&ExecutionArgs { concurrency: 4, timeouts: timeouts.iter().map(|t| t.to_string()).collect() })
+    }
+
+    #[test]
+    fn timeouts_are_read_per_kind() {
+        let read = options(&["db_instance=90m", "nat_gateway=30s"]).expect("valid");
+        assert_eq!(read.timeouts.for_kind(crate::graph::Kind::DbInstance), std::time::Duration::from_secs(5400));
+        assert_eq!(read.timeouts.for_kind(crate::graph::Kind::NatGateway), std::time::Duration::from_secs(30));
+        assert_eq!(read.concurrency, 4);
+    }
+
+    #[test]
+    fn bad_timeouts_say_what_to_write() {
+        assert!(options(&["db_instance"]).is_err_and(|e| e.contains("db_instance=90m")));
+        assert!(options(&["database=5m"]).is_err_and(|e| e.contains("expected one of")));
+        assert!(options(&["db_instance=soon"]).is_err_and(|e| e.contains("s, m or h")));
+    }
 }

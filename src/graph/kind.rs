@@ -121,7 +121,8 @@ impl Kind {
             Kind::ElasticIp => &[Kind::NatGateway],
             // A database's network interfaces hold its subnets and security group until it is gone.
             Kind::Subnet | Kind::SecurityGroup => &[Kind::NatGateway, Kind::DbInstance, Kind::CacheReplicationGroup],
-            Kind::DbSubnetGroup => &[Kind::DbInstance],
+            // Destroy removes the databases first, then their subnet group and secrets.
+            Kind::DbSubnetGroup | Kind::DatabaseSecret => &[Kind::DbInstance],
             Kind::CacheSubnetGroup => &[Kind::CacheReplicationGroup],
             _ => &[],
         }
