@@ -44,7 +44,7 @@ fn passwords(checker: &Checker, stack: &str) -> Vec<String> {
 fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
     let directory = TempDir::new("data-tier");
     let mut stack = StackFile::new(&unique_stack_name("data"));
-    stack.extra_databases = vec!["catalog".into()];
+    stack.extra_databases = vec!["catalog".into(), "reviews".into()];
     stack.cache = Some(("cache.t3.micro".into(), 0));
     stack.database_settings = "instance_class = \"db.t3.micro\"\nstorage_gb = 30\nengine_version = \"16\"\n".into();
     let path = stack.write(&directory.0);
@@ -58,8 +58,8 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
         &counts[9..],
         &[
             ("db_subnet_group", 1),
-            ("database_secret", 2),
-            ("db_instance", 2),
+            ("database_secret", 3),
+            ("db_instance", 3),
             ("cache_subnet_group", 1),
             ("cache_replication_group", 1)
         ]
@@ -97,7 +97,12 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
     let update = |id: &str, field: &str| (id.to_string(), "update".to_string(), serde_json::json!([field]));
     assert_eq!(
         changed,
-        vec![update("db-catalog", "instance_class"), update("db-main", "instance_class"), update("cache", "replicas")]
+        vec![
+            update("db-catalog", "instance_class"),
+            update("db-main", "instance_class"),
+            update("db-reviews", "instance_class"),
+            update("cache", "replicas")
+        ]
     );
     transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
     transcript.keep(wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0));
@@ -134,7 +139,7 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
     let document: serde_json::Value = serde_json::from_str(&replace.stdout).expect("JSON");
     let replaced: Vec<&serde_json::Value> =
         document["changes"].as_array().expect("changes").iter().filter(|c| c["action"] == "replace").collect();
-    assert_eq!(replaced.len(), 2);
+    assert_eq!(replaced.len(), 3);
     assert_eq!(replaced[0]["replace_fields"], serde_json::json!(["engine_version"]));
 
     // Shrinking storage is refused before anything changes.
@@ -162,7 +167,7 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
         "{}",
         protected.stderr
     );
-    assert_eq!(checker.owned_counts(&stack.name)[11], ("db_instance", 2), "nothing was deleted");
+    assert_eq!(checker.owned_counts(&stack.name)[11], ("db_instance", 3), "nothing was deleted");
 
     stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 30\nengine_version = \"16\"\ndeletion_protection = false\nsecret_recovery_days = 0\n".into();
     stack.write(&directory.0);

@@ -18,7 +18,13 @@ pub async fn read_tags(clients: &super::Clients, arn: &str) -> Result<(Value, Op
         .resource_name(arn)
         .send()
         .await
-        .map_err(|e| from_sdk("ListTagsForResource", arn, e))?;
+        .map_err(|e| from_sdk("ListTagsForResource", arn, e));
+    let output = match output {
+        Ok(output) => output,
+        // Deleted between the listing and this read (by another stack, say): owned by no one.
+        Err(error) if error.is_not_found() => return Ok((Value::Map(Default::default()), None)),
+        Err(error) => return Err(error),
+    };
     let pairs: Vec<(&str, &str)> =
         output.tag_list().iter().map(|tag| (tag.key().unwrap_or_default(), tag.value().unwrap_or_default())).collect();
     Ok((super::tags_value(pairs.iter().copied()), super::owned_id(&clients.stack, pairs.iter().copied())))

@@ -59,7 +59,18 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             clients.ecr.list_tags_for_resource().resource_arn(arn).send(),
             clients.ecr.get_lifecycle_policy().repository_name(name).send()
         );
-        let tags = tags.map_err(|e| from_sdk("ListTagsForResource", name, e))?;
+        let tags = match tags {
+            Ok(tags) => tags,
+            Err(e) => {
+                let error = from_sdk("ListTagsForResource", name, e);
+                // Deleted between the listing and this read (by another stack, say): not ours now.
+                if error.is_not_found() {
+                    return Ok(None);
+                } else {
+                    return Err(error);
+                }
+            }
+        };
         let policy = match policy {
             Ok(output) => output.lifecycle_policy_text().map(str::to_string),
             Err(e) => {

@@ -290,13 +290,16 @@ impl Checker {
             let mut database_subnet_groups = 0;
             let subnet_groups = self.rds.describe_db_subnet_groups().send().await.expect("subnet groups");
             for group in subnet_groups.db_subnet_groups() {
-                let tags = self
+                let Ok(tags) = self
                     .rds
                     .list_tags_for_resource()
                     .resource_name(group.db_subnet_group_arn().unwrap_or_default())
                     .send()
                     .await
-                    .expect("tags");
+                else {
+                    // Another test may delete it between the listing and this read.
+                    continue;
+                };
                 if tags.tag_list().iter().any(|t| t.key() == Some("wl:stack") && t.value() == Some(stack)) {
                     database_subnet_groups += 1;
                 }
@@ -311,24 +314,24 @@ impl Checker {
                 .expect("cache subnet groups")
                 .cache_subnet_groups()
             {
-                let tags = elasticache
-                    .list_tags_for_resource()
-                    .resource_name(group.arn().unwrap_or_default())
-                    .send()
-                    .await
-                    .expect("tags");
+                let Ok(tags) =
+                    elasticache.list_tags_for_resource().resource_name(group.arn().unwrap_or_default()).send().await
+                else {
+                    // Another test may delete it between the listing and this read.
+                    continue;
+                };
                 if tags.tag_list().iter().any(|t| t.key() == Some("wl:stack") && t.value() == Some(stack)) {
                     cache_subnet_groups += 1;
                 }
             }
             let mut caches = 0;
             for group in elasticache.describe_replication_groups().send().await.expect("caches").replication_groups() {
-                let tags = elasticache
-                    .list_tags_for_resource()
-                    .resource_name(group.arn().unwrap_or_default())
-                    .send()
-                    .await
-                    .expect("tags");
+                let Ok(tags) =
+                    elasticache.list_tags_for_resource().resource_name(group.arn().unwrap_or_default()).send().await
+                else {
+                    // Another test may delete it between the listing and this read.
+                    continue;
+                };
                 if tags.tag_list().iter().any(|t| t.key() == Some("wl:stack") && t.value() == Some(stack)) {
                     caches += 1;
                 }
@@ -377,13 +380,16 @@ impl Checker {
         let mut names = Vec::new();
         let listing = self.ecr.describe_repositories().send().await.expect("repositories");
         for repository in listing.repositories() {
-            let tags = self
+            let Ok(tags) = self
                 .ecr
                 .list_tags_for_resource()
                 .resource_arn(repository.repository_arn().unwrap_or_default())
                 .send()
                 .await
-                .expect("tags");
+            else {
+                // Another test may delete it between the listing and this read.
+                continue;
+            };
             if tags.tags().iter().any(|tag| tag.key() == "wl:stack" && tag.value() == stack) {
                 names.push(repository.repository_name().unwrap_or_default().to_string());
             }
