@@ -115,6 +115,166 @@ def delete_replication_group(self, replication_group_id, retain_primary_cluster)
 
 ElastiCacheBackend.delete_replication_group = delete_replication_group
 
+# --- Request log and fault injection -------------------------------------------------------
+#
+# GET  /wl-api/requests          counts of requests per "service:Action" since the last mark
+# POST /wl-api/requests/mark     starts counting afresh
+# POST /wl-api/faults            {"rate": 0.2, "access_key": "FAULTY", "kinds": ["throttle", "500", "503", "lost"],
+#                                 "services": ["ec2"], "actions": ["CreateVpc"], "seed": 7}
+#                                a fraction of matching requests is answered with an error in the
+#                                service's own shape ("lost" carries the request out, then answers
+#                                503); {"rate": 0} turns faults off. Scoping by the
+#                                access key lets one test inject faults without touching the others.
+# WL_FAULT_RATE / WL_FAULT_ACCESS_KEY / WL_FAULT_KINDS / WL_FAULT_SERVICES set the same at start.
+
+import io  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import threading  # noqa: E402
+import uuid  # noqa: E402
+from collections import Counter  # noqa: E402
+from urllib.parse import parse_qs  # noqa: E402
+
+import moto.server  # noqa: E402
+
+_lock = threading.Lock()
+_counts = Counter()
+
+
+def _split(value):
+    return [item for item in (value or "").split(",") if item]
+
+
+_faults = {
+    "rate": float(os.environ.get("WL_FAULT_RATE", "0") or 0),
+    "access_key": os.environ.get("WL_FAULT_ACCESS_KEY") or None,
+    "kinds": _split(os.environ.get("WL_FAULT_KINDS")) or ["throttle"],
+    "services": _split(os.environ.get("WL_FAULT_SERVICES")),
+    "actions": [],
+}
+_random = random.Random(int(os.environ.get("WL_FAULT_SEED", "1")))
+_fault_counts = Counter()
+
+QUERY_THROTTLE = {"ec2": ("RequestLimitExceeded", 503)}
+
+
+def _describe(environ):
+    """(service, action, access key, protocol) of a signed AWS request; reads a query body."""
+    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    scope = authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/") if "Credential=" in authorization else []
+    access_key = scope[0] if scope else ""
+    service = scope[3] if len(scope) > 3 else "unknown"
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return service, target.rsplit(".", 1)[-1], access_key, "json"
+    if service == "s3":
+        return service, f"{environ.get('REQUEST_METHOD')} {environ.get('QUERY_STRING', '').split('=')[0] or 'object'}", access_key, "s3"
+    content_type = environ.get("CONTENT_TYPE", "")
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action", [""])[0]
+    if "x-www-form-urlencoded" in content_type:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action", [action])[0]
+    return service, action or "unknown", access_key, "query"
+
+
+def _fault_response(kind, service, protocol, start_response):
+    request_id = str(uuid.uuid4())
+    if kind in ("500", "503"):
+        status = "500 Internal Server Error" if kind == "500" else "503 Service Unavailable"
+        code, message = ("InternalError", "We encountered an internal error.") if kind == "500" else ("ServiceUnavailable", "Service is unavailable.")
+    elif protocol == "s3":
+        status, code, message = "503 Slow Down", "SlowDown", "Please reduce your request rate."
+    elif service in QUERY_THROTTLE:
+        status, code, message = "503 Service Unavailable", QUERY_THROTTLE[service][0], "Request limit exceeded."
+    elif protocol == "json":
+        status, code, message = "400 Bad Request", "ThrottlingException", "Rate exceeded"
+    else:
+        status, code, message = "400 Bad Request", "Throttling", "Rate exceeded"
+    if protocol == "json":
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", code)]
+    elif protocol == "s3":
+        body = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>{request_id}</RequestId></Error>".encode()
+        headers = [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
+    elif service == "ec2":
+        body = f"<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>".encode()
+        headers = [("Content-Type", "text/xml")]
+    else:
+        body = f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>".encode()
+        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+    start_response(status, headers + [("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _json(start_response, document, status="200 OK"):
+    body = json.dumps(document).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class WlDispatcher(moto.server.DomainDispatcherApplication):
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/wl-api/"):
+            return self._control(path, environ, start_response)
+        if "HTTP_AUTHORIZATION" not in environ:
+            return super().__call__(environ, start_response)
+        service, action, access_key, protocol = _describe(environ)
+        with _lock:
+            _counts[f"{service}:{action}"] += 1
+            faults = dict(_faults)
+            inject = (
+                faults["rate"] > 0
+                and (faults["access_key"] is None or faults["access_key"] == access_key)
+                and (not faults["services"] or service in faults["services"])
+                and (not faults["actions"] or action in faults["actions"])
+                and _random.random() < faults["rate"]
+            )
+            kind = _random.choice(faults["kinds"]) if inject else None
+            if inject:
+                _fault_counts[f"{service}:{action}"] += 1
+        if inject and kind == "lost":
+            # The request is carried out, then its answer is lost: the caller sees a 503 and must
+            # not create the resource twice when it tries again.
+            for _ in super().__call__(environ, lambda *args, **kwargs: None):
+                pass
+            return _fault_response("503", service, protocol, start_response)
+        if inject:
+            return _fault_response(kind, service, protocol, start_response)
+        return super().__call__(environ, start_response)
+
+    def _control(self, path, environ, start_response):
+        method = environ.get("REQUEST_METHOD")
+        if path == "/wl-api/requests" and method == "GET":
+            with _lock:
+                return _json(start_response, {"total": sum(_counts.values()), "counts": dict(_counts), "faults": dict(_fault_counts)})
+        if path == "/wl-api/requests/mark" and method == "POST":
+            with _lock:
+                _counts.clear()
+                _fault_counts.clear()
+            return _json(start_response, {"marked": True})
+        if path == "/wl-api/faults" and method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            document = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            with _lock:
+                _faults.update({
+                    "rate": float(document.get("rate", 0)),
+                    "access_key": document.get("access_key"),
+                    "kinds": document.get("kinds") or ["throttle"],
+                    "services": document.get("services") or [],
+                    "actions": document.get("actions") or [],
+                })
+                if "seed" in document:
+                    _random.seed(document["seed"])
+                return _json(start_response, dict(_faults))
+        return _json(start_response, {"error": f"no such control route: {method} {path}"}, "404 Not Found")
+
+
+moto.server.DomainDispatcherApplication = WlDispatcher
+
 if __name__ == "__main__":
     from moto.server import main
 

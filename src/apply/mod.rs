@@ -228,9 +228,15 @@ async fn run_with_retries(
     sink: &Arc<dyn EventSink>,
 ) -> Result<Option<Attributes>, AwsError> {
     let progress: Arc<dyn Progress> = Arc::new(StepProgress { step: step.label(), sink: Arc::clone(sink) });
-    let context = StepContext { clients, id: &step.id, progress, timeouts: &options.timeouts };
     let mut attempt = 1;
     loop {
+        let context = StepContext {
+            clients,
+            id: &step.id,
+            progress: Arc::clone(&progress),
+            timeouts: &options.timeouts,
+            retry: attempt > 1,
+        };
         let result = match &step.operation {
             Operation::Create { props } => aws::create(&context, step.kind, props).await.map(Some),
             Operation::Update { physical_id, props, live, changes } => {

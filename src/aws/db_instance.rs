@@ -193,7 +193,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     let document = database_secret::read_document(context, &secret).await?;
     let password = document["password"].as_str().unwrap_or_default().to_string();
     let identifier = text(props, "identifier");
-    context
+    let created = context
         .clients
         .rds
         .create_db_instance()
@@ -219,7 +219,19 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .set_tags(Some(rds_tags(props)))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateDBInstance", &resource, e))?;
+        .map(|_| ())
+        .map_err(|e| from_sdk("CreateDBInstance", &resource, e));
+    if let Err(error) = created {
+        // An earlier attempt whose answer was lost may have created it: carry on with that one.
+        let ours = describe(context, identifier).await?.is_some_and(|instance| {
+            let pairs =
+                instance.tag_list().iter().map(|tag| (tag.key().unwrap_or_default(), tag.value().unwrap_or_default()));
+            super::owned_id(&context.clients.stack, pairs).as_deref() == Some(context.id)
+        });
+        if !ours {
+            return Err(error);
+        }
+    }
     let instance = wait_available(context, identifier).await?;
     let attributes = attributes(&instance);
     let port = attributes.get("port").and_then(|p| p.parse().ok()).unwrap_or(5432);

@@ -149,17 +149,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .set_tags(Some(ecr_tags(props)))
         .send()
         .await
-        .map_err(|e| {
-            let error = from_sdk("CreateRepository", &resource, e);
-            if error.code() == Some("RepositoryAlreadyExistsException") {
-                AwsError::refused(
-                    resource.clone(),
-                    format!("repository {name} exists but is not tagged {}={}; wl-infra never touches resources it does not own: rename the stack, delete the repository, or tag it to adopt it", crate::graph::STACK_TAG, context.clients.stack),
-                )
-            } else {
-                error
-            }
-        })?;
+        .map_err(|e| from_sdk("CreateRepository", &resource, e))?;
     put_policy(context, name, props).await?;
     let repository = output.repository();
     Ok(Attributes::from([

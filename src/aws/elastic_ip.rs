@@ -44,6 +44,8 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .allocate_address()
         .domain(DomainType::Vpc)
         .tag_specifications(ec2_tags::specification(ResourceType::ElasticIp, props))
+        .customize()
+        .config_override(super::no_sdk_retries())
         .send()
         .await
         .map_err(|e| from_sdk("AllocateAddress", &context.resource(Kind::ElasticIp), e))?;

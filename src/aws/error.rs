@@ -65,6 +65,15 @@ impl AwsError {
     }
 }
 
+/// Treats the listed AWS codes as success: each means that an earlier attempt of the same call,
+/// whose answer was lost on the way back, already did the work.
+pub fn done_if<T: Default>(result: Result<T, AwsError>, codes: &[&str]) -> Result<T, AwsError> {
+    match result {
+        Err(error) if error.code().is_some_and(|code| codes.contains(&code)) => Ok(T::default()),
+        other => other,
+    }
+}
+
 const TRANSIENT_CODES: &[&str] = &[
     "Throttling",
     "ThrottlingException",
@@ -173,6 +182,21 @@ mod tests {
         assert_eq!(classify("InvalidDBInstanceState", Some(400)), ErrorClass::Transient);
         assert_eq!(classify("InvalidParameterValue", Some(400)), ErrorClass::Permanent);
         assert_eq!(classify("Whatever", Some(500)), ErrorClass::Transient);
+    }
+
+    #[test]
+    fn codes_that_mean_already_done_are_success() {
+        let duplicate = AwsError::Service {
+            operation: "AuthorizeSecurityGroupIngress",
+            resource: "security_group sg-app".into(),
+            code: "InvalidPermission.Duplicate".into(),
+            message: "already exists".into(),
+            request_id: None,
+            class: ErrorClass::Permanent,
+        };
+        assert!(done_if(Err::<(), _>(duplicate), &["InvalidPermission.Duplicate"]).is_ok());
+        let other = AwsError::refused("x", "y");
+        assert!(done_if(Err::<(), _>(other), &["InvalidPermission.Duplicate"]).is_err());
     }
 
     #[test]

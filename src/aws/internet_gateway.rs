@@ -42,6 +42,8 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .ec2
         .create_internet_gateway()
         .tag_specifications(ec2_tags::specification(ResourceType::InternetGateway, props))
+        .customize()
+        .config_override(super::no_sdk_retries())
         .send()
         .await
         .map_err(|e| from_sdk("CreateInternetGateway", &resource, e))?;
@@ -51,7 +53,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
 }
 
 async fn attach(context: &StepContext<'_>, gateway_id: &str, vpc_id: &str) -> Result<(), AwsError> {
-    context
+    let attached = context
         .clients
         .ec2
         .attach_internet_gateway()
@@ -59,8 +61,9 @@ async fn attach(context: &StepContext<'_>, gateway_id: &str, vpc_id: &str) -> Re
         .vpc_id(vpc_id)
         .send()
         .await
-        .map_err(|e| from_sdk("AttachInternetGateway", &context.resource(Kind::InternetGateway), e))?;
-    Ok(())
+        .map(|_| ())
+        .map_err(|e| from_sdk("AttachInternetGateway", &context.resource(Kind::InternetGateway), e));
+    super::done_if(attached, &["Resource.AlreadyAssociated"])
 }
 
 async fn detach(context: &StepContext<'_>, gateway_id: &str, vpc_id: &str) -> Result<(), AwsError> {

@@ -26,7 +26,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use error::{classify, AwsError, ErrorClass};
+pub use error::{classify, done_if, AwsError, ErrorClass};
 
 use crate::graph::{AccountFacts, Kind, Props, Value, ID_TAG, STACK_TAG};
 use crate::plan::{FieldChange, LiveResource};
@@ -98,6 +98,9 @@ pub struct StepContext<'a> {
     pub id: &'a str,
     pub progress: Arc<dyn Progress>,
     pub timeouts: &'a Timeouts,
+    /// True when an earlier attempt of this step failed: a create first looks for what that
+    /// attempt may have made before it makes anything.
+    pub retry: bool,
 }
 
 impl StepContext<'_> {
@@ -186,28 +189,131 @@ pub async fn account_facts(clients: &Clients) -> Result<AccountFacts, AwsError> 
 
 /// Reads every live resource owned by the stack: one filtered read per kind, all kinds at once.
 pub async fn discover(clients: &Clients, facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
-    type Discovery<'a> = std::pin::Pin<Box<dyn Future<Output = Result<Vec<LiveResource>, AwsError>> + Send + 'a>>;
-    let kinds: Vec<Discovery<'_>> = vec![
-        Box::pin(vpc::discover(clients)),
-        Box::pin(subnet::discover(clients)),
-        Box::pin(internet_gateway::discover(clients)),
-        Box::pin(elastic_ip::discover(clients)),
-        Box::pin(nat_gateway::discover(clients)),
-        Box::pin(route_table::discover(clients)),
-        Box::pin(security_group::discover(clients)),
-        Box::pin(ecr_repository::discover(clients)),
-        Box::pin(s3_bucket::discover(clients, facts)),
-        Box::pin(db_subnet_group::discover(clients)),
-        Box::pin(database_secret::discover(clients)),
-        Box::pin(db_instance::discover(clients)),
-        Box::pin(cache_subnet_group::discover(clients)),
-        Box::pin(cache_replication_group::discover(clients)),
-    ];
+    let bucket = crate::graph::bucket_name(&clients.stack, &facts.account_id);
+    let kinds = Kind::ALL.iter().map(|kind| {
+        let bucket = bucket.clone();
+        async move {
+            match kind {
+                Kind::S3Bucket => s3_bucket::discover_named(clients, &bucket).await,
+                other => discover_kind(clients, *other).await,
+            }
+        }
+    });
     Ok(futures_util::future::try_join_all(kinds).await?.into_iter().flatten().collect())
 }
 
 /// Creates a resource from resolved properties.
 pub async fn create(context: &StepContext<'_>, kind: Kind, props: &Props) -> Result<Attributes, AwsError> {
+    // A database's create does more than an update could redo (it fills its secret in), so its
+    // driver makes the create itself safe to repeat instead.
+    if context.retry && kind != Kind::DbInstance {
+        // The failed attempt may have created the resource (tag-on-create makes it findable).
+        let found = match kind {
+            Kind::S3Bucket => s3_bucket::discover_named(context.clients, text(props, "name")).await?,
+            other => discover_kind(context.clients, other).await?,
+        };
+        if let Some(live) = found.into_iter().find(|resource| resource.id == context.id) {
+            return bring_to(context, kind, props, live).await;
+        }
+    }
+    match create_once(context, kind, props).await {
+        Err(error) if error.code().is_some_and(|code| CONFLICT_CODES.contains(&code)) => {
+            adopt(context, kind, props, error).await
+        }
+        other => other,
+    }
+}
+
+/// Codes that say a resource with the create's name already exists.
+const CONFLICT_CODES: &[&str] = &[
+    "InvalidGroup.Duplicate",
+    "InvalidSubnet.Conflict",
+    "RepositoryAlreadyExistsException",
+    "BucketAlreadyOwnedByYou",
+    "DBSubnetGroupAlreadyExists",
+    "DBSubnetGroupAlreadyExistsFault",
+    "DBInstanceAlreadyExists",
+    "DBInstanceAlreadyExistsFault",
+    "ResourceExistsException",
+    "CacheSubnetGroupAlreadyExists",
+    "CacheSubnetGroupAlreadyExistsFault",
+    "ReplicationGroupAlreadyExists",
+    "ReplicationGroupAlreadyExistsFault",
+];
+
+/// After a name conflict on create: when the existing resource carries this stack's tags (an
+/// earlier attempt created it, and its answer was lost), it is adopted and brought to the desired
+/// properties; otherwise it belongs to someone else and is never touched.
+async fn adopt(
+    context: &StepContext<'_>,
+    kind: Kind,
+    props: &Props,
+    conflict: AwsError,
+) -> Result<Attributes, AwsError> {
+    let found = match kind {
+        Kind::S3Bucket => s3_bucket::discover_named(context.clients, text(props, "name")).await?,
+        other => discover_kind(context.clients, other).await?,
+    };
+    let Some(live) = found.into_iter().find(|resource| resource.id == context.id) else {
+        let name = props
+            .get("name")
+            .or_else(|| props.get("identifier"))
+            .or_else(|| props.get("id"))
+            .and_then(Value::as_str)
+            .unwrap_or(context.id);
+        return Err(AwsError::refused(
+            context.resource(kind),
+            format!(
+                "{name} exists but is not tagged {STACK_TAG}={}; wl-infra never touches resources it does not own: rename the stack, delete it, or tag it to adopt it ({conflict})",
+                context.clients.stack
+            ),
+        ));
+    };
+    bring_to(context, kind, props, live).await
+}
+
+/// Brings an adopted resource to the desired properties.
+async fn bring_to(
+    context: &StepContext<'_>,
+    kind: Kind,
+    props: &Props,
+    live: LiveResource,
+) -> Result<Attributes, AwsError> {
+    let changes = crate::plan::field_changes(kind, &live.props, props);
+    if changes.is_empty() {
+        return Ok(live.attributes);
+    }
+    update(context, kind, &live.physical_id, props, &live.props, &changes).await
+}
+
+/// A per-call override that turns the SDK's own retries off, for creates that have neither a
+/// client token nor a unique name: the executor retries them after looking for what a failed
+/// attempt may have made, so a lost answer never leaves a twin.
+pub fn no_sdk_retries() -> aws_sdk_ec2::config::Builder {
+    aws_sdk_ec2::config::Builder::default().retry_config(aws_config::retry::RetryConfig::disabled())
+}
+
+/// One kind's discovery (the adoption path needs only the kind it creates).
+async fn discover_kind(clients: &Clients, kind: Kind) -> Result<Vec<LiveResource>, AwsError> {
+    match kind {
+        Kind::Vpc => vpc::discover(clients).await,
+        Kind::Subnet => subnet::discover(clients).await,
+        Kind::InternetGateway => internet_gateway::discover(clients).await,
+        Kind::ElasticIp => elastic_ip::discover(clients).await,
+        Kind::NatGateway => nat_gateway::discover(clients).await,
+        Kind::RouteTable => route_table::discover(clients).await,
+        Kind::SecurityGroup => security_group::discover(clients).await,
+        Kind::EcrRepository => ecr_repository::discover(clients).await,
+        Kind::S3Bucket => Ok(Vec::new()),
+        Kind::DbSubnetGroup => db_subnet_group::discover(clients).await,
+        Kind::DatabaseSecret => database_secret::discover(clients).await,
+        Kind::DbInstance => db_instance::discover(clients).await,
+        Kind::CacheSubnetGroup => cache_subnet_group::discover(clients).await,
+        Kind::CacheReplicationGroup => cache_replication_group::discover(clients).await,
+    }
+}
+
+async fn create_once(context: &StepContext<'_>, kind: Kind, props: &Props) -> Result<Attributes, AwsError> {
     match kind {
         Kind::Vpc => vpc::create(context, props).await,
         Kind::Subnet => subnet::create(context, props).await,

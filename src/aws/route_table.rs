@@ -98,16 +98,19 @@ async fn put_route(context: &StepContext<'_>, table_id: &str, route: &Value, rep
     let resource = context.resource(Kind::RouteTable);
     let Some((key, target)) = route_target(route) else { return Ok(()) };
     let ec2 = &context.clients.ec2;
-    let result = if replace {
-        let call = ec2.replace_route().route_table_id(table_id).destination_cidr_block(destination(route));
-        let call = if key == "gateway_id" { call.gateway_id(target) } else { call.nat_gateway_id(target) };
-        call.send().await.map(|_| ()).map_err(|e| from_sdk("ReplaceRoute", &resource, e))
-    } else {
+    if !replace {
         let call = ec2.create_route().route_table_id(table_id).destination_cidr_block(destination(route));
         let call = if key == "gateway_id" { call.gateway_id(target) } else { call.nat_gateway_id(target) };
-        call.send().await.map(|_| ()).map_err(|e| from_sdk("CreateRoute", &resource, e))
-    };
-    result
+        match call.send().await.map_err(|e| from_sdk("CreateRoute", &resource, e)) {
+            Ok(_) => return Ok(()),
+            // An earlier attempt (whose answer was lost) created it: make sure of its target.
+            Err(error) if error.code() == Some("RouteAlreadyExists") => {}
+            Err(error) => return Err(error),
+        }
+    }
+    let call = ec2.replace_route().route_table_id(table_id).destination_cidr_block(destination(route));
+    let call = if key == "gateway_id" { call.gateway_id(target) } else { call.nat_gateway_id(target) };
+    call.send().await.map(|_| ()).map_err(|e| from_sdk("ReplaceRoute", &resource, e))
 }
 
 /// Makes the table's routes and associations match `props`, from the table as it is now.
@@ -119,7 +122,7 @@ async fn converge(context: &StepContext<'_>, table: &RouteTable, props: &Props) 
     let desired_routes = props.get("routes").map(Value::as_list).unwrap_or_default();
     for route in live_routes {
         if !desired_routes.iter().any(|desired| destination(desired) == destination(route)) {
-            context
+            let deleted = context
                 .clients
                 .ec2
                 .delete_route()
@@ -127,7 +130,9 @@ async fn converge(context: &StepContext<'_>, table: &RouteTable, props: &Props) 
                 .destination_cidr_block(destination(route))
                 .send()
                 .await
-                .map_err(|e| from_sdk("DeleteRoute", &resource, e))?;
+                .map(|_| ())
+                .map_err(|e| from_sdk("DeleteRoute", &resource, e));
+            super::done_if(deleted, &["InvalidRoute.NotFound"])?;
         }
     }
     for route in desired_routes {
@@ -146,21 +151,23 @@ async fn converge(context: &StepContext<'_>, table: &RouteTable, props: &Props) 
         let keep = association.subnet_id().is_some_and(|subnet| desired_subnets.contains(&subnet));
         if !keep {
             if let Some(association_id) = association.route_table_association_id() {
-                context
+                let disassociated = context
                     .clients
                     .ec2
                     .disassociate_route_table()
                     .association_id(association_id)
                     .send()
                     .await
-                    .map_err(|e| from_sdk("DisassociateRouteTable", &resource, e))?;
+                    .map(|_| ())
+                    .map_err(|e| from_sdk("DisassociateRouteTable", &resource, e));
+                super::done_if(disassociated, &["InvalidAssociationID.NotFound"])?;
             }
         }
     }
     for subnet in desired_subnets {
         let associated = table.associations().iter().any(|association| association.subnet_id() == Some(subnet));
         if !associated {
-            context
+            let associated = context
                 .clients
                 .ec2
                 .associate_route_table()
@@ -168,7 +175,9 @@ async fn converge(context: &StepContext<'_>, table: &RouteTable, props: &Props) 
                 .subnet_id(subnet)
                 .send()
                 .await
-                .map_err(|e| from_sdk("AssociateRouteTable", &resource, e))?;
+                .map(|_| ())
+                .map_err(|e| from_sdk("AssociateRouteTable", &resource, e));
+            super::done_if(associated, &["Resource.AlreadyAssociated"])?;
         }
     }
     Ok(())

@@ -7,12 +7,12 @@ use aws_sdk_s3::types::{
 };
 
 use super::{error::from_sdk, flag, tag_pairs, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{bucket_name, AccountFacts, Kind, Props, Value};
+use crate::graph::{Kind, Props, Value};
 use crate::plan::LiveResource;
 
 /// Reads the stack's bucket by its deterministic name; a bucket without the stack's tags is not ours.
-pub async fn discover(clients: &super::Clients, facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
-    let name = bucket_name(&clients.stack, &facts.account_id);
+pub async fn discover_named(clients: &super::Clients, name: &str) -> Result<Vec<LiveResource>, AwsError> {
+    let name = name.to_string();
     let s3 = &clients.s3;
     let tags = match s3.get_bucket_tagging().bucket(&name).send().await {
         Ok(output) => output.tag_set().to_vec(),
@@ -158,8 +158,9 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     let resource = context.resource(Kind::S3Bucket);
     let s3 = &context.clients.s3;
     // us-east-1 answers 200 to CreateBucket on a bucket the account already has, so an unowned
-    // bucket with this name must be caught before creating, never adopted.
-    if s3.head_bucket().bucket(name).send().await.is_ok() {
+    // bucket with this name must be caught before creating, never adopted. On a retry the bucket
+    // may be this step's own, made by the attempt that failed later on, so the check is skipped.
+    if !context.retry && s3.head_bucket().bucket(name).send().await.is_ok() {
         return Err(AwsError::refused(
             resource,
             format!("bucket {name} exists but is not tagged {}={}; wl-infra never touches resources it does not own: delete it, or tag it to adopt it", crate::graph::STACK_TAG, context.clients.stack),
@@ -173,7 +174,12 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
                 .build(),
         );
     }
-    request.send().await.map_err(|e| from_sdk("CreateBucket", &resource, e))?;
+    let created = request.send().await.map(|_| ()).map_err(|e| from_sdk("CreateBucket", &resource, e));
+    if context.retry {
+        super::done_if(created, &["BucketAlreadyOwnedByYou"])?
+    } else {
+        created?
+    };
     put_settings(context, name, props, None).await?;
     Ok(Attributes::from([("id".to_string(), name.to_string()), ("arn".to_string(), format!("arn:aws:s3:::{name}"))]))
 }

@@ -88,7 +88,7 @@ async fn authorize(context: &StepContext<'_>, group_id: &str, rules: &[&Value]) 
     if rules.is_empty() {
         return Ok(());
     }
-    context
+    let authorized = context
         .clients
         .ec2
         .authorize_security_group_ingress()
@@ -96,15 +96,16 @@ async fn authorize(context: &StepContext<'_>, group_id: &str, rules: &[&Value]) 
         .set_ip_permissions(Some(rules.iter().map(|rule| permission(rule)).collect()))
         .send()
         .await
-        .map_err(|e| from_sdk("AuthorizeSecurityGroupIngress", &context.resource(Kind::SecurityGroup), e))?;
-    Ok(())
+        .map(|_| ())
+        .map_err(|e| from_sdk("AuthorizeSecurityGroupIngress", &context.resource(Kind::SecurityGroup), e));
+    super::done_if(authorized, &["InvalidPermission.Duplicate"])
 }
 
 async fn revoke(context: &StepContext<'_>, group_id: &str, rules: &[&Value]) -> Result<(), AwsError> {
     if rules.is_empty() {
         return Ok(());
     }
-    context
+    let revoked = context
         .clients
         .ec2
         .revoke_security_group_ingress()
@@ -112,8 +113,9 @@ async fn revoke(context: &StepContext<'_>, group_id: &str, rules: &[&Value]) -> 
         .set_ip_permissions(Some(rules.iter().map(|rule| permission(rule)).collect()))
         .send()
         .await
-        .map_err(|e| from_sdk("RevokeSecurityGroupIngress", &context.resource(Kind::SecurityGroup), e))?;
-    Ok(())
+        .map(|_| ())
+        .map_err(|e| from_sdk("RevokeSecurityGroupIngress", &context.resource(Kind::SecurityGroup), e));
+    super::done_if(revoked, &["InvalidPermission.NotFound"])
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {

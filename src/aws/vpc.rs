@@ -61,6 +61,8 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .create_vpc()
         .cidr_block(text(props, "cidr_block"))
         .tag_specifications(ec2_tags::specification(ResourceType::Vpc, props))
+        .customize()
+        .config_override(super::no_sdk_retries())
         .send()
         .await
         .map_err(|e| from_sdk("CreateVpc", &resource, e))?;

@@ -158,11 +158,24 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
     // interrupted run) is owned but not desired, so it is deleted.
     let mut live_by_id: HashMap<&str, &LiveResource> = HashMap::new();
     let mut extra_live: Vec<&LiveResource> = Vec::new();
+    // Of duplicates, the one other resources refer to is kept (a lost answer can leave an empty
+    // twin of a VPC whose subnets are all in the other one); ties go to the lower physical id.
+    let mut references: HashMap<String, usize> = HashMap::new();
+    for resource in live {
+        let mut strings = Vec::new();
+        collect_strings(&Value::Map(resource.props.clone().into_iter().collect()), &mut strings);
+        for text in strings {
+            *references.entry(text).or_default() += 1;
+        }
+    }
     let mut sorted_live: Vec<&LiveResource> = live.iter().collect();
-    sorted_live.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
+    sorted_live.sort_by(|a, b| {
+        let referenced =
+            |resource: &LiveResource| std::cmp::Reverse(references.get(&resource.physical_id).copied().unwrap_or(0));
+        (&a.id, referenced(a), &a.physical_id).cmp(&(&b.id, referenced(b), &b.physical_id))
+    });
     for resource in sorted_live {
         match live_by_id.get(resource.id.as_str()) {
-            Some(existing) if existing.kind == resource.kind => extra_live.push(resource),
             Some(_) => extra_live.push(resource),
             None => {
                 live_by_id.insert(&resource.id, resource);
@@ -296,6 +309,12 @@ fn normalise(props: &Props, kind: Kind) -> Props {
         }
     }
     props
+}
+
+/// The fields of `after` that differ from `before`, as the planner compares them (unordered lists
+/// sorted, create-only fields left out).
+pub fn field_changes(kind: Kind, before: &Props, after: &Props) -> Vec<FieldChange> {
+    diff(kind, &normalise(before, kind), &normalise(after, kind))
 }
 
 fn diff(kind: Kind, before: &Props, after: &Props) -> Vec<FieldChange> {

@@ -285,3 +285,19 @@ fn create_only_fields_of_the_cache_are_not_compared() {
     let change = plan("watchlist-dev", "us-east-1", &desired, &replicas);
     assert_eq!(action_of(&change, "cache").map(|c| c.action), Some(Action::Update));
 }
+
+#[test]
+fn of_duplicate_vpcs_the_one_with_the_subnets_is_kept() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    // An empty twin whose physical id sorts first: a lost CreateVpc answer, retried.
+    let mut twin = live.iter().find(|r| r.id == "vpc").cloned().expect("the vpc");
+    twin.physical_id = "phys-0-empty-twin".into();
+    twin.attributes.insert("id".into(), "phys-0-empty-twin".into());
+    live.push(twin);
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let deleted: Vec<&str> =
+        plan.changes.iter().filter(|c| c.action == Action::Delete).filter_map(|c| c.physical_id.as_deref()).collect();
+    assert_eq!(deleted, vec!["phys-0-empty-twin"]);
+    assert_eq!(plan.summary().replace, 0, "nothing is rebuilt");
+}

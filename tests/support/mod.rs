@@ -164,10 +164,15 @@ impl Run {
 
 /// Runs `wl-infra ARGS` against `endpoint`, with test credentials and no user AWS config.
 pub fn wl_infra_at(endpoint: &str, args: &[&str]) -> Run {
+    wl_infra_as(endpoint, "test", args)
+}
+
+/// Runs `wl-infra ARGS` signing with `access_key` (the emulator can inject faults for one key).
+pub fn wl_infra_as(endpoint: &str, access_key: &str, args: &[&str]) -> Run {
     let output: Output = Command::new(env!("CARGO_BIN_EXE_wl-infra"))
         .args(args)
         .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_ACCESS_KEY_ID", access_key)
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
@@ -428,4 +433,20 @@ impl Checker {
 /// Writes `text` to stderr of the test, for figures worth seeing in the log.
 pub fn note(text: &str) {
     let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// Talks to the emulator's control routes (`/wl-api/...`, see localstack/README.md).
+pub fn emulator_control(method: &str, path: &str, body: &str) -> serde_json::Value {
+    use std::io::Read;
+    let address = endpoint().trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).expect("the emulator answers");
+    let request = format!(
+        "{method} {path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("the request is sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    let json = answer.split("\r\n\r\n").nth(1).unwrap_or("null");
+    serde_json::from_str(json).unwrap_or_else(|_| panic!("the control route answers JSON: {answer}"))
 }

@@ -1,0 +1,70 @@
+//! Fault injection: with a fifth of wl-infra's requests failing (throttling in each protocol's
+//! shape, 500s, 503s, and requests carried out whose answer is lost), one apply and one destroy
+//! still converge, and no resource ever exists twice.
+
+mod support;
+
+use support::{emulator_control, endpoint, unique_stack_name, wl_infra, wl_infra_as, Checker, StackFile, TempDir};
+
+/// Runs `command` once with faults: it must succeed, and a fault-free `check` must agree.
+fn converge_under_faults(access_key: &str, command: &[&str], check: &[&str]) {
+    let run = wl_infra_as(endpoint(), access_key, command);
+    assert_eq!(run.code, 0, "{command:?} failed under faults:\n{}", run.stderr);
+    let checked = wl_infra(check);
+    assert_eq!(checked.code, 0, "{check:?} after {command:?} under faults:\n{}{}", checked.stdout, checked.stderr);
+}
+
+#[test]
+fn with_a_fifth_of_requests_failing_apply_and_destroy_converge_without_duplicates() {
+    let directory = TempDir::new("faults");
+    let mut stack = StackFile::new(&unique_stack_name("flt"));
+    stack.cache = Some(("cache.t3.micro".into(), 1));
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    let access_key = format!("FAULTY{}", stack.name.replace('-', "").to_uppercase());
+    let settings = format!(
+        r#"{{"rate": 0.2, "access_key": "{access_key}", "kinds": ["throttle", "500", "503", "lost"], "seed": 11}}"#
+    );
+    let before = emulator_control("GET", "/wl-api/requests", "");
+    emulator_control("POST", "/wl-api/faults", &settings);
+
+    converge_under_faults(
+        &access_key,
+        &["apply", "--stack", path, "--yes"],
+        &["plan", "--stack", path, "--detailed-exitcode"],
+    );
+    let checker = Checker::new("us-east-1");
+    let counts = checker.owned_counts(&stack.name);
+    assert_eq!(
+        counts,
+        vec![
+            ("vpc", 1),
+            ("subnet", 4),
+            ("internet_gateway", 1),
+            ("elastic_ip", 1),
+            ("nat_gateway", 1),
+            ("route_table", 3),
+            ("security_group", 4),
+            ("ecr_repository", 2),
+            ("s3_bucket", 1),
+            ("db_subnet_group", 1),
+            ("database_secret", 1),
+            ("db_instance", 1),
+            ("cache_subnet_group", 1),
+            ("cache_replication_group", 1),
+        ],
+        "every resource exactly once"
+    );
+
+    converge_under_faults(&access_key, &["destroy", "--stack", path, "--yes"], &["destroy", "--stack", path, "--yes"]);
+    assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
+    emulator_control("POST", "/wl-api/faults", r#"{"rate": 0}"#);
+
+    let after = emulator_control("GET", "/wl-api/requests", "");
+    let faults = |document: &serde_json::Value| -> u64 {
+        document["faults"].as_object().map_or(0, |faults| faults.values().filter_map(serde_json::Value::as_u64).sum())
+    };
+    let injected = faults(&after).saturating_sub(faults(&before));
+    assert!(injected >= 10, "faults were really injected ({injected})");
+    support::note(&format!("fault injection: {injected} faults; apply and destroy each converged in one run"));
+}
