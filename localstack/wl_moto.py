@@ -123,8 +123,8 @@ ElastiCacheBackend.delete_replication_group = delete_replication_group
 #                                 "services": ["ec2"], "actions": ["CreateVpc"], "seed": 7}
 #                                a fraction of matching requests is answered with an error in the
 #                                service's own shape ("lost" carries the request out, then answers
-#                                503); {"rate": 0} turns faults off. Scoping by the
-#                                access key lets one test inject faults without touching the others.
+#                                503); {"rate": 0} turns that key's faults off. Settings are kept per
+#                                access key ("*" without one), so concurrent tests do not interfere.
 # WL_FAULT_RATE / WL_FAULT_ACCESS_KEY / WL_FAULT_KINDS / WL_FAULT_SERVICES set the same at start.
 
 import io  # noqa: E402
@@ -146,13 +146,16 @@ def _split(value):
     return [item for item in (value or "").split(",") if item]
 
 
-_faults = {
-    "rate": float(os.environ.get("WL_FAULT_RATE", "0") or 0),
-    "access_key": os.environ.get("WL_FAULT_ACCESS_KEY") or None,
-    "kinds": _split(os.environ.get("WL_FAULT_KINDS")) or ["throttle"],
-    "services": _split(os.environ.get("WL_FAULT_SERVICES")),
-    "actions": [],
-}
+# Fault settings by access key ("*" for every key), so tests that inject faults concurrently,
+# each with its own key, do not change each other's settings.
+_faults = {}
+if float(os.environ.get("WL_FAULT_RATE", "0") or 0) > 0:
+    _faults[os.environ.get("WL_FAULT_ACCESS_KEY") or "*"] = {
+        "rate": float(os.environ["WL_FAULT_RATE"]),
+        "kinds": _split(os.environ.get("WL_FAULT_KINDS")) or ["throttle"],
+        "services": _split(os.environ.get("WL_FAULT_SERVICES")),
+        "actions": [],
+    }
 _random = random.Random(int(os.environ.get("WL_FAULT_SEED", "1")))
 _fault_counts = Counter()
 
@@ -225,10 +228,9 @@ class WlDispatcher(moto.server.DomainDispatcherApplication):
         service, action, access_key, protocol = _describe(environ)
         with _lock:
             _counts[f"{service}:{action}"] += 1
-            faults = dict(_faults)
+            faults = _faults.get(access_key) or _faults.get("*")
             inject = (
-                faults["rate"] > 0
-                and (faults["access_key"] is None or faults["access_key"] == access_key)
+                faults is not None
                 and (not faults["services"] or service in faults["services"])
                 and (not faults["actions"] or action in faults["actions"])
                 and _random.random() < faults["rate"]
@@ -259,17 +261,20 @@ class WlDispatcher(moto.server.DomainDispatcherApplication):
         if path == "/wl-api/faults" and method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             document = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            key = document.get("access_key") or "*"
             with _lock:
-                _faults.update({
-                    "rate": float(document.get("rate", 0)),
-                    "access_key": document.get("access_key"),
-                    "kinds": document.get("kinds") or ["throttle"],
-                    "services": document.get("services") or [],
-                    "actions": document.get("actions") or [],
-                })
+                if float(document.get("rate", 0)) > 0:
+                    _faults[key] = {
+                        "rate": float(document["rate"]),
+                        "kinds": document.get("kinds") or ["throttle"],
+                        "services": document.get("services") or [],
+                        "actions": document.get("actions") or [],
+                    }
+                else:
+                    _faults.pop(key, None)
                 if "seed" in document:
                     _random.seed(document["seed"])
-                return _json(start_response, dict(_faults))
+                return _json(start_response, {"faults": _faults})
         return _json(start_response, {"error": f"no such control route: {method} {path}"}, "404 Not Found")
 
 

@@ -58,7 +58,7 @@ fn with_a_fifth_of_requests_failing_apply_and_destroy_converge_without_duplicate
 
     converge_under_faults(&access_key, &["destroy", "--stack", path, "--yes"], &["destroy", "--stack", path, "--yes"]);
     assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
-    emulator_control("POST", "/wl-api/faults", r#"{"rate": 0}"#);
+    emulator_control("POST", "/wl-api/faults", &format!(r#"{{"rate": 0, "access_key": "{access_key}"}}"#));
 
     let after = emulator_control("GET", "/wl-api/requests", "");
     let faults = |document: &serde_json::Value| -> u64 {
@@ -67,4 +67,64 @@ fn with_a_fifth_of_requests_failing_apply_and_destroy_converge_without_duplicate
     let injected = faults(&after).saturating_sub(faults(&before));
     assert!(injected >= 10, "faults were really injected ({injected})");
     support::note(&format!("fault injection: {injected} faults; apply and destroy each converged in one run"));
+}
+
+#[test]
+fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_twins_or_orphans() {
+    let directory = TempDir::new("sigkill");
+    let mut stack = StackFile::new(&unique_stack_name("kill"));
+    stack.cache = Some(("cache.t3.micro".into(), 0));
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    // Throttling slows the apply down to seconds, so the kills land at different stages.
+    let access_key = format!("SLOW{}", stack.name.replace('-', "").to_uppercase());
+    let settings =
+        format!(r#"{{"rate": 0.3, "access_key": "{access_key}", "kinds": ["throttle", "lost"], "seed": 5}}"#);
+    emulator_control("POST", "/wl-api/faults", &settings);
+    for delay_ms in [150, 600, 1500] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wl-infra"))
+            .args(["apply", "--stack", path, "--yes"])
+            .env("AWS_ENDPOINT_URL", endpoint())
+            .env("AWS_ACCESS_KEY_ID", &access_key)
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("wl-infra starts");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        // SIGKILL: no chance to clean up, as when a CI runner dies.
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    emulator_control("POST", "/wl-api/faults", &format!(r#"{{"rate": 0, "access_key": "{access_key}"}}"#));
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    let checker = Checker::new("us-east-1");
+    let counts = checker.owned_counts(&stack.name);
+    assert_eq!(
+        counts,
+        vec![
+            ("vpc", 1),
+            ("subnet", 4),
+            ("internet_gateway", 1),
+            ("elastic_ip", 1),
+            ("nat_gateway", 1),
+            ("route_table", 3),
+            ("security_group", 4),
+            ("ecr_repository", 2),
+            ("s3_bucket", 1),
+            ("db_subnet_group", 1),
+            ("database_secret", 1),
+            ("db_instance", 1),
+            ("cache_subnet_group", 1),
+            ("cache_replication_group", 1),
+        ],
+        "every resource exactly once"
+    );
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+    assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
 }
