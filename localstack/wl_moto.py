@@ -115,6 +115,32 @@ def delete_replication_group(self, replication_group_id, retain_primary_cluster)
 
 ElastiCacheBackend.delete_replication_group = delete_replication_group
 
+from moto.ec2.responses.nat_gateways import NatGateways  # noqa: E402
+from moto.ec2.responses.route_tables import RouteTables  # noqa: E402
+
+_client_token_results = {}
+
+
+def _idempotent(create):
+    """AWS answers a repeated ClientToken with the resource the first call made; moto 5.2 ignores
+    the token and makes another (a retried CreateRouteTable makes a twin table, a retried
+    CreateNatGateway fails on the address the first gateway holds)."""
+
+    def wrapped(self):
+        token = self._get_param("ClientToken")
+        if not token:
+            return create(self)
+        key = (create.__name__, self.current_account, self.region, token)
+        if key not in _client_token_results:
+            _client_token_results[key] = create(self)
+        return _client_token_results[key]
+
+    return wrapped
+
+
+RouteTables.create_route_table = _idempotent(RouteTables.create_route_table)
+NatGateways.create_nat_gateway = _idempotent(NatGateways.create_nat_gateway)
+
 # --- Request log and fault injection -------------------------------------------------------
 #
 # GET  /wl-api/requests          counts of requests per "service:Action" since the last mark

@@ -181,3 +181,25 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
     all_passwords.extend(final_passwords);
     transcript.assert_contains_none_of(&all_passwords);
 }
+
+#[test]
+fn a_stack_destroyed_with_a_recovery_window_can_be_applied_again() {
+    let directory = TempDir::new("restore-secret");
+    let mut stack = StackFile::new(&unique_stack_name("again"));
+    stack.frontend = false;
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    let checker = Checker::new("us-east-1");
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    // The default 7-day window keeps the secret's name taken after destroy.
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+    assert_eq!(checker.total_owned(&stack.name), 0);
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    assert_eq!(checker.owned_counts(&stack.name)[10], ("database_secret", 1), "the secret is restored, not duplicated");
+    stack.database_settings.push_str("secret_recovery_days = 0\n");
+    stack.write(&directory.0);
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+    assert_eq!(checker.total_owned(&stack.name), 0);
+}

@@ -110,8 +110,16 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         Ok(output) => output.arn().unwrap_or_default().to_string(),
         Err(e) => {
             let error = from_sdk("CreateSecret", &resource, e);
-            let scheduled_for_deletion = error.to_string().contains("scheduled for deletion");
-            if !scheduled_for_deletion {
+            // A secret of this name that an earlier destroy scheduled for deletion (AWS answers
+            // InvalidRequestException, moto ResourceExistsException) is restored if it is ours.
+            let existing = secrets.describe_secret().secret_id(name).send().await.ok();
+            let ours_and_deleted = existing.is_some_and(|secret| {
+                let pairs =
+                    secret.tags().iter().map(|tag| (tag.key().unwrap_or_default(), tag.value().unwrap_or_default()));
+                secret.deleted_date().is_some()
+                    && super::owned_id(&context.clients.stack, pairs).as_deref() == Some(context.id)
+            });
+            if !ours_and_deleted {
                 return Err(error);
             }
             let restored = secrets
@@ -205,8 +213,16 @@ pub async fn delete(context: &StepContext<'_>, arn: &str, live: &Props) -> Resul
     } else {
         request.recovery_window_in_days(days.clamp(7, 30))
     };
-    request.send().await.map_err(|e| from_sdk("DeleteSecret", &context.resource(Kind::DatabaseSecret), e))?;
-    Ok(())
+    match request.send().await.map_err(|e| from_sdk("DeleteSecret", &context.resource(Kind::DatabaseSecret), e)) {
+        // An earlier attempt whose answer was lost already scheduled it for deletion.
+        Err(error)
+            if error.code() == Some("InvalidRequestException")
+                && (error.to_string().contains("deletion") || error.to_string().contains("marked deleted")) =>
+        {
+            Ok(())
+        }
+        other => other.map(|_| ()),
+    }
 }
 
 /// Reads the secret's JSON document (for the instance that uses it); never logged.
