@@ -450,3 +450,25 @@ pub fn emulator_control(method: &str, path: &str, body: &str) -> serde_json::Val
     let json = answer.split("\r\n\r\n").nth(1).unwrap_or("null");
     serde_json::from_str(json).unwrap_or_else(|_| panic!("the control route answers JSON: {answer}"))
 }
+
+/// What `Checker::owned_counts` finds for a converged `StackFile` with two services, two zones,
+/// one NAT gateway and a frontend, given its databases and whether it has a cache.
+pub fn converged_counts(databases: usize, cache: bool) -> Vec<(&'static str, usize)> {
+    let cache = usize::from(cache);
+    vec![
+        ("vpc", 1),
+        ("subnet", 4),
+        ("internet_gateway", 1),
+        ("elastic_ip", 1),
+        ("nat_gateway", 1),
+        ("route_table", 3),
+        ("security_group", 3 + cache),
+        ("ecr_repository", 2),
+        ("s3_bucket", 1),
+        ("db_subnet_group", 1),
+        ("database_secret", databases),
+        ("db_instance", databases),
+        ("cache_subnet_group", cache),
+        ("cache_replication_group", cache),
+    ]
+}
