@@ -3,6 +3,7 @@
 Each extension is small, documented in localstack/README.md, and only changes how moto answers,
 never what wl-infra does. Run as: python wl_moto.py -H 127.0.0.1 -p PORT
 """
+import os
 import sys
 
 from moto.s3.responses import S3Response
@@ -140,6 +141,70 @@ def _idempotent(create):
 
 RouteTables.create_route_table = _idempotent(RouteTables.create_route_table)
 NatGateways.create_nat_gateway = _idempotent(NatGateways.create_nat_gateway)
+
+# --- Pending states (WL_EMULATOR_PROFILE=fast) ----------------------------------------------
+#
+# moto makes every resource ready at once. With the `fast` profile a new database reads
+# `creating` then `backing-up`, a modified one `modifying`, a new NAT gateway `pending`, and a new
+# or modified cache `creating`/`modifying`, each for one describe call, before `available`: the
+# waiters really wait, without slowing the suite much.
+
+from moto.ec2.models.nat_gateways import NatGatewayBackend  # noqa: E402
+from moto.rds.models import RDSBackend as _RDSBackend  # noqa: E402
+
+_pending = {}
+_PROFILE = os.environ.get("WL_EMULATOR_PROFILE", "")
+
+
+def _schedule(kind, resource_id, states):
+    if _PROFILE == "fast":
+        _pending[(kind, resource_id)] = list(states)
+
+
+def _advance(kind, resource_id, current, final):
+    states = _pending.get((kind, resource_id))
+    if states:
+        return states.pop(0)
+    _pending.pop((kind, resource_id), None)
+    return final if current in ("creating", "backing-up", "modifying", "pending") else current
+
+
+def _wrap_create(cls, name, kind, key, states, attribute):
+    original = getattr(cls, name)
+
+    def wrapped(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        resource_id = getattr(result, key)
+        _schedule(kind, resource_id, states)
+        if _PROFILE == "fast":
+            setattr(result, attribute, states[0])
+        return result
+
+    setattr(cls, name, wrapped)
+
+
+def _wrap_describe(cls, name, kind, key, attribute, final):
+    original = getattr(cls, name)
+
+    def wrapped(self, *args, **kwargs):
+        results = original(self, *args, **kwargs)
+        for item in results:
+            resource_id = getattr(item, key)
+            if (kind, resource_id) in _pending or getattr(item, attribute) in ("creating", "backing-up", "modifying", "pending"):
+                setattr(item, attribute, _advance(kind, resource_id, getattr(item, attribute), final))
+        return results
+
+    setattr(cls, name, wrapped)
+
+
+_wrap_create(_RDSBackend, "create_db_instance", "rds", "db_instance_identifier", ["creating", "backing-up"], "status")
+_wrap_create(_RDSBackend, "modify_db_instance", "rds", "db_instance_identifier", ["modifying"], "status")
+_wrap_describe(_RDSBackend, "describe_db_instances", "rds", "db_instance_identifier", "status", "available")
+_wrap_create(NatGatewayBackend, "create_nat_gateway", "nat", "id", ["pending"], "state")
+_wrap_describe(NatGatewayBackend, "describe_nat_gateways", "nat", "id", "state", "available")
+_wrap_create(ElastiCacheBackend, "create_replication_group", "cache", "replication_group_id", ["creating"], "status")
+_wrap_create(ElastiCacheBackend, "modify_replication_group", "cache", "replication_group_id", ["modifying"], "status")
+_wrap_describe(ElastiCacheBackend, "describe_replication_groups", "cache", "replication_group_id", "status", "available")
 
 # --- Request log and fault injection -------------------------------------------------------
 #

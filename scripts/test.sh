@@ -17,7 +17,7 @@ cleanup() {
   rm -rf "$run_dir"
 }
 trap cleanup EXIT
-WL_TEST_AWS_ENDPOINT="$("$root/localstack/start" --free-port)"
+WL_TEST_AWS_ENDPOINT="$(WL_EMULATOR_PROFILE=fast "$root/localstack/start" --free-port)"
 export WL_TEST_AWS_ENDPOINT
 echo "test.sh: emulator at $WL_TEST_AWS_ENDPOINT" >&2
 

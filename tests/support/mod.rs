@@ -24,6 +24,8 @@ pub fn endpoint() -> &'static str {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("localstack/serve-for-parent");
         let child: Child = Command::new(&script)
             .arg(port.to_string())
+            // Resources pass through their pending states, so the waiters really wait.
+            .env("WL_EMULATOR_PROFILE", "fast")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
