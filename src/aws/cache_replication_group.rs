@@ -4,7 +4,7 @@
 use aws_sdk_elasticache::types::ReplicationGroup;
 
 use super::cache_subnet_group::{cache_tags, read_tags, update_tags};
-use super::{error::from_sdk, flag, integer, text, wait_until, Attributes, AwsError, StepContext, Update};
+use super::{error::from_sdk, flag, integer, text, wait_for, wait_until, Attributes, AwsError, StepContext, Update};
 use crate::graph::{Kind, Props, Value};
 use crate::plan::LiveResource;
 
@@ -91,16 +91,13 @@ async fn describe(context: &StepContext<'_>, group_id: &str) -> Result<Option<Re
 
 async fn wait_available(context: &StepContext<'_>, group_id: &str) -> Result<ReplicationGroup, AwsError> {
     let resource = context.resource(Kind::CacheReplicationGroup);
-    wait_until(context, Kind::CacheReplicationGroup, "available", || async {
+    wait_for(context, Kind::CacheReplicationGroup, "available", || async {
         match describe(context, group_id).await? {
-            Some(group) => ready(&resource, group.status()),
-            None => Ok(false),
+            Some(group) => Ok(ready(&resource, group.status())?.then_some(group)),
+            None => Ok(None),
         }
     })
-    .await?;
-    describe(context, group_id)
-        .await?
-        .ok_or_else(|| AwsError::refused(resource, "the cache disappeared while wl-infra waited for it"))
+    .await
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {

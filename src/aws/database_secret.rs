@@ -167,12 +167,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .map_err(|e| from_sdk("UpdateSecret", &resource, e))?;
     }
     if update.changed("tags") {
-        let desired = tag_pairs(update.props);
-        let stale: Vec<String> = tag_pairs(update.live)
-            .into_iter()
-            .map(|(key, _)| key)
-            .filter(|key| !desired.iter().any(|(k, _)| k == key))
-            .collect();
+        let stale = super::stale_tag_keys(update);
         if !stale.is_empty() {
             secrets
                 .untag_resource()

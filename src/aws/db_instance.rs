@@ -6,8 +6,8 @@ use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbInstance};
 
 use super::db_subnet_group::{rds_tags, update_tags};
 use super::{
-    database_secret, error::from_sdk, flag, integer, tag_pairs, text, wait_until, Attributes, AwsError, StepContext,
-    Update,
+    database_secret, error::from_sdk, flag, integer, tag_pairs, text, wait_for, wait_until, Attributes, AwsError,
+    StepContext, Update,
 };
 use crate::graph::{Kind, Props, Value, FINAL_SNAPSHOT_TAG, MASTER_SECRET_TAG};
 use crate::plan::LiveResource;
@@ -148,16 +148,16 @@ fn has_pending_modifications(instance: &DbInstance) -> bool {
 /// Waits until the instance is `available` with no pending modifications; returns it.
 async fn wait_available(context: &StepContext<'_>, identifier: &str) -> Result<DbInstance, AwsError> {
     let resource = context.resource(Kind::DbInstance);
-    wait_until(context, Kind::DbInstance, "available", || async {
+    wait_for(context, Kind::DbInstance, "available", || async {
         match describe(context, identifier).await? {
-            Some(instance) => ready(&resource, instance.db_instance_status(), has_pending_modifications(&instance)),
-            None => Ok(false),
+            Some(instance) => {
+                let done = ready(&resource, instance.db_instance_status(), has_pending_modifications(&instance))?;
+                Ok(done.then_some(instance))
+            }
+            None => Ok(None),
         }
     })
-    .await?;
-    describe(context, identifier)
-        .await?
-        .ok_or_else(|| AwsError::refused(resource, "the database disappeared while wl-infra waited for it"))
+    .await
 }
 
 fn security_groups(props: &Props) -> Vec<String> {

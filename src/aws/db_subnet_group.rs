@@ -35,12 +35,7 @@ pub async fn update_tags(context: &StepContext<'_>, arn: &str, update: &Update<'
     if !update.changed("tags") {
         return Ok(());
     }
-    let desired = tag_pairs(update.props);
-    let stale: Vec<String> = tag_pairs(update.live)
-        .into_iter()
-        .map(|(key, _)| key)
-        .filter(|key| !desired.iter().any(|(k, _)| k == key))
-        .collect();
+    let stale = super::stale_tag_keys(update);
     let rds = &context.clients.rds;
     if !stale.is_empty() {
         rds.remove_tags_from_resource()

@@ -194,12 +194,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .and_then(|r| r.repository_arn())
             .unwrap_or_default()
             .to_string();
-        let desired = tag_pairs(update.props);
-        let stale: Vec<String> = tag_pairs(update.live)
-            .into_iter()
-            .map(|(key, _)| key)
-            .filter(|key| !desired.iter().any(|(k, _)| k == key))
-            .collect();
+        let stale = super::stale_tag_keys(update);
         if !stale.is_empty() {
             ecr.untag_resource()
                 .resource_arn(&arn)

@@ -133,24 +133,24 @@ impl Timeouts {
         self.by_kind.get(&kind).copied().unwrap_or(self.default)
     }
 }
-
-/// Polls `check` with backoff (1 s growing to 15 s) until it returns true or `timeout` passes.
-pub async fn wait_until<F, Fut>(
+/// Polls `check` with backoff (0.5 s growing to 15 s), reporting what it waits for, until it
+/// returns a value or the kind's timeout passes.
+pub async fn wait_for<T, F, Fut>(
     context: &StepContext<'_>,
     kind: Kind,
     state: &str,
     mut check: F,
-) -> Result<(), AwsError>
+) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<bool, AwsError>>,
+    Fut: Future<Output = Result<Option<T>, AwsError>>,
 {
     let started = Instant::now();
     let timeout = context.timeouts.for_kind(kind);
     let mut delay = Duration::from_millis(500);
     loop {
-        if check().await? {
-            return Ok(());
+        if let Some(value) = check().await? {
+            return Ok(value);
         }
         let elapsed = started.elapsed();
         if elapsed >= timeout {
@@ -164,6 +164,24 @@ where
         tokio::time::sleep(delay).await;
         delay = (delay.mul_f32(1.5)).min(Duration::from_secs(15));
     }
+}
+
+/// `wait_for` a condition that carries no value.
+pub async fn wait_until<F, Fut>(
+    context: &StepContext<'_>,
+    kind: Kind,
+    state: &str,
+    mut check: F,
+) -> Result<(), AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool, AwsError>>,
+{
+    wait_for(context, kind, state, || {
+        let done = check();
+        async move { Ok(done.await?.then_some(())) }
+    })
+    .await
 }
 
 /// Reads facts the graph needs: the account id and the region's availability zones.
@@ -408,6 +426,16 @@ pub fn flag(props: &Props, field: &str) -> bool {
 
 pub fn integer(props: &Props, field: &str) -> i64 {
     props.get(field).and_then(Value::as_i64).unwrap_or_default()
+}
+
+/// Keys of the live tags the desired ones no longer have, to be removed.
+pub fn stale_tag_keys(update: &Update<'_>) -> Vec<String> {
+    let desired = tag_pairs(update.props);
+    tag_pairs(update.live)
+        .into_iter()
+        .map(|(key, _)| key)
+        .filter(|key| !desired.iter().any(|(k, _)| k == key))
+        .collect()
 }
 
 /// The `tags` map of a resource as (key, value) pairs.

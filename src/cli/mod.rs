@@ -142,7 +142,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let terminal = Terminal::detect();
     let outcome = match cli.command {
-        Command::Validate(args) => validate(&args, &terminal),
+        Command::Validate(args) => validate(&args),
         Command::Plan(args) => with_runtime(|| plan(args, &terminal)),
         Command::Apply(args) => with_runtime(|| apply(args, &terminal)),
         Command::Destroy(args) => with_runtime(|| destroy(args, &terminal)),
@@ -182,9 +182,8 @@ fn load(args: &StackArgs) -> Result<Stack, String> {
     }
 }
 
-fn validate(args: &StackArgs, terminal: &Terminal) -> Outcome {
+fn validate(args: &StackArgs) -> Outcome {
     let stack = load(args)?;
-    let _ = terminal;
     eprintln!(
         "{} is valid: stack {} in {}, {} service(s), {} database(s)",
         args.stack.display(),
