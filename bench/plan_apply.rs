@@ -68,7 +68,8 @@ fn main() {
             for goal in [Goal::Apply, Goal::Apply, Goal::Destroy] {
                 recording.clear();
                 let timer = Instant::now();
-                let (plan, live) = ops::read_and_plan(&clients, &stack, goal).await.expect("a plan");
+                let (plan, live) =
+                    ops::read_and_plan(&clients, &stack, goal, &Default::default()).await.expect("a plan");
                 resources = resources.max(plan.changes.len());
                 let report = apply::execute(
                     Arc::new(clients.clone()),

@@ -206,6 +206,176 @@ _wrap_create(ElastiCacheBackend, "create_replication_group", "cache", "replicati
 _wrap_create(ElastiCacheBackend, "modify_replication_group", "cache", "replication_group_id", ["modifying"], "status")
 _wrap_describe(ElastiCacheBackend, "describe_replication_groups", "cache", "replication_group_id", "status", "available")
 
+# --- ECS deployments ------------------------------------------------------------------------
+#
+# moto keeps every deployment IN_PROGRESS with no task running, never starts a new deployment when
+# a service gets a new task definition, and forgets a new service's deploymentConfiguration and
+# healthCheckGracePeriodSeconds. Here a deployment rolls out like on AWS: a new PRIMARY deployment
+# per new task definition, the old one ACTIVE while it drains, then alone and COMPLETED with every
+# desired task running, and an event for each step. With the `fast` profile each step takes one
+# DescribeServices; otherwise the rollout completes at once. An image whose tag starts with
+# `wl-fail` never becomes healthy: the deployment FAILS and, with the circuit breaker's rollback
+# on, a rollback deployment of the previous task definition completes instead.
+
+import datetime  # noqa: E402
+
+from moto.ecs.models import EC2ContainerServiceBackend  # noqa: E402
+from moto.ecs.responses import EC2ContainerServiceResponse  # noqa: E402
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _event(service, message):
+    service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": _now(), "message": f"(service {service.name}) {message}"})
+
+
+def _deployment(service, task_definition, state):
+    deployment_id = f"ecs-svc/{random.randint(0, 10**18)}"
+    return {
+        "id": deployment_id,
+        "status": "PRIMARY",
+        "taskDefinition": task_definition,
+        "desiredCount": service.desired_count,
+        "pendingCount": 0 if state == "COMPLETED" else service.desired_count,
+        "runningCount": service.desired_count if state == "COMPLETED" else 0,
+        "failedTasks": 0,
+        "createdAt": _now(),
+        "updatedAt": _now(),
+        "launchType": service.launch_type,
+        "platformFamily": "FARGATE" if service.launch_type == "FARGATE" else "EC2",
+        "networkConfiguration": {"awsvpcConfiguration": service.network_configuration.get("awsvpcConfiguration", {})}
+        if service.network_configuration
+        else {},
+        "rolloutState": state,
+        "rolloutStateReason": f"ECS deployment {deployment_id} {'completed' if state == 'COMPLETED' else 'in progress'}.",
+    }
+
+
+def _image_fails(backend, task_definition):
+    try:
+        definition = backend.describe_task_definition(task_definition)
+    except Exception:
+        return False
+    return any(
+        str(container.get("image", "")).rsplit(":", 1)[-1].startswith("wl-fail")
+        for container in definition.container_definitions
+    )
+
+
+def _start_deployment(backend, service, previous):
+    """A new PRIMARY deployment of the service's task definition; the previous one drains."""
+    for deployment in service.deployments:
+        deployment["status"] = "ACTIVE"
+    state = "IN_PROGRESS" if _PROFILE == "fast" or _image_fails(backend, service.task_definition) else "COMPLETED"
+    deployment = _deployment(service, service.task_definition, state)
+    deployment["wl_previous"] = previous
+    service.deployments.insert(0, deployment)
+    _event(service, f"has started {service.desired_count} tasks: (deployment {deployment['id']}).")
+    if state == "COMPLETED":
+        _finish(service)
+    else:
+        service.running_count = 0
+
+
+def _finish(service):
+    primary = service.deployments[0]
+    primary.update(rolloutState="COMPLETED", runningCount=service.desired_count, pendingCount=0, updatedAt=_now())
+    primary["rolloutStateReason"] = f"ECS deployment {primary['id']} completed."
+    service.deployments[:] = [primary]
+    service.running_count = service.desired_count
+    service.pending_count = 0
+    _event(service, "has reached a steady state.")
+
+
+def _advance_rollout(backend, service):
+    primary = service.deployments[0] if service.deployments else None
+    if not primary or primary.get("rolloutState") != "IN_PROGRESS" or service.status != "ACTIVE":
+        return
+    # The first describe after a deployment starts still sees it in progress.
+    primary["wl_polls"] = primary.get("wl_polls", 0) + 1
+    if primary["wl_polls"] < 2:
+        return
+    if _image_fails(backend, primary["taskDefinition"]):
+        primary.update(rolloutState="FAILED", status="ACTIVE", runningCount=0, failedTasks=service.desired_count)
+        primary["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."
+        _event(service, f"(deployment {primary['id']}) deployment failed: tasks failed to start.")
+        breaker = (getattr(service, "deployment_configuration", None) or {}).get("deploymentCircuitBreaker", {})
+        previous = primary.get("wl_previous")
+        if breaker.get("rollback") and previous:
+            service.task_definition = previous
+            rollback = _deployment(service, previous, "COMPLETED")
+            service.deployments.insert(0, rollback)
+            _event(service, f"(deployment {rollback['id']}) rolling back to {previous.rsplit('/', 1)[-1]}.")
+            service.deployments[:] = [rollback, primary]
+            service.running_count = service.desired_count
+        return
+    _finish(service)
+
+
+_original_create_service = EC2ContainerServiceBackend.create_service
+
+
+def _create_service(self, *args, **kwargs):
+    service = _original_create_service(self, *args, **kwargs)
+    service.deployments = []
+    service.events = []
+    _start_deployment(self, service, None)
+    return service
+
+
+_original_update_service = EC2ContainerServiceBackend.update_service
+
+
+def _update_service(self, service_properties):
+    cluster = service_properties.get("cluster", "default")
+    name = service_properties.get("service", "").split("/")[-1]
+    before = self._get_service(cluster, name)
+    previous_definition, previous_count = before.task_definition, before.desired_count
+    service = _original_update_service(self, service_properties)
+    definition = service.task_definition
+    if definition and ":" not in definition.rsplit("/", 1)[-1]:
+        definition = self.describe_task_definition(definition).arn
+        service.task_definition = definition
+    if definition != previous_definition:
+        _start_deployment(self, service, previous_definition)
+    elif service.desired_count != previous_count and service.deployments:
+        for deployment in service.deployments:
+            deployment["desiredCount"] = service.desired_count
+        service.deployments[0]["runningCount"] = service.desired_count
+        service.running_count = service.desired_count
+    return service
+
+
+_original_describe_services = EC2ContainerServiceBackend.describe_services
+
+
+def _describe_services(self, cluster_str, service_names_or_arns):
+    services, failures = _original_describe_services(self, cluster_str, service_names_or_arns)
+    for service in services:
+        _advance_rollout(self, service)
+    return services, failures
+
+
+EC2ContainerServiceBackend.create_service = _create_service
+EC2ContainerServiceBackend.update_service = _update_service
+EC2ContainerServiceBackend.describe_services = _describe_services
+
+_original_create_service_response = EC2ContainerServiceResponse.create_service
+
+
+def _create_service_response(self):
+    """Keeps the create's deploymentConfiguration and health check grace period, as AWS does."""
+    result = _original_create_service_response(self)
+    service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
+    service.deployment_configuration = self._get_param("deploymentConfiguration")
+    service.health_check_grace_period_seconds = self._get_param("healthCheckGracePeriodSeconds")
+    return result
+
+
+EC2ContainerServiceResponse.create_service = _create_service_response
+
 # --- Request log and fault injection -------------------------------------------------------
 #
 # GET  /wl-api/requests          counts of requests per "service:Action" since the last mark

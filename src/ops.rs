@@ -1,5 +1,6 @@
 //! Library operations behind the commands: load a stack file, read the live stack and plan.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::aws::{self, AwsError, Clients};
@@ -37,18 +38,36 @@ pub enum Goal {
     Destroy,
 }
 
-/// Reads the account facts and every owned resource (concurrently), then plans.
+/// Reads the account facts and every owned resource, then plans. `image_tags` are the
+/// `--image-tag` choices; a service without one keeps the tag its live task definition runs.
 pub async fn read_and_plan(
     clients: &Clients,
     stack: &Stack,
     goal: Goal,
+    image_tags: &BTreeMap<String, String>,
 ) -> Result<(Plan, Vec<LiveResource>), PlanError> {
-    let facts = aws::account_facts(clients).await?;
+    let mut facts = aws::account_facts(clients).await?;
+    let live = aws::discover(clients, &facts).await?;
+    facts.image_tags = deployed_image_tags(&live);
+    facts.image_tags.extend(image_tags.iter().map(|(service, tag)| (service.clone(), tag.clone())));
     let desired = match goal {
         Goal::Apply => graph::desired(stack, &facts)?,
         Goal::Destroy => Vec::new(),
     };
-    let live = aws::discover(clients, &facts).await?;
     let plan = plan::plan(&stack.name, &stack.region, &desired, &live);
     Ok((plan, live))
+}
+
+/// The image tag each service's live task definition runs, by service name.
+pub fn deployed_image_tags(live: &[LiveResource]) -> BTreeMap<String, String> {
+    live.iter()
+        .filter(|resource| resource.kind == graph::Kind::TaskDefinition)
+        .filter_map(|resource| {
+            let service = resource.id.strip_prefix("task-")?;
+            let image = resource.props.get("image")?.as_str()?;
+            // The tag follows the last ':' after the last '/' (a registry host may have a port).
+            let (_, tag) = image.rsplit_once('/')?.1.rsplit_once(':')?;
+            Some((service.to_string(), tag.to_string()))
+        })
+        .collect()
 }

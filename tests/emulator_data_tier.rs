@@ -55,10 +55,11 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
     transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
     let counts = checker.owned_counts(&stack.name);
     assert_eq!(
-        &counts[9..],
+        &counts[9..14],
         &[
             ("db_subnet_group", 1),
-            ("database_secret", 3),
+            // Three master secrets and the services' token signing key.
+            ("secret", 4),
             ("db_instance", 3),
             ("cache_subnet_group", 1),
             ("cache_replication_group", 1)
@@ -196,7 +197,7 @@ fn a_stack_destroyed_with_a_recovery_window_can_be_applied_again() {
     assert_eq!(checker.total_owned(&stack.name), 0);
     wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
     wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
-    assert_eq!(checker.owned_counts(&stack.name)[10], ("database_secret", 1), "the secret is restored, not duplicated");
+    assert_eq!(checker.owned_counts(&stack.name)[10], ("secret", 2), "the secrets are restored, not duplicated");
     stack.database_settings.push_str("secret_recovery_days = 0\n");
     stack.write(&directory.0);
     wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);

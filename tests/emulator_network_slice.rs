@@ -49,49 +49,60 @@ fn stack_changes_plan_exactly_those_changes() {
     let path_text = path.to_str().expect("a UTF-8 path");
     wl_infra(&["apply", "--stack", path_text, "--yes"]).expect_code(0);
 
-    // A third zone, another lifecycle count and a new service's repository.
-    stack.availability_zones = 3;
-    stack.keep_images = 25;
+    // A new service: its repository, log group, role, task definition, service, target group,
+    // rule and alarms, its port on the services' security group, and nothing of the others.
     stack.services.push("watchlist".into());
     stack.write(&directory.0);
-    let planned = wl_infra(&["plan", "--stack", path_text, "--json", "--detailed-exitcode"]).expect_code(2);
-    let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("plan --json is JSON");
-    assert_eq!(document["format_version"], "1.0");
-    let mut changed: Vec<(String, String)> = document["changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .filter(|change| change["action"] != "no-op")
-        .map(|change| {
-            (
-                change["action"].as_str().unwrap_or_default().to_string(),
-                change["id"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    changed.sort();
-    let expected: Vec<(String, String)> = [
+    let expected_new_service: Vec<(&str, &str)> = vec![
+        ("create", "alarm-watchlist-5xx"),
+        ("create", "alarm-watchlist-cpu"),
+        ("create", "alarm-watchlist-latency"),
         ("create", "ecr-watchlist"),
-        ("create", "private-3"),
-        ("create", "private-routes-3"),
-        ("create", "public-3"),
-        ("update", "database-subnets"),
-        ("update", "ecr-movie"),
-        ("update", "ecr-user"),
-        ("update", "public-routes"),
+        ("create", "logs-watchlist"),
+        ("create", "rule-watchlist"),
+        ("create", "service-watchlist"),
+        ("create", "target-watchlist"),
+        ("create", "task-role-watchlist"),
+        ("create", "task-watchlist"),
         ("update", "sg-app"),
-    ]
-    .iter()
-    .map(|(action, id)| (action.to_string(), id.to_string()))
-    .collect();
-    assert_eq!(changed, expected);
-    let repository_change =
-        document["changes"].as_array().expect("changes").iter().find(|c| c["id"] == "ecr-user").expect("ecr-user");
-    assert_eq!(repository_change["changed_fields"], serde_json::json!(["keep_images"]));
-    assert_eq!(document["summary"]["create"], 4);
-    let subnet_group =
-        document["changes"].as_array().expect("changes").iter().find(|c| c["id"] == "database-subnets").expect("group");
-    assert_eq!(subnet_group["changed_fields"], serde_json::json!(["subnet_ids"]), "the databases may use the new zone");
+    ];
+    let document = planned_json(path_text);
+    assert_eq!(changed_resources(&document), expected_new_service);
+    let rule = find_change(&document, "rule-watchlist");
+    let priorities = wl_infra::graph::rule_priorities(["user", "movie", "watchlist"]);
+    assert_eq!(rule["after"]["priority"], priorities["watchlist"], "the rule's priority comes from its name");
+    wl_infra(&["apply", "--stack", path_text, "--yes"]).expect_code(0);
+
+    // A third zone and another lifecycle count.
+    stack.availability_zones = 3;
+    stack.keep_images = 25;
+    stack.write(&directory.0);
+    let document = planned_json(path_text);
+    assert_eq!(
+        changed_resources(&document),
+        vec![
+            ("create", "private-3"),
+            ("create", "private-routes-3"),
+            ("create", "public-3"),
+            ("update", "alb"),
+            ("update", "database-subnets"),
+            ("update", "ecr-movie"),
+            ("update", "ecr-user"),
+            ("update", "ecr-watchlist"),
+            ("update", "public-routes"),
+            ("update", "service-movie"),
+            ("update", "service-user"),
+            ("update", "service-watchlist"),
+        ]
+    );
+    assert_eq!(find_change(&document, "ecr-user")["changed_fields"], serde_json::json!(["keep_images"]));
+    assert_eq!(document["summary"]["create"], 3);
+    assert_eq!(
+        find_change(&document, "database-subnets")["changed_fields"],
+        serde_json::json!(["subnet_ids"]),
+        "the databases may use the new zone"
+    );
+    assert_eq!(find_change(&document, "service-user")["changed_fields"], serde_json::json!(["subnet_ids"]));
 
     wl_infra(&["apply", "--stack", path_text, "--yes"]).expect_code(0);
     wl_infra(&["plan", "--stack", path_text, "--detailed-exitcode"]).expect_code(0);
@@ -102,12 +113,27 @@ fn stack_changes_plan_exactly_those_changes() {
         vec![format!("{prefix}-movie"), format!("{prefix}-user"), format!("{prefix}-watchlist")]
     );
 
-    // Removing a service deletes its repository and nothing else.
+    // A new image for one service: one new task definition revision and one service update.
+    let tagged = wl_infra(&["plan", "--stack", path_text, "--json", "--image-tag", "movie=abc"]).expect_code(0);
+    let document: serde_json::Value = serde_json::from_str(&tagged.stdout).expect("plan --json is JSON");
+    assert_eq!(changed_resources(&document), vec![("update", "service-movie"), ("update", "task-movie")]);
+    assert_eq!(find_change(&document, "task-movie")["changed_fields"], serde_json::json!(["image"]));
+    assert!(
+        find_change(&document, "task-movie")["after"]["image"]
+            .as_str()
+            .is_some_and(|image| image.ends_with("-movie:abc")),
+        "{document}"
+    );
+    wl_infra(&["apply", "--stack", path_text, "--yes", "--image-tag", "movie=abc"]).expect_code(0);
+    // Without --image-tag the service keeps the tag it runs.
+    wl_infra(&["plan", "--stack", path_text, "--detailed-exitcode"]).expect_code(0);
+
+    // Removing a service deletes what belonged to it and closes its port; the others stay.
     stack.services.retain(|service| service != "movie");
     stack.write(&directory.0);
     let removal = wl_infra(&["plan", "--stack", path_text]).expect_code(0);
     assert!(removal.stdout.contains("- ecr_repository ecr-movie"), "{}", removal.stdout);
-    assert!(removal.stdout.contains("0 to create, 1 to update, 0 to replace, 1 to delete"), "{}", removal.stdout);
+    assert!(removal.stdout.contains("0 to create, 1 to update, 0 to replace, 10 to delete"), "{}", removal.stdout);
     wl_infra(&["apply", "--stack", path_text, "--yes"]).expect_code(0);
     assert_eq!(checker.repository_names(&stack.name), vec![format!("{prefix}-user"), format!("{prefix}-watchlist")]);
 
@@ -306,7 +332,9 @@ fn an_interrupted_apply_starts_nothing_new_and_the_next_apply_converges() {
         let connection = wl_infra::aws::Connection { endpoint_url: Some(endpoint().to_string()) };
         let clients = wl_infra::aws::connect(&stack.name, &stack.region, &connection).await;
         let (plan, live) =
-            wl_infra::ops::read_and_plan(&clients, &stack, wl_infra::ops::Goal::Apply).await.expect("a plan");
+            wl_infra::ops::read_and_plan(&clients, &stack, wl_infra::ops::Goal::Apply, &Default::default())
+                .await
+                .expect("a plan");
         // Ctrl-C arrives before the first step could start.
         let interrupted = Arc::new(AtomicBool::new(true));
         apply::execute(Arc::new(clients), &plan, &live, &ExecuteOptions::default(), events.clone(), interrupted).await
@@ -321,4 +349,27 @@ fn an_interrupted_apply_starts_nothing_new_and_the_next_apply_converges() {
     wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
     wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
     wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+}
+
+/// The plan of a stack file as `plan --json` prints it (changes pending).
+fn planned_json(path: &str) -> serde_json::Value {
+    let planned = wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(2);
+    serde_json::from_str(&planned.stdout).expect("plan --json is JSON")
+}
+
+/// (action, id) of every change that is not a no-op, sorted.
+fn changed_resources(document: &serde_json::Value) -> Vec<(&str, &str)> {
+    let mut changed: Vec<(&str, &str)> = document["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|change| change["action"] != "no-op")
+        .map(|change| (change["action"].as_str().unwrap_or_default(), change["id"].as_str().unwrap_or_default()))
+        .collect();
+    changed.sort();
+    changed
+}
+
+fn find_change<'a>(document: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    document["changes"].as_array().expect("changes").iter().find(|c| c["id"] == id).expect("a change of that id")
 }

@@ -17,13 +17,40 @@ use queue::Queue;
 /// What the executor reports while it runs, for the progress printer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    Started { step: String },
-    Waiting { step: String, what: String, elapsed: Duration },
-    Retrying { step: String, error: String, attempt: u32, delay: Duration },
-    Succeeded { step: String, elapsed: Duration },
-    Failed { step: String, error: String },
-    Skipped { step: String, because: String },
-    Interrupting { running: usize },
+    Started {
+        step: String,
+    },
+    Waiting {
+        step: String,
+        what: String,
+        elapsed: Duration,
+    },
+    /// Something AWS reported while the step waited (an ECS service event).
+    Note {
+        step: String,
+        message: String,
+    },
+    Retrying {
+        step: String,
+        error: String,
+        attempt: u32,
+        delay: Duration,
+    },
+    Succeeded {
+        step: String,
+        elapsed: Duration,
+    },
+    Failed {
+        step: String,
+        error: String,
+    },
+    Skipped {
+        step: String,
+        because: String,
+    },
+    Interrupting {
+        running: usize,
+    },
 }
 
 /// Receives executor events (the terminal printer, or a collector in tests).
@@ -76,6 +103,10 @@ struct StepProgress {
 impl Progress for StepProgress {
     fn waiting(&self, what: &str, elapsed: Duration) {
         self.sink.event(Event::Waiting { step: self.step.clone(), what: what.to_string(), elapsed });
+    }
+
+    fn note(&self, message: &str) {
+        self.sink.event(Event::Note { step: self.step.clone(), message: message.to_string() });
     }
 }
 
@@ -211,6 +242,9 @@ fn resolve(value: &Value, outputs: &HashMap<String, Attributes>, step: &str) -> 
         },
         Value::List(items) => {
             Value::List(items.iter().map(|item| resolve(item, outputs, step)).collect::<Result<_, _>>()?)
+        }
+        Value::Join(parts) => {
+            Value::joined(parts.iter().map(|part| resolve(part, outputs, step)).collect::<Result<_, _>>()?)
         }
         Value::Map(map) => Value::Map(
             map.iter().map(|(k, v)| Ok((k.clone(), resolve(v, outputs, step)?))).collect::<Result<_, AwsError>>()?,

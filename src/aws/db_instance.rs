@@ -6,8 +6,8 @@ use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbInstance};
 
 use super::db_subnet_group::{rds_tags, update_tags};
 use super::{
-    database_secret, error::from_sdk, flag, integer, tag_pairs, text, wait_for, wait_until, Attributes, AwsError,
-    StepContext, Update,
+    error::from_sdk, flag, integer, secret, tag_pairs, text, wait_for, wait_until, Attributes, AwsError, StepContext,
+    Update,
 };
 use crate::graph::{Kind, Props, Value, FINAL_SNAPSHOT_TAG, MASTER_SECRET_TAG};
 use crate::plan::LiveResource;
@@ -190,7 +190,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     let resource = context.resource(Kind::DbInstance);
     let secret = master_secret(props)
         .ok_or_else(|| AwsError::refused(&resource, "the instance names no master secret; this is a bug"))?;
-    let document = database_secret::read_document(context, &secret).await?;
+    let document = secret::read_document(context, &secret).await?;
     let password = document["password"].as_str().unwrap_or_default().to_string();
     let identifier = text(props, "identifier");
     let created = context
@@ -235,7 +235,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     let instance = wait_available(context, identifier).await?;
     let attributes = attributes(&instance);
     let port = attributes.get("port").and_then(|p| p.parse().ok()).unwrap_or(5432);
-    let filled = database_secret::secret_document(
+    let filled = secret::secret_document(
         text(props, "master_username"),
         &password,
         text(props, "db_name"),

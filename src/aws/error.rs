@@ -97,6 +97,15 @@ const TRANSIENT_CODES: &[&str] = &[
     "EC2ThrottledException",
     "InvalidDBInstanceState",
     "InvalidDBInstanceStateFault",
+    // A target group or load balancer still held by something being deleted; ECS clusters with
+    // services or tasks draining; concurrent IAM and ECS changes.
+    "ResourceInUse",
+    "ClusterContainsServicesException",
+    "ClusterContainsTasksException",
+    "ConcurrentModification",
+    "ConcurrentModificationException",
+    "ServerException",
+    "UpdateInProgressException",
 ];
 
 /// Classifies an AWS error code. `...NotFound` codes and the S3/ECR equivalents are `NotFound`.
@@ -107,6 +116,16 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorClass {
         || code.ends_with("NotFoundException")
         || code.ends_with("NotFoundFault")
         || code == "DBInstanceNotFound"
+        || matches!(
+            code,
+            "NoSuchEntity"
+                | "LoadBalancerNotFound"
+                | "TargetGroupNotFound"
+                | "ListenerNotFound"
+                | "RuleNotFound"
+                | "ResourceNotFound"
+                | "ServiceNotActiveException"
+        )
         || matches!(code, "NoSuchBucket" | "NotFound" | "InvalidAllocationID.NotFound" | "NoSuchTagSet" | "NoSuchKey")
     {
         ErrorClass::NotFound

@@ -8,17 +8,27 @@ mod error;
 
 pub mod cache_replication_group;
 pub mod cache_subnet_group;
-pub mod database_secret;
 pub mod db_instance;
 pub mod db_subnet_group;
 pub mod ecr_repository;
+pub mod ecs_cluster;
+pub mod ecs_service;
 pub mod elastic_ip;
+pub mod iam_role;
 pub mod internet_gateway;
+pub mod listener;
+pub mod listener_rule;
+pub mod load_balancer;
+pub mod log_group;
+pub mod metric_alarm;
 pub mod nat_gateway;
 pub mod route_table;
 pub mod s3_bucket;
+pub mod secret;
 pub mod security_group;
 pub mod subnet;
+pub mod target_group;
+pub mod task_definition;
 pub mod vpc;
 
 use std::collections::BTreeMap;
@@ -44,6 +54,11 @@ pub struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub elasticache: aws_sdk_elasticache::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub stack: String,
     pub region: String,
     /// Distinguishes this run's client tokens from earlier runs' (EC2 remembers tokens for a while,
@@ -78,6 +93,11 @@ pub async fn connect(stack: &str, region: &str, connection: &Connection) -> Clie
         rds: aws_sdk_rds::Client::new(&config),
         elasticache: aws_sdk_elasticache::Client::new(&config),
         secrets: aws_sdk_secretsmanager::Client::new(&config),
+        iam: aws_sdk_iam::Client::new(&config),
+        logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+        cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+        ecs: aws_sdk_ecs::Client::new(&config),
+        elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
         stack: stack.to_string(),
         region: region.to_string(),
         run_id: format!(
@@ -90,6 +110,8 @@ pub async fn connect(stack: &str, region: &str, connection: &Connection) -> Clie
 /// Progress a driver reports while it works, e.g. what it waits for.
 pub trait Progress: Send + Sync {
     fn waiting(&self, what: &str, elapsed: Duration);
+    /// Something AWS reported while the step works (an ECS service event), shown as it arrives.
+    fn note(&self, message: &str);
 }
 
 /// What a driver gets for one step: the clients, the resource's logical id, and a progress sink.
@@ -124,6 +146,9 @@ impl Default for Timeouts {
         // Multi-AZ creation and storage changes can take most of an hour on real AWS.
         by_kind.insert(Kind::DbInstance, Duration::from_secs(90 * 60));
         by_kind.insert(Kind::CacheReplicationGroup, Duration::from_secs(60 * 60));
+        // A rollout waits for new tasks to pass health checks and old ones to drain.
+        by_kind.insert(Kind::EcsService, Duration::from_secs(30 * 60));
+        by_kind.insert(Kind::LoadBalancer, Duration::from_secs(15 * 60));
         Timeouts { default: Duration::from_secs(10 * 60), by_kind }
     }
 }
@@ -202,7 +227,11 @@ pub async fn account_facts(clients: &Clients) -> Result<AccountFacts, AwsError> 
         .filter_map(|zone| zone.zone_name().map(str::to_string))
         .collect();
     availability_zones.sort();
-    Ok(AccountFacts { account_id: identity.account().unwrap_or_default().to_string(), availability_zones })
+    Ok(AccountFacts {
+        account_id: identity.account().unwrap_or_default().to_string(),
+        availability_zones,
+        image_tags: BTreeMap::new(),
+    })
 }
 
 /// Reads every live resource owned by the stack: one filtered read per kind, all kinds at once.
@@ -213,6 +242,10 @@ pub async fn discover(clients: &Clients, facts: &AccountFacts) -> Result<Vec<Liv
         async move {
             match kind {
                 Kind::S3Bucket => s3_bucket::discover_named(clients, &bucket).await,
+                // Listeners and rules can only be read through their load balancer, so one read
+                // chain returns all three kinds.
+                Kind::LoadBalancer => load_balancer::discover_routing(clients).await,
+                Kind::Listener | Kind::ListenerRule => Ok(Vec::new()),
                 other => discover_kind(clients, *other).await,
             }
         }
@@ -244,6 +277,12 @@ pub async fn create(context: &StepContext<'_>, kind: Kind, props: &Props) -> Res
 
 /// Codes that say a resource with the create's name already exists.
 const CONFLICT_CODES: &[&str] = &[
+    "EntityAlreadyExists",
+    "ResourceAlreadyExistsException",
+    "DuplicateLoadBalancerName",
+    "DuplicateTargetGroupName",
+    "DuplicateListener",
+    "PriorityInUse",
     "InvalidGroup.Duplicate",
     "InvalidSubnet.Conflict",
     "RepositoryAlreadyExistsException",
@@ -324,10 +363,20 @@ async fn discover_kind(clients: &Clients, kind: Kind) -> Result<Vec<LiveResource
         Kind::EcrRepository => ecr_repository::discover(clients).await,
         Kind::S3Bucket => Ok(Vec::new()),
         Kind::DbSubnetGroup => db_subnet_group::discover(clients).await,
-        Kind::DatabaseSecret => database_secret::discover(clients).await,
+        Kind::Secret => secret::discover(clients).await,
         Kind::DbInstance => db_instance::discover(clients).await,
         Kind::CacheSubnetGroup => cache_subnet_group::discover(clients).await,
         Kind::CacheReplicationGroup => cache_replication_group::discover(clients).await,
+        Kind::IamRole => iam_role::discover(clients).await,
+        Kind::LogGroup => log_group::discover(clients).await,
+        Kind::EcsCluster => ecs_cluster::discover(clients).await,
+        Kind::TaskDefinition => task_definition::discover(clients).await,
+        Kind::LoadBalancer => load_balancer::discover(clients).await,
+        Kind::TargetGroup => target_group::discover(clients).await,
+        Kind::Listener => listener::discover(clients).await,
+        Kind::ListenerRule => listener_rule::discover(clients).await,
+        Kind::EcsService => ecs_service::discover(clients).await,
+        Kind::MetricAlarm => metric_alarm::discover(clients).await,
     }
 }
 
@@ -343,10 +392,20 @@ async fn create_once(context: &StepContext<'_>, kind: Kind, props: &Props) -> Re
         Kind::EcrRepository => ecr_repository::create(context, props).await,
         Kind::S3Bucket => s3_bucket::create(context, props).await,
         Kind::DbSubnetGroup => db_subnet_group::create(context, props).await,
-        Kind::DatabaseSecret => database_secret::create(context, props).await,
+        Kind::Secret => secret::create(context, props).await,
         Kind::DbInstance => db_instance::create(context, props).await,
         Kind::CacheSubnetGroup => cache_subnet_group::create(context, props).await,
         Kind::CacheReplicationGroup => cache_replication_group::create(context, props).await,
+        Kind::IamRole => iam_role::create(context, props).await,
+        Kind::LogGroup => log_group::create(context, props).await,
+        Kind::EcsCluster => ecs_cluster::create(context, props).await,
+        Kind::TaskDefinition => task_definition::create(context, props).await,
+        Kind::LoadBalancer => load_balancer::create(context, props).await,
+        Kind::TargetGroup => target_group::create(context, props).await,
+        Kind::Listener => listener::create(context, props).await,
+        Kind::ListenerRule => listener_rule::create(context, props).await,
+        Kind::EcsService => ecs_service::create(context, props).await,
+        Kind::MetricAlarm => metric_alarm::create(context, props).await,
     }
 }
 
@@ -370,10 +429,20 @@ pub async fn update(
         Kind::EcrRepository => ecr_repository::update(context, &update).await,
         Kind::S3Bucket => s3_bucket::update(context, &update).await,
         Kind::DbSubnetGroup => db_subnet_group::update(context, &update).await,
-        Kind::DatabaseSecret => database_secret::update(context, &update).await,
+        Kind::Secret => secret::update(context, &update).await,
         Kind::DbInstance => db_instance::update(context, &update).await,
         Kind::CacheSubnetGroup => cache_subnet_group::update(context, &update).await,
         Kind::CacheReplicationGroup => cache_replication_group::update(context, &update).await,
+        Kind::IamRole => iam_role::update(context, &update).await,
+        Kind::LogGroup => log_group::update(context, &update).await,
+        Kind::EcsCluster => ecs_cluster::update(context, &update).await,
+        Kind::TaskDefinition => task_definition::update(context, &update).await,
+        Kind::LoadBalancer => load_balancer::update(context, &update).await,
+        Kind::TargetGroup => target_group::update(context, &update).await,
+        Kind::Listener => listener::update(context, &update).await,
+        Kind::ListenerRule => listener_rule::update(context, &update).await,
+        Kind::EcsService => ecs_service::update(context, &update).await,
+        Kind::MetricAlarm => metric_alarm::update(context, &update).await,
     }
 }
 
@@ -390,10 +459,20 @@ pub async fn delete(context: &StepContext<'_>, kind: Kind, physical_id: &str, li
         Kind::EcrRepository => ecr_repository::delete(context, physical_id).await,
         Kind::S3Bucket => s3_bucket::delete(context, physical_id).await,
         Kind::DbSubnetGroup => db_subnet_group::delete(context, physical_id).await,
-        Kind::DatabaseSecret => database_secret::delete(context, physical_id, live).await,
+        Kind::Secret => secret::delete(context, physical_id, live).await,
         Kind::DbInstance => db_instance::delete(context, physical_id, live).await,
         Kind::CacheSubnetGroup => cache_subnet_group::delete(context, physical_id).await,
         Kind::CacheReplicationGroup => cache_replication_group::delete(context, physical_id).await,
+        Kind::IamRole => iam_role::delete(context, physical_id, live).await,
+        Kind::LogGroup => log_group::delete(context, physical_id, live).await,
+        Kind::EcsCluster => ecs_cluster::delete(context, physical_id, live).await,
+        Kind::TaskDefinition => task_definition::delete(context, physical_id, live).await,
+        Kind::LoadBalancer => load_balancer::delete(context, physical_id, live).await,
+        Kind::TargetGroup => target_group::delete(context, physical_id, live).await,
+        Kind::Listener => listener::delete(context, physical_id, live).await,
+        Kind::ListenerRule => listener_rule::delete(context, physical_id, live).await,
+        Kind::EcsService => ecs_service::delete(context, physical_id, live).await,
+        Kind::MetricAlarm => metric_alarm::delete(context, physical_id, live).await,
     };
     match result {
         Err(error) if error.is_not_found() => Ok(()),

@@ -1,6 +1,7 @@
 //! The command line: clap definitions and thin commands over [`crate::ops`], the one place that
 //! reads flags, the environment, the terminal and signals.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -195,8 +196,9 @@ fn validate(args: &StackArgs) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Checks `--image-tag SERVICE=TAG` values against the stack's services.
-fn check_image_tags(stack: &Stack, image_tags: &[String]) -> Result<(), String> {
+/// Parses `--image-tag SERVICE=TAG` values and checks them against the stack's services.
+fn check_image_tags(stack: &Stack, image_tags: &[String]) -> Result<BTreeMap<String, String>, String> {
+    let mut parsed = BTreeMap::new();
     for image_tag in image_tags {
         let Some((service, tag)) = image_tag.split_once('=') else {
             return Err(format!("--image-tag {image_tag:?} is not SERVICE=TAG; write it like movie=3f9c2e1"));
@@ -217,8 +219,9 @@ fn check_image_tags(stack: &Stack, image_tags: &[String]) -> Result<(), String> 
                 "--image-tag {image_tag:?} has an invalid tag; use up to 128 letters, digits, '.', '_' or '-'"
             ));
         }
+        parsed.insert(service.to_string(), tag.to_string());
     }
-    Ok(())
+    Ok(parsed)
 }
 
 fn connection(args: &AwsArgs) -> Connection {
@@ -227,9 +230,10 @@ fn connection(args: &AwsArgs) -> Connection {
 
 async fn plan(args: PlanArgs, terminal: &Terminal) -> Outcome {
     let stack = load(&args.stack)?;
-    check_image_tags(&stack, &args.images.image_tags)?;
+    let image_tags = check_image_tags(&stack, &args.images.image_tags)?;
     let clients = aws::connect(&stack.name, &stack.region, &connection(&args.aws)).await;
-    let (plan, _) = ops::read_and_plan(&clients, &stack, Goal::Apply).await.map_err(|error| error.to_string())?;
+    let (plan, _) =
+        ops::read_and_plan(&clients, &stack, Goal::Apply, &image_tags).await.map_err(|error| error.to_string())?;
     let mut stdout = std::io::stdout().lock();
     if args.json {
         let _ = writeln!(stdout, "{}", render::json_plan(&plan));
@@ -309,13 +313,15 @@ async fn converge(
     stack: &Stack,
     aws_args: &AwsArgs,
     goal: Goal,
+    image_tags: &BTreeMap<String, String>,
     yes: bool,
     execution: &ExecutionArgs,
     terminal: &Terminal,
 ) -> Outcome {
     let options = execute_options(execution)?;
     let clients = aws::connect(&stack.name, &stack.region, &connection(aws_args)).await;
-    let (plan, live) = ops::read_and_plan(&clients, stack, goal).await.map_err(|error| error.to_string())?;
+    let (plan, live) =
+        ops::read_and_plan(&clients, stack, goal, image_tags).await.map_err(|error| error.to_string())?;
     if goal == Goal::Destroy && !plan.has_changes() {
         println!("Nothing to destroy: stack {} owns no resources in {}.", stack.name, stack.region);
         return Ok(ExitCode::SUCCESS);
@@ -368,13 +374,13 @@ async fn converge(
 
 async fn apply(args: ApplyArgs, terminal: &Terminal) -> Outcome {
     let stack = load(&args.stack)?;
-    check_image_tags(&stack, &args.images.image_tags)?;
-    converge(&stack, &args.aws, Goal::Apply, args.yes, &args.execution, terminal).await
+    let image_tags = check_image_tags(&stack, &args.images.image_tags)?;
+    converge(&stack, &args.aws, Goal::Apply, &image_tags, args.yes, &args.execution, terminal).await
 }
 
 async fn destroy(args: DestroyArgs, terminal: &Terminal) -> Outcome {
     let stack = load(&args.stack)?;
-    converge(&stack, &args.aws, Goal::Destroy, args.yes, &args.execution, terminal).await
+    converge(&stack, &args.aws, Goal::Destroy, &BTreeMap::new(), args.yes, &args.execution, terminal).await
 }
 
 #[cfg(test)]

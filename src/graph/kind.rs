@@ -17,10 +17,20 @@ pub enum Kind {
     EcrRepository,
     S3Bucket,
     DbSubnetGroup,
-    DatabaseSecret,
+    Secret,
     DbInstance,
     CacheSubnetGroup,
     CacheReplicationGroup,
+    IamRole,
+    LogGroup,
+    EcsCluster,
+    TaskDefinition,
+    LoadBalancer,
+    TargetGroup,
+    Listener,
+    ListenerRule,
+    EcsService,
+    MetricAlarm,
 }
 
 impl Kind {
@@ -35,10 +45,20 @@ impl Kind {
         Kind::EcrRepository,
         Kind::S3Bucket,
         Kind::DbSubnetGroup,
-        Kind::DatabaseSecret,
+        Kind::Secret,
         Kind::DbInstance,
         Kind::CacheSubnetGroup,
         Kind::CacheReplicationGroup,
+        Kind::IamRole,
+        Kind::LogGroup,
+        Kind::EcsCluster,
+        Kind::TaskDefinition,
+        Kind::LoadBalancer,
+        Kind::TargetGroup,
+        Kind::Listener,
+        Kind::ListenerRule,
+        Kind::EcsService,
+        Kind::MetricAlarm,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,10 +73,20 @@ impl Kind {
             Kind::EcrRepository => "ecr_repository",
             Kind::S3Bucket => "s3_bucket",
             Kind::DbSubnetGroup => "db_subnet_group",
-            Kind::DatabaseSecret => "database_secret",
+            Kind::Secret => "secret",
             Kind::DbInstance => "db_instance",
             Kind::CacheSubnetGroup => "cache_subnet_group",
             Kind::CacheReplicationGroup => "cache_replication_group",
+            Kind::IamRole => "iam_role",
+            Kind::LogGroup => "log_group",
+            Kind::EcsCluster => "ecs_cluster",
+            Kind::TaskDefinition => "task_definition",
+            Kind::LoadBalancer => "load_balancer",
+            Kind::TargetGroup => "target_group",
+            Kind::Listener => "listener",
+            Kind::ListenerRule => "listener_rule",
+            Kind::EcsService => "ecs_service",
+            Kind::MetricAlarm => "metric_alarm",
         }
     }
 
@@ -73,7 +103,7 @@ impl Kind {
             Kind::EcrRepository => &["name"],
             Kind::S3Bucket => &["name"],
             Kind::DbSubnetGroup => &["name"],
-            Kind::DatabaseSecret => &["name"],
+            Kind::Secret => &["name"],
             Kind::DbInstance => &[
                 "identifier",
                 "engine",
@@ -87,6 +117,26 @@ impl Kind {
             Kind::CacheReplicationGroup => {
                 &["id", "engine", "at_rest_encryption", "transit_encryption", "subnet_group", "security_group_ids"]
             }
+            Kind::IamRole => &["name", "path"],
+            Kind::LogGroup | Kind::EcsCluster | Kind::MetricAlarm => &["name"],
+            // Every change registers a new revision: an update, see `attributes_renewed_by_update`.
+            Kind::TaskDefinition => &[],
+            Kind::LoadBalancer => &["name", "scheme", "type"],
+            Kind::TargetGroup => &["name", "port", "protocol", "vpc_id", "target_type"],
+            Kind::Listener => &["load_balancer_arn"],
+            Kind::ListenerRule => &["listener_arn"],
+            Kind::EcsService => {
+                &["name", "cluster", "launch_type", "target_group_arn", "container_name", "container_port"]
+            }
+        }
+    }
+
+    /// Attributes an update gives new values (a task definition's update registers a new revision):
+    /// references to them are not known until the update has run.
+    pub fn attributes_renewed_by_update(self) -> &'static [&'static str] {
+        match self {
+            Kind::TaskDefinition => &["id", "arn"],
+            _ => &[],
         }
     }
 
@@ -106,6 +156,9 @@ impl Kind {
             Kind::SecurityGroup => &["ingress"],
             Kind::DbSubnetGroup | Kind::CacheSubnetGroup => &["subnet_ids"],
             Kind::DbInstance => &["security_group_ids", "log_exports"],
+            Kind::IamRole => &["managed_policy_arns"],
+            Kind::LoadBalancer | Kind::EcsService => &["subnet_ids", "security_group_ids"],
+            Kind::ListenerRule => &["paths"],
             _ => &[],
         }
     }
@@ -114,15 +167,30 @@ impl Kind {
     /// references visible in properties (AWS blockers such as mapped public addresses).
     pub fn deleted_after(self) -> &'static [Kind] {
         match self {
-            Kind::Vpc => {
-                &[Kind::Subnet, Kind::InternetGateway, Kind::RouteTable, Kind::SecurityGroup, Kind::NatGateway]
-            }
-            Kind::InternetGateway => &[Kind::NatGateway, Kind::ElasticIp],
+            Kind::Vpc => &[
+                Kind::Subnet,
+                Kind::InternetGateway,
+                Kind::RouteTable,
+                Kind::SecurityGroup,
+                Kind::NatGateway,
+                Kind::LoadBalancer,
+                Kind::TargetGroup,
+            ],
+            // An internet-facing load balancer's public addresses block detaching the gateway.
+            Kind::InternetGateway => &[Kind::NatGateway, Kind::ElasticIp, Kind::LoadBalancer],
             Kind::ElasticIp => &[Kind::NatGateway],
-            // A database's network interfaces hold its subnets and security group until it is gone.
-            Kind::Subnet | Kind::SecurityGroup => &[Kind::NatGateway, Kind::DbInstance, Kind::CacheReplicationGroup],
-            // Destroy removes the databases first, then their subnet group and secrets.
-            Kind::DbSubnetGroup | Kind::DatabaseSecret => &[Kind::DbInstance],
+            // Network interfaces of databases, caches, tasks and the load balancer hold their subnets
+            // and security groups until those are gone.
+            Kind::Subnet | Kind::SecurityGroup => {
+                &[Kind::NatGateway, Kind::DbInstance, Kind::CacheReplicationGroup, Kind::EcsService, Kind::LoadBalancer]
+            }
+            // Destroy removes the databases and services first, then their subnet group and secrets.
+            Kind::DbSubnetGroup => &[Kind::DbInstance],
+            Kind::Secret => &[Kind::DbInstance, Kind::EcsService],
+            // A target group in use by a rule or a service cannot be deleted.
+            Kind::TargetGroup => &[Kind::ListenerRule, Kind::Listener, Kind::EcsService],
+            // Tasks write their last lines while they stop.
+            Kind::LogGroup | Kind::TaskDefinition | Kind::IamRole => &[Kind::EcsService],
             Kind::CacheSubnetGroup => &[Kind::CacheReplicationGroup],
             _ => &[],
         }

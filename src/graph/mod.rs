@@ -3,11 +3,17 @@
 //! `desired(stack, facts)` is a function of the validated stack and a few facts read from the
 //! account (availability zones, account id), so it is unit tested with plain data.
 
+mod compute;
 mod kind;
+pub mod policy;
 mod value;
 
 use std::collections::BTreeMap;
 
+pub use compute::{
+    format_threshold, image, log_group_name, role_path, rule_priorities, short_name, DEFAULT_IMAGE_TAG,
+    EXECUTION_MANAGED_POLICY, SECRET_CONTENT_TAG, SIGNING_KEY_CONTENT,
+};
 pub use kind::Kind;
 pub use value::{Props, Value};
 
@@ -35,6 +41,9 @@ pub struct AccountFacts {
     pub account_id: String,
     /// The region's availability zone names in AWS's order.
     pub availability_zones: Vec<String>,
+    /// The image tag each service deploys: from `--image-tag`, else the tag it runs now; a
+    /// service missing here deploys `latest`.
+    pub image_tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -263,6 +272,8 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
         );
     }
 
+    compute::add_compute(&mut builder, stack, facts, zones);
+
     if stack.frontend.is_some() {
         let name = bucket_name(&stack.name, &facts.account_id);
         builder.add_named(
@@ -320,7 +331,7 @@ fn add_databases(builder: &mut Builder<'_>, stack: &Stack, zones: usize) {
         let secret_name = format!("{}/{key}/master", stack.name);
         builder.add_named(
             &secret_id,
-            Kind::DatabaseSecret,
+            Kind::Secret,
             &secret_name,
             vec![
                 ("name", Value::string(&secret_name)),

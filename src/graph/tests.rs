@@ -5,6 +5,7 @@ use crate::stack;
 
 fn facts() -> AccountFacts {
     AccountFacts {
+        image_tags: Default::default(),
         account_id: "123456789012".into(),
         availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
     }
@@ -20,7 +21,7 @@ fn ids(resources: &[Resource]) -> Vec<&str> {
 }
 
 #[test]
-fn dev_stack_has_the_network_slice_and_the_databases() {
+fn dev_stack_has_every_tier() {
     let resources = desired(&dev_stack(), &facts()).expect("enough zones");
     assert_eq!(
         ids(&resources),
@@ -52,6 +53,38 @@ fn dev_stack_has_the_network_slice_and_the_databases() {
             "ecr-movie",
             "ecr-user",
             "ecr-watchlist",
+            "jwt-secret",
+            "task-execution-role",
+            "cluster",
+            "alb",
+            "listener-http",
+            "task-role-movie",
+            "logs-movie",
+            "target-movie",
+            "rule-movie",
+            "task-movie",
+            "service-movie",
+            "alarm-movie-cpu",
+            "alarm-movie-5xx",
+            "alarm-movie-latency",
+            "task-role-user",
+            "logs-user",
+            "target-user",
+            "rule-user",
+            "task-user",
+            "service-user",
+            "alarm-user-cpu",
+            "alarm-user-5xx",
+            "alarm-user-latency",
+            "task-role-watchlist",
+            "logs-watchlist",
+            "target-watchlist",
+            "rule-watchlist",
+            "task-watchlist",
+            "service-watchlist",
+            "alarm-watchlist-cpu",
+            "alarm-watchlist-5xx",
+            "alarm-watchlist-latency",
             "frontend-bucket",
         ]
     );

@@ -19,6 +19,9 @@ pub enum Value {
         id: String,
         attribute: String,
     },
+    /// Text made of parts joined end to end (`"rediss://" + address`); a plain string once every
+    /// part is known.
+    Join(Vec<Value>),
     /// A value that will only be known after apply.
     Unknown,
     /// A secret: compared by the hash in `digest`, never shown.
@@ -72,10 +75,19 @@ impl Value {
         }
     }
 
+    /// Joins the parts of a `Join` whose parts are all strings into one string; anything else as is.
+    pub fn joined(parts: Vec<Value>) -> Value {
+        if parts.iter().all(|part| matches!(part, Value::String(_))) {
+            Value::String(parts.iter().filter_map(Value::as_str).collect())
+        } else {
+            Value::Join(parts)
+        }
+    }
+
     /// Whether the value still holds a reference or an unknown part.
     pub fn is_known(&self) -> bool {
         match self {
-            Value::Ref { .. } | Value::Unknown => false,
+            Value::Ref { .. } | Value::Unknown | Value::Join(_) => false,
             Value::List(items) => items.iter().all(Value::is_known),
             Value::Map(map) => map.values().all(Value::is_known),
             _ => true,
@@ -86,7 +98,7 @@ impl Value {
     pub fn references(&self, into: &mut Vec<String>) {
         match self {
             Value::Ref { id, .. } => into.push(id.clone()),
-            Value::List(items) => items.iter().for_each(|item| item.references(into)),
+            Value::List(items) | Value::Join(items) => items.iter().for_each(|item| item.references(into)),
             Value::Map(map) => map.values().for_each(|item| item.references(into)),
             _ => {}
         }
@@ -100,7 +112,7 @@ impl Value {
             Value::Bool(flag) => serde_json::Value::Bool(*flag),
             Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
             Value::Map(map) => serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
-            Value::Ref { .. } | Value::Unknown => serde_json::Value::Null,
+            Value::Ref { .. } | Value::Unknown | Value::Join(_) => serde_json::Value::Null,
             Value::Sensitive { .. } => serde_json::Value::String("(sensitive)".to_string()),
         }
     }
@@ -133,7 +145,7 @@ impl fmt::Display for Value {
                 }
                 formatter.write_str(" }")
             }
-            Value::Ref { .. } | Value::Unknown => formatter.write_str("(known after apply)"),
+            Value::Ref { .. } | Value::Unknown | Value::Join(_) => formatter.write_str("(known after apply)"),
             Value::Sensitive { .. } => formatter.write_str("(sensitive)"),
         }
     }

@@ -284,14 +284,26 @@ fn resolve_value(
 ) -> Value {
     match value {
         Value::Ref { id, attribute } => {
-            let stays = matches!(action_of.get(id), Some(Action::NoOp | Action::Update));
-            match live_by_id.get(id.as_str()).and_then(|live| live.attributes.get(attribute)) {
+            // An update keeps a resource's attributes, except those the kind's updates renew (a task
+            // definition's update registers a new revision with a new ARN).
+            let live = live_by_id.get(id.as_str());
+            let stays = match action_of.get(id) {
+                Some(Action::NoOp) => true,
+                Some(Action::Update) => {
+                    live.is_some_and(|live| !live.kind.attributes_renewed_by_update().contains(&attribute.as_str()))
+                }
+                _ => false,
+            };
+            match live.and_then(|live| live.attributes.get(attribute)) {
                 Some(known) if stays => Value::String(known.clone()),
                 _ => value.clone(),
             }
         }
         Value::List(items) => {
             Value::List(items.iter().map(|item| resolve_value(item, live_by_id, action_of)).collect())
+        }
+        Value::Join(parts) => {
+            Value::joined(parts.iter().map(|part| resolve_value(part, live_by_id, action_of)).collect())
         }
         Value::Map(map) => {
             Value::Map(map.iter().map(|(k, v)| (k.clone(), resolve_value(v, live_by_id, action_of))).collect())

@@ -8,6 +8,7 @@ use crate::stack;
 
 fn facts() -> AccountFacts {
     AccountFacts {
+        image_tags: Default::default(),
         account_id: "123456789012".into(),
         availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
     }
@@ -27,17 +28,35 @@ fn converged(desired: &[Resource]) -> Vec<LiveResource> {
             Value::Ref { id, .. } => Value::String(physical(id)),
             Value::List(items) => Value::List(items.iter().map(|i| resolve(i, physical)).collect()),
             Value::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), resolve(v, physical))).collect()),
+            Value::Join(parts) => Value::joined(parts.iter().map(|p| resolve(p, physical)).collect()),
             other => other.clone(),
         }
     }
+    // Every attribute another resource refers to, each with the fake physical id as its value.
+    fn referenced(value: &Value, into: &mut Vec<(String, String)>) {
+        match value {
+            Value::Ref { id, attribute } => into.push((id.clone(), attribute.clone())),
+            Value::List(items) | Value::Join(items) => items.iter().for_each(|i| referenced(i, into)),
+            Value::Map(map) => map.values().for_each(|v| referenced(v, into)),
+            _ => {}
+        }
+    }
+    let mut references = Vec::new();
+    desired.iter().flat_map(|r| r.props.values()).for_each(|v| referenced(v, &mut references));
     desired
         .iter()
-        .map(|resource| LiveResource {
-            id: resource.id.clone(),
-            kind: resource.kind,
-            physical_id: physical(&resource.id),
-            props: resource.props.iter().map(|(k, v)| (k.clone(), resolve(v, &physical))).collect(),
-            attributes: BTreeMap::from([("id".to_string(), physical(&resource.id))]),
+        .map(|resource| {
+            let mut attributes = BTreeMap::from([("id".to_string(), physical(&resource.id))]);
+            for (_, attribute) in references.iter().filter(|(id, _)| *id == resource.id) {
+                attributes.insert(attribute.clone(), physical(&resource.id));
+            }
+            LiveResource {
+                id: resource.id.clone(),
+                kind: resource.kind,
+                physical_id: physical(&resource.id),
+                props: resource.props.iter().map(|(k, v)| (k.clone(), resolve(v, &physical))).collect(),
+                attributes,
+            }
         })
         .collect()
 }
@@ -70,6 +89,18 @@ fn from_empty_everything_is_created_in_dependency_order() {
             "ecr-movie",
             "ecr-user",
             "ecr-watchlist",
+            "jwt-secret",
+            "task-execution-role",
+            "cluster",
+            "task-role-movie",
+            "logs-movie",
+            "alarm-movie-cpu",
+            "task-role-user",
+            "logs-user",
+            "alarm-user-cpu",
+            "task-role-watchlist",
+            "logs-watchlist",
+            "alarm-watchlist-cpu",
             "frontend-bucket",
         ]
     );

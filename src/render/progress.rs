@@ -55,6 +55,7 @@ impl EventSink for ProgressPrinter {
         let style = self.style;
         match event {
             Event::Started { step } => self.line(&format!("{} {step}", style.dim("started  "))),
+            Event::Note { step, message } => self.line(&format!("{} {step}: {message}", style.dim("event    "))),
             Event::Succeeded { step, elapsed } => self.line(&format!("{} {step} ({})", style.green("done     "), seconds(elapsed))),
             Event::Failed { step, error } => self.line(&format!("{} {step}: {error}", style.red("failed   "))),
             Event::Skipped { step, because } => self.line(&format!("{} {step}: {because} failed", style.yellow("skipped  "))),

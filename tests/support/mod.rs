@@ -130,7 +130,13 @@ impl StackFile {
         for (index, service) in self.services.iter().enumerate() {
             text.push_str(&format!(
                 "[services.{service}]\nport = {}\ncpu = 256\nmemory = 512\npaths = [\"/api/{service}\", \"/api/{service}/*\"]\ndatabase = \"main\"\n\n",
-                8000 + index
+                // A service keeps its port when others come or go, as in a real stack file.
+                match service.as_str() {
+                    "user" => 8001,
+                    "movie" => 8002,
+                    "watchlist" => 8003,
+                    _ => 8010 + index,
+                }
             ));
         }
         if self.frontend {
@@ -203,6 +209,11 @@ pub struct Checker {
     pub rds: aws_sdk_rds::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub elasticache: aws_sdk_elasticache::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub runtime: tokio::runtime::Runtime,
 }
 
@@ -224,6 +235,11 @@ impl Checker {
             rds: aws_sdk_rds::Client::new(&config),
             secrets: aws_sdk_secretsmanager::Client::new(&config),
             elasticache: aws_sdk_elasticache::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            ecs: aws_sdk_ecs::Client::new(&config),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
             runtime,
         }
     }
@@ -311,7 +327,17 @@ impl Checker {
                     database_subnet_groups += 1;
                 }
             }
-            let secrets = self.stack_secrets(stack).await.len();
+            let secrets = self
+                .secrets
+                .list_secrets()
+                .send()
+                .await
+                .expect("secrets")
+                .secret_list()
+                .iter()
+                .filter(|secret| secret.deleted_date().is_none())
+                .filter(|secret| secret.tags().iter().any(|t| t.key() == Some("wl:stack") && t.value() == Some(stack)))
+                .count();
             let elasticache = &self.elasticache;
             let mut cache_subnet_groups = 0;
             for group in elasticache
@@ -343,7 +369,7 @@ impl Checker {
                     caches += 1;
                 }
             }
-            vec![
+            let mut counts = vec![
                 ("vpc", vpcs),
                 ("subnet", subnets),
                 ("internet_gateway", gateways),
@@ -354,25 +380,153 @@ impl Checker {
                 ("ecr_repository", repositories),
                 ("s3_bucket", buckets),
                 ("db_subnet_group", database_subnet_groups),
-                ("database_secret", secrets),
+                ("secret", secrets),
                 ("db_instance", databases),
                 ("cache_subnet_group", cache_subnet_groups),
                 ("cache_replication_group", caches),
-            ]
+            ];
+            counts.extend(self.compute_counts(stack).await);
+            counts
         })
+    }
+
+    /// Counts the compute and routing tier's resources, each kind with its own listing.
+    async fn compute_counts(&self, stack: &str) -> Vec<(&'static str, usize)> {
+        let roles =
+            self.iam.list_roles().path_prefix(format!("/wl/{stack}/")).send().await.expect("roles").roles().len();
+        let log_groups = self
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(format!("/ecs/{stack}/"))
+            .send()
+            .await
+            .expect("log groups")
+            .log_groups()
+            .len();
+        let clusters = self
+            .ecs
+            .describe_clusters()
+            .clusters(stack)
+            .send()
+            .await
+            .expect("clusters")
+            .clusters()
+            .iter()
+            .filter(|cluster| cluster.status() == Some("ACTIVE"))
+            .count();
+        let mut families: Vec<String> = self
+            .ecs
+            .list_task_definitions()
+            .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+            .send()
+            .await
+            .expect("task definitions")
+            .task_definition_arns()
+            .iter()
+            .filter_map(|arn| {
+                arn.rsplit_once('/').and_then(|(_, tail)| tail.rsplit_once(':')).map(|(f, _)| f.to_string())
+            })
+            .filter(|family| family.starts_with(&format!("{stack}-")))
+            .collect();
+        families.sort();
+        families.dedup();
+        // Another stack's name may start with this one's: the tags decide.
+        let mut owned_families = 0;
+        for family in &families {
+            let described = self
+                .ecs
+                .describe_task_definition()
+                .task_definition(family)
+                .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+                .send()
+                .await
+                .expect("a task definition");
+            if described.tags().iter().any(|t| t.key() == Some("wl:stack") && t.value() == Some(stack)) {
+                owned_families += 1;
+            }
+        }
+        let mut services = 0;
+        if clusters > 0 {
+            let arns = self.ecs.list_services().cluster(stack).send().await.expect("services").service_arns().to_vec();
+            for batch in arns.chunks(10) {
+                let described = self
+                    .ecs
+                    .describe_services()
+                    .cluster(stack)
+                    .set_services(Some(batch.to_vec()))
+                    .send()
+                    .await
+                    .expect("services");
+                services += described.services().iter().filter(|s| s.status() == Some("ACTIVE")).count();
+            }
+        }
+        let owned = |tags: &[aws_sdk_elasticloadbalancingv2::types::Tag]| {
+            tags.iter().any(|tag| tag.key() == Some("wl:stack") && tag.value() == Some(stack))
+        };
+        let elb = &self.elb;
+        let mut balancers = Vec::new();
+        for balancer in elb.describe_load_balancers().send().await.expect("balancers").load_balancers() {
+            let arn = balancer.load_balancer_arn().unwrap_or_default();
+            let Ok(tags) = elb.describe_tags().resource_arns(arn).send().await else { continue };
+            if tags.tag_descriptions().iter().any(|d| owned(d.tags())) {
+                balancers.push(arn.to_string());
+            }
+        }
+        let mut target_groups = 0;
+        for group in elb.describe_target_groups().send().await.expect("target groups").target_groups() {
+            let Ok(tags) = elb.describe_tags().resource_arns(group.target_group_arn().unwrap_or_default()).send().await
+            else {
+                continue;
+            };
+            if tags.tag_descriptions().iter().any(|d| owned(d.tags())) {
+                target_groups += 1;
+            }
+        }
+        let (mut listeners, mut rules) = (0, 0);
+        for balancer in &balancers {
+            let described = elb.describe_listeners().load_balancer_arn(balancer).send().await.expect("listeners");
+            for listener in described.listeners() {
+                listeners += 1;
+                let described =
+                    elb.describe_rules().listener_arn(listener.listener_arn().unwrap_or_default()).send().await;
+                rules += described.expect("rules").rules().iter().filter(|r| r.is_default() != Some(true)).count();
+            }
+        }
+        let alarms = self
+            .cloudwatch
+            .describe_alarms()
+            .alarm_name_prefix(format!("{stack}-alarm-"))
+            .send()
+            .await
+            .expect("alarms")
+            .metric_alarms()
+            .len();
+        vec![
+            ("iam_role", roles),
+            ("log_group", log_groups),
+            ("ecs_cluster", clusters),
+            ("task_definition", owned_families),
+            ("load_balancer", balancers.len()),
+            ("target_group", target_groups),
+            ("listener", listeners),
+            ("listener_rule", rules),
+            ("ecs_service", services),
+            ("metric_alarm", alarms),
+        ]
     }
 
     pub fn total_owned(&self, stack: &str) -> usize {
         self.owned_counts(stack).iter().map(|(_, count)| count).sum()
     }
 
-    /// The stack's secrets that are not scheduled for deletion: (name, value).
+    /// The stack's database master secrets that are not scheduled for deletion: (name, value).
     pub async fn stack_secrets(&self, stack: &str) -> Vec<(String, String)> {
         let listing = self.secrets.list_secrets().send().await.expect("secrets");
         let mut found = Vec::new();
         for secret in listing.secret_list() {
             let owned = secret.tags().iter().any(|tag| tag.key() == Some("wl:stack") && tag.value() == Some(stack));
-            if owned && secret.deleted_date().is_none() {
+            let master = secret.name().is_some_and(|name| name.ends_with("/master"));
+            if owned && master && secret.deleted_date().is_none() {
                 let name = secret.name().unwrap_or_default().to_string();
                 let value = self.secrets.get_secret_value().secret_id(&name).send().await.expect("a value");
                 found.push((name, value.secret_string().unwrap_or_default().to_string()));
@@ -457,6 +611,8 @@ pub fn emulator_control(method: &str, path: &str, body: &str) -> serde_json::Val
 /// one NAT gateway and a frontend, given its databases and whether it has a cache.
 pub fn converged_counts(databases: usize, cache: bool) -> Vec<(&'static str, usize)> {
     let cache = usize::from(cache);
+    // The test stacks have two services.
+    let services = 2;
     vec![
         ("vpc", 1),
         ("subnet", 4),
@@ -468,9 +624,20 @@ pub fn converged_counts(databases: usize, cache: bool) -> Vec<(&'static str, usi
         ("ecr_repository", 2),
         ("s3_bucket", 1),
         ("db_subnet_group", 1),
-        ("database_secret", databases),
+        // One master secret per database and the services' token signing key.
+        ("secret", databases + 1),
         ("db_instance", databases),
         ("cache_subnet_group", cache),
         ("cache_replication_group", cache),
+        ("iam_role", 1 + services),
+        ("log_group", services),
+        ("ecs_cluster", 1),
+        ("task_definition", services),
+        ("load_balancer", 1),
+        ("target_group", services),
+        ("listener", 1),
+        ("listener_rule", services),
+        ("ecs_service", services),
+        ("metric_alarm", 3 * services),
     ]
 }

@@ -1,0 +1,512 @@
+//! Driver for each Fargate service: create, update and delete, and the deploy wait that follows
+//! them — until the new deployment's `rolloutState` is COMPLETED (not merely "steady"), streaming
+//! the service's events, and reporting a circuit-breaker rollback with the stopped tasks' reasons.
+
+use std::collections::BTreeSet;
+use std::time::SystemTime;
+
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, LaunchType,
+    LoadBalancer, NetworkConfiguration, PropagateTags, Service, ServiceField,
+};
+
+use super::ecs_cluster::{ecs_tags, pairs};
+use super::{error::from_sdk, flag, integer, text, wait_for, Attributes, AwsError, StepContext, Update};
+use crate::graph::{Kind, Props, Value};
+use crate::plan::LiveResource;
+
+fn attributes(service: &Service) -> Attributes {
+    let arn = service.service_arn().unwrap_or_default();
+    Attributes::from([
+        ("id".to_string(), arn.to_string()),
+        ("arn".to_string(), arn.to_string()),
+        ("name".to_string(), service.service_name().unwrap_or_default().to_string()),
+    ])
+}
+
+/// Lists the cluster's services, then describes them ten at a time (all batches at once).
+pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+    let cluster = clients.stack.as_str();
+    let mut arns = Vec::new();
+    let mut pages = clients.ecs.list_services().cluster(cluster).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        match page.map_err(|e| from_sdk("ListServices", "the stack's services", e)) {
+            Ok(page) => arns.extend(page.service_arns().iter().cloned()),
+            // No cluster yet: no services.
+            Err(error) if error.is_not_found() => return Ok(Vec::new()),
+            Err(error) => return Err(error),
+        }
+    }
+    let reads = arns.chunks(10).map(|batch| async move {
+        let output = clients
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(batch.to_vec()))
+            .include(ServiceField::Tags)
+            .send()
+            .await
+            .map_err(|e| from_sdk("DescribeServices", "the stack's services", e))?;
+        Ok::<_, AwsError>(output.services().to_vec())
+    });
+    let services: Vec<Service> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
+    Ok(services
+        .iter()
+        // A deleted service is DRAINING, then INACTIVE: gone as far as the stack is concerned.
+        .filter(|service| service.status() == Some("ACTIVE"))
+        .filter_map(|service| {
+            let tags = pairs(service.tags());
+            let id = super::owned_id(&clients.stack, tags.iter().copied())?;
+            Some(LiveResource {
+                id,
+                kind: Kind::EcsService,
+                physical_id: service.service_arn().unwrap_or_default().to_string(),
+                props: props_of(service, super::tags_value(tags)),
+                attributes: attributes(service),
+            })
+        })
+        .collect())
+}
+
+/// The properties of a live service, in the shape `graph` gives the desired one.
+pub fn props_of(service: &Service, tags: Value) -> Props {
+    let network = service.network_configuration().and_then(|n| n.awsvpc_configuration());
+    let sorted = |items: &[String]| {
+        let mut values: Vec<Value> = items.iter().map(Value::string).collect();
+        values.sort();
+        Value::List(values)
+    };
+    let balancer = service.load_balancers().first();
+    let deployment = service.deployment_configuration();
+    let breaker = deployment.and_then(|d| d.deployment_circuit_breaker());
+    let mut props = Props::new();
+    props.insert("name".into(), Value::string(service.service_name().unwrap_or_default()));
+    props.insert("cluster".into(), Value::string(service.cluster_arn().unwrap_or_default()));
+    props.insert("task_definition".into(), Value::string(service.task_definition().unwrap_or_default()));
+    props.insert("desired_count".into(), Value::Integer(i64::from(service.desired_count())));
+    props.insert("launch_type".into(), Value::string(service.launch_type().map_or("", |l| l.as_str())));
+    props.insert("subnet_ids".into(), sorted(network.map(|n| n.subnets()).unwrap_or_default()));
+    props.insert("security_group_ids".into(), sorted(network.map(|n| n.security_groups()).unwrap_or_default()));
+    props.insert(
+        "assign_public_ip".into(),
+        Value::Bool(network.and_then(|n| n.assign_public_ip()) == Some(&AssignPublicIp::Enabled)),
+    );
+    props.insert(
+        "target_group_arn".into(),
+        Value::string(balancer.and_then(|b| b.target_group_arn()).unwrap_or_default()),
+    );
+    props.insert("container_name".into(), Value::string(balancer.and_then(|b| b.container_name()).unwrap_or_default()));
+    props.insert(
+        "container_port".into(),
+        Value::Integer(i64::from(balancer.and_then(|b| b.container_port()).unwrap_or(0))),
+    );
+    props.insert("circuit_breaker".into(), Value::Bool(breaker.is_some_and(|b| b.enable() && b.rollback())));
+    // AWS's defaults for a rolling deployment, when the answer leaves them out.
+    props.insert(
+        "minimum_healthy_percent".into(),
+        Value::Integer(i64::from(deployment.and_then(|d| d.minimum_healthy_percent()).unwrap_or(100))),
+    );
+    props.insert(
+        "maximum_percent".into(),
+        Value::Integer(i64::from(deployment.and_then(|d| d.maximum_percent()).unwrap_or(200))),
+    );
+    props.insert(
+        "health_check_grace_seconds".into(),
+        Value::Integer(i64::from(service.health_check_grace_period_seconds().unwrap_or(0))),
+    );
+    props.insert("tags".into(), tags);
+    props
+}
+
+fn strings(props: &Props, field: &str) -> Vec<String> {
+    props
+        .get(field)
+        .map(Value::as_list)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+fn network(props: &Props) -> NetworkConfiguration {
+    NetworkConfiguration::builder()
+        .awsvpc_configuration(
+            AwsVpcConfiguration::builder()
+                .set_subnets(Some(strings(props, "subnet_ids")))
+                .set_security_groups(Some(strings(props, "security_group_ids")))
+                .assign_public_ip(if flag(props, "assign_public_ip") {
+                    AssignPublicIp::Enabled
+                } else {
+                    AssignPublicIp::Disabled
+                })
+                .build()
+                .expect("the subnets are set"),
+        )
+        .build()
+}
+
+fn deployment(props: &Props) -> DeploymentConfiguration {
+    let breaker = flag(props, "circuit_breaker");
+    DeploymentConfiguration::builder()
+        .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(breaker).rollback(breaker).build())
+        .minimum_healthy_percent(integer(props, "minimum_healthy_percent") as i32)
+        .maximum_percent(integer(props, "maximum_percent") as i32)
+        .build()
+}
+
+pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
+    let started = SystemTime::now();
+    let resource = context.resource(Kind::EcsService);
+    let cluster = text(props, "cluster");
+    let output = context
+        .clients
+        .ecs
+        .create_service()
+        .cluster(cluster)
+        .service_name(text(props, "name"))
+        .task_definition(text(props, "task_definition"))
+        .desired_count(integer(props, "desired_count") as i32)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(network(props))
+        .load_balancers(
+            LoadBalancer::builder()
+                .target_group_arn(text(props, "target_group_arn"))
+                .container_name(text(props, "container_name"))
+                .container_port(integer(props, "container_port") as i32)
+                .build(),
+        )
+        .deployment_configuration(deployment(props))
+        .health_check_grace_period_seconds(integer(props, "health_check_grace_seconds") as i32)
+        .propagate_tags(PropagateTags::Service)
+        .enable_ecs_managed_tags(true)
+        .set_tags(Some(ecs_tags(props)))
+        .client_token(super::client_token(&context.clients.run_id, context.id, props))
+        .send()
+        .await
+        .map_err(|e| from_sdk("CreateService", &resource, e))?;
+    let arn = output.service().and_then(|s| s.service_arn()).unwrap_or_default().to_string();
+    let service = wait_for_rollout(context, cluster, &arn, text(props, "task_definition"), started).await?;
+    Ok(attributes(&service))
+}
+
+pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let started = SystemTime::now();
+    let resource = context.resource(Kind::EcsService);
+    let props = update.props;
+    let cluster = text(update.live, "cluster");
+    let arn = update.physical_id;
+    super::ecs_cluster::update_tags(context, Kind::EcsService, arn, update).await?;
+    let output = if update.changes.iter().any(|change| change.field != "tags") {
+        context
+            .clients
+            .ecs
+            .update_service()
+            .cluster(cluster)
+            .service(arn)
+            .task_definition(text(props, "task_definition"))
+            .desired_count(integer(props, "desired_count") as i32)
+            .network_configuration(network(props))
+            .deployment_configuration(deployment(props))
+            .health_check_grace_period_seconds(integer(props, "health_check_grace_seconds") as i32)
+            .send()
+            .await
+            .map_err(|e| from_sdk("UpdateService", &resource, e))?
+            .service()
+            .cloned()
+    } else {
+        None
+    };
+    let service = match output {
+        Some(_) => wait_for_rollout(context, cluster, arn, text(props, "task_definition"), started).await?,
+        None => describe(context, cluster, arn).await?.ok_or_else(|| gone(context))?,
+    };
+    Ok(attributes(&service))
+}
+
+fn gone(context: &StepContext<'_>) -> AwsError {
+    AwsError::refused(
+        context.resource(Kind::EcsService),
+        "the service disappeared while wl-infra worked on it; run apply again",
+    )
+}
+
+async fn describe(context: &StepContext<'_>, cluster: &str, arn: &str) -> Result<Option<Service>, AwsError> {
+    let output = context
+        .clients
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(arn)
+        .send()
+        .await
+        .map_err(|e| from_sdk("DescribeServices", &context.resource(Kind::EcsService), e))?;
+    Ok(output.services().first().cloned())
+}
+
+/// Where a service's rollout of `task_definition` stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rollout {
+    Completed,
+    InProgress {
+        running: i32,
+        desired: i32,
+    },
+    /// The deployment failed, or the circuit breaker rolled it back to an earlier revision.
+    Failed {
+        reason: String,
+    },
+}
+
+/// Reads the rollout state of the deployment that runs `task_definition` from a DescribeServices
+/// answer. Pure, so that every case is tested with hand-written answers.
+pub fn rollout(service: &Service, task_definition: &str) -> Rollout {
+    let deployments = service.deployments();
+    let Some(primary) = deployments.iter().find(|d| d.status() == Some("PRIMARY")) else {
+        return Rollout::InProgress { running: service.running_count(), desired: service.desired_count() };
+    };
+    let ours = deployments.iter().find(|d| d.task_definition() == Some(task_definition));
+    let state = |d: &aws_sdk_ecs::types::Deployment| d.rollout_state().map(|s| s.as_str().to_string());
+    if primary.task_definition() != Some(task_definition) {
+        // The circuit breaker started a rollback deployment of the previous revision.
+        let why = ours
+            .and_then(|d| d.rollout_state_reason())
+            .or_else(|| primary.rollout_state_reason())
+            .unwrap_or("the new tasks did not become healthy");
+        return Rollout::Failed {
+            reason: format!(
+                "the deployment was rolled back to {}: {why}",
+                primary.task_definition().map_or("the previous revision", super::task_definition::family_and_revision)
+            ),
+        };
+    }
+    match state(primary).as_deref() {
+        Some("FAILED") => {
+            Rollout::Failed { reason: primary.rollout_state_reason().unwrap_or("the deployment failed").to_string() }
+        }
+        // COMPLETED means ECS considers the deployment done; the old deployments must also be gone
+        // and every desired task running.
+        Some("COMPLETED") | None if deployments.len() == 1 && primary.running_count() >= primary.desired_count() => {
+            Rollout::Completed
+        }
+        _ => Rollout::InProgress { running: primary.running_count(), desired: primary.desired_count() },
+    }
+}
+
+/// Waits until the rollout of `task_definition` completes, passing new service events on.
+async fn wait_for_rollout(
+    context: &StepContext<'_>,
+    cluster: &str,
+    arn: &str,
+    task_definition: &str,
+    started: SystemTime,
+) -> Result<Service, AwsError> {
+    let resource = context.resource(Kind::EcsService);
+    let seen = std::sync::Mutex::new(BTreeSet::new());
+    // Events from before this step are old news; allow for clocks a minute apart.
+    let since = started.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64) - 60;
+    let failure = std::sync::Mutex::new(None);
+    let result = wait_for(context, Kind::EcsService, "deployed (rollout COMPLETED)", || async {
+        let Some(service) = describe(context, cluster, arn).await? else { return Err(gone(context)) };
+        let mut seen = seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Events come newest first; show them oldest first.
+        for event in service.events().iter().rev() {
+            let id = event.id().unwrap_or_default().to_string();
+            let recent = event.created_at().is_none_or(|at| at.secs() >= since);
+            if recent && seen.insert(id) {
+                context.progress.note(event.message().unwrap_or_default());
+            }
+        }
+        match rollout(&service, task_definition) {
+            Rollout::Completed => Ok(Some(service)),
+            Rollout::InProgress { .. } => Ok(None),
+            Rollout::Failed { reason } => {
+                *failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reason);
+                Ok(Some(service))
+            }
+        }
+    })
+    .await?;
+    let failed = failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+    match failed {
+        None => Ok(result),
+        Some(reason) => {
+            let stopped = stopped_task_reasons(context, cluster, result.service_name().unwrap_or_default()).await;
+            Err(AwsError::refused(
+                resource,
+                format!(
+                    "{reason}{}; fix the image or the configuration, then apply again",
+                    if stopped.is_empty() { String::new() } else { format!("; stopped tasks: {}", stopped.join("; ")) }
+                ),
+            ))
+        }
+    }
+}
+
+/// Why the service's most recently stopped tasks stopped (at most five), for a failed deploy.
+async fn stopped_task_reasons(context: &StepContext<'_>, cluster: &str, service: &str) -> Vec<String> {
+    let ecs = &context.clients.ecs;
+    let Ok(listed) =
+        ecs.list_tasks().cluster(cluster).service_name(service).desired_status(DesiredStatus::Stopped).send().await
+    else {
+        return Vec::new();
+    };
+    let arns: Vec<String> = listed.task_arns().iter().take(5).cloned().collect();
+    if arns.is_empty() {
+        return Vec::new();
+    }
+    let Ok(described) = ecs.describe_tasks().cluster(cluster).set_tasks(Some(arns)).send().await else {
+        return Vec::new();
+    };
+    stopped_reasons(described.tasks())
+}
+
+/// One line per stopped task: its stop reason and each container's exit code and reason.
+pub fn stopped_reasons(tasks: &[aws_sdk_ecs::types::Task]) -> Vec<String> {
+    tasks
+        .iter()
+        .map(|task| {
+            let containers: Vec<String> = task
+                .containers()
+                .iter()
+                .filter(|c| c.exit_code().is_some() || c.reason().is_some())
+                .map(|c| {
+                    format!(
+                        "{} exited {}{}",
+                        c.name().unwrap_or("container"),
+                        c.exit_code().map_or("?".to_string(), |code| code.to_string()),
+                        c.reason().map(|r| format!(" ({r})")).unwrap_or_default()
+                    )
+                })
+                .collect();
+            let reason = task.stopped_reason().unwrap_or("stopped");
+            if containers.is_empty() {
+                reason.to_string()
+            } else {
+                format!("{reason} [{}]", containers.join(", "))
+            }
+        })
+        .collect()
+}
+
+/// Scales the service to zero, deletes it, and waits until it is inactive (its tasks stopped and
+/// their network interfaces on their way out).
+pub async fn delete(context: &StepContext<'_>, arn: &str, live: &Props) -> Result<(), AwsError> {
+    let resource = context.resource(Kind::EcsService);
+    let cluster = text(live, "cluster");
+    let ecs = &context.clients.ecs;
+    let scaled = ecs
+        .update_service()
+        .cluster(cluster)
+        .service(arn)
+        .desired_count(0)
+        .send()
+        .await
+        .map_err(|e| from_sdk("UpdateService", &resource, e));
+    match scaled {
+        // An earlier attempt already deleted it (ServiceNotActive): go on to the wait.
+        Err(error) if !error.is_not_found() => return Err(error),
+        _ => {}
+    }
+    let deleted = ecs
+        .delete_service()
+        .cluster(cluster)
+        .service(arn)
+        .force(true)
+        .send()
+        .await
+        .map_err(|e| from_sdk("DeleteService", &resource, e));
+    match deleted {
+        Err(error) if !error.is_not_found() => return Err(error),
+        _ => {}
+    }
+    super::wait_until(context, Kind::EcsService, "inactive", || async {
+        Ok(describe(context, cluster, arn).await?.is_none_or(|service| service.status() == Some("INACTIVE")))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ecs::types::{Container, Deployment, DeploymentRolloutState, ServiceEvent, Task};
+
+    use super::*;
+
+    const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/watchlist-dev-movie:8";
+    const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/watchlist-dev-movie:7";
+
+    fn deployment(status: &str, task_definition: &str, state: Option<&str>, running: i32) -> Deployment {
+        Deployment::builder()
+            .status(status)
+            .task_definition(task_definition)
+            .set_rollout_state(state.map(DeploymentRolloutState::from))
+            .rollout_state_reason(format!("ECS deployment {status} {}", state.unwrap_or("-")))
+            .desired_count(2)
+            .running_count(running)
+            .build()
+    }
+
+    fn service(deployments: Vec<Deployment>) -> Service {
+        Service::builder()
+            .service_name("movie")
+            .desired_count(2)
+            .running_count(2)
+            .set_deployments(Some(deployments))
+            .events(ServiceEvent::builder().id("1").message("has reached a steady state.").build())
+            .build()
+    }
+
+    #[test]
+    fn a_new_deployment_is_in_progress_until_completed_and_the_old_one_drained() {
+        let rolling = service(vec![
+            deployment("PRIMARY", NEW, Some("IN_PROGRESS"), 1),
+            deployment("ACTIVE", OLD, Some("COMPLETED"), 2),
+        ]);
+        assert_eq!(rollout(&rolling, NEW), Rollout::InProgress { running: 1, desired: 2 });
+        // "Steady" is not enough: the new deployment says COMPLETED but the old one still drains.
+        let draining = service(vec![
+            deployment("PRIMARY", NEW, Some("COMPLETED"), 2),
+            deployment("ACTIVE", OLD, Some("COMPLETED"), 1),
+        ]);
+        assert_eq!(rollout(&draining, NEW), Rollout::InProgress { running: 2, desired: 2 });
+        let done = service(vec![deployment("PRIMARY", NEW, Some("COMPLETED"), 2)]);
+        assert_eq!(rollout(&done, NEW), Rollout::Completed);
+    }
+
+    #[test]
+    fn a_circuit_breaker_rollback_is_a_failure_that_names_the_revision() {
+        let rolled_back = service(vec![
+            deployment("PRIMARY", OLD, Some("IN_PROGRESS"), 1),
+            deployment("ACTIVE", NEW, Some("FAILED"), 0),
+        ]);
+        let Rollout::Failed { reason } = rollout(&rolled_back, NEW) else { panic!("a rollback is a failure") };
+        assert!(reason.contains("rolled back to watchlist-dev-movie:7"), "{reason}");
+        assert!(reason.contains("ECS deployment ACTIVE FAILED"), "{reason}");
+    }
+
+    #[test]
+    fn a_failed_deployment_without_rollback_is_a_failure() {
+        let failed = service(vec![deployment("PRIMARY", NEW, Some("FAILED"), 0)]);
+        assert!(matches!(rollout(&failed, NEW), Rollout::Failed { .. }));
+    }
+
+    #[test]
+    fn a_deployment_without_rollout_state_completes_when_alone_and_running() {
+        assert_eq!(rollout(&service(vec![deployment("PRIMARY", NEW, None, 2)]), NEW), Rollout::Completed);
+        assert_eq!(
+            rollout(&service(vec![deployment("PRIMARY", NEW, None, 1)]), NEW),
+            Rollout::InProgress { running: 1, desired: 2 }
+        );
+    }
+
+    #[test]
+    fn stopped_tasks_explain_themselves() {
+        let task = Task::builder()
+            .stopped_reason("Essential container in task exited")
+            .containers(Container::builder().name("movie").exit_code(1).reason("panicked at config").build())
+            .build();
+        assert_eq!(
+            stopped_reasons(&[task]),
+            vec!["Essential container in task exited [movie exited 1 (panicked at config)]".to_string()]
+        );
+    }
+}

@@ -1,0 +1,314 @@
+//! Driver for each service's Fargate task definition. A task definition is immutable: a change
+//! registers a new revision (and deregisters revisions beyond the last few), and the live side is
+//! read back as exactly the fields wl-infra sets, so defaults AWS fills in never show as changes.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ecs::types::{
+    Compatibility, ContainerDefinition, HealthCheck, KeyValuePair, LogConfiguration, LogDriver, NetworkMode,
+    PortMapping, Secret, TaskDefinition, TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus,
+    TransportProtocol,
+};
+
+use super::ecs_cluster::{ecs_tags, pairs};
+use super::{error::from_sdk, integer, text, Attributes, AwsError, StepContext, Update};
+use crate::graph::{Kind, Props, Value};
+use crate::plan::LiveResource;
+
+/// Revisions kept registered after a new one, for rollbacks by hand.
+pub const KEEP_REVISIONS: usize = 5;
+
+/// The container health check's timing; set explicitly so that AWS's answer matches.
+const HEALTH_CHECK_INTERVAL_SECONDS: i32 = 30;
+const HEALTH_CHECK_TIMEOUT_SECONDS: i32 = 5;
+const HEALTH_CHECK_RETRIES: i32 = 3;
+const HEALTH_CHECK_START_PERIOD_SECONDS: i32 = 15;
+
+fn attributes(arn: &str) -> Attributes {
+    Attributes::from([("id".to_string(), arn.to_string()), ("arn".to_string(), arn.to_string())])
+}
+
+/// The family of a task definition ARN (`...:task-definition/<family>:<revision>`).
+pub fn family_of(arn: &str) -> &str {
+    let tail = arn.rsplit_once('/').map_or(arn, |(_, tail)| tail);
+    tail.rsplit_once(':').map_or(tail, |(family, _)| family)
+}
+
+/// `family:revision` of a task definition ARN, for messages.
+pub fn family_and_revision(arn: &str) -> &str {
+    arn.rsplit_once('/').map_or(arn, |(_, tail)| tail)
+}
+
+/// Splits a secret reference (`<secret arn>:<json key>::`) into the secret's ARN and the key.
+pub fn split_value_from(value_from: &str) -> (String, String) {
+    let parts: Vec<&str> = value_from.split(':').collect();
+    if parts.len() <= 7 {
+        return (value_from.to_string(), String::new());
+    }
+    (parts[..7].join(":"), parts[7].to_string())
+}
+
+/// The reference ECS resolves to a secret's value, or to one key of its JSON document.
+pub fn value_from(secret_arn: &str, key: &str) -> String {
+    if key.is_empty() {
+        secret_arn.to_string()
+    } else {
+        format!("{secret_arn}:{key}::")
+    }
+}
+
+/// The properties of a registered task definition, in the shape `graph` gives the desired one.
+pub fn props_of(definition: &TaskDefinition, tags: Value) -> Props {
+    let container = definition.container_definitions().first();
+    let mut props = Props::new();
+    props.insert("family".into(), Value::string(definition.family().unwrap_or_default()));
+    let number = |text: Option<&str>| Value::Integer(text.and_then(|t| t.parse().ok()).unwrap_or(0));
+    props.insert("cpu".into(), number(definition.cpu()));
+    props.insert("memory".into(), number(definition.memory()));
+    props.insert("execution_role_arn".into(), Value::string(definition.execution_role_arn().unwrap_or_default()));
+    props.insert("task_role_arn".into(), Value::string(definition.task_role_arn().unwrap_or_default()));
+    props.insert("container_name".into(), Value::string(container.and_then(|c| c.name()).unwrap_or_default()));
+    props.insert("image".into(), Value::string(container.and_then(|c| c.image()).unwrap_or_default()));
+    let port = container.and_then(|c| c.port_mappings().first()).and_then(|p| p.container_port()).unwrap_or(0);
+    props.insert("port".into(), Value::Integer(i64::from(port)));
+    let environment: BTreeMap<String, Value> = container
+        .map(|c| c.environment())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|pair| Some((pair.name()?.to_string(), Value::string(pair.value().unwrap_or_default()))))
+        .collect();
+    props.insert("environment".into(), Value::Map(environment));
+    let secrets: BTreeMap<String, Value> = container
+        .map(|c| c.secrets())
+        .unwrap_or_default()
+        .iter()
+        .map(|secret| {
+            let (arn, key) = split_value_from(secret.value_from());
+            let reference: BTreeMap<String, Value> =
+                [("secret".to_string(), Value::string(arn)), ("key".to_string(), Value::string(key))].into();
+            (secret.name().to_string(), Value::Map(reference))
+        })
+        .collect();
+    props.insert("secrets".into(), Value::Map(secrets));
+    let options = container.and_then(|c| c.log_configuration()).and_then(|l| l.options());
+    let option = |key: &str| Value::string(options.and_then(|o| o.get(key)).map_or("", String::as_str));
+    props.insert("log_group".into(), option("awslogs-group"));
+    props.insert("log_region".into(), option("awslogs-region"));
+    let command = container.and_then(|c| c.health_check()).map(|h| h.command()).unwrap_or_default();
+    props.insert("health_check_command".into(), Value::List(command.iter().map(Value::string).collect()));
+    props.insert("tags".into(), tags);
+    props
+}
+
+/// Lists the stack's families, then reads each family's latest active revision (concurrently).
+pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+    let mut families = Vec::new();
+    let mut pages = clients
+        .ecs
+        .list_task_definition_families()
+        .family_prefix(format!("{}-", clients.stack))
+        .status(TaskDefinitionFamilyStatus::Active)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| from_sdk("ListTaskDefinitionFamilies", "the stack's task definitions", e))?;
+        families.extend(page.families().iter().cloned());
+    }
+    let reads = families.iter().map(|family| async move {
+        let output = clients
+            .ecs
+            .describe_task_definition()
+            .task_definition(family)
+            .include(TaskDefinitionField::Tags)
+            .send()
+            .await
+            .map_err(|e| from_sdk("DescribeTaskDefinition", family, e));
+        let output = match output {
+            Ok(output) => output,
+            // A family whose revisions are all deregistered has no active revision to describe.
+            Err(error) if error.is_not_found() || error.code() == Some("ClientException") => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let Some(definition) = output.task_definition() else { return Ok(None) };
+        if definition.status() != Some(&TaskDefinitionStatus::Active) {
+            return Ok(None);
+        }
+        let tags = pairs(output.tags());
+        let Some(id) = super::owned_id(&clients.stack, tags.iter().copied()) else { return Ok(None) };
+        let arn = definition.task_definition_arn().unwrap_or_default();
+        Ok::<_, AwsError>(Some(LiveResource {
+            id,
+            kind: Kind::TaskDefinition,
+            physical_id: arn.to_string(),
+            props: props_of(definition, super::tags_value(tags)),
+            attributes: attributes(arn),
+        }))
+    });
+    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+}
+
+fn container_definition(props: &Props) -> ContainerDefinition {
+    let map_of = |field: &str| props.get(field).and_then(Value::as_map).cloned().unwrap_or_default();
+    let environment = map_of("environment")
+        .iter()
+        .map(|(name, value)| KeyValuePair::builder().name(name).value(value.as_str().unwrap_or_default()).build())
+        .collect();
+    let secrets = map_of("secrets")
+        .iter()
+        .filter_map(|(name, reference)| {
+            let reference = reference.as_map()?;
+            let arn = reference.get("secret").and_then(Value::as_str)?;
+            let key = reference.get("key").and_then(Value::as_str).unwrap_or_default();
+            Secret::builder().name(name).value_from(value_from(arn, key)).build().ok()
+        })
+        .collect();
+    let port = integer(props, "port") as i32;
+    let command: Vec<String> = props
+        .get("health_check_command")
+        .map(Value::as_list)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    ContainerDefinition::builder()
+        .name(text(props, "container_name"))
+        .image(text(props, "image"))
+        .essential(true)
+        .port_mappings(PortMapping::builder().container_port(port).protocol(TransportProtocol::Tcp).build())
+        .set_environment(Some(environment))
+        .set_secrets(Some(secrets))
+        .log_configuration(
+            LogConfiguration::builder()
+                .log_driver(LogDriver::Awslogs)
+                .options("awslogs-group", text(props, "log_group"))
+                .options("awslogs-region", text(props, "log_region"))
+                .options("awslogs-stream-prefix", "ecs")
+                .build()
+                .expect("the log driver is set"),
+        )
+        .health_check(
+            HealthCheck::builder()
+                .set_command(Some(command))
+                .interval(HEALTH_CHECK_INTERVAL_SECONDS)
+                .timeout(HEALTH_CHECK_TIMEOUT_SECONDS)
+                .retries(HEALTH_CHECK_RETRIES)
+                .start_period(HEALTH_CHECK_START_PERIOD_SECONDS)
+                .build()
+                .expect("the command is set"),
+        )
+        .build()
+}
+
+/// Registers a revision from the desired properties and deregisters all but the newest few.
+pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
+    let resource = context.resource(Kind::TaskDefinition);
+    let family = text(props, "family");
+    let output = context
+        .clients
+        .ecs
+        .register_task_definition()
+        .family(family)
+        .cpu(integer(props, "cpu").to_string())
+        .memory(integer(props, "memory").to_string())
+        .network_mode(NetworkMode::Awsvpc)
+        .requires_compatibilities(Compatibility::Fargate)
+        .execution_role_arn(text(props, "execution_role_arn"))
+        .task_role_arn(text(props, "task_role_arn"))
+        .container_definitions(container_definition(props))
+        .set_tags(Some(ecs_tags(props)))
+        .send()
+        .await
+        .map_err(|e| from_sdk("RegisterTaskDefinition", &resource, e))?;
+    let arn = output.task_definition().and_then(|d| d.task_definition_arn()).unwrap_or_default().to_string();
+    let revisions = active_revisions(context, family).await?;
+    deregister(context, revisions.iter().skip(KEEP_REVISIONS).filter(|old| **old != arn), false).await?;
+    Ok(attributes(&arn))
+}
+
+/// Any change but the tags registers a new revision; tags are changed on the current one.
+pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    if update.changes.iter().all(|change| change.field == "tags") {
+        super::ecs_cluster::update_tags(context, Kind::TaskDefinition, update.physical_id, update).await?;
+        return Ok(attributes(update.physical_id));
+    }
+    create(context, update.props).await
+}
+
+/// The family's active revisions, newest first.
+async fn active_revisions(context: &StepContext<'_>, family: &str) -> Result<Vec<String>, AwsError> {
+    let mut arns = Vec::new();
+    let mut pages = context
+        .clients
+        .ecs
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(TaskDefinitionStatus::Active)
+        .sort(aws_sdk_ecs::types::SortOrder::Desc)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| from_sdk("ListTaskDefinitions", &context.resource(Kind::TaskDefinition), e))?;
+        // `familyPrefix` takes the full family name; the check guards against a looser match.
+        arns.extend(page.task_definition_arns().iter().filter(|arn| family_of(arn) == family).cloned());
+    }
+    Ok(arns)
+}
+
+async fn deregister<'a>(
+    context: &StepContext<'_>,
+    arns: impl Iterator<Item = &'a String>,
+    and_delete: bool,
+) -> Result<(), AwsError> {
+    let resource = context.resource(Kind::TaskDefinition);
+    let mut deregistered = Vec::new();
+    for arn in arns {
+        let result = context
+            .clients
+            .ecs
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .map_err(|e| from_sdk("DeregisterTaskDefinition", &resource, e));
+        match result {
+            Err(error) if error.is_not_found() => {}
+            other => {
+                other?;
+            }
+        }
+        deregistered.push(arn.clone());
+    }
+    if and_delete {
+        // Deregistered revisions stay listed as INACTIVE until deleted.
+        for batch in deregistered.chunks(10) {
+            context
+                .clients
+                .ecs
+                .delete_task_definitions()
+                .set_task_definitions(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| from_sdk("DeleteTaskDefinitions", &resource, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Deregisters and deletes every active revision of the family.
+pub async fn delete(context: &StepContext<'_>, arn: &str, _live: &Props) -> Result<(), AwsError> {
+    let revisions = active_revisions(context, family_of(arn)).await?;
+    deregister(context, revisions.iter(), true).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_and_secret_references_round_trip() {
+        assert_eq!(family_of("arn:aws:ecs:us-east-1:123:task-definition/watchlist-dev-movie:7"), "watchlist-dev-movie");
+        let secret = "arn:aws:secretsmanager:us-east-1:123:secret:watchlist-dev/movies/master-AbCdEf";
+        assert_eq!(split_value_from(&value_from(secret, "password")), (secret.to_string(), "password".to_string()));
+        assert_eq!(split_value_from(&value_from(secret, "")), (secret.to_string(), String::new()));
+    }
+}

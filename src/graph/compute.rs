@@ -1,0 +1,432 @@
+//! The compute and routing tier of a stack: IAM roles, log groups, the ECS cluster, task
+//! definitions and Fargate services, the load balancer with its listeners and path rules, and the
+//! alarms. Pure, like the rest of the graph.
+
+use std::collections::BTreeMap;
+
+use super::policy::{allow_policy, trust_policy};
+use super::{physical_name, repository_name, AccountFacts, Builder, Kind, Value};
+use crate::stack::{Service, Stack};
+
+/// The tag that says what a generated secret holds (`signing-key`, or a database's credentials).
+pub const SECRET_CONTENT_TAG: &str = "wl:secret-content";
+pub const SIGNING_KEY_CONTENT: &str = "signing-key";
+
+/// The managed policy that lets ECS pull images from ECR and write logs for a task.
+pub const EXECUTION_MANAGED_POLICY: &str = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+
+/// The image tag a service deploys when neither `--image-tag` nor a running task definition says.
+pub const DEFAULT_IMAGE_TAG: &str = "latest";
+
+/// How many days the services' log groups keep their lines.
+pub const LOG_RETENTION_DAYS: i64 = 30;
+
+/// The path of every IAM role of a stack, which discovery lists by.
+pub fn role_path(stack: &str) -> String {
+    format!("/wl/{stack}/")
+}
+
+/// The log group of a service's containers.
+pub fn log_group_name(stack: &str, service: &str) -> String {
+    format!("/ecs/{stack}/{service}")
+}
+
+/// A name of at most 32 characters (the limit of load balancers and target groups): `<stack>-<id>`
+/// when it fits, otherwise a prefix of it and a hash of the whole, so it stays stable and unique.
+pub fn short_name(stack: &str, id: &str) -> String {
+    let full = physical_name(stack, id);
+    if full.len() <= 32 {
+        return full;
+    }
+    let hash = fnv1a(&full);
+    let prefix = full[..24].trim_end_matches('-');
+    format!("{prefix}-{:07x}", hash & 0x0fff_ffff)
+}
+
+fn fnv1a(text: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// Listener rule priorities by service: derived from the service's name alone, so adding or
+/// removing a service never renumbers the others. Two names that hash to the same slot (about one
+/// chance in 4,000 for ten services) are told apart in name order.
+pub fn rule_priorities<'a>(services: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, i64> {
+    const FIRST: u64 = 1_000;
+    const SLOTS: u64 = 40_000;
+    let mut names: Vec<&str> = services.into_iter().collect();
+    names.sort_unstable();
+    let mut taken = std::collections::BTreeSet::new();
+    let mut priorities = BTreeMap::new();
+    for name in names {
+        let mut slot = fnv1a(name) % SLOTS;
+        while !taken.insert(slot) {
+            slot = (slot + 1) % SLOTS;
+        }
+        priorities.insert(name.to_string(), (FIRST + slot) as i64);
+    }
+    priorities
+}
+
+/// The fixed answer of the load balancer to a path no rule matches.
+pub const NOT_FOUND_BODY: &str = r#"{"error":{"code":"not_found","message":"no service serves this path"}}"#;
+
+fn map(entries: Vec<(&str, Value)>) -> Value {
+    Value::Map(entries.into_iter().map(|(key, value)| (key.to_string(), value)).collect())
+}
+
+fn reference(id: &str, attribute: &str) -> Value {
+    Value::Ref { id: id.to_string(), attribute: attribute.to_string() }
+}
+
+fn fixed_not_found() -> Value {
+    map(vec![
+        ("type", Value::string("fixed-response")),
+        ("status_code", Value::string("404")),
+        ("content_type", Value::string("application/json")),
+        ("message_body", Value::string(NOT_FOUND_BODY)),
+    ])
+}
+
+/// Every resource that runs and routes to the services; nothing when the stack has none.
+pub(super) fn add_compute(builder: &mut Builder<'_>, stack: &Stack, facts: &AccountFacts, zones: usize) {
+    if stack.services.is_empty() {
+        return;
+    }
+    let name = &stack.name;
+    let region = &stack.region;
+    let account = &facts.account_id;
+
+    // The token signing key the user service signs with and the others verify with.
+    let signing_key_name = format!("{name}/jwt-signing-key");
+    builder.add_named(
+        "jwt-secret",
+        Kind::Secret,
+        &signing_key_name,
+        vec![
+            ("name", Value::string(&signing_key_name)),
+            ("description", Value::string(format!("token signing key of the services of stack {name}"))),
+        ],
+    );
+    builder.tag("jwt-secret", SECRET_CONTENT_TAG, SIGNING_KEY_CONTENT);
+    builder.tag("jwt-secret", super::RECOVERY_WINDOW_TAG, "7");
+
+    let secrets_arn = format!("arn:aws:secretsmanager:{region}:{account}:secret:{name}/*");
+    let role = |builder: &mut Builder<'_>,
+                id: &str,
+                description: &str,
+                managed: Vec<Value>,
+                inline: Vec<(&str, String)>| {
+        let role_name = physical_name(name, id);
+        builder.add_named(
+            id,
+            Kind::IamRole,
+            &role_name,
+            vec![
+                ("name", Value::string(&role_name)),
+                ("path", Value::string(role_path(name))),
+                ("description", Value::string(description)),
+                ("assume_role_policy", Value::string(trust_policy("ecs-tasks.amazonaws.com"))),
+                ("managed_policy_arns", Value::List(managed)),
+                (
+                    "inline_policies",
+                    Value::Map(
+                        inline.into_iter().map(|(key, document)| (key.to_string(), Value::string(document))).collect(),
+                    ),
+                ),
+            ],
+        );
+    };
+    role(
+        builder,
+        "task-execution-role",
+        "lets ECS pull the services' images, write their logs and read this stack's secrets",
+        vec![Value::string(EXECUTION_MANAGED_POLICY)],
+        vec![("read-stack-secrets", allow_policy(&["secretsmanager:GetSecretValue"], &[&secrets_arn]))],
+    );
+    builder.add_named(
+        "cluster",
+        Kind::EcsCluster,
+        name,
+        vec![("name", Value::string(name)), ("container_insights", Value::string("enabled"))],
+    );
+
+    let public_subnets: Vec<Value> = (1..=zones).map(|n| Value::id_of(&format!("public-{n}"))).collect();
+    let private_subnets: Vec<Value> = (1..=zones).map(|n| Value::id_of(&format!("private-{n}"))).collect();
+    let load_balancer_name = short_name(name, "alb");
+    builder.add_named(
+        "alb",
+        Kind::LoadBalancer,
+        &load_balancer_name,
+        vec![
+            ("name", Value::string(&load_balancer_name)),
+            ("type", Value::string("application")),
+            ("scheme", Value::string("internet-facing")),
+            ("subnet_ids", Value::List(public_subnets)),
+            ("security_group_ids", Value::List(vec![Value::id_of("sg-alb")])),
+        ],
+    );
+    builder.depends("alb", "internet-gateway");
+    let serving_listener = match &stack.load_balancer.certificate_arn {
+        Some(certificate) => {
+            add_listener(
+                builder,
+                "listener-http",
+                80,
+                map(vec![
+                    ("type", Value::string("redirect")),
+                    ("protocol", Value::string("HTTPS")),
+                    ("port", Value::string("443")),
+                    ("status_code", Value::string("HTTP_301")),
+                ]),
+                None,
+            );
+            add_listener(builder, "listener-https", 443, fixed_not_found(), Some(certificate));
+            "listener-https"
+        }
+        None => {
+            add_listener(builder, "listener-http", 80, fixed_not_found(), None);
+            "listener-http"
+        }
+    };
+
+    let priorities = rule_priorities(stack.services.keys().map(String::as_str));
+    for (service_name, service) in &stack.services {
+        role(builder, &format!("task-role-{service_name}"), "the service's own AWS permissions: none", vec![], vec![]);
+        let log_group = log_group_name(name, service_name);
+        builder.add_named(
+            &format!("logs-{service_name}"),
+            Kind::LogGroup,
+            &log_group,
+            vec![("name", Value::string(&log_group)), ("retention_days", Value::Integer(LOG_RETENTION_DAYS))],
+        );
+        let target_id = format!("target-{service_name}");
+        let target_name = short_name(name, &format!("tg-{service_name}"));
+        builder.add_named(
+            &target_id,
+            Kind::TargetGroup,
+            &target_name,
+            vec![
+                ("name", Value::string(&target_name)),
+                ("protocol", Value::string("HTTP")),
+                ("port", Value::Integer(i64::from(service.port))),
+                ("vpc_id", Value::id_of("vpc")),
+                ("target_type", Value::string("ip")),
+                ("health_check_path", Value::string(&service.health_check_path)),
+                ("health_check_matcher", Value::string("200")),
+                ("health_check_interval_seconds", Value::Integer(15)),
+                ("healthy_threshold", Value::Integer(2)),
+                ("unhealthy_threshold", Value::Integer(3)),
+                ("deregistration_delay_seconds", Value::Integer(30)),
+            ],
+        );
+        let rule_id = format!("rule-{service_name}");
+        builder.add(
+            &rule_id,
+            Kind::ListenerRule,
+            vec![
+                ("listener_arn", reference(serving_listener, "arn")),
+                ("priority", Value::Integer(priorities[service_name])),
+                ("paths", Value::List(service.paths.iter().map(Value::string).collect())),
+                ("target_group_arn", reference(&target_id, "arn")),
+            ],
+        );
+        add_task_definition(builder, stack, facts, service_name, service);
+        let service_id = format!("service-{service_name}");
+        builder.add_named(
+            &service_id,
+            Kind::EcsService,
+            service_name,
+            vec![
+                ("name", Value::string(service_name)),
+                ("cluster", reference("cluster", "arn")),
+                ("task_definition", reference(&format!("task-{service_name}"), "arn")),
+                ("desired_count", Value::Integer(i64::from(service.desired_count))),
+                ("launch_type", Value::string("FARGATE")),
+                ("subnet_ids", Value::List(private_subnets.clone())),
+                ("security_group_ids", Value::List(vec![Value::id_of("sg-app")])),
+                ("assign_public_ip", Value::Bool(false)),
+                ("target_group_arn", reference(&target_id, "arn")),
+                ("container_name", Value::string(service_name)),
+                ("container_port", Value::Integer(i64::from(service.port))),
+                ("circuit_breaker", Value::Bool(service.deployment.circuit_breaker)),
+                ("minimum_healthy_percent", Value::Integer(i64::from(service.deployment.minimum_healthy_percent))),
+                ("maximum_percent", Value::Integer(i64::from(service.deployment.maximum_percent))),
+                ("health_check_grace_seconds", Value::Integer(60)),
+            ],
+        );
+        // ECS refuses a target group that no listener routes to yet.
+        builder.depends(&service_id, &rule_id);
+        add_alarms(builder, stack, service_name, &target_id);
+    }
+}
+
+fn add_listener(builder: &mut Builder<'_>, id: &str, port: u16, default_action: Value, certificate: Option<&str>) {
+    let mut fields = vec![
+        ("load_balancer_arn", reference("alb", "arn")),
+        ("port", Value::Integer(i64::from(port))),
+        ("protocol", Value::string(if certificate.is_some() { "HTTPS" } else { "HTTP" })),
+        ("default_action", default_action),
+    ];
+    if let Some(certificate) = certificate {
+        fields.push(("certificate_arn", Value::string(certificate)));
+        fields.push(("ssl_policy", Value::string("ELBSecurityPolicy-TLS13-1-2-2021-06")));
+    }
+    builder.add(id, Kind::Listener, fields);
+}
+
+/// The image a service runs: its repository in this account and region, at the chosen tag.
+pub fn image(facts: &AccountFacts, stack: &Stack, service: &str) -> String {
+    let tag = facts.image_tags.get(service).map_or(DEFAULT_IMAGE_TAG, String::as_str);
+    format!(
+        "{}.dkr.ecr.{}.amazonaws.com/{}:{tag}",
+        facts.account_id,
+        stack.region,
+        repository_name(&stack.name, service)
+    )
+}
+
+fn secret_value(secret_id: &str, key: &str) -> Value {
+    map(vec![("secret", reference(secret_id, "arn")), ("key", Value::string(key))])
+}
+
+fn add_task_definition(
+    builder: &mut Builder<'_>,
+    stack: &Stack,
+    facts: &AccountFacts,
+    service_name: &str,
+    service: &Service,
+) {
+    let mut environment: BTreeMap<String, Value> = BTreeMap::new();
+    let mut secrets: BTreeMap<String, Value> = BTreeMap::new();
+    environment.insert("PORT".into(), Value::string(service.port.to_string()));
+    // The load balancer is the only client, and it says who called in X-Forwarded-For.
+    environment.insert("TRUST_FORWARDED_FOR".into(), Value::string("true"));
+    secrets.insert("JWT_SECRET".into(), secret_value("jwt-secret", ""));
+    if let Some(database) = &service.database {
+        let instance = format!("db-{database}");
+        environment.insert("PGHOST".into(), reference(&instance, "address"));
+        environment.insert("PGPORT".into(), Value::string("5432"));
+        environment.insert("PGUSER".into(), Value::string(super::DATABASE_MASTER_USER));
+        environment.insert("PGDATABASE".into(), Value::string(super::database_name(database)));
+        secrets.insert("PGPASSWORD".into(), secret_value(&format!("{instance}-secret"), "password"));
+    }
+    if service.cache {
+        // The cache encrypts in transit, hence rediss://.
+        environment.insert(
+            "REDIS_URL".into(),
+            Value::Join(vec![Value::string("rediss://"), reference("cache", "address"), Value::string(":6379")]),
+        );
+    }
+    for called in &service.calls {
+        // Services call each other through the load balancer (ARCHITECTURE.md, "service calls").
+        environment.insert(
+            format!("{}_SERVICE_URL", called.to_uppercase().replace('-', "_")),
+            Value::Join(vec![Value::string("http://"), reference("alb", "dns_name")]),
+        );
+    }
+    for (key, value) in &service.environment {
+        environment.insert(key.clone(), Value::string(value));
+    }
+    let family = physical_name(&stack.name, service_name);
+    let task_id = format!("task-{service_name}");
+    builder.add_named(
+        &task_id,
+        Kind::TaskDefinition,
+        &family,
+        vec![
+            ("family", Value::string(&family)),
+            ("cpu", Value::Integer(i64::from(service.cpu))),
+            ("memory", Value::Integer(i64::from(service.memory))),
+            ("execution_role_arn", reference("task-execution-role", "arn")),
+            ("task_role_arn", reference(&format!("task-role-{service_name}"), "arn")),
+            ("container_name", Value::string(service_name)),
+            ("image", Value::string(image(facts, stack, service_name))),
+            ("port", Value::Integer(i64::from(service.port))),
+            ("environment", Value::Map(environment)),
+            ("secrets", Value::Map(secrets)),
+            ("log_group", Value::string(log_group_name(&stack.name, service_name))),
+            ("log_region", Value::string(&stack.region)),
+            (
+                "health_check_command",
+                Value::List(vec![
+                    Value::string("CMD"),
+                    Value::string("/usr/local/bin/service"),
+                    Value::string("healthcheck"),
+                ]),
+            ),
+        ],
+    );
+    builder.depends(&task_id, &format!("logs-{service_name}"));
+}
+
+fn add_alarms(builder: &mut Builder<'_>, stack: &Stack, service_name: &str, target_id: &str) {
+    let alarms = &stack.alarms;
+    let service_dimensions =
+        map(vec![("ClusterName", Value::string(&stack.name)), ("ServiceName", Value::string(service_name))]);
+    let target_dimensions =
+        map(vec![("LoadBalancer", reference("alb", "dimension")), ("TargetGroup", reference(target_id, "dimension"))]);
+    let definitions = [
+        (
+            "cpu",
+            "AWS/ECS",
+            "CPUUtilization",
+            "Average",
+            format_threshold(f64::from(alarms.cpu_percent)),
+            service_dimensions,
+            format!("CPU of service {service_name} above {}% for 3 minutes", alarms.cpu_percent),
+        ),
+        (
+            "5xx",
+            "AWS/ApplicationELB",
+            "HTTPCode_Target_5XX_Count",
+            "Sum",
+            format_threshold(f64::from(alarms.http_5xx_per_minute)),
+            target_dimensions.clone(),
+            format!("more than {} 5xx answers a minute from service {service_name}", alarms.http_5xx_per_minute),
+        ),
+        (
+            "latency",
+            "AWS/ApplicationELB",
+            "TargetResponseTime",
+            "Average",
+            format_threshold(alarms.target_response_time_seconds),
+            target_dimensions,
+            format!(
+                "service {service_name} answers slower than {} s on average for 3 minutes",
+                alarms.target_response_time_seconds
+            ),
+        ),
+    ];
+    for (suffix, namespace, metric, statistic, threshold, dimensions, description) in definitions {
+        let id = format!("alarm-{service_name}-{suffix}");
+        let alarm_name = physical_name(&stack.name, &id);
+        builder.add_named(
+            &id,
+            Kind::MetricAlarm,
+            &alarm_name,
+            vec![
+                ("name", Value::string(&alarm_name)),
+                ("description", Value::string(description)),
+                ("namespace", Value::string(namespace)),
+                ("metric_name", Value::string(metric)),
+                ("statistic", Value::string(statistic)),
+                ("dimensions", dimensions),
+                ("period_seconds", Value::Integer(60)),
+                ("evaluation_periods", Value::Integer(3)),
+                ("threshold", Value::string(threshold)),
+                ("comparison", Value::string("GreaterThanThreshold")),
+                ("treat_missing_data", Value::string("notBreaching")),
+            ],
+        );
+    }
+}
+
+/// A threshold in the one spelling both sides use: `80`, `2`, `0.5`.
+pub fn format_threshold(threshold: f64) -> String {
+    format!("{threshold}")
+}
