@@ -150,16 +150,26 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     Ok(Attributes::from([("id".to_string(), update.physical_id.to_string())]))
 }
 
-/// Deletes the group; AWS answers DependencyViolation while network interfaces still use it, which
-/// the executor retries with backoff until they are released.
+/// Waits until no network interface uses the group (those of stopped Fargate tasks and of a
+/// deleted load balancer are released minutes after their owner is gone), then deletes it. A
+/// DependencyViolation that still comes (an interface from another owner) is retried by the executor.
 pub async fn delete(context: &StepContext<'_>, group_id: &str) -> Result<(), AwsError> {
-    context
-        .clients
-        .ec2
-        .delete_security_group()
+    let resource = context.resource(Kind::SecurityGroup);
+    let ec2 = &context.clients.ec2;
+    super::wait_until(context, Kind::SecurityGroup, "free of network interfaces", || async {
+        let output = ec2
+            .describe_network_interfaces()
+            .filters(aws_sdk_ec2::types::Filter::builder().name("group-id").values(group_id).build())
+            .send()
+            .await
+            .map_err(|e| from_sdk("DescribeNetworkInterfaces", &resource, e))?;
+        Ok(output.network_interfaces().is_empty())
+    })
+    .await?;
+    ec2.delete_security_group()
         .group_id(group_id)
         .send()
         .await
-        .map_err(|e| from_sdk("DeleteSecurityGroup", &context.resource(Kind::SecurityGroup), e))?;
+        .map_err(|e| from_sdk("DeleteSecurityGroup", &resource, e))?;
     Ok(())
 }

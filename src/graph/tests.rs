@@ -207,3 +207,58 @@ fn the_cache_is_an_encrypted_replication_group_in_the_private_subnets() {
     stack.cache = None;
     assert!(desired(&stack, &facts()).expect("enough zones").iter().all(|r| !r.id.starts_with("cache")));
 }
+
+#[test]
+fn rule_priorities_come_from_service_names_alone() {
+    let three = crate::graph::rule_priorities(["user", "movie", "watchlist"]);
+    let four = crate::graph::rule_priorities(["user", "movie", "watchlist", "catalog"]);
+    for service in ["user", "movie", "watchlist"] {
+        assert_eq!(three[service], four[service], "adding a service renumbers no other rule");
+    }
+    let mut all: Vec<i64> = four.values().copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 4, "priorities are unique");
+    assert!(all.iter().all(|priority| (1..=50_000).contains(priority)), "{all:?}");
+}
+
+#[test]
+fn load_balancing_names_fit_in_32_characters_and_stay_stable() {
+    assert_eq!(crate::graph::short_name("watchlist-dev", "alb"), "watchlist-dev-alb");
+    let long = crate::graph::short_name("a-rather-long-stack-name-for-prod", "tg-watchlist");
+    assert!(long.len() <= 32, "{long}");
+    assert_eq!(long, crate::graph::short_name("a-rather-long-stack-name-for-prod", "tg-watchlist"));
+    assert_ne!(long, crate::graph::short_name("a-rather-long-stack-name-for-prod", "tg-movie"));
+    assert!(!long.ends_with('-') && !long.starts_with('-'));
+}
+
+#[test]
+fn services_get_their_connections_and_secrets_by_reference() {
+    let resources = desired(&dev_stack(), &facts()).expect("enough zones");
+    let task = resources.iter().find(|r| r.id == "task-watchlist").expect("the task definition");
+    let environment = task.props.get("environment").and_then(Value::as_map).expect("environment");
+    assert_eq!(
+        environment.get("USER_SERVICE_URL"),
+        Some(&Value::Join(vec![
+            Value::string("http://"),
+            Value::Ref { id: "alb".into(), attribute: "dns_name".into() }
+        ]))
+    );
+    assert!(environment.keys().all(|key| !key.contains("PASSWORD") && key != "JWT_SECRET"), "{environment:?}");
+    let secrets = task.props.get("secrets").and_then(Value::as_map).expect("secrets");
+    assert_eq!(secrets.keys().collect::<Vec<_>>(), vec!["JWT_SECRET", "PGPASSWORD"]);
+    assert!(
+        task.depends_on.contains(&"db-watchlist".to_string())
+            && task.depends_on.contains(&"logs-watchlist".to_string())
+    );
+    assert_eq!(
+        task.props.get("image"),
+        Some(&Value::string("123456789012.dkr.ecr.us-east-1.amazonaws.com/watchlist-dev-watchlist:latest"))
+    );
+    let service = resources.iter().find(|r| r.id == "service-watchlist").expect("the service");
+    assert!(service.depends_on.contains(&"rule-watchlist".to_string()), "a target group needs its rule first");
+    let role = resources.iter().find(|r| r.id == "task-execution-role").expect("the execution role");
+    let inline = role.props.get("inline_policies").and_then(Value::as_map).expect("inline policies");
+    let policy = inline["read-stack-secrets"].as_str().expect("a document");
+    assert!(policy.contains("arn:aws:secretsmanager:us-east-1:123456789012:secret:watchlist-dev/*"), "{policy}");
+}

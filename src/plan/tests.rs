@@ -332,3 +332,23 @@ fn of_duplicate_vpcs_the_one_with_the_subnets_is_kept() {
     assert_eq!(deleted, vec!["phys-0-empty-twin"]);
     assert_eq!(plan.summary().replace, 0, "nothing is rebuilt");
 }
+
+#[test]
+fn a_new_image_tag_plans_one_task_definition_revision_and_one_service_update() {
+    let desired = dev_desired();
+    let live = converged(&desired);
+    let mut tagged_facts = facts();
+    tagged_facts.image_tags.insert("movie".into(), "abc".into());
+    let stack =
+        stack::parse("dev.toml", include_str!("../../stacks/dev.toml")).unwrap_or_else(|d| panic!("{}", d.render()));
+    let tagged = graph::desired(&stack, &tagged_facts).expect("enough zones");
+    let plan = plan("watchlist-dev", "us-east-1", &tagged, &live);
+    let changed: Vec<(&str, Action)> =
+        plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| (c.id.as_str(), c.action)).collect();
+    assert_eq!(changed, vec![("task-movie", Action::Update), ("service-movie", Action::Update)]);
+    let service = plan.changes.iter().find(|c| c.id == "service-movie").expect("the service");
+    let fields: Vec<&str> = service.changes.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, vec!["task_definition"], "the new revision's ARN is known after apply");
+    let position = |id: &str| plan.steps.iter().position(|s| s.id == id).expect("a step");
+    assert!(plan.steps[position("service-movie")].after.contains(&position("task-movie")));
+}

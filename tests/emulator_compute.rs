@@ -1,0 +1,171 @@
+//! End-to-end tests of the compute and routing tier against the local AWS emulator: the full
+//! `stacks/dev.toml` from empty to converged to destroyed, the load balancer's routing, and a
+//! deployment that the circuit breaker rolls back.
+
+mod support;
+
+use support::proxy::RecordingProxy;
+use support::{endpoint, unique_stack_name, wl_infra, wl_infra_at, Checker, StackFile, TempDir};
+
+#[test]
+fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
+    let directory = TempDir::new("full-dev");
+    let name = unique_stack_name("dev");
+    let source = include_str!("../stacks/dev.toml").replace("name = \"watchlist-dev\"", &format!("name = \"{name}\""));
+    let path = directory.0.join("dev.toml");
+    std::fs::write(&path, source).expect("a stack file");
+    let path = path.to_str().expect("a UTF-8 path");
+    let checker = Checker::new("us-east-1");
+    let proxy = RecordingProxy::start(endpoint());
+
+    let applied = wl_infra_at(&proxy.url, &["apply", "--stack", path, "--yes"]).expect_code(0);
+    assert!(applied.stderr.contains("Apply complete"), "{}", applied.stderr);
+    assert!(applied.stderr.contains("has reached a steady state"), "service events are shown: {}", applied.stderr);
+    let counts = checker.owned_counts(&name);
+    let expected = [
+        ("vpc", 1),
+        ("subnet", 4),
+        ("internet_gateway", 1),
+        ("elastic_ip", 1),
+        ("nat_gateway", 1),
+        ("route_table", 3),
+        ("security_group", 4),
+        ("ecr_repository", 3),
+        ("s3_bucket", 1),
+        ("db_subnet_group", 1),
+        ("secret", 4),
+        ("db_instance", 3),
+        ("cache_subnet_group", 1),
+        ("cache_replication_group", 1),
+        ("iam_role", 4),
+        ("log_group", 3),
+        ("ecs_cluster", 1),
+        ("task_definition", 3),
+        ("load_balancer", 1),
+        ("target_group", 3),
+        ("listener", 1),
+        ("listener_rule", 3),
+        ("ecs_service", 3),
+        ("metric_alarm", 9),
+    ];
+    assert_eq!(counts, expected);
+
+    proxy.clear();
+    let started = std::time::Instant::now();
+    let replanned = wl_infra_at(&proxy.url, &["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    let elapsed = started.elapsed();
+    assert!(replanned.stdout.starts_with("No changes."), "{}", replanned.stdout);
+    assert_eq!(proxy.writes(), Vec::<String>::new());
+    support::note(&format!(
+        "full dev stack: converged plan made {} AWS requests in {:.2} s",
+        proxy.requests().len(),
+        elapsed.as_secs_f64()
+    ));
+
+    // The task definitions carry what the services need, secrets by reference only.
+    checker.runtime.block_on(async {
+        let described = checker
+            .ecs
+            .describe_task_definition()
+            .task_definition(format!("{name}-watchlist"))
+            .send()
+            .await
+            .expect("the watchlist task definition");
+        let container = &described.task_definition().expect("a definition").container_definitions()[0];
+        let environment: Vec<(&str, &str)> =
+            container.environment().iter().map(|p| (p.name().unwrap_or(""), p.value().unwrap_or(""))).collect();
+        let value = |key: &str| environment.iter().find(|(k, _)| *k == key).map(|(_, v)| *v).unwrap_or_default();
+        assert!(value("USER_SERVICE_URL").starts_with("http://"), "{environment:?}");
+        assert_eq!(value("USER_SERVICE_URL"), value("MOVIE_SERVICE_URL"), "both through the load balancer");
+        assert_eq!(value("PGDATABASE"), "watchlist");
+        let secrets: Vec<&str> = container.secrets().iter().map(|s| s.name()).collect();
+        assert_eq!(secrets, vec!["JWT_SECRET", "PGPASSWORD"]);
+        assert!(container.secrets()[1].value_from().ends_with(":password::"));
+        assert!(!format!("{environment:?}").to_lowercase().contains("password"), "no secret in plain environment");
+        let movie = checker
+            .ecs
+            .describe_task_definition()
+            .task_definition(format!("{name}-movie"))
+            .send()
+            .await
+            .expect("the movie task definition");
+        let container = &movie.task_definition().expect("a definition").container_definitions()[0];
+        let redis = container.environment().iter().find(|p| p.name() == Some("REDIS_URL")).expect("REDIS_URL");
+        assert!(redis.value().is_some_and(|url| url.starts_with("rediss://")), "{redis:?}");
+    });
+
+    // The listener answers unknown paths with a JSON 404, and the rules route each service's paths.
+    checker.runtime.block_on(async {
+        let balancers = checker.elb.describe_load_balancers().names(wl_infra::graph::short_name(&name, "alb")).send();
+        let balancer = balancers.await.expect("the load balancer").load_balancers()[0].clone();
+        let listeners = checker
+            .elb
+            .describe_listeners()
+            .load_balancer_arn(balancer.load_balancer_arn().unwrap_or_default())
+            .send()
+            .await
+            .expect("listeners");
+        let listener = &listeners.listeners()[0];
+        let fixed = listener.default_actions()[0].fixed_response_config().expect("a fixed response");
+        assert_eq!((fixed.status_code(), fixed.content_type()), (Some("404"), Some("application/json")));
+        let rules = checker
+            .elb
+            .describe_rules()
+            .listener_arn(listener.listener_arn().unwrap_or_default())
+            .send()
+            .await
+            .expect("rules");
+        let mut paths: Vec<String> = rules
+            .rules()
+            .iter()
+            .flat_map(|rule| rule.conditions().iter())
+            .flat_map(|c| c.path_pattern_config().map(|p| p.values().to_vec()).unwrap_or_else(|| c.values().to_vec()))
+            .collect();
+        paths.sort();
+        assert!(paths.contains(&"/api/health/movies".to_string()), "{paths:?}");
+        assert!(paths.contains(&"/api/watchlist/*".to_string()), "{paths:?}");
+    });
+
+    proxy.clear();
+    wl_infra_at(&proxy.url, &["destroy", "--stack", path, "--yes"]).expect_code(0);
+    let remaining: Vec<(&str, usize)> =
+        checker.owned_counts(&name).into_iter().filter(|(_, count)| *count > 0).collect();
+    assert_eq!(remaining, Vec::<(&str, usize)>::new(), "destroy leaves nothing of any kind");
+    let requests: Vec<String> = proxy.requests().into_iter().map(|request| request.action).collect();
+    let position = |action: &str| requests.iter().position(|r| r.ends_with(action));
+    let scaled = position("UpdateService").expect("services are scaled to zero");
+    let deleted = position("DeleteService").expect("services are deleted");
+    assert!(scaled < deleted, "scale to zero, then delete");
+    let rule_gone = requests.iter().rposition(|r| r.ends_with("DeleteRule")).expect("rules are deleted");
+    let target_gone = position("DeleteTargetGroup").expect("target groups are deleted");
+    assert!(rule_gone < target_gone, "rules before target groups");
+}
+
+#[test]
+fn a_deployment_the_circuit_breaker_rolls_back_fails_the_apply_with_the_reason() {
+    let directory = TempDir::new("rollback");
+    let stack = StackFile::new(&unique_stack_name("roll"));
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+
+    // The emulator never gets tasks of a `wl-fail` image healthy, as AWS would with a broken image.
+    let failed = wl_infra(&["apply", "--stack", path, "--yes", "--image-tag", "movie=wl-fail-1"]).expect_code(1);
+    assert!(failed.stderr.contains("deployment failed: tasks failed to start"), "events are shown: {}", failed.stderr);
+    assert!(failed.stderr.contains("the deployment was rolled back to"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("update ecs_service service-movie"), "{}", failed.stderr);
+    // The other service was not touched and the movie service still runs its earlier revision.
+    let checker = Checker::new("us-east-1");
+    let running = checker.runtime.block_on(async {
+        let described =
+            checker.ecs.describe_services().cluster(&stack.name).services("movie").send().await.expect("the service");
+        described.services()[0].task_definition().unwrap_or_default().to_string()
+    });
+    assert!(running.ends_with(&format!("{}-movie:1", stack.name)), "{running}");
+
+    // A good image converges again.
+    wl_infra(&["apply", "--stack", path, "--yes", "--image-tag", "movie=v2"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+    assert_eq!(checker.total_owned(&stack.name), 0);
+}
