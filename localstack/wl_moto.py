@@ -376,6 +376,80 @@ def _create_service_response(self):
 
 EC2ContainerServiceResponse.create_service = _create_service_response
 
+# --- CloudFront ------------------------------------------------------------------------------
+#
+# moto 5.2 drops an origin's OriginAccessControlId and S3OriginConfig (so a distribution that
+# uses origin access control reads back without it), accepts any If-Match value, keeps the ETag
+# across updates, and deletes an enabled distribution. AWS keeps both fields, gives every update a
+# new ETag, answers a stale If-Match with PreconditionFailed (412), and refuses to delete an enabled
+# distribution with DistributionNotDisabled (409).
+
+from moto.cloudfront import models as _cloudfront_models  # noqa: E402
+from moto.cloudfront.exceptions import CloudFrontException  # noqa: E402
+from moto.cloudfront.models import CloudFrontBackend  # noqa: E402
+
+
+class _PreconditionFailed(CloudFrontException):
+    code = 412
+
+    def __init__(self):
+        super().__init__("PreconditionFailed", "The If-Match version is missing or not valid for the resource.")
+
+
+class _DistributionNotDisabled(CloudFrontException):
+    code = 409
+
+    def __init__(self):
+        super().__init__("DistributionNotDisabled", "The distribution you are trying to delete has not been disabled.")
+
+
+_original_origin_init = _cloudfront_models.Origin.__init__
+
+
+def _origin_init(self, origin):
+    _original_origin_init(self, origin)
+    if "S3OriginConfig" in origin:
+        self.s3_origin_config = {"OriginAccessIdentity": origin["S3OriginConfig"].get("OriginAccessIdentity") or ""}
+    self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+
+
+_cloudfront_models.Origin.__init__ = _origin_init
+
+
+def _check_if_match(distribution, if_match):
+    if if_match != distribution.etag:
+        raise _PreconditionFailed()
+
+
+_original_update_distribution = CloudFrontBackend.update_distribution
+
+
+def _update_distribution(self, dist_config, _id, if_match):
+    if _id in self.distributions:
+        _check_if_match(self.distributions[_id], if_match)
+    distribution, location, _ = _original_update_distribution(self, dist_config, _id, if_match)
+    distribution.etag = _cloudfront_models.random_id(length=14)
+    # An update is deployed again: InProgress for one more read, as moto's state manager does on create.
+    distribution.status = "InProgress"
+    distribution._tick = 0
+    return distribution, location, distribution.etag
+
+
+_original_delete_distribution = CloudFrontBackend.delete_distribution
+
+
+def _delete_distribution(self, distribution_id, if_match):
+    if distribution_id in self.distributions:
+        distribution = self.distributions[distribution_id]
+        _check_if_match(distribution, if_match)
+        if str(getattr(distribution.distribution_config, "Enabled", False)).lower() == "true":
+            raise _DistributionNotDisabled()
+    return _original_delete_distribution(self, distribution_id, if_match)
+
+
+CloudFrontBackend.update_distribution = _update_distribution
+CloudFrontBackend.delete_distribution = _delete_distribution
+
 # --- Request log and fault injection -------------------------------------------------------
 #
 # GET  /wl-api/requests          counts of requests per "service:Action" since the last mark
