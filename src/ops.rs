@@ -20,7 +20,13 @@ pub enum LoadError {
 pub fn load_stack(path: &Path) -> Result<Stack, LoadError> {
     let display = path.display().to_string();
     let source = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: display.clone(), source })?;
-    stack::parse(&display, &source).map_err(|diagnostics| LoadError::Invalid(Box::new(diagnostics)))
+    let mut stack = stack::parse(&display, &source).map_err(|diagnostics| LoadError::Invalid(Box::new(diagnostics)))?;
+    // Paths in a stack file are relative to the stack file.
+    if let Some(frontend) = &mut stack.frontend {
+        let base = path.parent().unwrap_or(Path::new(""));
+        frontend.source_dir = base.join(&frontend.source_dir).display().to_string();
+    }
+    Ok(stack)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +35,8 @@ pub enum PlanError {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Graph(#[from] GraphError),
+    #[error("cannot read the frontend files in {directory}: {detail}; build the frontend first (cd frontend && npm install --no-save && npx vite build) or fix `source_dir` in [frontend]")]
+    FrontendFiles { directory: String, detail: String },
 }
 
 /// Whether the plan should converge on the stack file or remove everything the stack owns.
@@ -51,7 +59,12 @@ pub async fn read_and_plan(
     facts.image_tags = deployed_image_tags(&live);
     facts.image_tags.extend(image_tags.iter().map(|(service, tag)| (service.clone(), tag.clone())));
     let desired = match goal {
-        Goal::Apply => graph::desired(stack, &facts)?,
+        Goal::Apply => {
+            if let Some(frontend) = &stack.frontend {
+                facts.frontend_files = frontend_files(Path::new(&frontend.source_dir))?;
+            }
+            graph::desired(stack, &facts)?
+        }
         Goal::Destroy => Vec::new(),
     };
     let plan = plan::plan(&stack.name, &stack.region, &desired, &live);
@@ -70,4 +83,38 @@ pub fn deployed_image_tags(live: &[LiveResource]) -> BTreeMap<String, String> {
             Some((service.to_string(), tag.to_string()))
         })
         .collect()
+}
+
+/// Every file under `directory` with its object key (`/`-separated, relative) and content MD5,
+/// sorted by key. Hidden files (a leading `.`) are left out.
+pub fn frontend_files(directory: &Path) -> Result<Vec<graph::FrontendFile>, PlanError> {
+    use md5::{Digest, Md5};
+    let failure = |detail: String| PlanError::FrontendFiles { directory: directory.display().to_string(), detail };
+    let mut files = Vec::new();
+    let mut pending = vec![directory.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        let entries = std::fs::read_dir(&folder).map_err(|error| failure(error.to_string()))?;
+        for entry in entries {
+            let entry = entry.map_err(|error| failure(error.to_string()))?;
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let content = std::fs::read(&path).map_err(|error| failure(format!("{}: {error}", path.display())))?;
+            let relative = path.strip_prefix(directory).map_err(|error| failure(error.to_string()))?;
+            let key =
+                relative.components().map(|part| part.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            let md5 = Md5::digest(&content).iter().map(|byte| format!("{byte:02x}")).collect();
+            files.push(graph::FrontendFile { key, md5, path: path.display().to_string() });
+        }
+    }
+    if files.is_empty() {
+        return Err(failure("it holds no file".to_string()));
+    }
+    files.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(files)
 }

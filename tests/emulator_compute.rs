@@ -12,8 +12,15 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
     let directory = TempDir::new("full-dev");
     let name = unique_stack_name("dev");
     let source = include_str!("../stacks/dev.toml").replace("name = \"watchlist-dev\"", &format!("name = \"{name}\""));
-    let path = directory.0.join("dev.toml");
+    std::fs::create_dir_all(directory.0.join("stacks")).expect("a stacks directory");
+    let path = directory.0.join("stacks").join("dev.toml");
     std::fs::write(&path, source).expect("a stack file");
+    // `source_dir = "../frontend/dist"`, relative to the stack file.
+    let dist = directory.0.join("frontend").join("dist");
+    std::fs::create_dir_all(dist.join("assets")).expect("a dist directory");
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>watchlist</title>").expect("index.html");
+    std::fs::write(dist.join("assets").join("index-B7x2kQ9a.js"), "console.log(1)").expect("a script");
+    std::fs::write(dist.join("assets").join("index-Dk3l9aZq.css"), "body{}").expect("a style sheet");
     let path = path.to_str().expect("a UTF-8 path");
     let checker = Checker::new("us-east-1");
     let proxy = RecordingProxy::start(endpoint());
@@ -47,6 +54,10 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
         ("listener_rule", 3),
         ("ecs_service", 3),
         ("metric_alarm", 9),
+        ("origin_access_control", 1),
+        ("distribution", 1),
+        ("bucket_policy", 1),
+        ("frontend_object", 3),
     ];
     assert_eq!(counts, expected);
 
@@ -126,6 +137,8 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
         assert!(paths.contains(&"/api/watchlist/*".to_string()), "{paths:?}");
     });
 
+    check_the_frontend_edge(&checker, &name, path, &dist);
+
     proxy.clear();
     wl_infra_at(&proxy.url, &["destroy", "--stack", path, "--yes"]).expect_code(0);
     let remaining: Vec<(&str, usize)> =
@@ -168,4 +181,81 @@ fn a_deployment_the_circuit_breaker_rolls_back_fails_the_apply_with_the_reason()
     wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
     wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
     assert_eq!(checker.total_owned(&stack.name), 0);
+}
+
+/// The edge of a converged full stack: the bucket is readable only by the distribution, objects are
+/// served with their types and caching, and a changed or removed file plans exactly that.
+fn check_the_frontend_edge(checker: &Checker, name: &str, path: &str, dist: &std::path::Path) {
+    let bucket = wl_infra::graph::bucket_name(name, "123456789012");
+    checker.runtime.block_on(async {
+        let policy = checker.s3.get_bucket_policy().bucket(&bucket).send().await.expect("a bucket policy");
+        let document: serde_json::Value =
+            serde_json::from_str(policy.policy().unwrap_or_default()).expect("the policy is JSON");
+        let listed = checker.cloudfront.list_distributions().send().await.expect("distributions");
+        let distribution_arns: Vec<String> = listed
+            .distribution_list()
+            .map(|list| list.items().iter().map(|d| d.arn().to_string()).collect())
+            .unwrap_or_default();
+        for statement in document["Statement"].as_array().expect("statements") {
+            let source = &statement["Condition"]["StringEquals"]["AWS:SourceArn"];
+            assert!(
+                source.as_str().is_some_and(|arn| distribution_arns.iter().any(|d| d == arn)),
+                "every statement is limited to the distribution: {statement}"
+            );
+            assert_ne!(statement["Principal"], "*", "{statement}");
+            assert_eq!(statement["Principal"]["Service"][0], "cloudfront.amazonaws.com", "{statement}");
+        }
+        let block = checker.s3.get_public_access_block().bucket(&bucket).send().await.expect("a public access block");
+        let block = block.public_access_block_configuration().expect("a configuration");
+        assert_eq!(
+            (
+                block.block_public_acls(),
+                block.block_public_policy(),
+                block.ignore_public_acls(),
+                block.restrict_public_buckets()
+            ),
+            (Some(true), Some(true), Some(true), Some(true))
+        );
+        let page = checker.s3.head_object().bucket(&bucket).key("index.html").send().await.expect("index.html");
+        assert_eq!(page.cache_control(), Some("no-cache"));
+        assert_eq!(page.content_type(), Some("text/html; charset=utf-8"));
+        let script =
+            checker.s3.head_object().bucket(&bucket).key("assets/index-B7x2kQ9a.js").send().await.expect("a script");
+        assert_eq!(script.cache_control(), Some("public, max-age=31536000, immutable"));
+        let config = checker
+            .cloudfront
+            .get_distribution_config()
+            .id(listed.distribution_list().expect("a list").items()[0].id())
+            .send()
+            .await;
+        let config = config.expect("a configuration").distribution_config().cloned().expect("a configuration");
+        let origin = &config.origins().expect("origins").items()[0];
+        assert!(origin.origin_access_control_id().is_some_and(|id| !id.is_empty()), "the bucket is read through OAC");
+    });
+
+    // One edited file: one upload and one invalidation of its paths.
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>watchlist 2</title>").expect("index.html");
+    let planned = wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(2);
+    let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("JSON");
+    let changes: Vec<(&str, &str)> = document["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["action"] != "no-op")
+        .map(|c| (c["action"].as_str().unwrap_or_default(), c["id"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(changes, vec![("update", "file:index.html"), ("create", "frontend-invalidation")]);
+    let invalidation =
+        document["changes"].as_array().expect("changes").iter().find(|c| c["id"] == "frontend-invalidation");
+    assert_eq!(invalidation.expect("an invalidation")["after"]["paths"], serde_json::json!(["/", "/index.html"]));
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+
+    // One removed file: one delete (and its path invalidated).
+    std::fs::remove_file(dist.join("assets").join("index-Dk3l9aZq.css")).expect("a removed file");
+    let planned = wl_infra(&["plan", "--stack", path]).expect_code(0);
+    assert!(planned.stdout.contains("- frontend_object file:assets/index-Dk3l9aZq.css"), "{}", planned.stdout);
+    assert!(planned.stdout.contains("1 to create, 0 to update, 0 to replace, 1 to delete"), "{}", planned.stdout);
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
 }

@@ -106,6 +106,8 @@ const TRANSIENT_CODES: &[&str] = &[
     "ConcurrentModificationException",
     "ServerException",
     "UpdateInProgressException",
+    // A CloudFront If-Match that went stale between the read and the write: read again.
+    "PreconditionFailed",
 ];
 
 /// Classifies an AWS error code. `...NotFound` codes and the S3/ECR equivalents are `NotFound`.
@@ -116,6 +118,7 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorClass {
         || code.ends_with("NotFoundException")
         || code.ends_with("NotFoundFault")
         || code == "DBInstanceNotFound"
+        || code.starts_with("NoSuch")
         || matches!(
             code,
             "NoSuchEntity"

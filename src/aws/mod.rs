@@ -6,14 +6,18 @@
 mod ec2_tags;
 mod error;
 
+pub mod bucket_policy;
+pub mod cache_invalidation;
 pub mod cache_replication_group;
 pub mod cache_subnet_group;
 pub mod db_instance;
 pub mod db_subnet_group;
+pub mod distribution;
 pub mod ecr_repository;
 pub mod ecs_cluster;
 pub mod ecs_service;
 pub mod elastic_ip;
+pub mod frontend_object;
 pub mod iam_role;
 pub mod internet_gateway;
 pub mod listener;
@@ -22,6 +26,7 @@ pub mod load_balancer;
 pub mod log_group;
 pub mod metric_alarm;
 pub mod nat_gateway;
+pub mod origin_access_control;
 pub mod route_table;
 pub mod s3_bucket;
 pub mod secret;
@@ -55,6 +60,7 @@ pub struct Clients {
     pub elasticache: aws_sdk_elasticache::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub iam: aws_sdk_iam::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub ecs: aws_sdk_ecs::Client,
@@ -94,6 +100,7 @@ pub async fn connect(stack: &str, region: &str, connection: &Connection) -> Clie
         elasticache: aws_sdk_elasticache::Client::new(&config),
         secrets: aws_sdk_secretsmanager::Client::new(&config),
         iam: aws_sdk_iam::Client::new(&config),
+        cloudfront: aws_sdk_cloudfront::Client::new(&config),
         logs: aws_sdk_cloudwatchlogs::Client::new(&config),
         cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
         ecs: aws_sdk_ecs::Client::new(&config),
@@ -231,6 +238,7 @@ pub async fn account_facts(clients: &Clients) -> Result<AccountFacts, AwsError> 
         account_id: identity.account().unwrap_or_default().to_string(),
         availability_zones,
         image_tags: BTreeMap::new(),
+        frontend_files: Vec::new(),
     })
 }
 
@@ -242,6 +250,8 @@ pub async fn discover(clients: &Clients, facts: &AccountFacts) -> Result<Vec<Liv
         async move {
             match kind {
                 Kind::S3Bucket => s3_bucket::discover_named(clients, &bucket).await,
+                Kind::BucketPolicy => bucket_policy::discover_named(clients, &bucket).await,
+                Kind::FrontendObject => frontend_object::discover_named(clients, &bucket).await,
                 // Listeners and rules can only be read through their load balancer, so one read
                 // chain returns all three kinds.
                 Kind::LoadBalancer => load_balancer::discover_routing(clients).await,
@@ -257,7 +267,10 @@ pub async fn discover(clients: &Clients, facts: &AccountFacts) -> Result<Vec<Liv
 pub async fn create(context: &StepContext<'_>, kind: Kind, props: &Props) -> Result<Attributes, AwsError> {
     // A database's create does more than an update could redo (it fills its secret in), so its
     // driver makes the create itself safe to repeat instead.
-    if context.retry && kind != Kind::DbInstance {
+    // A bucket policy or an object is put whole, and an invalidation carries a caller reference:
+    // repeating those is harmless, so they need no search either.
+    let repeatable = matches!(kind, Kind::BucketPolicy | Kind::FrontendObject | Kind::CacheInvalidation);
+    if context.retry && kind != Kind::DbInstance && !repeatable {
         // The failed attempt may have created the resource (tag-on-create makes it findable).
         let found = match kind {
             Kind::S3Bucket => s3_bucket::discover_named(context.clients, text(props, "name")).await?,
@@ -377,6 +390,11 @@ async fn discover_kind(clients: &Clients, kind: Kind) -> Result<Vec<LiveResource
         Kind::ListenerRule => listener_rule::discover(clients).await,
         Kind::EcsService => ecs_service::discover(clients).await,
         Kind::MetricAlarm => metric_alarm::discover(clients).await,
+        Kind::OriginAccessControl => origin_access_control::discover(clients).await,
+        Kind::Distribution => distribution::discover(clients).await,
+        Kind::CacheInvalidation => cache_invalidation::discover(clients).await,
+        // Found through the stack's bucket, whose name `discover` knows.
+        Kind::BucketPolicy | Kind::FrontendObject => Ok(Vec::new()),
     }
 }
 
@@ -406,6 +424,11 @@ async fn create_once(context: &StepContext<'_>, kind: Kind, props: &Props) -> Re
         Kind::ListenerRule => listener_rule::create(context, props).await,
         Kind::EcsService => ecs_service::create(context, props).await,
         Kind::MetricAlarm => metric_alarm::create(context, props).await,
+        Kind::OriginAccessControl => origin_access_control::create(context, props).await,
+        Kind::Distribution => distribution::create(context, props).await,
+        Kind::CacheInvalidation => cache_invalidation::create(context, props).await,
+        Kind::BucketPolicy => bucket_policy::create(context, props).await,
+        Kind::FrontendObject => frontend_object::create(context, props).await,
     }
 }
 
@@ -443,6 +466,11 @@ pub async fn update(
         Kind::ListenerRule => listener_rule::update(context, &update).await,
         Kind::EcsService => ecs_service::update(context, &update).await,
         Kind::MetricAlarm => metric_alarm::update(context, &update).await,
+        Kind::OriginAccessControl => origin_access_control::update(context, &update).await,
+        Kind::Distribution => distribution::update(context, &update).await,
+        Kind::CacheInvalidation => cache_invalidation::update(context, &update).await,
+        Kind::BucketPolicy => bucket_policy::update(context, &update).await,
+        Kind::FrontendObject => frontend_object::update(context, &update).await,
     }
 }
 
@@ -473,6 +501,11 @@ pub async fn delete(context: &StepContext<'_>, kind: Kind, physical_id: &str, li
         Kind::ListenerRule => listener_rule::delete(context, physical_id, live).await,
         Kind::EcsService => ecs_service::delete(context, physical_id, live).await,
         Kind::MetricAlarm => metric_alarm::delete(context, physical_id, live).await,
+        Kind::OriginAccessControl => origin_access_control::delete(context, physical_id, live).await,
+        Kind::Distribution => distribution::delete(context, physical_id, live).await,
+        Kind::CacheInvalidation => cache_invalidation::delete(context, physical_id, live).await,
+        Kind::BucketPolicy => bucket_policy::delete(context, physical_id, live).await,
+        Kind::FrontendObject => frontend_object::delete(context, physical_id, live).await,
     };
     match result {
         Err(error) if error.is_not_found() => Ok(()),

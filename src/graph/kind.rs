@@ -31,6 +31,11 @@ pub enum Kind {
     ListenerRule,
     EcsService,
     MetricAlarm,
+    OriginAccessControl,
+    Distribution,
+    BucketPolicy,
+    FrontendObject,
+    CacheInvalidation,
 }
 
 impl Kind {
@@ -59,6 +64,11 @@ impl Kind {
         Kind::ListenerRule,
         Kind::EcsService,
         Kind::MetricAlarm,
+        Kind::OriginAccessControl,
+        Kind::Distribution,
+        Kind::BucketPolicy,
+        Kind::FrontendObject,
+        Kind::CacheInvalidation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +97,11 @@ impl Kind {
             Kind::ListenerRule => "listener_rule",
             Kind::EcsService => "ecs_service",
             Kind::MetricAlarm => "metric_alarm",
+            Kind::OriginAccessControl => "origin_access_control",
+            Kind::Distribution => "distribution",
+            Kind::BucketPolicy => "bucket_policy",
+            Kind::FrontendObject => "frontend_object",
+            Kind::CacheInvalidation => "cache_invalidation",
         }
     }
 
@@ -128,6 +143,9 @@ impl Kind {
             Kind::EcsService => {
                 &["name", "cluster", "launch_type", "target_group_arn", "container_name", "container_port"]
             }
+            Kind::OriginAccessControl | Kind::Distribution | Kind::CacheInvalidation => &[],
+            Kind::BucketPolicy => &["bucket"],
+            Kind::FrontendObject => &["bucket", "key"],
         }
     }
 
@@ -145,6 +163,8 @@ impl Kind {
     pub fn create_only_fields(self) -> &'static [&'static str] {
         match self {
             Kind::CacheReplicationGroup => &["subnet_group", "security_group_ids"],
+            // A listing gives an object's key and content hash; how it is served is set on upload.
+            Kind::FrontendObject => &["content_type", "cache_control", "source"],
             _ => &[],
         }
     }
@@ -189,6 +209,11 @@ impl Kind {
             Kind::Secret => &[Kind::DbInstance, Kind::EcsService],
             // A target group in use by a rule or a service cannot be deleted.
             Kind::TargetGroup => &[Kind::ListenerRule, Kind::Listener, Kind::EcsService],
+            // The bucket is emptied first; the distribution goes after the policy that names it, and
+            // its origin access control after the distribution.
+            Kind::S3Bucket => &[Kind::FrontendObject, Kind::BucketPolicy],
+            Kind::Distribution => &[Kind::BucketPolicy, Kind::CacheInvalidation],
+            Kind::OriginAccessControl => &[Kind::Distribution],
             // Tasks write their last lines while they stop.
             Kind::LogGroup | Kind::TaskDefinition | Kind::IamRole => &[Kind::EcsService],
             Kind::CacheSubnetGroup => &[Kind::CacheReplicationGroup],

@@ -4,6 +4,7 @@
 //! account (availability zones, account id), so it is unit tested with plain data.
 
 mod compute;
+mod frontend;
 mod kind;
 pub mod policy;
 mod value;
@@ -13,6 +14,10 @@ use std::collections::BTreeMap;
 pub use compute::{
     format_threshold, image, log_group_name, role_path, rule_priorities, short_name, DEFAULT_IMAGE_TAG,
     EXECUTION_MANAGED_POLICY, SECRET_CONTENT_TAG, SIGNING_KEY_CONTENT,
+};
+pub use frontend::{
+    cache_control, content_type, object_id, FrontendFile, ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED,
+    CACHING_OPTIMIZED, INVALIDATION_ID, SECURITY_HEADERS,
 };
 pub use kind::Kind;
 pub use value::{Props, Value};
@@ -44,6 +49,8 @@ pub struct AccountFacts {
     /// The image tag each service deploys: from `--image-tag`, else the tag it runs now; a
     /// service missing here deploys `latest`.
     pub image_tags: BTreeMap<String, String>,
+    /// The files of `[frontend] source_dir`, with their content hashes.
+    pub frontend_files: Vec<FrontendFile>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -274,20 +281,7 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
 
     compute::add_compute(&mut builder, stack, facts, zones);
 
-    if stack.frontend.is_some() {
-        let name = bucket_name(&stack.name, &facts.account_id);
-        builder.add_named(
-            "frontend-bucket",
-            Kind::S3Bucket,
-            &name,
-            vec![
-                ("name", Value::string(&name)),
-                ("block_public_access", Value::Bool(true)),
-                ("encryption", Value::string("AES256")),
-                ("versioning", Value::Bool(false)),
-            ],
-        );
-    }
+    frontend::add_frontend(&mut builder, stack, facts);
 
     Ok(builder.resources)
 }
@@ -405,6 +399,14 @@ fn add_cache(builder: &mut Builder<'_>, stack: &Stack, zones: usize) {
 }
 
 impl Builder<'_> {
+    /// Leaves the `tags` out of a resource whose kind AWS cannot tag (origin access controls, bucket
+    /// policies, objects, invalidations): they are found by name or by their bucket instead.
+    fn untag(&mut self, id: &str) {
+        if let Some(resource) = self.resources.iter_mut().find(|r| r.id == id) {
+            resource.props.remove("tags");
+        }
+    }
+
     /// Adds a tag to a resource's `tags`, for settings AWS itself does not store.
     fn tag(&mut self, id: &str, key: &str, value: &str) {
         if let Some(Value::Map(tags)) =

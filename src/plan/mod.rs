@@ -154,6 +154,7 @@ impl Plan {
 
 /// Plans the changes that turn `live` into `desired`. `desired` is in dependency order.
 pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResource]) -> Plan {
+    let desired = &with_invalidation_paths(desired, live);
     // Live resources by logical id; a second resource with the same id (a duplicate left by an
     // interrupted run) is owned but not desired, so it is deleted.
     let mut live_by_id: HashMap<&str, &LiveResource> = HashMap::new();
@@ -263,6 +264,53 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
         .collect();
     let steps = order_steps(desired, &changes, live);
     Plan { stack: stack.to_string(), region: region.to_string(), refusals, changes, steps }
+}
+
+/// Fills in the paths of the frontend's invalidation: every object whose content changes or that
+/// goes away (`/` too for `index.html`, the default root object). With no such path the
+/// invalidation is left out, so a converged stack plans nothing; otherwise it runs after the uploads.
+fn with_invalidation_paths(desired: &[Resource], live: &[LiveResource]) -> Vec<Resource> {
+    let hash_of = |props: &Props| props.get("md5").and_then(Value::as_str).map(str::to_string);
+    let key_of = |props: &Props| props.get("key").and_then(Value::as_str).unwrap_or_default().to_string();
+    let live_objects: HashMap<String, Option<String>> = live
+        .iter()
+        .filter(|resource| resource.kind == Kind::FrontendObject)
+        .map(|resource| (key_of(&resource.props), hash_of(&resource.props)))
+        .collect();
+    let desired_objects: Vec<&Resource> = desired.iter().filter(|r| r.kind == Kind::FrontendObject).collect();
+    let mut paths: BTreeSet<String> = BTreeSet::new();
+    let mut uploads: Vec<String> = Vec::new();
+    for object in &desired_objects {
+        let key = key_of(&object.props);
+        if let Some(live_hash) = live_objects.get(&key) {
+            if *live_hash != hash_of(&object.props) {
+                paths.insert(format!("/{key}"));
+                uploads.push(object.id.clone());
+            }
+        }
+    }
+    for key in live_objects.keys() {
+        if !desired_objects.iter().any(|object| key_of(&object.props) == *key) {
+            paths.insert(format!("/{key}"));
+        }
+    }
+    if paths.contains("/index.html") {
+        paths.insert("/".to_string());
+    }
+    desired
+        .iter()
+        .filter(|resource| resource.kind != Kind::CacheInvalidation || !paths.is_empty())
+        .map(|resource| {
+            let mut resource = resource.clone();
+            if resource.kind == Kind::CacheInvalidation {
+                resource.props.insert("paths".into(), Value::List(paths.iter().map(Value::string).collect()));
+                resource.depends_on.extend(uploads.iter().cloned());
+                resource.depends_on.sort();
+                resource.depends_on.dedup();
+            }
+            resource
+        })
+        .collect()
 }
 
 /// Replaces `Ref`s to resources that exist and stay by their live attribute; others stay `Ref`.

@@ -9,6 +9,7 @@ use crate::stack;
 fn facts() -> AccountFacts {
     AccountFacts {
         image_tags: Default::default(),
+        frontend_files: Vec::new(),
         account_id: "123456789012".into(),
         availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
     }
@@ -17,7 +18,12 @@ fn facts() -> AccountFacts {
 fn dev_desired() -> Vec<Resource> {
     let stack =
         stack::parse("dev.toml", include_str!("../../stacks/dev.toml")).unwrap_or_else(|d| panic!("{}", d.render()));
-    graph::desired(&stack, &facts()).expect("enough zones")
+    // Without frontend files there is nothing to invalidate; `frontend_files_*` tests cover that.
+    graph::desired(&stack, &facts())
+        .expect("enough zones")
+        .into_iter()
+        .filter(|resource| resource.kind != Kind::CacheInvalidation)
+        .collect()
 }
 
 /// What AWS would hold after applying `desired`: references resolved to fake physical ids.
@@ -45,6 +51,8 @@ fn converged(desired: &[Resource]) -> Vec<LiveResource> {
     desired.iter().flat_map(|r| r.props.values()).for_each(|v| referenced(v, &mut references));
     desired
         .iter()
+        // An invalidation is an event, never found live.
+        .filter(|resource| resource.kind != Kind::CacheInvalidation)
         .map(|resource| {
             let mut attributes = BTreeMap::from([("id".to_string(), physical(&resource.id))]);
             for (_, attribute) in references.iter().filter(|(id, _)| *id == resource.id) {
@@ -102,6 +110,7 @@ fn from_empty_everything_is_created_in_dependency_order() {
             "logs-watchlist",
             "alarm-watchlist-cpu",
             "frontend-bucket",
+            "frontend-oac",
         ]
     );
 }
@@ -351,4 +360,52 @@ fn a_new_image_tag_plans_one_task_definition_revision_and_one_service_update() {
     assert_eq!(fields, vec!["task_definition"], "the new revision's ARN is known after apply");
     let position = |id: &str| plan.steps.iter().position(|s| s.id == id).expect("a step");
     assert!(plan.steps[position("service-movie")].after.contains(&position("task-movie")));
+}
+
+fn file(key: &str, md5: &str) -> graph::FrontendFile {
+    graph::FrontendFile { key: key.into(), md5: md5.into(), path: format!("/dist/{key}") }
+}
+
+fn with_files(files: Vec<graph::FrontendFile>) -> Vec<Resource> {
+    let stack =
+        stack::parse("dev.toml", include_str!("../../stacks/dev.toml")).unwrap_or_else(|d| panic!("{}", d.render()));
+    let mut facts = facts();
+    facts.frontend_files = files;
+    graph::desired(&stack, &facts).expect("enough zones")
+}
+
+#[test]
+fn frontend_files_upload_only_what_changed_and_invalidate_exactly_those_paths() {
+    let before =
+        with_files(vec![file("index.html", "aaa"), file("assets/app-12345678.js", "bbb"), file("old.txt", "ccc")]);
+    let live = converged(&before);
+    assert!(!plan("watchlist-dev", "us-east-1", &before, &live).has_changes(), "a converged frontend plans nothing");
+
+    let after = with_files(vec![file("index.html", "ddd"), file("assets/app-87654321.js", "eee")]);
+    let plan = plan("watchlist-dev", "us-east-1", &after, &live);
+    let changed: Vec<(&str, Action)> =
+        plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| (c.id.as_str(), c.action)).collect();
+    assert_eq!(
+        changed,
+        vec![
+            ("file:index.html", Action::Update),
+            ("file:assets/app-87654321.js", Action::Create),
+            ("frontend-invalidation", Action::Create),
+            ("file:assets/app-12345678.js", Action::Delete),
+            ("file:old.txt", Action::Delete),
+        ]
+    );
+    let invalidation = plan.changes.iter().find(|c| c.id == "frontend-invalidation").expect("an invalidation");
+    let paths = invalidation.after.as_ref().and_then(|after| after.get("paths")).expect("paths");
+    assert_eq!(
+        paths,
+        &Value::List(vec![
+            Value::string("/"),
+            Value::string("/assets/app-12345678.js"),
+            Value::string("/index.html"),
+            Value::string("/old.txt"),
+        ])
+    );
+    let position = |id: &str| plan.steps.iter().position(|s| s.id == id).expect("a step");
+    assert!(plan.steps[position("frontend-invalidation")].after.contains(&position("file:index.html")));
 }

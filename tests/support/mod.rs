@@ -83,6 +83,12 @@ impl Drop for TempDir {
     }
 }
 
+/// The built frontend a test stack file's `[frontend]` points at.
+pub const FRONTEND_FILES: [(&str, &str); 2] = [
+    ("index.html", "<!doctype html><title>watchlist</title><script src=\"/assets/app-1a2b3c4d.js\"></script>"),
+    ("assets/app-1a2b3c4d.js", "console.log('watchlist');"),
+];
+
 /// A stack file for tests: the network slice with `services` and an optional frontend.
 pub struct StackFile {
     pub name: String,
@@ -148,6 +154,16 @@ impl StackFile {
     pub fn write(&self, directory: &Path) -> PathBuf {
         let path = directory.join(format!("{}.toml", self.name));
         std::fs::write(&path, self.render()).expect("the stack file can be written");
+        if self.frontend {
+            let source = directory.join("frontend");
+            for (key, content) in FRONTEND_FILES {
+                let file = source.join(key);
+                if !file.exists() {
+                    std::fs::create_dir_all(file.parent().expect("a parent")).expect("a frontend directory");
+                    std::fs::write(&file, content).expect("a frontend file");
+                }
+            }
+        }
         path
     }
 }
@@ -214,6 +230,7 @@ pub struct Checker {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub ecs: aws_sdk_ecs::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
     pub runtime: tokio::runtime::Runtime,
 }
 
@@ -240,6 +257,7 @@ impl Checker {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             ecs: aws_sdk_ecs::Client::new(&config),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
+            cloudfront: aws_sdk_cloudfront::Client::new(&config),
             runtime,
         }
     }
@@ -386,8 +404,48 @@ impl Checker {
                 ("cache_replication_group", caches),
             ];
             counts.extend(self.compute_counts(stack).await);
+            counts.extend(self.edge_counts(stack).await);
             counts
         })
+    }
+
+    /// Counts the frontend edge's resources that stay (invalidations are events, not resources).
+    async fn edge_counts(&self, stack: &str) -> Vec<(&'static str, usize)> {
+        let controls = self
+            .cloudfront
+            .list_origin_access_controls()
+            .send()
+            .await
+            .expect("origin access controls")
+            .origin_access_control_list()
+            .map(|list| list.items().iter().filter(|c| c.name() == format!("{stack}-frontend")).count())
+            .unwrap_or(0);
+        let mut distributions = 0;
+        let listed = self.cloudfront.list_distributions().send().await.expect("distributions");
+        for summary in listed.distribution_list().map(|l| l.items().to_vec()).unwrap_or_default() {
+            let tags = self.cloudfront.list_tags_for_resource().resource(summary.arn()).send().await;
+            let Ok(tags) = tags else { continue };
+            let items = tags.tags().map(|t| t.items().to_vec()).unwrap_or_default();
+            if items.iter().any(|tag| tag.key() == "wl:stack" && tag.value() == Some(stack)) {
+                distributions += 1;
+            }
+        }
+        let (mut policies, mut objects) = (0, 0);
+        for bucket in self.s3.list_buckets().send().await.expect("buckets").buckets() {
+            let name = bucket.name().unwrap_or_default();
+            if !name.starts_with(&format!("{stack}-frontend-")) {
+                continue;
+            }
+            policies += usize::from(self.s3.get_bucket_policy().bucket(name).send().await.is_ok());
+            let listed = self.s3.list_objects_v2().bucket(name).send().await;
+            objects += listed.map(|listed| listed.contents().len()).unwrap_or(0);
+        }
+        vec![
+            ("origin_access_control", controls),
+            ("distribution", distributions),
+            ("bucket_policy", policies),
+            ("frontend_object", objects),
+        ]
     }
 
     /// Counts the compute and routing tier's resources, each kind with its own listing.
@@ -639,5 +697,9 @@ pub fn converged_counts(databases: usize, cache: bool) -> Vec<(&'static str, usi
         ("listener_rule", services),
         ("ecs_service", services),
         ("metric_alarm", 3 * services),
+        ("origin_access_control", 1),
+        ("distribution", 1),
+        ("bucket_policy", 1),
+        ("frontend_object", FRONTEND_FILES.len()),
     ]
 }
