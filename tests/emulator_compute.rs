@@ -67,6 +67,34 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
     let elapsed = started.elapsed();
     assert!(replanned.stdout.starts_with("No changes."), "{}", replanned.stdout);
     assert_eq!(proxy.writes(), Vec::<String>::new());
+    let mut by_action: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for request in proxy.requests() {
+        *by_action.entry(request.action).or_default() += 1;
+    }
+    // One listing per kind; the reads that follow are per resource (tags where AWS has no tag
+    // filter, a role's policies, a task definition's latest revision), never more than a kind has.
+    for listing in [
+        "ec2:DescribeVpcs",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeRouteTables",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeNatGateways",
+        "rds:DescribeDBInstances",
+        "elasticache:DescribeReplicationGroups",
+        "secretsmanager:ListSecrets",
+        "iam:ListRoles",
+        "logs:DescribeLogGroups",
+        "ecs:ListServices",
+        "ecs:ListTaskDefinitionFamilies",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "monitoring:DescribeAlarms",
+        "cloudfront:GET /2020-05-31/distribution",
+    ] {
+        assert_eq!(by_action.get(listing), Some(&1), "{listing} once: {by_action:#?}");
+    }
+    let largest_kind = expected.iter().map(|(_, count)| *count).max().unwrap_or(0);
+    assert!(by_action.values().all(|count| *count <= largest_kind), "{by_action:#?}");
     support::note(&format!(
         "full dev stack: converged plan made {} AWS requests in {:.2} s",
         proxy.requests().len(),
