@@ -142,41 +142,76 @@ def _idempotent(create):
 RouteTables.create_route_table = _idempotent(RouteTables.create_route_table)
 NatGateways.create_nat_gateway = _idempotent(NatGateways.create_nat_gateway)
 
-# --- Pending states (WL_EMULATOR_PROFILE=fast) ----------------------------------------------
+# --- Pending states (WL_EMULATOR_PROFILE=fast|realistic) -----------------------------------
 #
 # moto makes every resource ready at once. With the `fast` profile a new database reads
 # `creating` then `backing-up`, a modified one `modifying`, a new NAT gateway `pending`, and a new
 # or modified cache `creating`/`modifying`, each for one describe call, before `available`: the
-# waiters really wait, without slowing the suite much.
+# waiters really wait, without slowing the suite much. With the `realistic` profile each pending
+# state lasts AWS's typical duration (REALISTIC_SECONDS) times WL_EMULATOR_SCALE (default 0.02),
+# so a benchmark shows how apply overlaps the slow resources.
+
+import time  # noqa: E402
 
 from moto.ec2.models.nat_gateways import NatGatewayBackend  # noqa: E402
 from moto.rds.models import RDSBackend as _RDSBackend  # noqa: E402
 
 _pending = {}
 _PROFILE = os.environ.get("WL_EMULATOR_PROFILE", "")
+_SCALE = float(os.environ.get("WL_EMULATOR_SCALE", "0.02") or 0.02)
+
+# Typical real-AWS durations in seconds, before scaling (issue 5 lists them).
+REALISTIC_SECONDS = {
+    "rds": 300,
+    "rds-modify": 120,
+    "cache": 360,
+    "cache-modify": 120,
+    "nat": 90,
+    "alb": 150,
+    "cloudfront": 180,
+    "ecs": 60,
+}
 
 
-def _schedule(kind, resource_id, states):
+def realistic_delay(kind):
+    """Seconds a pending state lasts with the realistic profile."""
+    return REALISTIC_SECONDS.get(kind, 0) * _SCALE
+
+
+def _schedule(kind, resource_id, states, delay_kind=None):
     if _PROFILE == "fast":
         _pending[(kind, resource_id)] = list(states)
+    elif _PROFILE == "realistic":
+        # (ready at, states): the states share the delay evenly.
+        _pending[(kind, resource_id)] = (time.time() + realistic_delay(delay_kind or kind), list(states))
 
 
 def _advance(kind, resource_id, current, final):
-    states = _pending.get((kind, resource_id))
+    entry = _pending.get((kind, resource_id))
+    if isinstance(entry, tuple):
+        ready_at, states = entry
+        remaining = ready_at - time.time()
+        if remaining > 0:
+            total = realistic_delay(kind) or 1
+            index = min(len(states) - 1, int((1 - remaining / total) * len(states)))
+            return states[max(index, 0)]
+        _pending.pop((kind, resource_id), None)
+        return final
+    states = entry
     if states:
         return states.pop(0)
     _pending.pop((kind, resource_id), None)
     return final if current in ("creating", "backing-up", "modifying", "pending") else current
 
 
-def _wrap_create(cls, name, kind, key, states, attribute):
+def _wrap_create(cls, name, kind, key, states, attribute, delay_kind=None):
     original = getattr(cls, name)
 
     def wrapped(self, *args, **kwargs):
         result = original(self, *args, **kwargs)
         resource_id = getattr(result, key)
-        _schedule(kind, resource_id, states)
-        if _PROFILE == "fast":
+        _schedule(kind, resource_id, states, delay_kind)
+        if _PROFILE in ("fast", "realistic"):
             setattr(result, attribute, states[0])
         return result
 
@@ -198,12 +233,12 @@ def _wrap_describe(cls, name, kind, key, attribute, final):
 
 
 _wrap_create(_RDSBackend, "create_db_instance", "rds", "db_instance_identifier", ["creating", "backing-up"], "status")
-_wrap_create(_RDSBackend, "modify_db_instance", "rds", "db_instance_identifier", ["modifying"], "status")
+_wrap_create(_RDSBackend, "modify_db_instance", "rds", "db_instance_identifier", ["modifying"], "status", "rds-modify")
 _wrap_describe(_RDSBackend, "describe_db_instances", "rds", "db_instance_identifier", "status", "available")
 _wrap_create(NatGatewayBackend, "create_nat_gateway", "nat", "id", ["pending"], "state")
 _wrap_describe(NatGatewayBackend, "describe_nat_gateways", "nat", "id", "state", "available")
 _wrap_create(ElastiCacheBackend, "create_replication_group", "cache", "replication_group_id", ["creating"], "status")
-_wrap_create(ElastiCacheBackend, "modify_replication_group", "cache", "replication_group_id", ["modifying"], "status")
+_wrap_create(ElastiCacheBackend, "modify_replication_group", "cache", "replication_group_id", ["modifying"], "status", "cache-modify")
 _wrap_describe(ElastiCacheBackend, "describe_replication_groups", "cache", "replication_group_id", "status", "available")
 
 # --- ECS deployments ------------------------------------------------------------------------
@@ -268,9 +303,11 @@ def _start_deployment(backend, service, previous):
     """A new PRIMARY deployment of the service's task definition; the previous one drains."""
     for deployment in service.deployments:
         deployment["status"] = "ACTIVE"
-    state = "IN_PROGRESS" if _PROFILE == "fast" or _image_fails(backend, service.task_definition) else "COMPLETED"
+    slow = _PROFILE in ("fast", "realistic")
+    state = "IN_PROGRESS" if slow or _image_fails(backend, service.task_definition) else "COMPLETED"
     deployment = _deployment(service, service.task_definition, state)
     deployment["wl_previous"] = previous
+    deployment["wl_ready_at"] = time.time() + (realistic_delay("ecs") if _PROFILE == "realistic" else 0)
     service.deployments.insert(0, deployment)
     _event(service, f"has started {service.desired_count} tasks: (deployment {deployment['id']}).")
     if state == "COMPLETED":
@@ -295,7 +332,7 @@ def _advance_rollout(backend, service):
         return
     # The first describe after a deployment starts still sees it in progress.
     primary["wl_polls"] = primary.get("wl_polls", 0) + 1
-    if primary["wl_polls"] < 2:
+    if primary["wl_polls"] < 2 or time.time() < primary.get("wl_ready_at", 0):
         return
     if _image_fails(backend, primary["taskDefinition"]):
         primary.update(rolloutState="FAILED", status="ACTIVE", runningCount=0, failedTasks=service.desired_count)
@@ -376,6 +413,39 @@ def _create_service_response(self):
 
 EC2ContainerServiceResponse.create_service = _create_service_response
 
+# --- Load balancers and distributions with the realistic profile -------------------------------
+
+from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer  # noqa: E402
+
+_original_activate = FakeLoadBalancer.activate
+
+
+def _activate(self):
+    if time.time() >= getattr(self, "wl_ready_at", 0):
+        _original_activate(self)
+
+
+FakeLoadBalancer.activate = _activate
+_original_create_load_balancer = ELBv2Backend.create_load_balancer
+
+
+def _create_load_balancer(self, *args, **kwargs):
+    balancer = _original_create_load_balancer(self, *args, **kwargs)
+    if _PROFILE == "realistic":
+        balancer.wl_ready_at = time.time() + realistic_delay("alb")
+    return balancer
+
+
+ELBv2Backend.create_load_balancer = _create_load_balancer
+
+if _PROFILE == "realistic":
+    from moto.moto_api import state_manager  # noqa: E402
+
+    state_manager.set_transition(
+        model_name="cloudfront::distribution",
+        transition={"progression": "time", "seconds": realistic_delay("cloudfront")},
+    )
+
 # --- CloudFront ------------------------------------------------------------------------------
 #
 # moto 5.2 drops an origin's OriginAccessControlId and S3OriginConfig (so a distribution that
@@ -432,6 +502,7 @@ def _update_distribution(self, dist_config, _id, if_match):
     # An update is deployed again: InProgress for one more read, as moto's state manager does on create.
     distribution.status = "InProgress"
     distribution._tick = 0
+    distribution._time_progressed = datetime.datetime.now()
     return distribution, location, distribution.etag
 
 
@@ -454,7 +525,7 @@ CloudFrontBackend.delete_distribution = _delete_distribution
 #
 # GET  /wl-api/requests          counts of requests per "service:Action" since the last mark
 # POST /wl-api/requests/mark     starts counting afresh
-# POST /wl-api/faults            {"rate": 0.2, "access_key": "FAULTY", "kinds": ["throttle", "500", "503", "lost"],
+# POST /wl-api/faults            {"rate": 0.2, "access_key": "FAULTY", "kinds": ["throttle", "500", "503", "lost", "drop", "drop-after"],
 #                                 "services": ["ec2"], "actions": ["CreateVpc"], "seed": 7}
 #                                a fraction of matching requests is answered with an error in the
 #                                service's own shape ("lost" carries the request out, then answers
@@ -547,6 +618,21 @@ def _fault_response(kind, service, protocol, start_response):
     return [body]
 
 
+def _drop_connection(environ, start_response):
+    """Shuts the client's connection down mid-request, as a network failure or a killed proxy would."""
+    import socket
+
+    connection = environ.get("werkzeug.socket")
+    if connection is not None:
+        try:
+            connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    # Werkzeug's write to the shut socket fails with a broken pipe, which it ignores quietly.
+    start_response("503 Service Unavailable", [("Content-Length", "0")])
+    return [b""]
+
+
 def _json(start_response, document, status="200 OK"):
     body = json.dumps(document).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
@@ -573,6 +659,12 @@ class WlDispatcher(moto.server.DomainDispatcherApplication):
             kind = _random.choice(faults["kinds"]) if inject else None
             if inject:
                 _fault_counts[f"{service}:{action}"] += 1
+        if inject and kind in ("drop", "drop-after"):
+            # The connection breaks without an answer, before the request is carried out or after.
+            if kind == "drop-after":
+                for _ in super().__call__(environ, lambda *args, **kwargs: None):
+                    pass
+            return _drop_connection(environ, start_response)
         if inject and kind == "lost":
             # The request is carried out, then its answer is lost: the caller sees a 503 and must
             # not create the resource twice when it tries again.

@@ -23,7 +23,7 @@ fn with_a_fifth_of_requests_failing_apply_and_destroy_converge_without_duplicate
     let path = path.to_str().expect("a UTF-8 path");
     let access_key = format!("FAULTY{}", stack.name.replace('-', "").to_uppercase());
     let settings = format!(
-        r#"{{"rate": 0.2, "access_key": "{access_key}", "kinds": ["throttle", "500", "503", "lost"], "seed": 11}}"#
+        r#"{{"rate": 0.2, "access_key": "{access_key}", "kinds": ["throttle", "500", "503", "lost", "drop", "drop-after"], "seed": 11}}"#
     );
     let before = emulator_control("GET", "/wl-api/requests", "");
     emulator_control("POST", "/wl-api/faults", &settings);
