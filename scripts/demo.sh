@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: starts the local AWS emulator (installing it on first use), then runs
-# validate -> plan -> apply -> plan (no changes) for stacks/dev.toml against it.
+# validate -> plan -> apply -> plan (no changes) for stacks/dev.toml against it (building the
+# frontend first if frontend/dist is missing).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -10,6 +11,12 @@ endpoint="$("$root/localstack/start")"
 export AWS_ENDPOINT_URL="$endpoint"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
 cargo build --quiet --bin wl-infra
+# stacks/dev.toml syncs the built frontend (frontend/dist) to its bucket.
+if [ ! -f "$root/frontend/dist/index.html" ]; then
+  command -v npm >/dev/null || { echo "demo.sh: npm is needed to build the frontend (apt-get install npm)" >&2; exit 1; }
+  echo "demo.sh: building the frontend into frontend/dist" >&2
+  (cd "$root/frontend" && npm install --no-save --silent && npx vite build --logLevel warn)
+fi
 wl() { cargo run --quiet --bin wl-infra -- "$@"; }
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; }

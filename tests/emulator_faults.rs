@@ -62,7 +62,7 @@ fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_twins_or_orp
     let settings =
         format!(r#"{{"rate": 0.3, "access_key": "{access_key}", "kinds": ["throttle", "lost"], "seed": 5}}"#);
     emulator_control("POST", "/wl-api/faults", &settings);
-    for delay_ms in [150, 600, 1500] {
+    for delay_ms in [150, 600, 1500, 3500] {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wl-infra"))
             .args(["apply", "--stack", path, "--yes"])
             .env("AWS_ENDPOINT_URL", endpoint())
