@@ -287,3 +287,79 @@ fn check_the_frontend_edge(checker: &Checker, name: &str, path: &str, dist: &std
     wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
     wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
 }
+
+#[test]
+fn drift_in_the_compute_tier_is_shown_and_reverted() {
+    let directory = TempDir::new("compute-drift");
+    let stack = StackFile::new(&unique_stack_name("cdrift"));
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+
+    let checker = Checker::new("us-east-1");
+    let name = stack.name.clone();
+    checker.runtime.block_on(async {
+        // A tag removed from the load balancer by hand.
+        let balancers = checker.elb.describe_load_balancers().names(wl_infra::graph::short_name(&name, "alb")).send();
+        let balancer = balancers.await.expect("the load balancer").load_balancers()[0].clone();
+        let arn = balancer.load_balancer_arn().unwrap_or_default();
+        checker.elb.remove_tags().resource_arns(arn).tag_keys("Name").send().await.expect("tag removed");
+        // A log group's retention shortened.
+        let group = wl_infra::graph::log_group_name(&name, "user");
+        checker
+            .logs
+            .put_retention_policy()
+            .log_group_name(&group)
+            .retention_in_days(7)
+            .send()
+            .await
+            .expect("retention");
+        // The execution role loses its managed policy.
+        checker
+            .iam
+            .detach_role_policy()
+            .role_name(format!("{name}-task-execution-role"))
+            .policy_arn(wl_infra::graph::EXECUTION_MANAGED_POLICY)
+            .send()
+            .await
+            .expect("policy detached");
+        // The movie service scaled by hand.
+        checker
+            .ecs
+            .update_service()
+            .cluster(&name)
+            .service("movie")
+            .desired_count(3)
+            .send()
+            .await
+            .expect("service scaled");
+    });
+
+    let planned = wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(2);
+    let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("JSON");
+    let mut changed: Vec<(String, Vec<String>)> = document["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["action"] != "no-op")
+        .map(|c| {
+            let fields =
+                c["changed_fields"].as_array().map(|f| f.iter().filter_map(|v| v.as_str().map(String::from)).collect());
+            (c["id"].as_str().unwrap_or_default().to_string(), fields.unwrap_or_default())
+        })
+        .collect();
+    changed.sort();
+    assert_eq!(
+        changed,
+        vec![
+            ("alb".to_string(), vec!["tags".to_string()]),
+            ("logs-user".to_string(), vec!["retention_days".to_string()]),
+            ("service-movie".to_string(), vec!["desired_count".to_string()]),
+            ("task-execution-role".to_string(), vec!["managed_policy_arns".to_string()]),
+        ]
+    );
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+    assert_eq!(checker.total_owned(&stack.name), 0);
+}

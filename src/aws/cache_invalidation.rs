@@ -4,7 +4,7 @@
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
 
 use super::{error::from_sdk, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use crate::graph::{Kind, Props};
 use crate::plan::LiveResource;
 
 pub async fn discover(_clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
@@ -13,13 +13,7 @@ pub async fn discover(_clients: &super::Clients) -> Result<Vec<LiveResource>, Aw
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
     let resource = context.resource(Kind::CacheInvalidation);
-    let paths: Vec<String> = props
-        .get("paths")
-        .map(Value::as_list)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
+    let paths: Vec<String> = super::texts(props, "paths");
     let batch = InvalidationBatch::builder()
         .paths(Paths::builder().quantity(paths.len() as i32).set_items(Some(paths)).build().map_err(|e| {
             AwsError::refused(&resource, format!("cannot build the invalidation: {e}; this is a bug in wl-infra"))

@@ -103,13 +103,7 @@ async fn wait_available(context: &StepContext<'_>, group_id: &str) -> Result<Rep
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
     let group_id = text(props, "id");
     let replicas = integer(props, "replicas");
-    let security_groups: Vec<String> = props
-        .get("security_group_ids")
-        .map(Value::as_list)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
+    let security_groups: Vec<String> = super::texts(props, "security_group_ids");
     context
         .clients
         .elasticache

@@ -93,16 +93,6 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
     Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
 }
 
-fn subnet_ids(props: &Props) -> Vec<String> {
-    props
-        .get("subnet_ids")
-        .map(Value::as_list)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect()
-}
-
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
     let name = text(props, "name");
     let output = context
@@ -111,7 +101,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .create_cache_subnet_group()
         .cache_subnet_group_name(name)
         .cache_subnet_group_description(text(props, "description"))
-        .set_subnet_ids(Some(subnet_ids(props)))
+        .set_subnet_ids(Some(super::texts(props, "subnet_ids")))
         .set_tags(Some(cache_tags(props)))
         .send()
         .await
@@ -127,7 +117,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
         .modify_cache_subnet_group()
         .cache_subnet_group_name(update.physical_id)
         .cache_subnet_group_description(text(update.props, "description"))
-        .set_subnet_ids(Some(subnet_ids(update.props)))
+        .set_subnet_ids(Some(super::texts(update.props, "subnet_ids")))
         .send()
         .await
         .map_err(|e| from_sdk("ModifyCacheSubnetGroup", &context.resource(Kind::CacheSubnetGroup), e))?;

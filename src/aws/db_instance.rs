@@ -160,24 +160,8 @@ async fn wait_available(context: &StepContext<'_>, identifier: &str) -> Result<D
     .await
 }
 
-fn security_groups(props: &Props) -> Vec<String> {
-    props
-        .get("security_group_ids")
-        .map(Value::as_list)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect()
-}
-
 fn log_exports(props: &Props) -> Vec<String> {
-    props
-        .get("log_exports")
-        .map(Value::as_list)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect()
+    super::texts(props, "log_exports")
 }
 
 fn master_secret(props: &Props) -> Option<String> {
@@ -212,7 +196,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .master_username(text(props, "master_username"))
         .master_user_password(password.clone())
         .db_subnet_group_name(text(props, "subnet_group"))
-        .set_vpc_security_group_ids(Some(security_groups(props)))
+        .set_vpc_security_group_ids(Some(super::texts(props, "security_group_ids")))
         .set_enable_cloudwatch_logs_exports(Some(log_exports(props)))
         .copy_tags_to_snapshot(true)
         .auto_minor_version_upgrade(true)
@@ -270,7 +254,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             "backup_retention_days" => request.backup_retention_period(integer(props, "backup_retention_days") as i32),
             "deletion_protection" => request.deletion_protection(flag(props, "deletion_protection")),
             "publicly_accessible" => request.publicly_accessible(flag(props, "publicly_accessible")),
-            "security_group_ids" => request.set_vpc_security_group_ids(Some(security_groups(props))),
+            "security_group_ids" => request.set_vpc_security_group_ids(Some(super::texts(props, "security_group_ids"))),
             "log_exports" => {
                 let desired = log_exports(props);
                 let live = log_exports(update.live);

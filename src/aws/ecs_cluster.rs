@@ -23,26 +23,30 @@ pub async fn update_tags(
     arn: &str,
     update: &Update<'_>,
 ) -> Result<(), AwsError> {
-    if !update.changed("tags") {
-        return Ok(());
-    }
     let ecs = &context.clients.ecs;
-    let stale = super::stale_tag_keys(update);
-    if !stale.is_empty() {
-        ecs.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(stale))
-            .send()
-            .await
-            .map_err(|e| from_sdk("UntagResource", &context.resource(kind), e))?;
-    }
-    ecs.tag_resource()
-        .resource_arn(arn)
-        .set_tags(Some(ecs_tags(update.props)))
-        .send()
-        .await
-        .map_err(|e| from_sdk("TagResource", &context.resource(kind), e))?;
-    Ok(())
+    let resource = &context.resource(kind);
+    super::replace_tags(
+        update,
+        |stale| async move {
+            ecs.untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(stale))
+                .send()
+                .await
+                .map_err(|e| from_sdk("UntagResource", resource, e))?;
+            Ok(())
+        },
+        || async move {
+            ecs.tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(ecs_tags(update.props)))
+                .send()
+                .await
+                .map_err(|e| from_sdk("TagResource", resource, e))?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 fn insights(value: &str) -> ClusterSetting {

@@ -118,22 +118,12 @@ pub fn props_of(service: &Service, tags: Value) -> Props {
     props
 }
 
-fn strings(props: &Props, field: &str) -> Vec<String> {
-    props
-        .get(field)
-        .map(Value::as_list)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect()
-}
-
 fn network(props: &Props) -> NetworkConfiguration {
     NetworkConfiguration::builder()
         .awsvpc_configuration(
             AwsVpcConfiguration::builder()
-                .set_subnets(Some(strings(props, "subnet_ids")))
-                .set_security_groups(Some(strings(props, "security_group_ids")))
+                .set_subnets(Some(super::texts(props, "subnet_ids")))
+                .set_security_groups(Some(super::texts(props, "security_group_ids")))
                 .assign_public_ip(if flag(props, "assign_public_ip") {
                     AssignPublicIp::Enabled
                 } else {

@@ -12,16 +12,6 @@ fn role_tags(props: &Props) -> Vec<Tag> {
     tag_pairs(props).into_iter().filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok()).collect()
 }
 
-fn strings(props: &Props, field: &str) -> Vec<String> {
-    props
-        .get(field)
-        .map(Value::as_list)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect()
-}
-
 fn inline_policies(props: &Props) -> Vec<(String, String)> {
     props
         .get("inline_policies")
@@ -120,7 +110,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     for (policy, document) in inline_policies(props) {
         put_inline(context, name, &policy, &document).await?;
     }
-    for policy_arn in strings(props, "managed_policy_arns") {
+    for policy_arn in super::texts(props, "managed_policy_arns") {
         attach(context, name, &policy_arn).await?;
     }
     Ok(attributes(name, &arn))
@@ -206,8 +196,8 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .map_err(|e| from_sdk("UpdateAssumeRolePolicy", &resource, e))?;
     }
     if update.changed("managed_policy_arns") {
-        let desired = strings(update.props, "managed_policy_arns");
-        let live = strings(update.live, "managed_policy_arns");
+        let desired = super::texts(update.props, "managed_policy_arns");
+        let live = super::texts(update.live, "managed_policy_arns");
         for policy_arn in desired.iter().filter(|arn| !live.contains(arn)) {
             attach(context, name, policy_arn).await?;
         }
@@ -226,21 +216,29 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
         }
     }
     if update.changed("tags") {
-        let stale = super::stale_tag_keys(update);
-        if !stale.is_empty() {
-            iam.untag_role()
-                .role_name(name)
-                .set_tag_keys(Some(stale))
-                .send()
-                .await
-                .map_err(|e| from_sdk("UntagRole", &resource, e))?;
-        }
-        iam.tag_role()
-            .role_name(name)
-            .set_tags(Some(role_tags(update.props)))
-            .send()
-            .await
-            .map_err(|e| from_sdk("TagRole", &resource, e))?;
+        let resource = resource.as_str();
+        super::replace_tags(
+            update,
+            |stale| async move {
+                iam.untag_role()
+                    .role_name(name)
+                    .set_tag_keys(Some(stale))
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk("UntagRole", resource, e))?;
+                Ok(())
+            },
+            || async move {
+                iam.tag_role()
+                    .role_name(name)
+                    .set_tags(Some(role_tags(update.props)))
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk("TagRole", resource, e))?;
+                Ok(())
+            },
+        )
+        .await?;
     }
     let role = iam.get_role().role_name(name).send().await.map_err(|e| from_sdk("GetRole", &resource, e))?;
     Ok(attributes(name, role.role().map(|role| role.arn()).unwrap_or_default()))
@@ -248,7 +246,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
 
 /// Detaches and deletes the role's policies (IAM refuses to delete a role that has any), then the role.
 pub async fn delete(context: &StepContext<'_>, name: &str, live: &Props) -> Result<(), AwsError> {
-    for policy_arn in strings(live, "managed_policy_arns") {
+    for policy_arn in super::texts(live, "managed_policy_arns") {
         detach(context, name, &policy_arn).await?;
     }
     for (policy, _) in inline_policies(live) {

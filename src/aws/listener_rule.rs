@@ -108,13 +108,7 @@ fn props_of(listener: &str, rule: &Rule, tags: Value) -> Props {
 }
 
 fn condition(props: &Props) -> RuleCondition {
-    let paths: Vec<String> = props
-        .get("paths")
-        .map(Value::as_list)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
+    let paths: Vec<String> = super::texts(props, "paths");
     RuleCondition::builder()
         .field("path-pattern")
         .path_pattern_config(PathPatternConditionConfig::builder().set_values(Some(paths)).build())

@@ -74,26 +74,30 @@ pub async fn update_tags(
     arn: &str,
     update: &Update<'_>,
 ) -> Result<(), AwsError> {
-    if !update.changed("tags") {
-        return Ok(());
-    }
     let elb = &context.clients.elb;
-    let stale = super::stale_tag_keys(update);
-    if !stale.is_empty() {
-        elb.remove_tags()
-            .resource_arns(arn)
-            .set_tag_keys(Some(stale))
-            .send()
-            .await
-            .map_err(|e| from_sdk("RemoveTags", &context.resource(kind), e))?;
-    }
-    elb.add_tags()
-        .resource_arns(arn)
-        .set_tags(Some(elb_tags(update.props)))
-        .send()
-        .await
-        .map_err(|e| from_sdk("AddTags", &context.resource(kind), e))?;
-    Ok(())
+    let resource = &context.resource(kind);
+    super::replace_tags(
+        update,
+        |stale| async move {
+            elb.remove_tags()
+                .resource_arns(arn)
+                .set_tag_keys(Some(stale))
+                .send()
+                .await
+                .map_err(|e| from_sdk("RemoveTags", resource, e))?;
+            Ok(())
+        },
+        || async move {
+            elb.add_tags()
+                .resource_arns(arn)
+                .set_tags(Some(elb_tags(update.props)))
+                .send()
+                .await
+                .map_err(|e| from_sdk("AddTags", resource, e))?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 /// The part of an ELB ARN CloudWatch uses as a metric dimension (`app/<name>/<id>`).
@@ -168,16 +172,6 @@ fn props_of(balancer: &LoadBalancer, tags: Value) -> Props {
     props
 }
 
-fn strings(props: &Props, field: &str) -> Vec<String> {
-    props
-        .get(field)
-        .map(Value::as_list)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect()
-}
-
 /// Waits until the load balancer has left `provisioning`.
 async fn wait_active(context: &StepContext<'_>, arn: &str) -> Result<LoadBalancer, AwsError> {
     let resource = context.resource(Kind::LoadBalancer);
@@ -216,8 +210,8 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .name(text(props, "name"))
         .r#type(LoadBalancerTypeEnum::from(text(props, "type")))
         .scheme(LoadBalancerSchemeEnum::from(text(props, "scheme")))
-        .set_subnets(Some(strings(props, "subnet_ids")))
-        .set_security_groups(Some(strings(props, "security_group_ids")))
+        .set_subnets(Some(super::texts(props, "subnet_ids")))
+        .set_security_groups(Some(super::texts(props, "security_group_ids")))
         .set_tags(Some(elb_tags(props)))
         .send()
         .await
@@ -233,7 +227,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     if update.changed("subnet_ids") {
         elb.set_subnets()
             .load_balancer_arn(arn)
-            .set_subnets(Some(strings(update.props, "subnet_ids")))
+            .set_subnets(Some(super::texts(update.props, "subnet_ids")))
             .send()
             .await
             .map_err(|e| from_sdk("SetSubnets", &resource, e))?;
@@ -241,7 +235,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     if update.changed("security_group_ids") {
         elb.set_security_groups()
             .load_balancer_arn(arn)
-            .set_security_groups(Some(strings(update.props, "security_group_ids")))
+            .set_security_groups(Some(super::texts(update.props, "security_group_ids")))
             .send()
             .await
             .map_err(|e| from_sdk("SetSecurityGroups", &resource, e))?;

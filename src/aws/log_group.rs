@@ -111,21 +111,29 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     if update.changed("tags") {
         let arn = group_arn(context, name).await?;
         let logs = &context.clients.logs;
-        let stale = super::stale_tag_keys(update);
-        if !stale.is_empty() {
-            logs.untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(stale))
-                .send()
-                .await
-                .map_err(|e| from_sdk("UntagResource", &resource, e))?;
-        }
-        logs.tag_resource()
-            .resource_arn(&arn)
-            .set_tags(Some(tag_map(update.props)))
-            .send()
-            .await
-            .map_err(|e| from_sdk("TagResource", &resource, e))?;
+        let (arn, resource) = (arn.as_str(), resource.as_str());
+        super::replace_tags(
+            update,
+            |stale| async move {
+                logs.untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(stale))
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk("UntagResource", resource, e))?;
+                Ok(())
+            },
+            || async move {
+                logs.tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(tag_map(update.props)))
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk("TagResource", resource, e))?;
+                Ok(())
+            },
+        )
+        .await?;
     }
     Ok(Attributes::from([("id".to_string(), name.to_string())]))
 }

@@ -149,23 +149,31 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let arn = read_arn(context, name).await?;
     if update.changed("tags") {
         let cloudwatch = &context.clients.cloudwatch;
-        let stale = super::stale_tag_keys(update);
-        if !stale.is_empty() {
-            cloudwatch
-                .untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(stale))
-                .send()
-                .await
-                .map_err(|e| from_sdk("UntagResource", &resource, e))?;
-        }
-        cloudwatch
-            .tag_resource()
-            .resource_arn(&arn)
-            .set_tags(Some(alarm_tags(update.props)))
-            .send()
-            .await
-            .map_err(|e| from_sdk("TagResource", &resource, e))?;
+        let (arn, resource) = (arn.as_str(), resource.as_str());
+        super::replace_tags(
+            update,
+            |stale| async move {
+                cloudwatch
+                    .untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(stale))
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk("UntagResource", resource, e))?;
+                Ok(())
+            },
+            || async move {
+                cloudwatch
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(alarm_tags(update.props)))
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk("TagResource", resource, e))?;
+                Ok(())
+            },
+        )
+        .await?;
     }
     Ok(attributes(name, &arn))
 }

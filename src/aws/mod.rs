@@ -532,12 +532,43 @@ pub fn text<'a>(props: &'a Props, field: &str) -> &'a str {
     props.get(field).and_then(Value::as_str).unwrap_or_default()
 }
 
+/// A list of strings property (subnet ids, paths, ...); empty when absent.
+pub fn texts(props: &Props, field: &str) -> Vec<String> {
+    props
+        .get(field)
+        .map(Value::as_list)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
 pub fn flag(props: &Props, field: &str) -> bool {
     props.get(field).and_then(Value::as_bool).unwrap_or(false)
 }
 
 pub fn integer(props: &Props, field: &str) -> i64 {
     props.get(field).and_then(Value::as_i64).unwrap_or_default()
+}
+
+/// Makes a resource's tags equal to the desired ones, when they changed: `remove` drops the stale
+/// keys (if any), then `put` writes the desired tags (AWS overwrites values), each in the service's
+/// own API.
+pub async fn replace_tags<R, RF, P, PF>(update: &Update<'_>, remove: R, put: P) -> Result<(), AwsError>
+where
+    R: FnOnce(Vec<String>) -> RF,
+    RF: Future<Output = Result<(), AwsError>>,
+    P: FnOnce() -> PF,
+    PF: Future<Output = Result<(), AwsError>>,
+{
+    if !update.changed("tags") {
+        return Ok(());
+    }
+    let stale = stale_tag_keys(update);
+    if !stale.is_empty() {
+        remove(stale).await?;
+    }
+    put().await
 }
 
 /// Keys of the live tags the desired ones no longer have, to be removed.

@@ -175,23 +175,31 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .map_err(|e| from_sdk("UpdateSecret", &resource, e))?;
     }
     if update.changed("tags") {
-        let stale = super::stale_tag_keys(update);
-        if !stale.is_empty() {
-            secrets
-                .untag_resource()
-                .secret_id(update.physical_id)
-                .set_tag_keys(Some(stale))
-                .send()
-                .await
-                .map_err(|e| from_sdk("UntagResource", &resource, e))?;
-        }
-        secrets
-            .tag_resource()
-            .secret_id(update.physical_id)
-            .set_tags(Some(secret_tags(update.props)))
-            .send()
-            .await
-            .map_err(|e| from_sdk("TagResource", &resource, e))?;
+        let resource = resource.as_str();
+        super::replace_tags(
+            update,
+            |stale| async move {
+                secrets
+                    .untag_resource()
+                    .secret_id(update.physical_id)
+                    .set_tag_keys(Some(stale))
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk("UntagResource", resource, e))?;
+                Ok(())
+            },
+            || async move {
+                secrets
+                    .tag_resource()
+                    .secret_id(update.physical_id)
+                    .set_tags(Some(secret_tags(update.props)))
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk("TagResource", resource, e))?;
+                Ok(())
+            },
+        )
+        .await?;
     }
     Ok(Attributes::from([
         ("id".to_string(), update.physical_id.to_string()),

@@ -163,13 +163,7 @@ fn container_definition(props: &Props) -> ContainerDefinition {
         })
         .collect();
     let port = integer(props, "port") as i32;
-    let command: Vec<String> = props
-        .get("health_check_command")
-        .map(Value::as_list)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
+    let command: Vec<String> = super::texts(props, "health_check_command");
     ContainerDefinition::builder()
         .name(text(props, "container_name"))
         .image(text(props, "image"))
