@@ -29,9 +29,27 @@ start_postgres() {
   fi
   "${as_user[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync -E UTF8 >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; return 1; }
+  # TLS as RDS offers it (clients may still connect in the clear): a throwaway certificate
+  # authority ($dir/tls/ca.pem) signs the server's certificate for 127.0.0.1 and localhost.
+  make_tls_certificates "$dir/tls" || return 1
+  [[ $(id -u) -eq 0 ]] && chown -R postgres:postgres "$dir/tls"
   "${as_user[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c ssl=on -c ssl_cert_file=$dir/tls/server.pem -c ssl_key_file=$dir/tls/server.key" \
     start >/dev/null || { cat "$dir/postgres.log" >&2; return 1; }
+}
+
+# make_tls_certificates DIR: ca.pem, and server.pem/server.key for 127.0.0.1 and localhost signed by it.
+make_tls_certificates() {
+  local dir="$1"
+  command -v openssl >/dev/null || { echo "openssl not found; install it with: sudo apt-get install openssl" >&2; return 1; }
+  mkdir -p "$dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=wl-infra test CA" \
+    -keyout "$dir/ca.key" -out "$dir/ca.pem" >/dev/null 2>&1 || { echo "cannot make a test CA" >&2; return 1; }
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/server.key" -out "$dir/server.csr" >/dev/null 2>&1
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$dir/san.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+    -extfile "$dir/san.ext" -out "$dir/server.pem" >/dev/null 2>&1 || { echo "cannot sign the test certificate" >&2; return 1; }
+  chmod 600 "$dir/server.key" "$dir/ca.key"
 }
 
 stop_postgres() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use (skipping any already present). Needs root or sudo.
 set -euo pipefail
-packages=(curl python3-venv postgresql postgresql-client redis-server nginx chromium)
+packages=(curl openssl python3-venv postgresql postgresql-client redis-server nginx chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

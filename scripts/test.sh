@@ -24,6 +24,7 @@ echo "test.sh: emulator at $WL_TEST_AWS_ENDPOINT" >&2
 pg_port="$(free_port)"
 start_postgres "$run_dir/postgres" "$pg_port"
 export WL_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+export WL_TEST_DATABASE_CA="$run_dir/postgres/tls/ca.pem"
 export WL_TEST_POSTGRES_DIR="$run_dir/postgres"
 echo "test.sh: PostgreSQL at 127.0.0.1:$pg_port" >&2
 redis_port="$(free_port)"

@@ -15,6 +15,9 @@ pub const SIGNING_KEY_CONTENT: &str = "signing-key";
 /// The managed policy that lets ECS pull images from ECR and write logs for a task.
 pub const EXECUTION_MANAGED_POLICY: &str = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
 
+/// Where the services' image keeps the RDS certificate authorities (services/Dockerfile).
+pub const RDS_CA_BUNDLE: &str = "/etc/ssl/certs/rds-global-bundle.pem";
+
 /// The image tag a service deploys when neither `--image-tag` nor a running task definition says.
 pub const DEFAULT_IMAGE_TAG: &str = "latest";
 
@@ -313,6 +316,9 @@ fn add_task_definition(
         environment.insert("PGPORT".into(), Value::string("5432"));
         environment.insert("PGUSER".into(), Value::string(super::DATABASE_MASTER_USER));
         environment.insert("PGDATABASE".into(), Value::string(super::database_name(database)));
+        // RDS for PostgreSQL refuses unencrypted connections; the image carries the RDS CA bundle.
+        environment.insert("PGSSLMODE".into(), Value::string("verify-full"));
+        environment.insert("PGSSLROOTCERT".into(), Value::string(RDS_CA_BUNDLE));
         secrets.insert("PGPASSWORD".into(), secret_value(&format!("{instance}-secret"), "password"));
     }
     if service.cache {

@@ -16,6 +16,7 @@ pub enum ConfigError {
 pub struct CommonConfig {
     pub bind_address: String,
     pub database: tokio_postgres::Config,
+    pub database_tls: crate::db::DatabaseTls,
     pub jwt_secret: Vec<u8>,
     /// Origins allowed by CORS; empty means same-origin only.
     pub cors_origins: Vec<String>,
@@ -30,6 +31,7 @@ impl std::fmt::Debug for CommonConfig {
             .debug_struct("CommonConfig")
             .field("bind_address", &self.bind_address)
             .field("database", &self.database.get_dbname())
+            .field("database_tls", &self.database_tls)
             .field("jwt_secret", &"(sensitive)")
             .field("cors_origins", &self.cors_origins)
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
@@ -98,6 +100,26 @@ pub fn database_from_env(env: &dyn Environment, default_database: &str) -> Resul
     Ok(config)
 }
 
+/// Whether the database connection uses TLS: `PGSSLMODE` `require`, `verify-ca` or `verify-full`
+/// turn it on (always verifying the server against `PGSSLROOTCERT`); anything else leaves it off.
+pub fn database_tls_from_env(env: &dyn Environment) -> Result<crate::db::DatabaseTls, ConfigError> {
+    match env.get("PGSSLMODE").as_deref() {
+        None | Some("disable" | "allow" | "prefer") => Ok(crate::db::DatabaseTls::Off),
+        Some("require" | "verify-ca" | "verify-full") => {
+            let root_certificates = env.get("PGSSLROOTCERT").ok_or_else(|| ConfigError::Missing {
+                name: "PGSSLROOTCERT".into(),
+                expected: "the PEM file of the database's certificate authorities (the RDS CA bundle on AWS)".into(),
+            })?;
+            Ok(crate::db::DatabaseTls::Verified { root_certificates: root_certificates.into() })
+        }
+        Some(other) => Err(ConfigError::Invalid {
+            name: "PGSSLMODE".into(),
+            value: other.into(),
+            expected: "disable, prefer, require, verify-ca or verify-full".into(),
+        }),
+    }
+}
+
 /// Reads the settings every service shares. `default_port` and `default_database` are the
 /// service's own defaults.
 pub fn common_from_env(
@@ -120,6 +142,7 @@ pub fn common_from_env(
     Ok(CommonConfig {
         bind_address: format!("{}:{port}", env.get("BIND_HOST").unwrap_or_else(|| "0.0.0.0".into())),
         database: database_from_env(env, default_database)?,
+        database_tls: database_tls_from_env(env)?,
         jwt_secret: jwt_secret.into_bytes(),
         cors_origins: env
             .get("CORS_ORIGINS")
@@ -167,5 +190,20 @@ mod tests {
         let error = common_from_env(&env, 8000, "db").expect_err("too short").to_string();
         assert!(!error.contains("short-secret-value"), "{error}");
         assert!(error.contains("at least 32 bytes"), "{error}");
+    }
+
+    #[test]
+    fn pgsslmode_turns_verified_tls_on_and_needs_the_authorities() {
+        use crate::db::DatabaseTls;
+        assert_eq!(database_tls_from_env(&[("PGHOST", "db")]).expect("valid"), DatabaseTls::Off);
+        assert_eq!(database_tls_from_env(&[("PGSSLMODE", "prefer")]).expect("valid"), DatabaseTls::Off);
+        let verified = [("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", "/etc/ssl/certs/rds-global-bundle.pem")];
+        assert_eq!(
+            database_tls_from_env(&verified).expect("valid"),
+            DatabaseTls::Verified { root_certificates: "/etc/ssl/certs/rds-global-bundle.pem".into() }
+        );
+        let missing = database_tls_from_env(&[("PGSSLMODE", "require")]).expect_err("no authorities").to_string();
+        assert!(missing.contains("PGSSLROOTCERT"), "{missing}");
+        assert!(database_tls_from_env(&[("PGSSLMODE", "sometimes")]).is_err());
     }
 }

@@ -74,7 +74,7 @@ pub async fn prepare(
     common: &crate::config::CommonConfig,
     migrations: &[crate::db::Migration],
 ) -> Result<Prepared, Box<dyn std::error::Error>> {
-    let pool = crate::db::pool(common.database.clone(), 16)?;
+    let pool = crate::db::pool_with(common.database.clone(), &common.database_tls, 16)?;
     crate::db::migrate(&pool, migrations).await?;
     let layers = crate::middleware::Layers {
         cors_origins: common.cors_origins.clone(),
@@ -103,6 +103,8 @@ where
         return healthcheck(parse_number(&env, "PORT", default_port, "a port").unwrap_or(default_port));
     }
     crate::telemetry::init(env.get("RUST_LOG").as_deref());
+    // One TLS provider for the process, for clients that do not choose one (Redis over `rediss://`).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let config = match read_config(&env) {
         Ok(config) => config,
         Err(error) => {
