@@ -203,6 +203,17 @@ mod tests {
         assert_eq!(classify("ResourceNotFoundException", Some(400)), ErrorClass::NotFound);
         assert_eq!(classify("InvalidDBInstanceState", Some(400)), ErrorClass::Transient);
         assert_eq!(classify("InvalidParameterValue", Some(400)), ErrorClass::Permanent);
+        // CloudFront: a stale If-Match is read again and retried; an enabled distribution is not
+        // deleted by retrying (the driver disables it first); gone is gone.
+        assert_eq!(classify("PreconditionFailed", Some(412)), ErrorClass::Transient);
+        assert_eq!(classify("DistributionNotDisabled", Some(409)), ErrorClass::Permanent);
+        assert_eq!(classify("NoSuchDistribution", Some(404)), ErrorClass::NotFound);
+        assert_eq!(classify("NoSuchOriginAccessControl", Some(404)), ErrorClass::NotFound);
+        // IAM, ELB and ECS answers for missing resources and for resources still in use.
+        assert_eq!(classify("NoSuchEntity", Some(404)), ErrorClass::NotFound);
+        assert_eq!(classify("TargetGroupNotFound", Some(400)), ErrorClass::NotFound);
+        assert_eq!(classify("ResourceInUse", Some(400)), ErrorClass::Transient);
+        assert_eq!(classify("ServiceNotActiveException", Some(400)), ErrorClass::NotFound);
         assert_eq!(classify("Whatever", Some(500)), ErrorClass::Transient);
     }
 
