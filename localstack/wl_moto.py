@@ -446,6 +446,30 @@ if _PROFILE == "realistic":
         transition={"progression": "time", "seconds": realistic_delay("cloudfront")},
     )
 
+# --- Load balancer listeners --------------------------------------------------------------
+#
+# AWS answers a CreateListener whose port is taken with the existing listener when the settings
+# are the same (so a retried call is harmless) and with DuplicateListener otherwise; moto 5.2
+# compares the port with listener ARNs, never matches, and makes a second listener on the port.
+
+from moto.elbv2.exceptions import DuplicateListenerError  # noqa: E402
+
+_original_create_listener = ELBv2Backend.create_listener
+
+
+def _create_listener(self, load_balancer_arn, protocol, port, *args, **kwargs):
+    balancer = self.load_balancers.get(load_balancer_arn)
+    if balancer is not None:
+        for listener in balancer.listeners.values():
+            if str(listener.port) == str(port):
+                if str(listener.protocol).upper() == str(protocol).upper():
+                    return listener
+                raise DuplicateListenerError()
+    return _original_create_listener(self, load_balancer_arn, protocol, port, *args, **kwargs)
+
+
+ELBv2Backend.create_listener = _create_listener
+
 # --- CloudFront ------------------------------------------------------------------------------
 #
 # moto 5.2 drops an origin's OriginAccessControlId and S3OriginConfig (so a distribution that
@@ -518,6 +542,24 @@ def _delete_distribution(self, distribution_id, if_match):
     return _original_delete_distribution(self, distribution_id, if_match)
 
 
+class _OriginAccessControlAlreadyExists(CloudFrontException):
+    code = 409
+
+    def __init__(self):
+        super().__init__("OriginAccessControlAlreadyExists", "An origin access control with the same name already exists.")
+
+
+_original_create_origin_access_control = CloudFrontBackend.create_origin_access_control
+
+
+def _create_origin_access_control(self, config_dict):
+    # AWS keeps origin access control names unique in an account; moto makes a second one.
+    if any(control.name == config_dict.get("Name") for control in self.origin_access_controls.values()):
+        raise _OriginAccessControlAlreadyExists()
+    return _original_create_origin_access_control(self, config_dict)
+
+
+CloudFrontBackend.create_origin_access_control = _create_origin_access_control
 CloudFrontBackend.update_distribution = _update_distribution
 CloudFrontBackend.delete_distribution = _delete_distribution
 

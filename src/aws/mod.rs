@@ -296,6 +296,8 @@ const CONFLICT_CODES: &[&str] = &[
     "DuplicateTargetGroupName",
     "DuplicateListener",
     "PriorityInUse",
+    "DistributionAlreadyExists",
+    "OriginAccessControlAlreadyExists",
     "InvalidGroup.Duplicate",
     "InvalidSubnet.Conflict",
     "RepositoryAlreadyExistsException",
