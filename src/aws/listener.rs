@@ -51,11 +51,7 @@ pub async fn discover_on(clients: &super::Clients, balancers: Vec<String>) -> Re
 }
 
 pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
-    Ok(super::load_balancer::discover_routing(clients)
-        .await?
-        .into_iter()
-        .filter(|r| r.kind == Kind::Listener)
-        .collect())
+    super::load_balancer::discover_routing_kind(clients, Kind::Listener).await
 }
 
 /// A default action in the graph's shape: the fields of a fixed response or of a redirect.

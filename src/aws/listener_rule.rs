@@ -60,11 +60,7 @@ pub async fn discover_on(clients: &super::Clients, listeners: Vec<String>) -> Re
 }
 
 pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
-    Ok(super::load_balancer::discover_routing(clients)
-        .await?
-        .into_iter()
-        .filter(|r| r.kind == Kind::ListenerRule)
-        .collect())
+    super::load_balancer::discover_routing_kind(clients, Kind::ListenerRule).await
 }
 
 fn props_of(listener: &str, rule: &Rule, tags: Value) -> Props {

@@ -153,9 +153,14 @@ pub async fn discover_routing(clients: &super::Clients) -> Result<Vec<LiveResour
     Ok(live)
 }
 
+/// One of the three kinds `discover_routing` reads (for a create's search for an earlier attempt).
+pub async fn discover_routing_kind(clients: &super::Clients, kind: Kind) -> Result<Vec<LiveResource>, AwsError> {
+    Ok(discover_routing(clients).await?.into_iter().filter(|resource| resource.kind == kind).collect())
+}
+
 /// The load balancers alone (their listeners and rules come with `discover_routing`).
 pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
-    Ok(discover_routing(clients).await?.into_iter().filter(|r| r.kind == Kind::LoadBalancer).collect())
+    discover_routing_kind(clients, Kind::LoadBalancer).await
 }
 
 fn props_of(balancer: &LoadBalancer, tags: Value) -> Props {
