@@ -137,6 +137,19 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorClass {
     }
 }
 
+/// Refines a classification by the message, for answers whose code alone says too little: a role
+/// created moments ago that ECS cannot assume yet (IAM is eventually consistent) is worth a retry.
+pub fn classify_message(class: ErrorClass, message: &str) -> ErrorClass {
+    let lower = message.to_ascii_lowercase();
+    if class == ErrorClass::Permanent
+        && (lower.contains("unable to assume the role") || lower.contains("unable to assume role"))
+    {
+        ErrorClass::Transient
+    } else {
+        class
+    }
+}
+
 /// Converts any SDK error (all AWS SDK crates share these types) into an [`AwsError`].
 pub fn from_sdk<E>(
     operation: &'static str,
@@ -155,7 +168,7 @@ where
             AwsError::Service {
                 operation,
                 resource: resource.to_string(),
-                class: classify(&code, Some(status)),
+                class: classify_message(classify(&code, Some(status)), &message),
                 code,
                 message,
                 request_id: error.request_id().map(str::to_string),
@@ -214,6 +227,14 @@ mod tests {
         assert_eq!(classify("TargetGroupNotFound", Some(400)), ErrorClass::NotFound);
         assert_eq!(classify("ResourceInUse", Some(400)), ErrorClass::Transient);
         assert_eq!(classify("ServiceNotActiveException", Some(400)), ErrorClass::NotFound);
+        // A new role that ECS cannot assume yet: IAM has not propagated it, so retry.
+        let not_yet =
+            "ECS was unable to assume the role 'arn:aws:iam::1:role/wl/s/s-task-execution-role' that was provided";
+        assert_eq!(classify_message(classify("InvalidParameterException", Some(400)), not_yet), ErrorClass::Transient);
+        assert_eq!(
+            classify_message(classify("InvalidParameterException", Some(400)), "cpu value is not valid"),
+            ErrorClass::Permanent
+        );
         assert_eq!(classify("Whatever", Some(500)), ErrorClass::Transient);
     }
 
