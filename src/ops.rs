@@ -54,17 +54,18 @@ pub async fn read_and_plan(
     goal: Goal,
     image_tags: &BTreeMap<String, String>,
 ) -> Result<(Plan, Vec<LiveResource>), PlanError> {
+    // Local input first: a missing frontend build fails before any AWS request.
+    let files = match (goal, &stack.frontend) {
+        (Goal::Apply, Some(frontend)) => frontend_files(Path::new(&frontend.source_dir))?,
+        _ => Vec::new(),
+    };
     let mut facts = aws::account_facts(clients).await?;
     let live = aws::discover(clients, &facts).await?;
     facts.image_tags = deployed_image_tags(&live);
     facts.image_tags.extend(image_tags.iter().map(|(service, tag)| (service.clone(), tag.clone())));
+    facts.frontend_files = files;
     let desired = match goal {
-        Goal::Apply => {
-            if let Some(frontend) = &stack.frontend {
-                facts.frontend_files = frontend_files(Path::new(&frontend.source_dir))?;
-            }
-            graph::desired(stack, &facts)?
-        }
+        Goal::Apply => graph::desired(stack, &facts)?,
         Goal::Destroy => Vec::new(),
     };
     let plan = plan::plan(&stack.name, &stack.region, &desired, &live);

@@ -286,6 +286,23 @@ fn an_invalid_stack_file_exits_1_with_diagnostics_and_no_aws_request() {
 }
 
 #[test]
+fn a_missing_frontend_build_is_a_clear_error_before_any_aws_request() {
+    let directory = TempDir::new("no-frontend");
+    // The stack file alone: its `source_dir = "frontend"` does not exist.
+    let path = directory.0.join("site.toml");
+    std::fs::write(&path, StackFile::new("no-frontend").render()).expect("write");
+    let path = path.to_str().expect("a UTF-8 path");
+    let (url, contacted) = listening_endpoint();
+    for args in [vec!["plan", "--stack", path], vec!["apply", "--stack", path, "--yes"]] {
+        let run = wl_infra_at(&url, &args).expect_code(1);
+        assert!(run.stderr.contains("cannot read the frontend files in"), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("build the frontend first"), "{args:?}: {}", run.stderr);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(!contacted.load(Ordering::SeqCst), "no AWS request may be made before the local input is read");
+}
+
+#[test]
 fn apply_without_yes_and_without_a_terminal_refuses_and_changes_nothing() {
     let directory = TempDir::new("confirm");
     let stack = StackFile::new(&unique_stack_name("conf"));

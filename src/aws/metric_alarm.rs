@@ -12,8 +12,9 @@ fn alarm_tags(props: &Props) -> Vec<Tag> {
     tag_pairs(props).into_iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
 }
 
-fn attributes(name: &str, arn: &str) -> Attributes {
-    Attributes::from([("id".to_string(), name.to_string()), ("arn".to_string(), arn.to_string())])
+/// Nothing refers to an alarm's ARN, so its name is all a step reports.
+fn attributes(name: &str) -> Attributes {
+    Attributes::from([("id".to_string(), name.to_string())])
 }
 
 /// One listing of the alarms named `<stack>-alarm-...`, then each alarm's tags (concurrently).
@@ -46,7 +47,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             kind: Kind::MetricAlarm,
             physical_id: name.to_string(),
             props: props_of(alarm, super::tags_value(pairs)),
-            attributes: attributes(name, arn),
+            attributes: attributes(name),
         }))
     });
     Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
@@ -112,11 +113,7 @@ async fn put(context: &StepContext<'_>, props: &Props, tags: bool) -> Result<(),
     Ok(())
 }
 
-fn arn(context: &StepContext<'_>, name: &str, account: &str) -> String {
-    format!("arn:aws:cloudwatch:{}:{account}:alarm:{name}", context.clients.region)
-}
-
-/// Reads the alarm's ARN (PutMetricAlarm does not answer with it).
+/// Reads the alarm's ARN for tagging (PutMetricAlarm does not answer with it).
 async fn read_arn(context: &StepContext<'_>, name: &str) -> Result<String, AwsError> {
     let output = context
         .clients
@@ -126,17 +123,18 @@ async fn read_arn(context: &StepContext<'_>, name: &str) -> Result<String, AwsEr
         .send()
         .await
         .map_err(|e| from_sdk("DescribeAlarms", &context.resource(Kind::MetricAlarm), e))?;
-    Ok(output
-        .metric_alarms()
-        .first()
-        .and_then(|a| a.alarm_arn())
-        .map_or_else(|| arn(context, name, ""), str::to_string))
+    let arn = output.metric_alarms().first().and_then(|alarm| alarm.alarm_arn());
+    arn.map(str::to_string).ok_or_else(|| {
+        AwsError::refused(
+            context.resource(Kind::MetricAlarm),
+            "the alarm disappeared while wl-infra tagged it; run apply again",
+        )
+    })
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
     put(context, props, true).await?;
-    let name = text(props, "name");
-    Ok(attributes(name, &read_arn(context, name).await?))
+    Ok(attributes(text(props, "name")))
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
@@ -146,8 +144,8 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
         // Tags given to PutMetricAlarm are ignored for an existing alarm.
         put(context, update.props, false).await?;
     }
-    let arn = read_arn(context, name).await?;
     if update.changed("tags") {
+        let arn = read_arn(context, name).await?;
         let cloudwatch = &context.clients.cloudwatch;
         let (arn, resource) = (arn.as_str(), resource.as_str());
         super::replace_tags(
@@ -175,7 +173,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
         )
         .await?;
     }
-    Ok(attributes(name, &arn))
+    Ok(attributes(name))
 }
 
 pub async fn delete(context: &StepContext<'_>, name: &str, _live: &Props) -> Result<(), AwsError> {
