@@ -46,9 +46,19 @@ pub struct Diagnostics {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The largest character boundary of `source` at or before `offset`: spans from the TOML parser
+/// can point inside a multi-byte character (an error at a stray byte), and slicing there panics.
+pub fn char_boundary_at_or_before(source: &str, offset: usize) -> usize {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
 /// A 1-based line and column (in characters) of a byte offset.
 pub fn line_and_column(source: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(source.len());
+    let offset = char_boundary_at_or_before(source, offset);
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |index| index + 1);
@@ -70,11 +80,9 @@ impl Diagnostics {
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{line} | {line_text}");
             let line_chars = line_text.chars().count();
-            let span_chars = self.source
-                [diagnostic.span.start.min(self.source.len())..diagnostic.span.end.min(self.source.len())]
-                .lines()
-                .next()
-                .map_or(1, |first| first.chars().count().max(1));
+            let start = char_boundary_at_or_before(&self.source, diagnostic.span.start);
+            let end = char_boundary_at_or_before(&self.source, diagnostic.span.end).max(start);
+            let span_chars = self.source[start..end].lines().next().map_or(1, |first| first.chars().count().max(1));
             let caret_len = span_chars.min(line_chars.saturating_sub(column - 1).max(1));
             let _ =
                 writeln!(out, "{pad} | {}{} {}", " ".repeat(column - 1), "^".repeat(caret_len), diagnostic.expected);
@@ -135,6 +143,19 @@ mod tests {
     fn line_and_column_counts_from_one() {
         assert_eq!(line_and_column("a = 1\nbb = 2\n", 6), (2, 1));
         assert_eq!(line_and_column("a = 1\nbb = 2\n", 11), (2, 6));
+    }
+
+    #[test]
+    fn spans_inside_a_multi_byte_character_render_without_panicking() {
+        let source = "[stack]\nname = \"é\"\n";
+        let inside = source.find('é').expect("the character") + 1;
+        assert_eq!(line_and_column(source, inside), (2, 9));
+        let diagnostics = Diagnostics {
+            file_name: "s.toml".into(),
+            source: source.into(),
+            diagnostics: vec![Diagnostic::new(SourceSpan { start: inside, end: inside + 1 }, "bad", "good")],
+        };
+        assert!(diagnostics.render().contains("s.toml:2:9"));
     }
 
     #[test]

@@ -67,39 +67,250 @@ pub fn fargate_memory_hint(cpu: u32) -> String {
     }
 }
 
-/// RDS instance class families that run PostgreSQL.
-pub const DATABASE_INSTANCE_FAMILIES: &[&str] = &[
-    "t3", "t4g", "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m7g", "m7i", "m8g", "r5", "r5b", "r5d", "r6g", "r6gd",
-    "r6i", "r6id", "r7g", "r7i", "r8g", "x2g", "x2idn", "x2iedn",
+/// RDS instance classes that run PostgreSQL, by family, with the sizes each family really has
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Support.html):
+/// `db.t3.8xlarge` does not exist, so it is refused here instead of by CreateDBInstance.
+pub const DATABASE_INSTANCE_CLASSES: &[(&str, &[&str])] = &[
+    ("t3", &["micro", "small", "medium", "large", "xlarge", "2xlarge"]),
+    ("t4g", &["micro", "small", "medium", "large", "xlarge", "2xlarge"]),
+    ("m5", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"]),
+    ("m5d", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"]),
+    ("m6g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
+    ("m6gd", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
+    ("m6i", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"]),
+    ("m6id", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"]),
+    ("m7g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
+    ("m7i", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"]),
+    ("m8g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"]),
+    ("r5", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"]),
+    ("r5b", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"]),
+    ("r5d", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"]),
+    ("r6g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
+    ("r6gd", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
+    ("r6i", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"]),
+    ("r6id", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"]),
+    ("r7g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
+    ("r7i", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"]),
+    ("r8g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"]),
+    ("x2g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
+    ("x2idn", &["16xlarge", "24xlarge", "32xlarge"]),
+    ("x2iedn", &["xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge", "24xlarge", "32xlarge"]),
 ];
 
-/// Instance sizes shared by the RDS and ElastiCache families.
-pub const INSTANCE_SIZES: &[&str] = &[
-    "micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge",
-    "32xlarge", "48xlarge",
+/// ElastiCache node types that run Redis OSS, by family, with the sizes each family really has
+/// (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheNodes.SupportedTypes.html):
+/// `cache.m7g.micro` does not exist.
+pub const CACHE_NODE_TYPES: &[(&str, &[&str])] = &[
+    ("t3", &["micro", "small", "medium"]),
+    ("t4g", &["micro", "small", "medium"]),
+    ("m5", &["large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge"]),
+    ("m6g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
+    ("m7g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
+    ("r5", &["large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge"]),
+    ("r6g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
+    ("r6gd", &["xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
+    ("r7g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
+    ("c7gn", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
 ];
 
-/// ElastiCache node type families that run Redis OSS.
-pub const CACHE_NODE_FAMILIES: &[&str] = &["t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7gn"];
+/// PostgreSQL major versions RDS offers under standard support (as of 2026-12), oldest first.
+/// 13 left standard support on 2026-02-28: an instance of it is billed for RDS Extended Support.
+pub const POSTGRES_MAJOR_VERSIONS: &[&str] = &["14", "15", "16", "17", "18"];
 
-/// PostgreSQL major versions RDS offers.
-pub const POSTGRES_MAJOR_VERSIONS: &[&str] = &["13", "14", "15", "16", "17"];
+/// Major versions RDS still runs, but only under paid Extended Support, with the date standard
+/// support ended.
+pub const POSTGRES_EXTENDED_SUPPORT_ONLY: &[(&str, &str)] =
+    &[("11", "2024-02-29"), ("12", "2025-02-28"), ("13", "2026-02-28")];
+
+/// Names RDS refuses as a PostgreSQL database name (`DBName`): the words PostgreSQL reserves
+/// (https://www.postgresql.org/docs/17/sql-keywords-appendix.html, "reserved" and "reserved (can be
+/// function or type)"), the databases PostgreSQL and RDS keep for themselves, and `admin`
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html, DBName:
+/// "Can't be a word reserved by the database engine").
+pub const RESERVED_DATABASE_NAMES: &[&str] = &[
+    "admin",
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "binary",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "overlaps",
+    "placing",
+    "postgres",
+    "primary",
+    "rdsadmin",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "similar",
+    "some",
+    "symmetric",
+    "system_user",
+    "table",
+    "tablesample",
+    "template0",
+    "template1",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
+];
+
+/// Prefixes AWS refuses at the start of a physical name, with the names they would start: the
+/// stack name is the first part of every name, so a stack name that makes one of them is refused.
+/// Security groups: "cannot start with sg-" (CreateSecurityGroup GroupName); load balancers: "must
+/// not begin with internal-" (CreateLoadBalancer Name); buckets: "must not start with the prefix
+/// xn--, sthree- or amzn-s3-demo-" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+pub const REFUSED_NAME_PREFIXES: &[(&str, &str)] = &[
+    ("sg-", "security group names"),
+    ("internal-", "load balancer names"),
+    ("sthree-", "bucket names"),
+    ("amzn-s3-demo-", "bucket names"),
+    ("xn--", "bucket names"),
+];
+
+/// Regions where AWS Fargate runs in some zones only, with those zone ids: no subnet of the stack
+/// goes in another zone there ("us-west-1 (usw1-az1 & usw1-az3 only)",
+/// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AWS_Fargate-Regions.html).
+pub const FARGATE_ZONES_BY_REGION: &[(&str, &[&str])] = &[
+    ("us-west-1", &["usw1-az1", "usw1-az3"]),
+    ("ap-northeast-1", &["apne1-az1", "apne1-az2", "apne1-az4"]),
+    ("cn-north-1", &["cnn1-az1", "cnn1-az2"]),
+];
+
+/// Whether Fargate runs in the zone with this id in `region`.
+pub fn fargate_runs_in(region: &str, zone_id: &str) -> bool {
+    FARGATE_ZONES_BY_REGION.iter().find(|(name, _)| *name == region).is_none_or(|(_, zones)| zones.contains(&zone_id))
+}
+
+/// The partition every ARN of a region names (`arn:<partition>:...`).
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("cn-") {
+        "aws-cn"
+    } else {
+        "aws"
+    }
+}
 
 /// CloudFront price classes.
 pub const PRICE_CLASSES: &[&str] = &["PriceClass_100", "PriceClass_200", "PriceClass_All"];
 
 /// Environment variables wl-infra injects into containers; a stack may not set them itself.
-pub const RESERVED_ENVIRONMENT: &[&str] =
-    &["DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "REDIS_URL", "PORT"];
+pub const RESERVED_ENVIRONMENT: &[&str] = &[
+    "DATABASE_URL",
+    "PGHOST",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "PGSSLMODE",
+    "PGSSLROOTCERT",
+    "REDIS_URL",
+    "PORT",
+    "JWT_SECRET",
+    "TRUSTED_PROXY_HOPS",
+];
 
-/// Whether `class` is `<prefix>.<family>.<size>` with a known family and size.
-pub fn is_instance_class(class: &str, prefix: &str, families: &[&str]) -> bool {
+/// Whether `class` is `<prefix>.<family>.<size>` with a size that family has; otherwise the sizes
+/// of the family when the family exists, for the hint.
+pub fn check_instance_class<'a>(
+    class: &str,
+    prefix: &str,
+    classes: &'a [(&'a str, &'a [&'a str])],
+) -> Result<(), Option<&'a [&'a str]>> {
     let mut parts = class.split('.');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(first), Some(family), Some(size), None) => {
-            first == prefix && families.contains(&family) && INSTANCE_SIZES.contains(&size)
-        }
-        _ => false,
+    let (Some(first), Some(family), Some(size), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(None);
+    };
+    let Some((_, sizes)) = classes.iter().find(|(name, _)| *name == family) else { return Err(None) };
+    if first == prefix && sizes.contains(&size) {
+        Ok(())
+    } else if first == prefix {
+        Err(Some(sizes))
+    } else {
+        Err(None)
     }
 }
 
@@ -161,9 +372,12 @@ mod tests {
     }
 
     #[test]
-    fn instance_classes() {
-        assert!(is_instance_class("db.t3.micro", "db", DATABASE_INSTANCE_FAMILIES));
-        assert!(!is_instance_class("db.z9.micro", "db", DATABASE_INSTANCE_FAMILIES));
-        assert!(!is_instance_class("cache.t3.micro", "db", DATABASE_INSTANCE_FAMILIES));
+    fn instance_classes_have_only_their_family_s_sizes() {
+        assert_eq!(check_instance_class("db.t3.micro", "db", DATABASE_INSTANCE_CLASSES), Ok(()));
+        assert!(check_instance_class("db.t3.8xlarge", "db", DATABASE_INSTANCE_CLASSES).is_err_and(|s| s.is_some()));
+        assert_eq!(check_instance_class("db.z9.micro", "db", DATABASE_INSTANCE_CLASSES), Err(None));
+        assert_eq!(check_instance_class("cache.t3.micro", "db", DATABASE_INSTANCE_CLASSES), Err(None));
+        assert!(check_instance_class("cache.m7g.micro", "cache", CACHE_NODE_TYPES).is_err_and(|s| s.is_some()));
+        assert_eq!(check_instance_class("cache.m7g.large", "cache", CACHE_NODE_TYPES), Ok(()));
     }
 }

@@ -8,7 +8,7 @@ pub mod facts;
 mod model;
 mod reader;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 pub use diagnostic::{line_and_column, Diagnostic, Diagnostics, SourceSpan};
@@ -75,6 +75,7 @@ fn read_stack(reader: &mut Reader, root: toml_span::Value<'_>) -> Option<Stack> 
         Some(value) => read_named(reader, value, "services", read_service),
         None => Some(BTreeMap::new()),
     };
+    let frontend_span = frontend_section.as_ref().map(|value| value.span);
     let frontend = frontend_section.map(|value| read_frontend(reader, value));
     let alarms = match alarms_section {
         Some(value) => read_alarms(reader, value),
@@ -84,14 +85,30 @@ fn read_stack(reader: &mut Reader, root: toml_span::Value<'_>) -> Option<Stack> 
     if let Some(databases) = &databases {
         check_database_names(reader, databases);
     }
-    let services = services.map(|services| check_services(reader, services, &databases, &cache));
-    let (name, region) = identity?;
+    let services = services.map(|services| check_services(reader, services, &databases, cache.is_some()));
+    let cache = cache.flatten();
+    if let Some((network, spans)) = &network {
+        let has_services = services.as_ref().and_then(Option::as_ref).is_some_and(|services| !services.is_empty());
+        let has_databases = databases.as_ref().is_some_and(|databases| !databases.is_empty());
+        check_network_fits(reader, network, spans, has_databases, has_services, cache.as_ref());
+    }
+    if let (Some(identity), Some(span)) = (&identity, frontend_span) {
+        if facts::partition(&identity.region) != "aws" {
+            reader.error(Diagnostic::new(
+                span,
+                format!("[frontend] needs CloudFront, which is not available in {}", identity.region),
+                "expected no [frontend] section in this region",
+            ));
+        }
+    }
+    let identity = identity?;
     Some(Stack {
-        name,
-        region,
-        network: network?,
+        name: identity.name,
+        region: identity.region,
+        allow_data_loss: identity.allow_data_loss,
+        network: network?.0,
         databases: databases?.into_iter().map(|(name, database)| (name.value, database)).collect(),
-        cache: cache.flatten(),
+        cache: cache.map(|draft| draft.cache),
         load_balancer: load_balancer?,
         registry: registry?,
         services: services??,
@@ -100,12 +117,73 @@ fn read_stack(reader: &mut Reader, root: toml_span::Value<'_>) -> Option<Stack> 
     })
 }
 
-fn read_identity(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<(String, String)> {
+/// Checks that the network can hold what the other sections ask of it: two zones where AWS needs
+/// them, and a way to the internet for the services' tasks.
+fn check_network_fits(
+    reader: &mut Reader,
+    network: &Network,
+    spans: &NetworkSpans,
+    has_databases: bool,
+    has_services: bool,
+    cache: Option<&CacheDraft>,
+) {
+    if network.availability_zones < 2 {
+        // DB subnet groups: "must contain at least one subnet in at least two Availability Zones"
+        // (CreateDBSubnetGroup, DBSubnetGroupDoesNotCoverEnoughAZs); load balancers: "at least two
+        // subnets in two different Availability Zones" (CreateLoadBalancer).
+        let mut needs = Vec::new();
+        if has_databases {
+            needs.push("the databases' subnet group");
+        }
+        if has_services {
+            needs.push("the load balancer");
+        }
+        if !needs.is_empty() {
+            reader.error(Diagnostic::new(
+                spans.zones,
+                format!("`network.availability_zones` is 1, but {} need subnets in two zones", needs.join(" and ")),
+                "expected availability_zones = 2 or more",
+            ));
+        }
+        if let Some(cache) = cache.filter(|cache| cache.cache.replicas > 0) {
+            reader.error(Diagnostic::new(
+                cache.replicas_span,
+                format!("`cache.replicas` is {}, but the network has one availability zone", cache.cache.replicas),
+                "expected replicas = 0, or availability_zones = 2 or more (replicas fail over across zones)",
+            ));
+        }
+    }
+    if network.nat_gateways == NatGateways::None && has_services {
+        reader.error(
+            Diagnostic::new(
+                spans.nat_gateways,
+                "`network.nat_gateways` is 0, but the services' tasks run in private subnets",
+                "expected nat_gateways = 1 (shared) or one per availability zone",
+            )
+            .with_help(
+                "without a NAT gateway the tasks cannot pull their images, read their secrets or write their logs",
+            ),
+        );
+    }
+}
+
+/// What `[stack]` holds.
+struct Identity {
+    name: String,
+    region: String,
+    allow_data_loss: BTreeSet<String>,
+}
+
+fn read_identity(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Identity> {
     let mut fields = reader.table(value, "stack")?;
     let name = fields.require(reader, "name", "\"watchlist-dev\"").and_then(|v| reader.string(v, "stack.name"));
     let region = fields.require(reader, "region", "\"us-east-1\"").and_then(|v| reader.string(v, "stack.region"));
-    fields.finish(reader, &["name", "region"]);
-    let name = name.and_then(|name| check_resource_name(reader, name, "`stack.name`", 20));
+    let allow_data_loss = match fields.take("allow_data_loss") {
+        None => Some(Vec::new()),
+        Some(value) => reader.string_list(value, "stack.allow_data_loss"),
+    };
+    fields.finish(reader, &["name", "region", "allow_data_loss"]);
+    let name = name.and_then(|name| check_stack_name(reader, name));
     let region = region.and_then(|region| {
         if facts::REGIONS.contains(&region.value.as_str()) {
             Some(region.value)
@@ -122,7 +200,36 @@ fn read_identity(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<(St
             None
         }
     });
-    Some((name?, region?))
+    // The databases a plan may lose: named here, outside their own tables, so that removing a
+    // `[databases.NAME]` table cannot lose its data by accident.
+    let allow_data_loss = allow_data_loss.and_then(|names| {
+        let mut set = BTreeSet::new();
+        let mut ok = true;
+        for name in names {
+            let what = "an entry of `stack.allow_data_loss`";
+            ok &= check_resource_name(reader, name.clone(), what, 20).is_some();
+            set.insert(name.value);
+        }
+        ok.then_some(set)
+    });
+    Some(Identity { name: name?, region: region?, allow_data_loss: allow_data_loss? })
+}
+
+/// The stack name: a valid name part that does not make a physical name AWS refuses.
+fn check_stack_name(reader: &mut Reader, name: Spanned<String>) -> Option<String> {
+    let span = name.span;
+    let text = check_resource_name(reader, name, "`stack.name`", 20)?;
+    // Every physical name starts with `<stack>-`.
+    let start = format!("{text}-");
+    if let Some((prefix, what)) = facts::REFUSED_NAME_PREFIXES.iter().find(|(prefix, _)| start.starts_with(prefix)) {
+        reader.error(Diagnostic::new(
+            span,
+            format!("`stack.name` \"{text}\" would make {what} that start with \"{prefix}\", which AWS refuses"),
+            format!("expected a stack name that does not start with \"{}\"", prefix.trim_end_matches('-')),
+        ));
+        return None;
+    }
+    Some(text)
 }
 
 /// Checks a name used inside physical names: `[a-z][a-z0-9-]*`, no `--`, no trailing `-`.
@@ -161,13 +268,23 @@ fn parse_cidr(text: &str) -> Option<Ipv4Cidr> {
     Some(Ipv4Cidr { address, prefix_length })
 }
 
-fn read_network(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Network> {
+/// Where `[network]`'s counts are, for the checks against other sections.
+struct NetworkSpans {
+    zones: toml_span::Span,
+    /// The `nat_gateways` value, or the table when the key is left at its default.
+    nat_gateways: toml_span::Span,
+}
+
+fn read_network(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<(Network, NetworkSpans)> {
     let mut fields = reader.table(value, "network")?;
+    let table_span = fields.span;
     let cidr = fields.require(reader, "cidr", "\"10.0.0.0/16\"").and_then(|v| reader.string(v, "network.cidr"));
     let zones = fields
         .require(reader, "availability_zones", "2")
         .and_then(|v| reader.integer_in(v, "network.availability_zones", 1..=6));
-    let nat = fields.take("nat_gateways").map(|v| reader.integer(v, "network.nat_gateways"));
+    let nat_value = fields.take("nat_gateways");
+    let nat_span = nat_value.as_ref().map_or(table_span, |value| value.span);
+    let nat = nat_value.map(|v| reader.integer(v, "network.nat_gateways"));
     let subnet_prefix =
         fields.take("subnet_prefix_length").map(|v| reader.integer_in(v, "network.subnet_prefix_length", 16..=28));
     fields.finish(reader, &["cidr", "availability_zones", "nat_gateways", "subnet_prefix_length"]);
@@ -226,7 +343,7 @@ fn read_network(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Netw
         },
     };
     let (cidr, _) = cidr?;
-    let (availability_zones, _) = zones?;
+    let (availability_zones, zones_span) = zones?;
     let default_prefix = (cidr.prefix_length + 4).min(28);
     let subnet_prefix_length = match subnet_prefix {
         None => default_prefix,
@@ -245,7 +362,10 @@ fn read_network(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Netw
             length
         }
     };
-    Some(Network { cidr, availability_zones, nat_gateways: nat_gateways?, subnet_prefix_length })
+    Some((
+        Network { cidr, availability_zones, nat_gateways: nat_gateways?, subnet_prefix_length },
+        NetworkSpans { zones: zones_span, nat_gateways: nat_span },
+    ))
 }
 
 /// Reads a table of user-named entries such as `[databases.users]`, checking each name.
@@ -304,7 +424,9 @@ fn read_database(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) -
         .take("backup_retention_days")
         .map(|v| reader.integer_in(v, &format!("{path}.backup_retention_days"), 0..=35));
     let deletion_protection = optional_bool(reader, &mut fields, "deletion_protection", false);
-    let final_snapshot = optional_bool(reader, &mut fields, "final_snapshot", false);
+    // A database is never deleted without a snapshot, nor its automated backups, unless the stack says so.
+    let final_snapshot = optional_bool(reader, &mut fields, "final_snapshot", true);
+    let delete_automated_backups = optional_bool(reader, &mut fields, "delete_automated_backups", false);
     let recovery = fields
         .take("secret_recovery_days")
         .map(|v| reader.integer_in(v, &format!("{path}.secret_recovery_days"), 0..=30));
@@ -318,35 +440,57 @@ fn read_database(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) -
             "backup_retention_days",
             "deletion_protection",
             "final_snapshot",
+            "delete_automated_backups",
             "secret_recovery_days",
         ],
     );
     let class = class.and_then(|class| {
-        if facts::is_instance_class(&class.value, "db", facts::DATABASE_INSTANCE_FAMILIES) {
-            Some(class.value)
-        } else {
-            reader.error(Diagnostic::new(
-                class.span,
-                format!(
-                    "`{path}.instance_class` is \"{}\", which is not an RDS PostgreSQL instance class",
-                    class.value
-                ),
-                "expected db.<family>.<size> such as \"db.t3.micro\" or \"db.r6g.large\"",
-            ));
-            None
+        match facts::check_instance_class(&class.value, "db", facts::DATABASE_INSTANCE_CLASSES) {
+            Ok(()) => Some(class.value),
+            Err(sizes) => {
+                let expected = match sizes {
+                    Some(sizes) => format!("expected a size this family has: {}", sizes.join(", ")),
+                    None => "expected db.<family>.<size> such as \"db.t3.micro\" or \"db.r6g.large\"".to_string(),
+                };
+                reader.error(Diagnostic::new(
+                    class.span,
+                    format!(
+                        "`{path}.instance_class` is \"{}\", which is not an RDS PostgreSQL instance class",
+                        class.value
+                    ),
+                    expected,
+                ));
+                None
+            }
         }
     });
     let version = version.and_then(|version| {
-        if facts::POSTGRES_MAJOR_VERSIONS.contains(&version.value.as_str()) {
-            Some(version.value)
-        } else {
-            reader.error(Diagnostic::new(
-                version.span,
-                format!("`{path}.engine_version` is \"{}\", which RDS does not offer", version.value),
-                format!("expected a PostgreSQL major version: {}", facts::POSTGRES_MAJOR_VERSIONS.join(", ")),
-            ));
-            None
+        let value = version.value.as_str();
+        if facts::POSTGRES_MAJOR_VERSIONS.contains(&value) {
+            return Some(version.value);
         }
+        let supported = format!("expected a PostgreSQL major version: {}", facts::POSTGRES_MAJOR_VERSIONS.join(", "));
+        let diagnostic = match facts::POSTGRES_EXTENDED_SUPPORT_ONLY.iter().find(|(old, _)| *old == value) {
+            Some((_, ended)) => Diagnostic::new(
+                version.span,
+                format!("`{path}.engine_version` is \"{value}\", whose RDS standard support ended on {ended}"),
+                supported,
+            )
+            .with_help("RDS bills Extended Support for such a version; choose a supported one"),
+            None if value.contains('.') => Diagnostic::new(
+                version.span,
+                format!("`{path}.engine_version` is \"{value}\", a minor version"),
+                supported,
+            )
+            .with_help("RDS applies minor versions itself; write the major version only"),
+            None => Diagnostic::new(
+                version.span,
+                format!("`{path}.engine_version` is \"{value}\", which RDS does not offer"),
+                supported,
+            ),
+        };
+        reader.error(diagnostic);
+        None
     });
     let backup_retention_days = match retention {
         None => 7,
@@ -373,22 +517,23 @@ fn read_database(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) -
         backup_retention_days,
         deletion_protection: deletion_protection?,
         final_snapshot: final_snapshot?,
+        delete_automated_backups: delete_automated_backups?,
         secret_recovery_days,
     })
 }
 
-/// Names PostgreSQL or RDS keep for themselves; a database key becomes the database's name.
-const RESERVED_DATABASE_NAMES: &[&str] = &["postgres", "template0", "template1", "rdsadmin"];
-
 fn check_database_names(reader: &mut Reader, databases: &BTreeMap<Spanned<String>, Database>) {
     for name in databases.keys() {
         let database_name = name.value.replace('-', "_");
-        if RESERVED_DATABASE_NAMES.contains(&database_name.as_str()) {
-            reader.error(Diagnostic::new(
-                name.span,
-                format!("database name \"{}\" is reserved by PostgreSQL or RDS", name.value),
-                format!("expected another name than {}", RESERVED_DATABASE_NAMES.join(", ")),
-            ));
+        if facts::RESERVED_DATABASE_NAMES.contains(&database_name.as_str()) {
+            reader.error(
+                Diagnostic::new(
+                    name.span,
+                    format!("database name \"{}\" is reserved by PostgreSQL or RDS", name.value),
+                    "expected a name that is not a PostgreSQL reserved word",
+                )
+                .with_help(format!("the entry's name becomes the database's name; try \"{}_db\"", name.value)),
+            );
         }
     }
 }
@@ -401,52 +546,68 @@ fn optional_bool(reader: &mut Reader, fields: &mut Fields<'_>, key: &str, defaul
     }
 }
 
-fn read_cache(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Cache> {
+/// `[cache]` as read, with where its replica count is for the checks against `[network]`.
+struct CacheDraft {
+    cache: Cache,
+    replicas_span: toml_span::Span,
+}
+
+fn read_cache(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<CacheDraft> {
     let mut fields = reader.table(value, "cache")?;
+    let table_span = fields.span;
     let node_type =
         fields.require(reader, "node_type", "\"cache.t3.micro\"").and_then(|v| reader.string(v, "cache.node_type"));
-    let replicas = match fields.take("replicas") {
+    let replicas_value = fields.take("replicas");
+    let replicas_span = replicas_value.as_ref().map_or(table_span, |value| value.span);
+    let replicas = match replicas_value {
         None => Some(0),
         Some(value) => reader.integer_in(value, "cache.replicas", 0..=5).map(|n| n.value as u8),
     };
     fields.finish(reader, &["node_type", "replicas"]);
     let node_type = node_type.and_then(|node_type| {
-        if facts::is_instance_class(&node_type.value, "cache", facts::CACHE_NODE_FAMILIES) {
-            Some(node_type.value)
-        } else {
-            reader.error(Diagnostic::new(
-                node_type.span,
-                format!("`cache.node_type` is \"{}\", which is not an ElastiCache node type", node_type.value),
-                "expected cache.<family>.<size> such as \"cache.t3.micro\"",
-            ));
-            None
+        match facts::check_instance_class(&node_type.value, "cache", facts::CACHE_NODE_TYPES) {
+            Ok(()) => Some(node_type.value),
+            Err(sizes) => {
+                let expected = match sizes {
+                    Some(sizes) => format!("expected a size this family has: {}", sizes.join(", ")),
+                    None => "expected cache.<family>.<size> such as \"cache.t3.micro\"".to_string(),
+                };
+                reader.error(Diagnostic::new(
+                    node_type.span,
+                    format!("`cache.node_type` is \"{}\", which is not an ElastiCache node type", node_type.value),
+                    expected,
+                ));
+                None
+            }
         }
     });
-    Some(Cache { node_type: node_type?, replicas: replicas? })
+    Some(CacheDraft { cache: Cache { node_type: node_type?, replicas: replicas? }, replicas_span })
 }
 
 fn read_load_balancer(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<LoadBalancer> {
     let mut fields = reader.table(value, "load_balancer")?;
     let certificate = fields.take("certificate_arn").map(|v| reader.string(v, "load_balancer.certificate_arn"));
     fields.finish(reader, &["certificate_arn"]);
-    let certificate_arn = match certificate {
-        None => None,
-        Some(None) => return None,
-        Some(Some(arn)) if arn.value.is_empty() => None,
+    match certificate {
+        None => Some(LoadBalancer::default()),
+        Some(None) => None,
+        Some(Some(arn)) if arn.value.is_empty() => Some(LoadBalancer::default()),
+        // CloudFront reaches the load balancer by its AWS name, which no certificate of the user's
+        // covers, and the services call each other over plain HTTP: with a certificate on the load
+        // balancer every `/api` call through CloudFront would break. HTTPS end to end needs a custom
+        // domain that names both, which wl-infra does not manage yet.
         Some(Some(arn)) => {
-            let parts: Vec<&str> = arn.value.split(':').collect();
-            if parts.len() != 6 || parts[0] != "arn" || parts[2] != "acm" || !parts[5].starts_with("certificate/") {
-                reader.error(Diagnostic::new(
+            reader.error(
+                Diagnostic::new(
                     arn.span,
-                    "`load_balancer.certificate_arn` is not an ACM certificate ARN",
-                    "expected \"arn:aws:acm:<region>:<account>:certificate/<id>\" or \"\" for HTTP only",
-                ));
-                return None;
-            }
-            Some(arn.value)
+                    "`load_balancer.certificate_arn` is set, but HTTPS to the load balancer needs a custom domain, which wl-infra does not manage yet",
+                    "expected \"\" (viewers reach the site over HTTPS through CloudFront)",
+                )
+                .with_help("CloudFront would call the load balancer by a name the certificate does not cover, and every /api call would fail"),
+            );
+            None
         }
-    };
-    Some(LoadBalancer { certificate_arn })
+    }
 }
 
 fn read_registry(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Registry> {
@@ -505,6 +666,21 @@ fn read_service(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) ->
         None => Some(Deployment::default()),
         Some(value) => read_deployment(reader, value, &at("deployment")),
     };
+    let architecture = match fields.take("architecture") {
+        None => Some(CpuArchitecture::X86_64),
+        Some(value) => reader.string(value, &at("architecture")).and_then(|text| match text.value.as_str() {
+            "x86_64" => Some(CpuArchitecture::X86_64),
+            "arm64" => Some(CpuArchitecture::Arm64),
+            other => {
+                reader.error(Diagnostic::new(
+                    text.span,
+                    format!("`{}` is \"{other}\", which Fargate does not run", at("architecture")),
+                    "expected \"x86_64\" or \"arm64\" (the architecture the service's image is built for)",
+                ));
+                None
+            }
+        }),
+    };
     fields.finish(
         reader,
         &[
@@ -519,6 +695,7 @@ fn read_service(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) ->
             "calls",
             "environment",
             "deployment",
+            "architecture",
         ],
     );
 
@@ -547,8 +724,14 @@ fn read_service(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) ->
         if paths.is_empty() {
             reader.error(Diagnostic::new(paths_span, format!("`{path}.paths` is empty"), "expected at least one path pattern"));
         }
-        if paths.len() > 5 {
-            reader.error(Diagnostic::new(paths[5].span, format!("`{path}.paths` has {} patterns", paths.len()), "expected at most 5 (an ALB rule condition takes at most 5 values)"));
+        // "You can specify up to three match evaluations per condition and up to five match
+        // evaluations per rule" (ALB listener rules).
+        if paths.len() > 3 {
+            reader.error(Diagnostic::new(
+                paths[3].span,
+                format!("`{path}.paths` has {} patterns", paths.len()),
+                "expected at most 3 (an ALB rule's path condition matches at most 3 patterns)",
+            ));
             ok = false;
         }
         for pattern in &paths {
@@ -599,6 +782,18 @@ fn read_service(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) ->
                     .with_help("wl-infra derives it from `database`, `cache` and `calls`"),
                 );
                 ok = false;
+            } else if value.value.is_empty() {
+                // ECS drops environment entries with empty values from the task definition it
+                // stores, so an empty value would show as a change, and redeploy, on every apply.
+                reader.error(
+                    Diagnostic::new(
+                        value.span,
+                        format!("`{}` is empty in [{path}]", key.value),
+                        "expected a value (ECS drops variables with empty values)",
+                    )
+                    .with_help(format!("remove `{}` if the service should not see it", key.value)),
+                );
+                ok = false;
             } else {
                 map.insert(key.value, value.value);
             }
@@ -625,6 +820,7 @@ fn read_service(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) ->
             calls: calls?.into_iter().map(|c| c.value).collect(),
             environment: environment?,
             deployment: deployment?,
+            architecture: architecture?,
         },
         path_spans,
         database_span,
@@ -738,7 +934,7 @@ fn check_services(
     reader: &mut Reader,
     drafts: BTreeMap<Spanned<String>, ServiceDraft>,
     databases: &Option<BTreeMap<Spanned<String>, Database>>,
-    cache: &Option<Option<Cache>>,
+    has_cache: bool,
 ) -> Option<BTreeMap<String, Service>> {
     let mut ok = true;
     let service_names: Vec<&str> = drafts.keys().map(|name| name.value.as_str()).collect();
@@ -766,7 +962,7 @@ fn check_services(
             }
         }
         // A [cache] section that is present but invalid has its own diagnostics already.
-        if draft.service.cache && cache.is_none() {
+        if draft.service.cache && !has_cache {
             reader.error(Diagnostic::new(
                 draft.cache_span.unwrap_or(name.span),
                 format!("service `{}` sets `cache = true` but the stack has no [cache] section", name.value),

@@ -1,6 +1,6 @@
 //! The validated stack model: every value here has passed validation, so later stages never re-check.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -11,6 +11,9 @@ pub struct Stack {
     pub name: String,
     /// An AWS region code such as `us-east-1`.
     pub region: String,
+    /// Databases (by `[databases.NAME]` name) whose data a plan may lose: deleted or replaced
+    /// without a final snapshot. Any other such plan is refused.
+    pub allow_data_loss: BTreeSet<String>,
     pub network: Network,
     pub databases: BTreeMap<String, Database>,
     pub cache: Option<Cache>,
@@ -74,7 +77,11 @@ pub struct Database {
     pub multi_az: bool,
     pub backup_retention_days: u8,
     pub deletion_protection: bool,
+    /// Whether deleting the database takes a final snapshot first (the default).
     pub final_snapshot: bool,
+    /// Whether deleting the database also deletes its automated backups (by default they are kept
+    /// for their retention period).
+    pub delete_automated_backups: bool,
     /// Days Secrets Manager keeps the master secret after destroy: 0 (delete at once) or 7 to 30.
     pub secret_recovery_days: u8,
 }
@@ -87,7 +94,8 @@ pub struct Cache {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LoadBalancer {
-    /// When set, the load balancer gets an HTTPS listener and redirects HTTP to it.
+    /// When set, the load balancer gets an HTTPS listener and redirects HTTP to it. Validation
+    /// refuses a certificate until wl-infra manages a custom domain, so this is `None` today.
     pub certificate_arn: Option<String>,
 }
 
@@ -145,8 +153,28 @@ pub struct Service {
     pub cache: bool,
     /// Other services this one calls; each is defined and none is the service itself.
     pub calls: Vec<String>,
+    /// Plain environment variables; no value is empty.
     pub environment: BTreeMap<String, String>,
     pub deployment: Deployment,
+    /// The CPU architecture the service's image is built for.
+    pub architecture: CpuArchitecture,
+}
+
+/// The CPU architecture of a service's tasks (Fargate's `runtimePlatform.cpuArchitecture`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpuArchitecture {
+    X86_64,
+    Arm64,
+}
+
+impl CpuArchitecture {
+    /// The name ECS uses.
+    pub fn as_ecs(self) -> &'static str {
+        match self {
+            CpuArchitecture::X86_64 => "X86_64",
+            CpuArchitecture::Arm64 => "ARM64",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
