@@ -1,4 +1,7 @@
-//! Health checks: the database answers within a second (200), or not (503).
+//! Health checks, in two kinds. Liveness (`/health`: the process answers) is what the load
+//! balancer and the container health check call: a slow or failing-over database must not make
+//! ECS replace every task. Readiness (`/ready`, `/api/health/<name>`: the database answers within
+//! a second, 200, or not, 503) is reported, for people, monitors and alarms.
 
 use std::time::Duration;
 
@@ -16,10 +19,19 @@ pub async fn database_ok(pool: &Pool) -> bool {
     matches!(tokio::time::timeout(Duration::from_secs(1), check).await, Ok(Some(_)))
 }
 
-/// The health answer: 200 when the database is up, 503 otherwise; `extra` adds fields such as
-/// the cache's state (which degrades the service but does not make it unhealthy).
+/// The liveness answer: the process is up and serving, whatever its dependencies do.
+pub fn alive(service: &str) -> (StatusCode, Json<Value>) {
+    (StatusCode::OK, Json(json!({ "service": service, "status": "ok" })))
+}
+
+/// The readiness answer: 200 when the database is up, 503 otherwise; `extra` adds fields such as
+/// the cache's state (which degrades the service but does not make it unready). A database that
+/// stops answering is logged as a warning, so the log shows it even when nobody asks.
 pub async fn report(service: &str, pool: &Pool, extra: &[(&str, Value)]) -> (StatusCode, Json<Value>) {
     let database = database_ok(pool).await;
+    if !database {
+        tracing::warn!(service, "not ready: the database does not answer within a second");
+    }
     let mut body = json!({
         "service": service,
         "status": if database { "ok" } else { "unavailable" },

@@ -127,8 +127,9 @@ impl RateLimiter {
 }
 
 pub async fn rate_limit(State(limiter): State<RateLimiter>, request: Request, next: Next) -> Response {
-    // Health checks come from the load balancer and must never be throttled.
-    if request.uri().path().ends_with("/health") || request.uri().path().starts_with("/api/health/") {
+    // Health checks come from the load balancer and monitors and must never be throttled.
+    let path = request.uri().path();
+    if path.ends_with("/health") || path == "/ready" || path.starts_with("/api/health/") {
         return next.run(request).await;
     }
     if let Some(client) = limiter.client(&request) {

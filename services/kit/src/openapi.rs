@@ -48,9 +48,18 @@ pub fn bearer_security() -> Value {
     json!([{ "bearer": [] }])
 }
 
+fn liveness_operation(service: &str) -> Value {
+    json!({ "get": {
+        "summary": format!("liveness of the {service} service: the process answers (the load balancer's and the container's health check)"),
+        "responses": {
+            "200": json_response("alive", json!({ "$ref": "#/components/schemas/Liveness" })),
+        }
+    }})
+}
+
 fn health_operation(service: &str) -> Value {
     json!({ "get": {
-        "summary": format!("health of the {service} service and its database"),
+        "summary": format!("readiness of the {service} service: its database answers"),
         "responses": {
             "200": json_response("healthy", json!({ "$ref": "#/components/schemas/Health" })),
             "503": json_response("the database is unavailable", json!({ "$ref": "#/components/schemas/Health" })),
@@ -60,7 +69,8 @@ fn health_operation(service: &str) -> Value {
 
 /// The whole document: `paths` and `schemas` are the service's own; errors and health are shared.
 pub fn document(service: &str, health_path: &str, description: &str, mut paths: Value, mut schemas: Value) -> Value {
-    paths["/health"] = health_operation(service);
+    paths["/health"] = liveness_operation(service);
+    paths["/ready"] = health_operation(service);
     paths[health_path] = health_operation(service);
     schemas["Error"] = json!({
         "type": "object",
@@ -70,6 +80,11 @@ pub fn document(service: &str, health_path: &str, description: &str, mut paths: 
             "required": ["code", "message"],
             "properties": { "code": { "type": "string" }, "message": { "type": "string" }, "field": { "type": "string" } }
         }}
+    });
+    schemas["Liveness"] = json!({
+        "type": "object",
+        "required": ["service", "status"],
+        "properties": { "service": { "type": "string" }, "status": { "type": "string" } }
     });
     schemas["Health"] = json!({
         "type": "object",

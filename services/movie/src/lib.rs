@@ -44,7 +44,8 @@ pub fn app(state: AppState, layers: Layers) -> Router {
     let routes = Router::new()
         .route("/api/movies", get(list).post(create))
         .route("/api/movies/{id}", get(read).patch(update).put(update).delete(remove))
-        .route("/health", get(health))
+        .route("/health", get(|| async { watchlist_kit::health::alive("movie") }))
+        .route("/ready", get(health))
         .route("/api/health/movies", get(health))
         .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))
         .with_state(state);

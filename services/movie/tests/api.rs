@@ -106,7 +106,7 @@ async fn with_redis_down_movies_are_served_from_postgresql_and_health_says_degra
     assert_eq!((answer.status, answer.body["title"].as_str()), (StatusCode::OK, Some("Ran")));
     assert_eq!(answer.headers["x-cache"], "MISS");
     assert!(started.elapsed() < std::time::Duration::from_secs(2), "a dead cache must not stall reads");
-    let health = harness.api.get("/health").await;
+    let health = harness.api.get("/ready").await;
     assert_eq!((health.status, health.body["cache"].as_str()), (StatusCode::OK, Some("degraded")));
     let created =
         harness.api.post("/api/movies", Some(&harness.token), json!({ "title": "Kagemusha", "year": 1980 })).await;
@@ -115,7 +115,7 @@ async fn with_redis_down_movies_are_served_from_postgresql_and_health_says_degra
     let mut recovered = false;
     for _ in 0..40 {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        if harness.api.get("/health").await.body["cache"] == "ok" {
+        if harness.api.get("/ready").await.body["cache"] == "ok" {
             recovered = true;
             break;
         }

@@ -42,7 +42,8 @@ pub fn app(state: AppState, layers: Layers) -> Router {
         .route("/api/users", post(register).get(list))
         .route("/api/users/login", post(login))
         .route("/api/users/{id}", get(read).patch(update).delete(remove))
-        .route("/health", get(health))
+        .route("/health", get(|| async { watchlist_kit::health::alive("user") }))
+        .route("/ready", get(health))
         .route("/api/health/users", get(health))
         .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))
         .with_state(state);

@@ -282,20 +282,30 @@ async fn health_follows_the_database_and_headers_are_set() {
     assert!(foreign.headers().get("access-control-allow-origin").is_none());
 
     harness.relay.cut().await;
+    for path in ["/ready", "/api/health/users"] {
+        let (status, body) = harness.get(path).await;
+        assert_eq!(
+            (status, body["database"].as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")),
+            "{path}"
+        );
+    }
+    // Liveness stays up: a database failover must not make the load balancer and ECS replace
+    // every task.
     let (status, body) = harness.get("/health").await;
-    assert_eq!((status, body["database"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")));
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
     let (status, body) = harness.get("/api/users").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     harness.relay.restore();
     let mut healthy = false;
     for _ in 0..50 {
-        if harness.get("/health").await.0 == StatusCode::OK {
+        if harness.get("/ready").await.0 == StatusCode::OK {
             healthy = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(healthy, "health returns to 200 when the database is back");
+    assert!(healthy, "readiness returns to 200 when the database is back");
 }
 
 #[tokio::test]
@@ -303,7 +313,7 @@ async fn the_openapi_document_lists_every_route() {
     let harness = spawn().await;
     let (status, document) = harness.get("/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
-    for path in ["/api/users", "/api/users/login", "/api/users/{id}", "/health", "/api/health/users"] {
+    for path in ["/api/users", "/api/users/login", "/api/users/{id}", "/health", "/ready", "/api/health/users"] {
         assert!(document["paths"].get(path).is_some(), "{path} is documented");
     }
 }

@@ -48,7 +48,8 @@ pub fn app(state: AppState, layers: Layers) -> Router {
     let routes = Router::new()
         .route("/api/watchlist/{user_id}", get(list).post(add))
         .route("/api/watchlist/{user_id}/{movie_id}", patch(change).delete(remove))
-        .route("/health", get(health))
+        .route("/health", get(|| async { watchlist_kit::health::alive("watchlist") }))
+        .route("/ready", get(health))
         .route("/api/health/watchlist", get(health))
         .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))
         .with_state(state);
