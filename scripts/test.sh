@@ -8,6 +8,8 @@ cd "$root"
 source "$root/scripts/backing-services.sh"
 
 "$root/localstack/install"
+echo "test.sh: the emulator's own tests (localstack/tests)" >&2
+"$root/localstack/.venv/bin/python" -m pytest -q -p no:cacheprovider "$root/localstack/tests"
 run_dir="$(mktemp -d)"
 export WL_EMULATOR_RUN_DIR="$run_dir/emulator"
 cleanup() {

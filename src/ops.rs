@@ -64,12 +64,25 @@ pub async fn read_and_plan(
     facts.image_tags = deployed_image_tags(&live);
     facts.image_tags.extend(image_tags.iter().map(|(service, tag)| (service.clone(), tag.clone())));
     facts.frontend_files = files;
+    facts.subnet_zones = subnet_zones(&live);
     let desired = match goal {
         Goal::Apply => graph::desired(stack, &facts)?,
         Goal::Destroy => Vec::new(),
     };
-    let plan = plan::plan(&stack.name, &stack.region, &desired, &live);
+    let safety = plan::Safety { allow_data_loss: stack.allow_data_loss.clone() };
+    let plan = plan::plan(&stack.name, &stack.region, &desired, &live, &safety);
     Ok((plan, live))
+}
+
+/// The zone of each of the stack's live subnets, by logical id: subnets stay in their zones.
+pub fn subnet_zones(live: &[LiveResource]) -> BTreeMap<String, String> {
+    live.iter()
+        .filter(|resource| resource.kind == graph::Kind::Subnet && resource.state != plan::LiveState::Deleting)
+        .filter_map(|resource| {
+            let zone = resource.props.get("availability_zone")?.as_str()?;
+            Some((resource.id.clone(), zone.to_string()))
+        })
+        .collect()
 }
 
 /// The image tag each service's live task definition runs, by service name.

@@ -214,7 +214,7 @@ fn a_deployment_the_circuit_breaker_rolls_back_fails_the_apply_with_the_reason()
 /// The edge of a converged full stack: the bucket is readable only by the distribution, objects are
 /// served with their types and caching, and a changed or removed file plans exactly that.
 fn check_the_frontend_edge(checker: &Checker, name: &str, path: &str, dist: &std::path::Path) {
-    let bucket = wl_infra::graph::bucket_name(name, "123456789012");
+    let bucket = wl_infra::graph::bucket_name(name, "123456789012", "us-east-1");
     checker.runtime.block_on(async {
         let policy = checker.s3.get_bucket_policy().bucket(&bucket).send().await.expect("a bucket policy");
         let document: serde_json::Value =
@@ -318,8 +318,8 @@ fn drift_in_the_compute_tier_is_shown_and_reverted() {
         checker
             .iam
             .detach_role_policy()
-            .role_name(format!("{name}-task-execution-role"))
-            .policy_arn(wl_infra::graph::EXECUTION_MANAGED_POLICY)
+            .role_name(format!("{name}-us-east-1-task-execution-role"))
+            .policy_arn(wl_infra::graph::execution_managed_policy("aws"))
             .send()
             .await
             .expect("policy detached");

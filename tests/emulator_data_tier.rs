@@ -133,30 +133,52 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
     transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
     transcript.keep(wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0));
 
-    // A new major version replaces, and the plan names the field.
+    // A new major version is an in-place upgrade of each database: nothing is deleted.
     stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 30\nengine_version = \"17\"\n".into();
     stack.write(&directory.0);
-    let replace = transcript.keep(wl_infra(&["plan", "--stack", path, "--json"]).expect_code(0));
-    let document: serde_json::Value = serde_json::from_str(&replace.stdout).expect("JSON");
-    let replaced: Vec<&serde_json::Value> =
-        document["changes"].as_array().expect("changes").iter().filter(|c| c["action"] == "replace").collect();
-    assert_eq!(replaced.len(), 3);
-    assert_eq!(replaced[0]["replace_fields"], serde_json::json!(["engine_version"]));
+    let upgrade = transcript.keep(wl_infra(&["plan", "--stack", path, "--json"]).expect_code(0));
+    let document: serde_json::Value = serde_json::from_str(&upgrade.stdout).expect("JSON");
+    let upgraded: Vec<&serde_json::Value> =
+        document["changes"].as_array().expect("changes").iter().filter(|c| c["action"] != "no-op").collect();
+    assert_eq!(upgraded.len(), 3, "{upgraded:?}");
+    assert!(upgraded
+        .iter()
+        .all(|c| c["action"] == "update" && c["changed_fields"] == serde_json::json!(["engine_version"])));
+    transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
+    transcript.keep(wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0));
+    assert_eq!(passwords(&checker, &stack.name), first_passwords, "the same databases, upgraded");
 
-    // Shrinking storage is refused before anything changes.
+    // Going back is a downgrade, and shrinking storage is impossible: both refused before anything changes.
     stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 25\nengine_version = \"16\"\n".into();
     stack.write(&directory.0);
-    let shrink = transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(1));
+    let refused = transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(1));
     assert!(
-        shrink.stderr.contains("has 30 GiB of storage and RDS cannot shrink it; set `storage_gb` to 30 or more"),
+        refused.stderr.contains("has 30 GiB of storage and RDS cannot shrink it; set `storage_gb` to 30 or more"),
         "{}",
-        shrink.stderr
+        refused.stderr
     );
+    assert!(refused.stderr.contains("runs PostgreSQL 17 and RDS cannot downgrade it to 16"), "{}", refused.stderr);
     transcript.keep(wl_infra(&["plan", "--stack", path]).expect_code(1));
+
+    // Storage grows by 10% at least, and not again while RDS optimizes the last change.
+    stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 32\nengine_version = \"17\"\n".into();
+    stack.write(&directory.0);
+    let small = transcript.keep(wl_infra(&["plan", "--stack", path]).expect_code(1));
+    assert!(small.stderr.contains("grows storage by at least 10%; set `storage_gb` to 33 or more"), "{}", small.stderr);
+    stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 33\nengine_version = \"17\"\n".into();
+    stack.write(&directory.0);
+    transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
+    stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 40\nengine_version = \"17\"\n".into();
+    stack.write(&directory.0);
+    let again = transcript.keep(wl_infra(&["plan", "--stack", path]).expect_code(1));
+    assert!(again.stderr.contains("cannot change its storage yet"), "{}", again.stderr);
+    stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 33\nengine_version = \"17\"\n".into();
+    stack.write(&directory.0);
+    transcript.keep(wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0));
 
     // Deletion protection stops destroy with the field to change.
     stack.database_settings =
-        "instance_class = \"db.t3.small\"\nstorage_gb = 30\nengine_version = \"16\"\ndeletion_protection = true\n"
+        "instance_class = \"db.t3.small\"\nstorage_gb = 33\nengine_version = \"17\"\ndeletion_protection = true\n"
             .into();
     stack.write(&directory.0);
     transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
@@ -170,11 +192,18 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
     );
     assert_eq!(checker.owned_counts(&stack.name)[11], ("db_instance", 3), "nothing was deleted");
 
-    stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 30\nengine_version = \"16\"\ndeletion_protection = false\nsecret_recovery_days = 0\n".into();
+    // Without a final snapshot the destroy is refused until the stack allows the loss.
+    stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 33\nengine_version = \"17\"\ndeletion_protection = false\nsecret_recovery_days = 0\nfinal_snapshot = false\n".into();
     stack.write(&directory.0);
     transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));
     let final_passwords = passwords(&checker, &stack.name);
-    transcript.keep(wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0));
+    let unsafe_destroy = transcript.keep(wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(1));
+    assert!(unsafe_destroy.stderr.contains("allow_data_loss = [\"main\"]"), "{}", unsafe_destroy.stderr);
+    assert_eq!(checker.owned_counts(&stack.name)[11], ("db_instance", 3), "nothing was deleted");
+    stack.allow_data_loss = vec!["main".into(), "catalog".into(), "reviews".into()];
+    stack.write(&directory.0);
+    let destroyed = transcript.keep(wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0));
+    assert!(destroyed.stdout.contains("DATA LOSS: database main"), "{}", destroyed.stdout);
     assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
     transcript.keep(wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0));
 

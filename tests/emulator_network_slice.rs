@@ -128,6 +128,31 @@ fn stack_changes_plan_exactly_those_changes() {
     // Without --image-tag the service keeps the tag it runs.
     wl_infra(&["plan", "--stack", path_text, "--detailed-exitcode"]).expect_code(0);
 
+    // A new port: a new target group, created before the old one goes, the rule and the service
+    // moved over to it in place (AWS refuses to delete a target group a rule forwards to).
+    stack.ports.insert("movie".into(), 8012);
+    stack.write(&directory.0);
+    let document = planned_json(path_text);
+    assert_eq!(
+        changed_resources(&document),
+        vec![
+            ("replace", "target-movie"),
+            ("update", "alarm-movie-5xx"),
+            ("update", "alarm-movie-latency"),
+            ("update", "rule-movie"),
+            ("update", "service-movie"),
+            ("update", "sg-app"),
+            ("update", "task-movie"),
+        ]
+    );
+    assert_eq!(find_change(&document, "target-movie")["create_before_delete"], true);
+    assert_eq!(
+        find_change(&document, "service-movie")["changed_fields"],
+        serde_json::json!(["container_port", "target_group_arn", "task_definition"])
+    );
+    wl_infra(&["apply", "--stack", path_text, "--yes", "--image-tag", "movie=abc"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path_text, "--detailed-exitcode"]).expect_code(0);
+
     // Removing a service deletes what belonged to it and closes its port; the others stay.
     stack.services.retain(|service| service != "movie");
     stack.write(&directory.0);
@@ -138,6 +163,112 @@ fn stack_changes_plan_exactly_those_changes() {
     assert_eq!(checker.repository_names(&stack.name), vec![format!("{prefix}-user"), format!("{prefix}-watchlist")]);
 
     wl_infra(&["destroy", "--stack", path_text, "--yes"]).expect_code(0);
+}
+
+#[test]
+fn one_stack_name_in_two_regions_keeps_two_sets_of_account_wide_resources() {
+    // IAM roles and bucket names are global: each region's stack has its own.
+    let name = unique_stack_name("twin");
+    let east_directory = TempDir::new("region-east");
+    let west_directory = TempDir::new("region-west");
+    let east = StackFile::new(&name);
+    let mut west = StackFile::new(&name);
+    west.region = "us-west-2".into();
+    let east_path = east.write(&east_directory.0);
+    let west_path = west.write(&west_directory.0);
+    let (east_path, west_path) = (east_path.to_str().expect("path"), west_path.to_str().expect("path"));
+    wl_infra(&["apply", "--stack", east_path, "--yes"]).expect_code(0);
+    wl_infra(&["apply", "--stack", west_path, "--yes"]).expect_code(0);
+    // Neither rewrote the other's roles or bucket: both re-plan empty.
+    wl_infra(&["plan", "--stack", east_path, "--detailed-exitcode"]).expect_code(0);
+    wl_infra(&["plan", "--stack", west_path, "--detailed-exitcode"]).expect_code(0);
+    let checker = Checker::new("us-east-1");
+    let (roles, buckets) = checker.runtime.block_on(async {
+        let listed = checker.iam.list_roles().path_prefix(format!("/wl/{name}/")).send().await.expect("roles");
+        let mut paths: Vec<String> = listed.roles().iter().map(|role| role.path().to_string()).collect();
+        paths.sort();
+        paths.dedup();
+        let buckets = checker.s3.list_buckets().send().await.expect("buckets");
+        let mut names: Vec<String> = buckets
+            .buckets()
+            .iter()
+            .filter_map(|bucket| bucket.name())
+            .filter(|bucket| bucket.starts_with(&format!("{name}-frontend-")))
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        (paths, names)
+    });
+    assert_eq!(roles, vec![format!("/wl/{name}/us-east-1/"), format!("/wl/{name}/us-west-2/")]);
+    assert_eq!(
+        buckets,
+        vec![
+            wl_infra::graph::bucket_name(&name, "123456789012", "us-east-1"),
+            wl_infra::graph::bucket_name(&name, "123456789012", "us-west-2"),
+        ]
+    );
+    // Destroying one region leaves the other whole.
+    wl_infra(&["destroy", "--stack", west_path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", east_path, "--detailed-exitcode"]).expect_code(0);
+    wl_infra(&["destroy", "--stack", east_path, "--yes"]).expect_code(0);
+    assert_eq!(checker.total_owned(&name), 0);
+    assert_eq!(Checker::new("us-west-2").total_owned(&name), 0);
+}
+
+#[test]
+fn a_stack_made_before_names_carried_the_region_is_moved_to_region_scoped_names_new_ones_first() {
+    let directory = TempDir::new("legacy-names");
+    let stack = StackFile::new(&unique_stack_name("old"));
+    let name = stack.name.clone();
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    // What the previous version made: a role under `/wl/<stack>/` and a bucket without the region.
+    let checker = Checker::new("us-east-1");
+    let legacy_bucket = wl_infra::graph::legacy_bucket_name(&name, "123456789012");
+    checker.runtime.block_on(async {
+        let tag =
+            |key: &str, value: &str| aws_sdk_iam::types::Tag::builder().key(key).value(value).build().expect("a tag");
+        checker
+            .iam
+            .create_role()
+            .role_name(format!("{name}-task-execution-role"))
+            .path(format!("/wl/{name}/"))
+            .assume_role_policy_document(wl_infra::graph::policy::trust_policy("ecs-tasks.amazonaws.com"))
+            .tags(tag("wl:stack", &name))
+            .tags(tag("wl:id", "task-execution-role"))
+            .send()
+            .await
+            .expect("the old role");
+        checker.s3.create_bucket().bucket(&legacy_bucket).send().await.expect("the old bucket");
+        let tags = aws_sdk_s3::types::Tagging::builder()
+            .tag_set(aws_sdk_s3::types::Tag::builder().key("wl:stack").value(&name).build().expect("a tag"))
+            .tag_set(aws_sdk_s3::types::Tag::builder().key("wl:id").value("frontend-bucket").build().expect("a tag"))
+            .build()
+            .expect("tags");
+        checker.s3.put_bucket_tagging().bucket(&legacy_bucket).tagging(tags).send().await.expect("tagged");
+    });
+    // ListRoles lags behind CreateRole, on AWS and in the emulator.
+    std::thread::sleep(Duration::from_secs(1));
+    let document = planned_json(path);
+    for id in ["task-execution-role", "frontend-bucket"] {
+        let change = find_change(&document, id);
+        assert_eq!(
+            (change["action"].as_str(), &change["create_before_delete"]),
+            (Some("replace"), &serde_json::json!(true)),
+            "{id}"
+        );
+    }
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    let (old_role, old_bucket) = checker.runtime.block_on(async {
+        (
+            checker.iam.get_role().role_name(format!("{name}-task-execution-role")).send().await.is_ok(),
+            checker.s3.head_bucket().bucket(&legacy_bucket).send().await.is_ok(),
+        )
+    });
+    assert!(!old_role && !old_bucket, "the old role and bucket are gone once the new ones took over");
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+    assert_eq!(checker.total_owned(&name), 0);
 }
 
 #[test]
@@ -278,7 +409,7 @@ fn an_invalid_stack_file_exits_1_with_diagnostics_and_no_aws_request() {
                 .collect::<Vec<_>>(),
         );
         let run = run.expect_code(1);
-        assert!(run.stderr.contains("bad.toml:6:9"), "{command}: {}", run.stderr);
+        assert!(run.stderr.contains("bad.toml:7:9"), "{command}: {}", run.stderr);
         assert!(run.stdout.is_empty(), "{command}: nothing on stdout");
     }
     std::thread::sleep(Duration::from_millis(100));

@@ -152,6 +152,7 @@ pub async fn execute(
             let Some(index) = ready.pop_front() else { break };
             let step = plan.steps[index].clone();
             let resolved = resolve_step(&step, &outputs);
+            let known = outputs.get(&step.id).cloned().unwrap_or_default();
             let clients = Arc::clone(&clients);
             let sink = Arc::clone(&sink);
             let options = Arc::clone(&options);
@@ -159,7 +160,7 @@ pub async fn execute(
             tasks.spawn(async move {
                 let started = Instant::now();
                 let result = match resolved {
-                    Ok(step) => run_with_retries(&clients, &step, &options, &sink).await,
+                    Ok(step) => run_with_retries(&clients, &step, &known, &options, &sink).await,
                     Err(error) => Err(error),
                 };
                 (index, result, started.elapsed())
@@ -223,6 +224,18 @@ fn resolve_step(step: &Step, outputs: &HashMap<String, Attributes>) -> Result<St
             changes: changes.clone(),
         },
         delete @ Operation::Delete { .. } => delete.clone(),
+        // A wait after its own create learns the new resource's id from the create.
+        Operation::Wait { physical_id } if physical_id.is_empty() => Operation::Wait {
+            physical_id: outputs.get(&step.id).and_then(|attributes| attributes.get("id")).cloned().ok_or_else(
+                || {
+                    AwsError::refused(
+                        step.label(),
+                        "the id is not known; this is a bug in wl-infra's plan ordering, please report it",
+                    )
+                },
+            )?,
+        },
+        wait @ Operation::Wait { .. } => wait.clone(),
     };
     Ok(Step { operation, ..step.clone() })
 }
@@ -258,6 +271,7 @@ fn resolve(value: &Value, outputs: &HashMap<String, Attributes>, step: &str) -> 
 async fn run_with_retries(
     clients: &Clients,
     step: &Step,
+    known: &Attributes,
     options: &ExecuteOptions,
     sink: &Arc<dyn EventSink>,
 ) -> Result<Option<Attributes>, AwsError> {
@@ -279,6 +293,7 @@ async fn run_with_retries(
             Operation::Delete { physical_id, live } => {
                 aws::delete(&context, step.kind, physical_id, live).await.map(|()| None)
             }
+            Operation::Wait { physical_id } => aws::wait_ready(&context, step.kind, physical_id, known).await.map(Some),
         };
         let retryable = |error: &AwsError| match error.class() {
             ErrorClass::Transient => true,

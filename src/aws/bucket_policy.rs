@@ -18,6 +18,7 @@ pub async fn discover_named(clients: &super::Clients, bucket: &str) -> Result<Ve
     props.insert("bucket".into(), Value::string(bucket));
     props.insert("policy".into(), Value::string(normalise_policy(&policy)));
     Ok(vec![LiveResource {
+        state: crate::plan::LiveState::Ready,
         id: "frontend-bucket-policy".to_string(),
         kind: Kind::BucketPolicy,
         physical_id: format!("{bucket}/policy"),

@@ -11,15 +11,54 @@ pub async fn discover(_clients: &super::Clients) -> Result<Vec<LiveResource>, Aw
     Ok(Vec::new())
 }
 
+/// At most this many file paths may be in progress at once per distribution ("up to 3,000 files per
+/// distribution in progress at one time", InvalidationLimits); a larger batch invalidates `/*`,
+/// one wildcard path, instead.
+pub const MAX_PATHS: usize = 3000;
+
+/// The paths as CloudFront takes them: object keys percent-encoded where they are not ASCII or
+/// are unsafe ("If the path includes non-ASCII characters or unsafe characters as defined in RFC
+/// 1738, URL-encode those characters. Do not URL-encode any other characters"); too many become
+/// `/*`. A `*` is a wildcard that may only end a path, so a key with a literal `*` is invalidated
+/// by the wildcard path of its part before the `*` (more than the key, never less).
+pub fn invalidation_paths(paths: &[String]) -> Vec<String> {
+    if paths.len() > MAX_PATHS {
+        return vec!["/*".to_string()];
+    }
+    let mut encoded: Vec<String> = paths
+        .iter()
+        .map(|path| match path.split_once('*') {
+            Some((before, _)) => format!("{}*", encode_path(before)),
+            None => encode_path(path),
+        })
+        .collect();
+    encoded.dedup();
+    encoded
+}
+
+fn encode_path(path: &str) -> String {
+    // RFC 1738's safe set, the `/` separators and the characters CloudFront documents as fine.
+    const KEEP: &[u8] = b"/-_.~!$&'()+,;=:@";
+    let mut encoded = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || KEEP.contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
     let resource = context.resource(Kind::CacheInvalidation);
-    let paths: Vec<String> = super::texts(props, "paths");
+    let paths = invalidation_paths(&super::texts(props, "paths"));
     let batch = InvalidationBatch::builder()
         .paths(Paths::builder().quantity(paths.len() as i32).set_items(Some(paths)).build().map_err(|e| {
             AwsError::refused(&resource, format!("cannot build the invalidation: {e}; this is a bug in wl-infra"))
         })?)
         // The same caller reference makes a retried call answer with the first invalidation.
-        .caller_reference(super::client_token(&context.clients.run_id, context.id, props))
+        .caller_reference(super::client_token(super::TokenApi::CloudFront, &context.clients.run_id, context.id, props))
         .build()
         .map_err(|e| {
             AwsError::refused(&resource, format!("cannot build the invalidation: {e}; this is a bug in wl-infra"))
@@ -42,4 +81,25 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
 
 pub async fn delete(_context: &StepContext<'_>, _physical_id: &str, _live: &Props) -> Result<(), AwsError> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_percent_encoded_where_cloudfront_wants_it() {
+        let paths = ["/index.html", "/assets/café menu.png", "/a*b.txt", "/über/x.js", "/100%.txt"].map(String::from);
+        assert_eq!(
+            invalidation_paths(&paths),
+            vec!["/index.html", "/assets/caf%C3%A9%20menu.png", "/a*", "/%C3%BCber/x.js", "/100%25.txt"]
+        );
+    }
+
+    #[test]
+    fn a_batch_over_the_in_progress_limit_invalidates_everything_at_once() {
+        let paths: Vec<String> = (0..=MAX_PATHS).map(|n| format!("/assets/{n}.js")).collect();
+        assert_eq!(invalidation_paths(&paths), vec!["/*"]);
+        assert_eq!(invalidation_paths(&paths[..MAX_PATHS]).len(), MAX_PATHS);
+    }
 }

@@ -6,7 +6,7 @@ use aws_sdk_elasticache::types::ReplicationGroup;
 use super::cache_subnet_group::{cache_tags, read_tags, update_tags};
 use super::{error::from_sdk, flag, integer, text, wait_for, wait_until, Attributes, AwsError, StepContext, Update};
 use crate::graph::{Kind, Props, Value};
-use crate::plan::LiveResource;
+use crate::plan::{LiveResource, LiveState};
 
 fn replicas(group: &ReplicationGroup) -> i64 {
     (group.member_clusters().len() as i64 - 1).max(0)
@@ -32,14 +32,27 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             page.replication_groups()
                 .iter()
                 .filter(|g| g.replication_group_id().is_some_and(|id| id.starts_with(&prefix)))
-                .filter(|g| g.status() != Some("deleting"))
                 .cloned(),
         );
     }
     let reads = groups.iter().map(|group| async move {
-        let (tags, owner) = read_tags(clients, group.arn().unwrap_or_default()).await?;
-        let Some(id) = owner else { return Ok(None) };
         let group_id = group.replication_group_id().unwrap_or_default().to_string();
+        let state = live_state(group.status());
+        let (tags, owner) = match read_tags(clients, group.arn().unwrap_or_default()).await {
+            Ok(read) => read,
+            // "If the cluster is not in the available state, ListTagsForResource returns an error"
+            // (InvalidReplicationGroupState, API_ListTagsForResource): a cache an earlier run left
+            // creating or modifying. The one name wl-infra gives a cache stands in for its tags
+            // until then; the wait for it checks the tags before anything else touches it.
+            Err(error) if error.code() == Some("InvalidReplicationGroupState") && state != LiveState::Ready => {
+                if group_id != crate::graph::physical_name(&clients.stack, "cache") {
+                    return Ok(None);
+                }
+                (expected_tags(clients, &group_id), Some("cache".to_string()))
+            }
+            Err(error) => return Err(error),
+        };
+        let Some(id) = owner else { return Ok(None) };
         let mut props = Props::new();
         props.insert("id".into(), Value::string(&group_id));
         props.insert("description".into(), Value::string(group.description().unwrap_or_default()));
@@ -49,7 +62,18 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         props.insert("at_rest_encryption".into(), Value::Bool(group.at_rest_encryption_enabled().unwrap_or(false)));
         props.insert("transit_encryption".into(), Value::Bool(group.transit_encryption_enabled().unwrap_or(false)));
         props.insert("tags".into(), tags);
+        // Read, never compared: the zones the cache's nodes are in (a subnet there cannot go).
+        let mut zones: Vec<Value> = group
+            .node_groups()
+            .iter()
+            .flat_map(|node_group| node_group.node_group_members())
+            .filter_map(|member| member.preferred_availability_zone().map(Value::string))
+            .collect();
+        zones.sort();
+        zones.dedup();
+        props.insert("availability_zones".into(), Value::List(zones));
         Ok::<_, AwsError>(Some(LiveResource {
+            state,
             id,
             kind: Kind::CacheReplicationGroup,
             physical_id: group_id,
@@ -58,6 +82,27 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         }))
     });
     Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+}
+
+/// The tags wl-infra gives the stack's cache, for a cache whose tags cannot be read yet.
+fn expected_tags(clients: &super::Clients, group_id: &str) -> Value {
+    super::tags_value([
+        ("Name", group_id),
+        (crate::graph::STACK_TAG, clients.stack.as_str()),
+        (crate::graph::ID_TAG, "cache"),
+    ])
+}
+
+/// Where a group in `status` stands for the plan.
+pub fn live_state(status: Option<&str>) -> LiveState {
+    match status {
+        Some("available") => LiveState::Ready,
+        Some("deleting") => LiveState::Deleting,
+        // A failed create: nothing comes of waiting; `ready` says what to do.
+        Some("create-failed") => LiveState::Ready,
+        Some(other) => LiveState::Pending(other.to_string()),
+        None => LiveState::Pending("creating".to_string()),
+    }
 }
 
 /// Whether a replication group in `status` is ready for what comes next.
@@ -98,6 +143,25 @@ async fn wait_available(context: &StepContext<'_>, group_id: &str) -> Result<Rep
         }
     })
     .await
+}
+
+/// Waits for a cache an earlier run left creating or modifying, then confirms from its tags (which
+/// ElastiCache lists only once it is available) that it is the stack's own.
+pub async fn wait_ready(context: &StepContext<'_>, group_id: &str) -> Result<Attributes, AwsError> {
+    let group = wait_available(context, group_id).await?;
+    let attributes = attributes(&group);
+    let (_, owner) = read_tags(context.clients, attributes.get("arn").map_or("", String::as_str)).await?;
+    if owner.as_deref() != Some(context.id) {
+        return Err(AwsError::refused(
+            context.resource(Kind::CacheReplicationGroup),
+            format!(
+                "{group_id} exists but is not tagged {}={}; wl-infra never touches resources it does not own: rename the stack, delete it, or tag it to adopt it",
+                crate::graph::STACK_TAG,
+                context.clients.stack
+            ),
+        ));
+    }
+    Ok(attributes)
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
@@ -194,23 +258,32 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     Ok(attributes)
 }
 
+/// Deletes the group and waits until it is gone. ElastiCache refuses to delete a group that is
+/// modifying or snapshotting (InvalidReplicationGroupState "... has status modifying which is not
+/// valid for deletion."): that is waited out; a group already deleting (an interrupted destroy) is
+/// only waited for.
 pub async fn delete(context: &StepContext<'_>, group_id: &str) -> Result<(), AwsError> {
     let resource = context.resource(Kind::CacheReplicationGroup);
-    if let Err(e) = context
-        .clients
-        .elasticache
-        .delete_replication_group()
-        .replication_group_id(group_id)
-        .retain_primary_cluster(false)
-        .send()
-        .await
-    {
-        let error = from_sdk("DeleteReplicationGroup", &resource, e);
-        // Already being deleted (an interrupted destroy): keep waiting below.
-        if error.code() != Some("InvalidReplicationGroupState") {
-            return Err(error);
+    wait_until(context, Kind::CacheReplicationGroup, "deleting", || async {
+        let deleted = context
+            .clients
+            .elasticache
+            .delete_replication_group()
+            .replication_group_id(group_id)
+            .retain_primary_cluster(false)
+            .send()
+            .await
+            .map_err(|e| from_sdk("DeleteReplicationGroup", &resource, e));
+        match deleted {
+            Ok(_) => Ok(true),
+            Err(error) if error.is_not_found() => Ok(true),
+            Err(error) if error.code() == Some("InvalidReplicationGroupState") => {
+                Ok(describe(context, group_id).await?.is_none_or(|group| group.status() == Some("deleting")))
+            }
+            Err(error) => Err(error),
         }
-    }
+    })
+    .await?;
     wait_until(context, Kind::CacheReplicationGroup, "deleted", || async {
         Ok(describe(context, group_id).await?.is_none())
     })
@@ -220,6 +293,15 @@ pub async fn delete(context: &StepContext<'_>, group_id: &str) -> Result<(), Aws
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn discovery_reports_caches_being_created_changed_or_deleted() {
+        assert_eq!(live_state(Some("creating")), LiveState::Pending("creating".into()));
+        assert_eq!(live_state(Some("modifying")), LiveState::Pending("modifying".into()));
+        assert_eq!(live_state(Some("snapshotting")), LiveState::Pending("snapshotting".into()));
+        assert_eq!(live_state(Some("deleting")), LiveState::Deleting);
+        assert_eq!(live_state(Some("available")), LiveState::Ready);
+    }
 
     #[test]
     fn creating_and_modifying_are_not_ready() {

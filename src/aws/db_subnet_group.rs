@@ -81,6 +81,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         props.insert("subnet_ids".into(), Value::List(subnets));
         props.insert("tags".into(), tags);
         Ok::<_, AwsError>(Some(LiveResource {
+            state: crate::plan::LiveState::Ready,
             id,
             kind: Kind::DbSubnetGroup,
             physical_id: name.clone(),

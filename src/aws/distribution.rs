@@ -10,7 +10,7 @@ use aws_sdk_cloudfront::types::{
 
 use super::{error::from_sdk, flag, tag_pairs, text, Attributes, AwsError, StepContext, Update};
 use crate::graph::{Kind, Props, Value, ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED};
-use crate::plan::LiveResource;
+use crate::plan::{LiveResource, LiveState};
 
 const S3_ORIGIN: &str = "frontend-bucket";
 const API_ORIGIN: &str = "load-balancer";
@@ -142,6 +142,9 @@ pub fn props_of(config: &DistributionConfig, tags: Value) -> Props {
     let origins = config.origins().map(|o| o.items()).unwrap_or_default();
     if let Some(origin) = origins.iter().find(|o| o.id() == S3_ORIGIN) {
         props.insert("s3_origin_domain".into(), Value::string(origin.domain_name()));
+        // Read, never compared: the bucket by name, so that a bucket being replaced is deleted
+        // only after the distribution has moved to its successor.
+        props.insert("s3_origin_bucket".into(), Value::string(bucket_of(origin.domain_name())));
         props.insert(
             "s3_origin_access_control".into(),
             Value::string(origin.origin_access_control_id().unwrap_or_default()),
@@ -168,6 +171,31 @@ pub fn props_of(config: &DistributionConfig, tags: Value) -> Props {
     props
 }
 
+/// Whether a distribution of the stack (by its `wl:stack` tag) is this region's: CloudFront is
+/// global, so one stack name may have a distribution per region. Its `wl:region` tag says; one
+/// made before distributions carried it is the region's whose bucket it reads.
+pub fn in_region(region: &str, tags: &[(&str, &str)], origins: &[&str]) -> bool {
+    match tags.iter().find(|(key, _)| *key == crate::graph::REGION_TAG) {
+        Some((_, tagged)) => *tagged == region,
+        None => origins.iter().any(|domain| domain.contains(&format!(".s3.{region}.amazonaws.com"))),
+    }
+}
+
+/// The bucket of an S3 origin domain (`<bucket>.s3.<region>.amazonaws.com`).
+pub fn bucket_of(domain: &str) -> &str {
+    domain.split_once(".s3.").map_or(domain, |(bucket, _)| bucket)
+}
+
+/// Where a distribution stands for the plan: a change an interrupted apply made is still going
+/// out to the edge.
+pub fn live_state(status: &str) -> LiveState {
+    if status == "Deployed" {
+        LiveState::Ready
+    } else {
+        LiveState::Pending(status.to_string())
+    }
+}
+
 fn cloudfront_tags(props: &Props) -> Vec<Tag> {
     tag_pairs(props).into_iter().filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok()).collect()
 }
@@ -186,15 +214,31 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             .await
             .map_err(|e| from_sdk("ListDistributions", "the stack's distributions", e))?;
         let Some(list) = output.distribution_list() else { break };
+        // The stack's distribution says whose it is in its comment and reads from the stack's
+        // bucket: only those candidates' tags are read (an account may have hundreds).
+        let comment = crate::graph::distribution_comment(&clients.stack, &clients.region);
+        let legacy_comment = format!("frontend of stack {}", clients.stack);
+        let bucket_prefix = format!("{}-frontend-", clients.stack);
         summaries.extend(
-            list.items().iter().map(|s| (s.id().to_string(), s.arn().to_string(), s.domain_name().to_string())),
+            list.items()
+                .iter()
+                .filter(|s| {
+                    s.comment() == comment
+                        || s.comment() == legacy_comment
+                        || s.origins().is_some_and(|origins| {
+                            origins.items().iter().any(|origin| origin.domain_name().starts_with(&bucket_prefix))
+                        })
+                })
+                .map(|s| {
+                    (s.id().to_string(), s.arn().to_string(), s.domain_name().to_string(), s.status().to_string())
+                }),
         );
         marker = list.next_marker().filter(|_| list.is_truncated()).map(str::to_string);
         if marker.is_none() {
             break;
         }
     }
-    let reads = summaries.iter().map(|(id, arn, domain)| async move {
+    let reads = summaries.iter().map(|(id, arn, domain, status)| async move {
         let tags = clients.cloudfront.list_tags_for_resource().resource(arn).send().await;
         let tags = match tags.map_err(|e| from_sdk("ListTagsForResource", arn, e)) {
             Ok(output) => output.tags().map(|t| t.items().to_vec()).unwrap_or_default(),
@@ -210,7 +254,13 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             Err(error) => return Err(error),
         };
         let Some(config) = config else { return Ok(None) };
+        let origins: Vec<&str> =
+            config.origins().map(|o| o.items()).unwrap_or_default().iter().map(|o| o.domain_name()).collect();
+        if !in_region(&clients.region, &pairs, &origins) {
+            return Ok(None);
+        }
         Ok::<_, AwsError>(Some(LiveResource {
+            state: live_state(status),
             id: logical_id,
             kind: Kind::Distribution,
             physical_id: id.clone(),
@@ -218,7 +268,40 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             attributes: attributes(id, arn, domain),
         }))
     });
-    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    Ok(super::bounded(reads.collect()).await?.into_iter().flatten().collect())
+}
+
+/// The stack's distributions, then its origin access control (which has no tags: it is found by
+/// its name, or by the name of before when one of the distributions reads through it).
+pub async fn discover_edge(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+    let mut live = discover(clients).await?;
+    let used_by: Vec<String> = live
+        .iter()
+        .filter_map(|distribution| distribution.props.get("s3_origin_access_control").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect();
+    live.extend(super::origin_access_control::discover(clients, &used_by).await?);
+    Ok(live)
+}
+
+/// Waits until the distribution's last change is deployed to the edge (its own step: what needs
+/// only the distribution's id or ARN does not wait for it), and returns its attributes.
+pub async fn wait_ready(context: &StepContext<'_>, id: &str) -> Result<Attributes, AwsError> {
+    wait_deployed(context, id).await?;
+    let output = context
+        .clients
+        .cloudfront
+        .get_distribution()
+        .id(id)
+        .send()
+        .await
+        .map_err(|e| from_sdk("GetDistribution", &context.resource(Kind::Distribution), e))?;
+    let distribution = output.distribution();
+    Ok(attributes(
+        id,
+        distribution.map(|d| d.arn()).unwrap_or_default(),
+        distribution.map(|d| d.domain_name()).unwrap_or_default(),
+    ))
 }
 
 /// Waits until the distribution's last change is deployed to the edge.
@@ -239,10 +322,10 @@ async fn wait_deployed(context: &StepContext<'_>, id: &str) -> Result<(), AwsErr
 }
 
 /// Creates the distribution with its tags. The caller reference makes a repeated create answer
-/// with the distribution the first one made.
+/// with the distribution the first one made. The wait for `Deployed` is a step of its own.
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
     let resource = context.resource(Kind::Distribution);
-    let reference = super::client_token(&context.clients.run_id, context.id, props);
+    let reference = super::client_token(super::TokenApi::CloudFront, &context.clients.run_id, context.id, props);
     let config = config_of(props, &reference).map_err(|e| build_error(&resource, e))?;
     let with_tags = DistributionConfigWithTags::builder()
         .distribution_config(config)
@@ -257,10 +340,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .await
         .map_err(|e| from_sdk("CreateDistributionWithTags", &resource, e))?;
     let distribution = output.distribution().ok_or_else(|| build_error(&resource, "no distribution in the answer"))?;
-    let (id, arn, domain) =
-        (distribution.id().to_string(), distribution.arn().to_string(), distribution.domain_name().to_string());
-    wait_deployed(context, &id).await?;
-    Ok(attributes(&id, &arn, &domain))
+    Ok(attributes(distribution.id(), distribution.arn(), distribution.domain_name()))
 }
 
 /// Reads the current configuration and its ETag.
@@ -309,9 +389,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let (live, etag) = current(context, id).await?;
     let (arn, domain) = if update.changes.iter().any(|change| change.field != "tags") {
         let config = config_of(update.props, live.caller_reference()).map_err(|e| build_error(&resource, e))?;
-        let answer = put(context, id, config, &etag).await?;
-        wait_deployed(context, id).await?;
-        answer
+        put(context, id, config, &etag).await?
     } else {
         let output = context.clients.cloudfront.get_distribution().id(id).send().await;
         let output = output.map_err(|e| from_sdk("GetDistribution", &resource, e))?;
@@ -400,7 +478,7 @@ mod tests {
     fn desired() -> Props {
         let mut props = Props::new();
         for (key, value) in [
-            ("comment", "frontend of stack s"),
+            ("comment", "frontend of stack s in us-east-1"),
             ("price_class", "PriceClass_100"),
             ("default_root_object", "index.html"),
             ("http_version", "http2and3"),
@@ -422,7 +500,9 @@ mod tests {
     #[test]
     fn the_configuration_reads_back_as_the_properties_it_was_built_from() {
         let config = config_of(&desired(), "ref-1").expect("a configuration");
-        assert_eq!(props_of(&config, Value::Map(Default::default())), desired());
+        let mut read_back = props_of(&config, Value::Map(Default::default()));
+        assert_eq!(read_back.remove("s3_origin_bucket"), Some(Value::string("s-frontend-1")), "read, never compared");
+        assert_eq!(read_back, desired());
         let api = &config.cache_behaviors().expect("behaviours").items()[0];
         assert_eq!(api.path_pattern(), "/api/*");
         assert_eq!(api.cache_policy_id(), Some(CACHING_DISABLED));
@@ -440,6 +520,23 @@ mod tests {
         let config = config_of(&props, "ref-1").expect("a configuration");
         assert!(config.cache_behaviors().is_none());
         assert_eq!(config.origins().expect("origins").items().len(), 1);
+    }
+
+    #[test]
+    fn a_distribution_belongs_to_the_region_its_tag_or_its_bucket_names() {
+        let origins = ["s-frontend-1.s3.us-west-2.amazonaws.com", "s-alb-1.us-west-2.elb.amazonaws.com"];
+        assert!(in_region("us-east-1", &[("wl:stack", "s"), ("wl:region", "us-east-1")], &origins));
+        assert!(!in_region("us-east-1", &[("wl:stack", "s"), ("wl:region", "us-west-2")], &origins));
+        // Made before the region tag: its bucket says.
+        assert!(in_region("us-west-2", &[("wl:stack", "s")], &origins));
+        assert!(!in_region("us-east-1", &[("wl:stack", "s")], &origins));
+    }
+
+    #[test]
+    fn the_origin_names_its_bucket_and_a_change_going_out_is_pending() {
+        assert_eq!(bucket_of("s-frontend-1-us-east-1.s3.us-east-1.amazonaws.com"), "s-frontend-1-us-east-1");
+        assert_eq!(live_state("InProgress"), LiveState::Pending("InProgress".into()));
+        assert_eq!(live_state("Deployed"), LiveState::Ready);
     }
 
     #[test]

@@ -97,6 +97,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         props.insert("keep_images".into(), keep_images_of(policy.as_deref()));
         props.insert("tags".into(), super::tags_value(pairs));
         Ok(Some(LiveResource {
+            state: crate::plan::LiveState::Ready,
             id,
             kind: Kind::EcrRepository,
             physical_id: name.to_string(),

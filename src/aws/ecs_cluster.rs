@@ -89,6 +89,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         props.insert("container_insights".into(), Value::string(insights));
         props.insert("tags".into(), super::tags_value(tags));
         live.push(LiveResource {
+            state: crate::plan::LiveState::Ready,
             id,
             kind: Kind::EcsCluster,
             physical_id: name.to_string(),
@@ -130,7 +131,10 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     Ok(attributes(update.physical_id, &arn))
 }
 
+/// Deletes the cluster, then the log group Container Insights made for it
+/// (`/aws/ecs/containerinsights/<cluster>/performance`): AWS creates it and never deletes it.
 pub async fn delete(context: &StepContext<'_>, name: &str, _live: &Props) -> Result<(), AwsError> {
+    let resource = context.resource(Kind::EcsCluster);
     context
         .clients
         .ecs
@@ -138,6 +142,23 @@ pub async fn delete(context: &StepContext<'_>, name: &str, _live: &Props) -> Res
         .cluster(name)
         .send()
         .await
-        .map_err(|e| from_sdk("DeleteCluster", &context.resource(Kind::EcsCluster), e))?;
-    Ok(())
+        .map_err(|e| from_sdk("DeleteCluster", &resource, e))?;
+    let deleted = context
+        .clients
+        .logs
+        .delete_log_group()
+        .log_group_name(insights_log_group(name))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| from_sdk("DeleteLogGroup", &resource, e));
+    match deleted {
+        Err(error) if error.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+/// The log group Container Insights writes a cluster's performance events to.
+pub fn insights_log_group(cluster: &str) -> String {
+    format!("/aws/ecs/containerinsights/{cluster}/performance")
 }

@@ -13,7 +13,7 @@ use aws_sdk_ecs::types::{
 use super::ecs_cluster::{ecs_tags, pairs};
 use super::{error::from_sdk, flag, integer, text, wait_for, Attributes, AwsError, StepContext, Update};
 use crate::graph::{Kind, Props, Value};
-use crate::plan::LiveResource;
+use crate::plan::{LiveResource, LiveState};
 
 fn attributes(service: &Service) -> Attributes {
     let arn = service.service_arn().unwrap_or_default();
@@ -21,7 +21,18 @@ fn attributes(service: &Service) -> Attributes {
         ("id".to_string(), arn.to_string()),
         ("arn".to_string(), arn.to_string()),
         ("name".to_string(), service.service_name().unwrap_or_default().to_string()),
+        ("cluster".to_string(), service.cluster_arn().unwrap_or_default().to_string()),
     ])
+}
+
+/// Where a service stands for the plan: a deployment an interrupted apply started is still rolling
+/// out, so what comes after it waits for that first.
+pub fn live_state(service: &Service) -> LiveState {
+    let primary = service.deployments().iter().find(|d| d.status() == Some("PRIMARY"));
+    match primary.map(|primary| rollout(service, primary.task_definition().unwrap_or_default())) {
+        Some(Rollout::InProgress { .. }) => LiveState::Pending("deploying".to_string()),
+        _ => LiveState::Ready,
+    }
 }
 
 /// Lists the cluster's services, then describes them ten at a time (all batches at once).
@@ -58,6 +69,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             let tags = pairs(service.tags());
             let id = super::owned_id(&clients.stack, tags.iter().copied())?;
             Some(LiveResource {
+                state: live_state(service),
                 id,
                 kind: Kind::EcsService,
                 physical_id: service.service_arn().unwrap_or_default().to_string(),
@@ -158,19 +170,13 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .desired_count(integer(props, "desired_count") as i32)
         .launch_type(LaunchType::Fargate)
         .network_configuration(network(props))
-        .load_balancers(
-            LoadBalancer::builder()
-                .target_group_arn(text(props, "target_group_arn"))
-                .container_name(text(props, "container_name"))
-                .container_port(integer(props, "container_port") as i32)
-                .build(),
-        )
+        .load_balancers(load_balancer(props))
         .deployment_configuration(deployment(props))
         .health_check_grace_period_seconds(integer(props, "health_check_grace_seconds") as i32)
         .propagate_tags(PropagateTags::Service)
         .enable_ecs_managed_tags(true)
         .set_tags(Some(ecs_tags(props)))
-        .client_token(super::client_token(&context.clients.run_id, context.id, props))
+        .client_token(super::client_token(super::TokenApi::Ecs, &context.clients.run_id, context.id, props))
         .send()
         .await
         .map_err(|e| from_sdk("CreateService", &resource, e))?;
@@ -179,6 +185,9 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     Ok(attributes(&service))
 }
 
+/// Sends only what changed: every one of taskDefinition, networkConfiguration and loadBalancers
+/// "triggers a new service deployment" when sent (API_UpdateService), so a change of the desired
+/// count alone must not carry them. Then waits for the deployment (or the new count) to settle.
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
     let started = SystemTime::now();
     let resource = context.resource(Kind::EcsService);
@@ -186,31 +195,101 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let cluster = text(update.live, "cluster");
     let arn = update.physical_id;
     super::ecs_cluster::update_tags(context, Kind::EcsService, arn, update).await?;
-    let output = if update.changes.iter().any(|change| change.field != "tags") {
-        context
-            .clients
-            .ecs
-            .update_service()
-            .cluster(cluster)
-            .service(arn)
-            .task_definition(text(props, "task_definition"))
-            .desired_count(integer(props, "desired_count") as i32)
-            .network_configuration(network(props))
-            .deployment_configuration(deployment(props))
-            .health_check_grace_period_seconds(integer(props, "health_check_grace_seconds") as i32)
-            .send()
-            .await
-            .map_err(|e| from_sdk("UpdateService", &resource, e))?
-            .service()
-            .cloned()
-    } else {
-        None
+    let Some(request) = service_update(context, update, cluster, arn) else {
+        let service = describe(context, cluster, arn).await?.ok_or_else(|| gone(context))?;
+        return Ok(attributes(&service));
     };
-    let service = match output {
-        Some(_) => wait_for_rollout(context, cluster, arn, text(props, "task_definition"), started).await?,
-        None => describe(context, cluster, arn).await?.ok_or_else(|| gone(context))?,
-    };
+    request.send().await.map_err(|e| from_sdk("UpdateService", &resource, e))?;
+    let service = wait_for_rollout(context, cluster, arn, text(props, "task_definition"), started).await?;
     Ok(attributes(&service))
+}
+
+/// An UpdateService parameter wl-infra sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateParameter {
+    TaskDefinition,
+    DesiredCount,
+    NetworkConfiguration,
+    DeploymentConfiguration,
+    HealthCheckGracePeriodSeconds,
+    LoadBalancers,
+}
+
+/// The UpdateService parameters a change needs, by the fields that changed. Pure.
+pub fn parameters_to_send(update: &Update<'_>) -> Vec<UpdateParameter> {
+    let changed = |fields: &[&str]| fields.iter().any(|field| update.changed(field));
+    [
+        (UpdateParameter::TaskDefinition, &["task_definition"][..]),
+        (UpdateParameter::DesiredCount, &["desired_count"]),
+        (UpdateParameter::NetworkConfiguration, &["subnet_ids", "security_group_ids", "assign_public_ip"]),
+        (UpdateParameter::DeploymentConfiguration, &["circuit_breaker", "minimum_healthy_percent", "maximum_percent"]),
+        (UpdateParameter::HealthCheckGracePeriodSeconds, &["health_check_grace_seconds"]),
+        // A new target group (a new port): "For services that use rolling updates, you can add,
+        // update, or remove Elastic Load Balancing target groups" (API_UpdateService).
+        (UpdateParameter::LoadBalancers, &["target_group_arn", "container_name", "container_port"]),
+    ]
+    .into_iter()
+    .filter(|(_, fields)| changed(fields))
+    .map(|(parameter, _)| parameter)
+    .collect()
+}
+
+/// The UpdateService call for the changed fields, or none when only the tags changed.
+fn service_update(
+    context: &StepContext<'_>,
+    update: &Update<'_>,
+    cluster: &str,
+    arn: &str,
+) -> Option<aws_sdk_ecs::operation::update_service::builders::UpdateServiceFluentBuilder> {
+    let props = update.props;
+    let parameters = parameters_to_send(update);
+    if parameters.is_empty() {
+        return None;
+    }
+    let mut request = context.clients.ecs.update_service().cluster(cluster).service(arn);
+    for parameter in parameters {
+        request = match parameter {
+            UpdateParameter::TaskDefinition => request.task_definition(text(props, "task_definition")),
+            UpdateParameter::DesiredCount => request.desired_count(integer(props, "desired_count") as i32),
+            UpdateParameter::NetworkConfiguration => request.network_configuration(network(props)),
+            UpdateParameter::DeploymentConfiguration => request.deployment_configuration(deployment(props)),
+            UpdateParameter::HealthCheckGracePeriodSeconds => {
+                request.health_check_grace_period_seconds(integer(props, "health_check_grace_seconds") as i32)
+            }
+            UpdateParameter::LoadBalancers => request.load_balancers(load_balancer(props)),
+        };
+    }
+    Some(request)
+}
+
+fn load_balancer(props: &Props) -> LoadBalancer {
+    LoadBalancer::builder()
+        .target_group_arn(text(props, "target_group_arn"))
+        .container_name(text(props, "container_name"))
+        .container_port(integer(props, "container_port") as i32)
+        .build()
+}
+
+/// Waits for the rollout of the service's current deployment (one an interrupted apply left in
+/// progress, or one an adopted create started).
+pub async fn wait_ready(context: &StepContext<'_>, arn: &str, known: &Attributes) -> Result<Attributes, AwsError> {
+    let cluster = known.get("cluster").cloned().unwrap_or_else(|| cluster_of(arn).to_string());
+    let service = describe(context, &cluster, arn).await?.ok_or_else(|| gone(context))?;
+    let primary = service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .and_then(|d| d.task_definition())
+        .or(service.task_definition())
+        .unwrap_or_default()
+        .to_string();
+    let service = wait_for_rollout(context, &cluster, arn, &primary, SystemTime::now()).await?;
+    Ok(attributes(&service))
+}
+
+/// The cluster name in a service ARN (`...:service/<cluster>/<service>`).
+pub fn cluster_of(arn: &str) -> &str {
+    arn.rsplit_once(":service/").and_then(|(_, tail)| tail.split_once('/')).map_or("", |(cluster, _)| cluster)
 }
 
 fn gone(context: &StepContext<'_>) -> AwsError {
@@ -273,9 +352,13 @@ pub fn rollout(service: &Service, task_definition: &str) -> Rollout {
         Some("FAILED") => {
             Rollout::Failed { reason: primary.rollout_state_reason().unwrap_or("the deployment failed").to_string() }
         }
-        // COMPLETED means ECS considers the deployment done; the old deployments must also be gone
-        // and every desired task running.
-        Some("COMPLETED") | None if deployments.len() == 1 && primary.running_count() >= primary.desired_count() => {
+        // COMPLETED means ECS considers the deployment done; the old deployments must also have
+        // drained (no task of theirs running: a failed one that was rolled back may stay listed
+        // with none) and every desired task be running.
+        Some("COMPLETED") | None
+            if deployments.iter().filter(|d| d.status() != Some("PRIMARY")).all(|d| d.running_count() == 0)
+                && primary.running_count() >= primary.desired_count() =>
+        {
             Rollout::Completed
         }
         _ => Rollout::InProgress { running: primary.running_count(), desired: primary.desired_count() },
@@ -474,6 +557,18 @@ mod tests {
     }
 
     #[test]
+    fn a_rolled_back_service_whose_failed_deployment_stays_listed_is_settled() {
+        // After a circuit-breaker rollback: the rollback deployment is PRIMARY and COMPLETED, the
+        // failed one still listed with no task.
+        let settled = service(vec![
+            deployment("PRIMARY", OLD, Some("COMPLETED"), 2),
+            deployment("ACTIVE", NEW, Some("FAILED"), 0),
+        ]);
+        assert_eq!(rollout(&settled, OLD), Rollout::Completed);
+        assert_eq!(live_state(&settled), LiveState::Ready);
+    }
+
+    #[test]
     fn a_failed_deployment_without_rollback_is_a_failure() {
         let failed = service(vec![deployment("PRIMARY", NEW, Some("FAILED"), 0)]);
         assert!(matches!(rollout(&failed, NEW), Rollout::Failed { .. }));
@@ -486,6 +581,40 @@ mod tests {
             rollout(&service(vec![deployment("PRIMARY", NEW, None, 1)]), NEW),
             Rollout::InProgress { running: 1, desired: 2 }
         );
+    }
+
+    fn change(field: &str) -> crate::plan::FieldChange {
+        crate::plan::FieldChange { field: field.into(), before: None, after: None, forces_replacement: false }
+    }
+
+    #[test]
+    fn a_new_count_alone_sends_the_count_alone_and_starts_no_deployment() {
+        let props = Props::new();
+        let changes = [change("desired_count")];
+        let update = Update { physical_id: "arn", props: &props, live: &props, changes: &changes };
+        assert_eq!(parameters_to_send(&update), vec![UpdateParameter::DesiredCount]);
+        let changes = [change("tags")];
+        let tags_only = Update { physical_id: "arn", props: &props, live: &props, changes: &changes };
+        assert!(parameters_to_send(&tags_only).is_empty());
+    }
+
+    #[test]
+    fn a_new_target_group_moves_the_service_s_load_balancer_in_place() {
+        let props = Props::new();
+        let changes = [change("target_group_arn"), change("container_port"), change("task_definition")];
+        let update = Update { physical_id: "arn", props: &props, live: &props, changes: &changes };
+        assert_eq!(parameters_to_send(&update), vec![UpdateParameter::TaskDefinition, UpdateParameter::LoadBalancers]);
+    }
+
+    #[test]
+    fn a_deployment_in_progress_is_reported_as_pending() {
+        let rolling = service(vec![
+            deployment("PRIMARY", NEW, Some("IN_PROGRESS"), 1),
+            deployment("ACTIVE", OLD, Some("COMPLETED"), 2),
+        ]);
+        assert_eq!(live_state(&rolling), LiveState::Pending("deploying".into()));
+        assert_eq!(live_state(&service(vec![deployment("PRIMARY", NEW, Some("COMPLETED"), 2)])), LiveState::Ready);
+        assert_eq!(cluster_of("arn:aws:ecs:us-east-1:123:service/watchlist-dev/movie"), "watchlist-dev");
     }
 
     #[test]

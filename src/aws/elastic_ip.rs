@@ -24,6 +24,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             props.insert("domain".into(), Value::string(address.domain().map_or("vpc", |d| d.as_str())));
             props.insert("tags".into(), ec2_tags::read(address.tags()));
             Some(LiveResource {
+                state: crate::plan::LiveState::Ready,
                 id,
                 kind: Kind::ElasticIp,
                 physical_id: allocation_id.clone(),
@@ -55,14 +56,23 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     ]))
 }
 
+/// What ReleaseAddress answers while the address is still held by a NAT gateway being deleted
+/// (AWS keeps it associated until the gateway is `deleted`): wait, do not give up. Only
+/// InvalidAllocationID.NotFound means the address is gone.
+pub const STILL_HELD: &[&str] = &["AuthFailure", "InvalidIPAddress.InUse", "InvalidNetworkInterfaceID.NotFound"];
+
 pub async fn delete(context: &StepContext<'_>, allocation_id: &str) -> Result<(), AwsError> {
-    context
-        .clients
-        .ec2
-        .release_address()
-        .allocation_id(allocation_id)
-        .send()
-        .await
-        .map_err(|e| from_sdk("ReleaseAddress", &context.resource(Kind::ElasticIp), e))?;
-    Ok(())
+    let resource = context.resource(Kind::ElasticIp);
+    super::retry_while(context, Kind::ElasticIp, "released", STILL_HELD, || async {
+        context
+            .clients
+            .ec2
+            .release_address()
+            .allocation_id(allocation_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| from_sdk("ReleaseAddress", &resource, e))
+    })
+    .await
 }

@@ -137,13 +137,24 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorClass {
     }
 }
 
-/// Refines a classification by the message, for answers whose code alone says too little: a role
-/// created moments ago that ECS cannot assume yet (IAM is eventually consistent) is worth a retry.
+/// Messages of InvalidParameterException answers that are eventual consistency, not a bad
+/// request, each worth a retry (Terraform retries the same ones):
+const NOT_YET_CONSISTENT: &[&str] = &[
+    // A role created moments ago that ECS cannot assume yet (IAM is eventually consistent).
+    "unable to assume the role",
+    "unable to assume role",
+    // The first service of a new account: ECS creates its service-linked role on the first
+    // CreateCluster, which "does not complete before the initial API call finishes".
+    "unable to assume the service linked role",
+    // CreateService right after the rule that forwards to its target group.
+    "does not have an associated load balancer",
+    "verify that the ecs service role being passed has the proper permissions",
+];
+
+/// Refines a classification by the message, for answers whose code alone says too little.
 pub fn classify_message(class: ErrorClass, message: &str) -> ErrorClass {
     let lower = message.to_ascii_lowercase();
-    if class == ErrorClass::Permanent
-        && (lower.contains("unable to assume the role") || lower.contains("unable to assume role"))
-    {
+    if class == ErrorClass::Permanent && NOT_YET_CONSISTENT.iter().any(|pattern| lower.contains(pattern)) {
         ErrorClass::Transient
     } else {
         class
@@ -234,6 +245,18 @@ mod tests {
         assert_eq!(
             classify_message(classify("InvalidParameterException", Some(400)), "cpu value is not valid"),
             ErrorClass::Permanent
+        );
+        // The first service of a new account, and a service created right after its rule.
+        let no_linked_role =
+            "Unable to assume the service linked role. Please verify that the ECS service linked role exists.";
+        assert_eq!(
+            classify_message(classify("InvalidParameterException", Some(400)), no_linked_role),
+            ErrorClass::Transient
+        );
+        let not_associated = "The target group with targetGroupArn arn:aws:elasticloadbalancing:us-east-1:123:targetgroup/s-tg-movie-8002/0123 does not have an associated load balancer.";
+        assert_eq!(
+            classify_message(classify("InvalidParameterException", Some(400)), not_associated),
+            ErrorClass::Transient
         );
         assert_eq!(classify("Whatever", Some(500)), ErrorClass::Transient);
     }

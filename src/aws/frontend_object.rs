@@ -26,6 +26,7 @@ pub async fn discover_named(clients: &super::Clients, bucket: &str) -> Result<Ve
             props.insert("key".into(), Value::string(key));
             props.insert("md5".into(), Value::string(object.e_tag().unwrap_or_default().trim_matches('"')));
             live.push(LiveResource {
+                state: crate::plan::LiveState::Ready,
                 id: object_id(key),
                 kind: Kind::FrontendObject,
                 physical_id: format!("{bucket}/{key}"),

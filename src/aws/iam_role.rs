@@ -5,7 +5,7 @@ use aws_sdk_iam::types::Tag;
 
 use super::{error::from_sdk, tag_pairs, text, Attributes, AwsError, StepContext, Update};
 use crate::graph::policy::{normalise_policy, percent_decode};
-use crate::graph::{role_path, Kind, Props, Value};
+use crate::graph::{legacy_role_path, role_path, Kind, Props, Value};
 use crate::plan::LiveResource;
 
 fn role_tags(props: &Props) -> Vec<Tag> {
@@ -28,19 +28,34 @@ fn attributes(name: &str, arn: &str) -> Attributes {
     ])
 }
 
-/// Lists the roles under the stack's path, then reads each one's tags and policies (concurrently).
+/// Lists the roles under the stack's paths (this region's, and the one roles had before paths
+/// carried the region), then reads each one's tags and policies (concurrently). Other regions'
+/// roles of the same stack name are under the same prefix and are left out.
 pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+    let ours = role_path(&clients.stack, &clients.region);
+    let legacy = legacy_role_path(&clients.stack);
     let mut roles = Vec::new();
-    let mut pages = clients.iam.list_roles().path_prefix(role_path(&clients.stack)).into_paginator().send();
+    let mut pages = clients.iam.list_roles().path_prefix(&legacy).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| from_sdk("ListRoles", "the stack's roles", e))?;
-        roles.extend(page.roles().iter().map(|role| (role.role_name().to_string(), role.arn().to_string())));
+        roles.extend(
+            page.roles()
+                .iter()
+                .filter(|role| role.path() == ours || role.path() == legacy)
+                .map(|role| role.role_name().to_string()),
+        );
     }
-    let reads = roles.iter().map(|(name, arn)| read_role(clients, name, arn));
+    let reads = roles.iter().map(|name| read_role(clients, name));
     Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
 }
 
-async fn read_role(clients: &super::Clients, name: &str, arn: &str) -> Result<Option<LiveResource>, AwsError> {
+/// The stack's role of this name, read by name: ListRoles can lag behind a create (IAM is
+/// eventually consistent), GetRole answers for the role itself.
+pub async fn discover_by_name(clients: &super::Clients, name: &str) -> Result<Vec<LiveResource>, AwsError> {
+    Ok(read_role(clients, name).await?.into_iter().collect())
+}
+
+async fn read_role(clients: &super::Clients, name: &str) -> Result<Option<LiveResource>, AwsError> {
     let iam = &clients.iam;
     let (role, inline, attached) = tokio::join!(
         iam.get_role().role_name(name).send(),
@@ -53,6 +68,7 @@ async fn read_role(clients: &super::Clients, name: &str, arn: &str) -> Result<Op
         other => other?,
     };
     let Some(role) = role.role() else { return Ok(None) };
+    let arn = role.arn();
     let pairs: Vec<(&str, &str)> = role.tags().iter().map(|tag| (tag.key(), tag.value())).collect();
     let Some(id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(None) };
     let inline = inline.map_err(|e| from_sdk("ListRolePolicies", name, e))?;
@@ -83,6 +99,7 @@ async fn read_role(clients: &super::Clients, name: &str, arn: &str) -> Result<Op
     props.insert("inline_policies".into(), Value::Map(documents.into_iter().collect()));
     props.insert("tags".into(), super::tags_value(pairs));
     Ok(Some(LiveResource {
+        state: crate::plan::LiveState::Ready,
         id,
         kind: Kind::IamRole,
         physical_id: name.to_string(),

@@ -25,6 +25,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             props.insert("vpc_id".into(), Value::string(vpc_id));
             props.insert("tags".into(), ec2_tags::read(gateway.tags()));
             Some(LiveResource {
+                state: crate::plan::LiveState::Ready,
                 id,
                 kind: Kind::InternetGateway,
                 physical_id: gateway_id.clone(),
@@ -66,17 +67,25 @@ async fn attach(context: &StepContext<'_>, gateway_id: &str, vpc_id: &str) -> Re
     super::done_if(attached, &["Resource.AlreadyAssociated"])
 }
 
+/// Detaches the gateway. AWS refuses while public addresses are mapped in the VPC
+/// (DependencyViolation: "Network vpc-... has some mapped public address(es). Please unmap those
+/// public address(es) before detaching the gateway."): a NAT gateway's address or a deleted load
+/// balancer's interfaces are released minutes later, so that is waited out within the kind's limit.
 async fn detach(context: &StepContext<'_>, gateway_id: &str, vpc_id: &str) -> Result<(), AwsError> {
-    context
-        .clients
-        .ec2
-        .detach_internet_gateway()
-        .internet_gateway_id(gateway_id)
-        .vpc_id(vpc_id)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DetachInternetGateway", &context.resource(Kind::InternetGateway), e))?;
-    Ok(())
+    let resource = context.resource(Kind::InternetGateway);
+    super::retry_while(context, Kind::InternetGateway, "detached", &["DependencyViolation"], || async {
+        context
+            .clients
+            .ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(gateway_id)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| from_sdk("DetachInternetGateway", &resource, e))
+    })
+    .await
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {

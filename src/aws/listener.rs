@@ -40,6 +40,7 @@ pub async fn discover_on(clients: &super::Clients, balancers: Vec<String>) -> Re
             let arn = listener.listener_arn().unwrap_or_default();
             let (id, tags) = owned(clients, tags.get(arn))?;
             Some(LiveResource {
+                state: crate::plan::LiveState::Ready,
                 id,
                 kind: Kind::Listener,
                 physical_id: arn.to_string(),

@@ -49,6 +49,7 @@ pub async fn discover_on(clients: &super::Clients, listeners: Vec<String>) -> Re
             let arn = rule.rule_arn().unwrap_or_default();
             let (id, tags) = owned(clients, tags.get(arn))?;
             Some(LiveResource {
+                state: crate::plan::LiveState::Ready,
                 id,
                 kind: Kind::ListenerRule,
                 physical_id: arn.to_string(),

@@ -57,7 +57,7 @@ pub async fn read_tags(
             Err(error) => Err(error),
         }
     });
-    Ok(futures_util::future::try_join_all(calls).await?.into_iter().flatten().collect())
+    Ok(super::bounded(calls.collect()).await?.into_iter().flatten().collect())
 }
 
 /// The logical id of an ELB resource whose tags say the stack owns it, and its `tags` value.
@@ -129,7 +129,14 @@ pub async fn discover_routing(clients: &super::Clients) -> Result<Vec<LiveResour
     let mut pages = clients.elb.describe_load_balancers().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| from_sdk("DescribeLoadBalancers", "the stack's load balancers", e))?;
-        balancers.extend(page.load_balancers().iter().cloned());
+        // Every name wl-infra gives starts with the stack's: others' tags need not be read.
+        let prefix = format!("{}-", clients.stack);
+        balancers.extend(
+            page.load_balancers()
+                .iter()
+                .filter(|b| b.load_balancer_name().is_some_and(|n| n.starts_with(&prefix)))
+                .cloned(),
+        );
     }
     let arns: Vec<String> = balancers.iter().filter_map(|b| b.load_balancer_arn().map(str::to_string)).collect();
     let tags = read_tags(clients, &arns).await?;
@@ -138,6 +145,7 @@ pub async fn discover_routing(clients: &super::Clients) -> Result<Vec<LiveResour
         let arn = balancer.load_balancer_arn().unwrap_or_default();
         let Some((id, tags)) = owned(clients, tags.get(arn)) else { continue };
         live.push(LiveResource {
+            state: live_state(balancer),
             id,
             kind: Kind::LoadBalancer,
             physical_id: arn.to_string(),
@@ -203,6 +211,19 @@ async fn wait_active(context: &StepContext<'_>, arn: &str) -> Result<LoadBalance
         }
     })
     .await
+}
+
+/// Waits until a load balancer an earlier run left provisioning is active.
+pub async fn wait_ready(context: &StepContext<'_>, arn: &str) -> Result<Attributes, AwsError> {
+    Ok(attributes(&wait_active(context, arn).await?))
+}
+
+/// Where a load balancer stands for the plan.
+pub fn live_state(balancer: &LoadBalancer) -> crate::plan::LiveState {
+    match balancer.state().and_then(|state| state.code()) {
+        Some(LoadBalancerStateEnum::Provisioning) => crate::plan::LiveState::Pending("provisioning".to_string()),
+        _ => crate::plan::LiveState::Ready,
+    }
 }
 
 /// Creates the load balancer (a repeated create with the same settings answers with the same one)

@@ -43,6 +43,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         props.insert("retention_days".into(), Value::Integer(i64::from(group.retention_in_days().unwrap_or(0))));
         props.insert("tags".into(), super::tags_value(pairs));
         Ok::<_, AwsError>(Some(LiveResource {
+            state: crate::plan::LiveState::Ready,
             id,
             kind: Kind::LogGroup,
             physical_id: name.to_string(),

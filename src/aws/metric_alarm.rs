@@ -43,6 +43,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         let Some(id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(None) };
         let name = alarm.alarm_name().unwrap_or_default();
         Ok::<_, AwsError>(Some(LiveResource {
+            state: crate::plan::LiveState::Ready,
             id,
             kind: Kind::MetricAlarm,
             physical_id: name.to_string(),

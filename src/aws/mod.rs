@@ -44,7 +44,7 @@ use std::time::{Duration, Instant};
 pub use error::{classify, done_if, AwsError, ErrorClass};
 
 use crate::graph::{AccountFacts, Kind, Props, Value, ID_TAG, STACK_TAG};
-use crate::plan::{FieldChange, LiveResource};
+use crate::plan::{FieldChange, LiveResource, LiveState};
 
 /// Attributes a driver reports for a resource it created or updated (`id` at least).
 pub type Attributes = BTreeMap<String, String>;
@@ -67,6 +67,8 @@ pub struct Clients {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub stack: String,
     pub region: String,
+    /// The partition every ARN of the region names (`aws`, `aws-us-gov`).
+    pub partition: &'static str,
     /// Distinguishes this run's client tokens from earlier runs' (EC2 remembers tokens for a while,
     /// so a token reused after a destroy would return the deleted resource).
     pub run_id: String,
@@ -107,6 +109,7 @@ pub async fn connect(stack: &str, region: &str, connection: &Connection) -> Clie
         elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
         stack: stack.to_string(),
         region: region.to_string(),
+        partition: crate::stack::facts::partition(region),
         run_id: format!(
             "{:x}",
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis())
@@ -156,6 +159,16 @@ impl Default for Timeouts {
         // A rollout waits for new tasks to pass health checks and old ones to drain.
         by_kind.insert(Kind::EcsService, Duration::from_secs(30 * 60));
         by_kind.insert(Kind::LoadBalancer, Duration::from_secs(15 * 60));
+        // A distribution takes 15 to 20 minutes to deploy to every edge, sometimes more.
+        by_kind.insert(Kind::Distribution, Duration::from_secs(30 * 60));
+        // AWS releases the network interfaces of deleted tasks, load balancers, databases and
+        // caches in minutes; subnets, security groups and the gateway wait for them (Terraform
+        // gives subnets and security groups 20 minutes).
+        by_kind.insert(Kind::Subnet, Duration::from_secs(20 * 60));
+        by_kind.insert(Kind::SecurityGroup, Duration::from_secs(20 * 60));
+        by_kind.insert(Kind::InternetGateway, Duration::from_secs(20 * 60));
+        // An Elastic IP is released once its NAT gateway is fully deleted.
+        by_kind.insert(Kind::ElasticIp, Duration::from_secs(20 * 60));
         Timeouts { default: Duration::from_secs(10 * 60), by_kind }
     }
 }
@@ -216,7 +229,92 @@ where
     .await
 }
 
-/// Reads facts the graph needs: the account id and the region's availability zones.
+/// How many per-item reads of one kind run at once: shared accounts are throttled per API, and the
+/// SDK's retries take care of the odd throttled call.
+pub const PER_ITEM_READS_AT_ONCE: usize = 8;
+
+/// Runs `reads` at most [`PER_ITEM_READS_AT_ONCE`] at a time, in order, stopping at the first error.
+/// (A `Vec`, not an iterator: a lazy iterator's closures inside the stream defeat the compiler's
+/// proof that the future is `Send`.)
+pub async fn bounded<T, Fut>(reads: Vec<Fut>) -> Result<Vec<T>, AwsError>
+where
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    use futures_util::{StreamExt, TryStreamExt};
+    futures_util::stream::iter(reads).buffered(PER_ITEM_READS_AT_ONCE).try_collect().await
+}
+
+/// Repeats `call` while AWS answers with one of `codes` (a dependency it has not let go of yet:
+/// network interfaces of a deleted load balancer, an address still mapped to a deleting NAT
+/// gateway), with the same backoff and per-kind limit as every other wait.
+pub async fn retry_while<T, F, Fut>(
+    context: &StepContext<'_>,
+    kind: Kind,
+    state: &str,
+    codes: &[&str],
+    mut call: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let last = std::sync::Mutex::new(None);
+    let outcome = wait_for(context, kind, state, || {
+        let attempt = call();
+        let last = &last;
+        async move {
+            match attempt.await {
+                Ok(value) => Ok(Some(value)),
+                Err(error) if error.code().is_some_and(|code| codes.contains(&code)) => {
+                    *last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(error.to_string());
+                    Ok(None)
+                }
+                Err(error) => Err(error),
+            }
+        }
+    })
+    .await;
+    match outcome {
+        // Say what AWS kept answering, not only that time ran out.
+        Err(AwsError::Timeout { resource, state, seconds }) => {
+            let answer = last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+            Err(AwsError::refused(
+                resource,
+                format!(
+                    "timed out after {seconds} s waiting to be {state}{}; run the same command again to keep waiting",
+                    answer.map(|answer| format!(" (AWS still answers: {answer})")).unwrap_or_default()
+                ),
+            ))
+        }
+        other => other,
+    }
+}
+
+/// Waits until no network interface matches `filter` (`subnet-id`, `group-id`): AWS releases those
+/// of stopped tasks, deleted load balancers, databases and caches minutes after their owner goes.
+pub async fn wait_for_network_interfaces_to_go(
+    context: &StepContext<'_>,
+    kind: Kind,
+    filter: &str,
+    value: &str,
+) -> Result<(), AwsError> {
+    let resource = context.resource(kind);
+    wait_until(context, kind, "free of network interfaces", || async {
+        let output = context
+            .clients
+            .ec2
+            .describe_network_interfaces()
+            .filters(aws_sdk_ec2::types::Filter::builder().name(filter).values(value).build())
+            .send()
+            .await
+            .map_err(|e| error::from_sdk("DescribeNetworkInterfaces", &resource, e))?;
+        Ok(output.network_interfaces().is_empty())
+    })
+    .await
+}
+
+/// Reads facts the graph needs: the account id and the region's usable availability zones
+/// (available, running Fargate), ordered by zone id.
 pub async fn account_facts(clients: &Clients) -> Result<AccountFacts, AwsError> {
     let identity = clients.sts.get_caller_identity().send();
     let zones = clients
@@ -227,35 +325,52 @@ pub async fn account_facts(clients: &Clients) -> Result<AccountFacts, AwsError> 
     let (identity, zones) = tokio::join!(identity, zones);
     let identity = identity.map_err(|e| error::from_sdk("GetCallerIdentity", "the account", e))?;
     let zones = zones.map_err(|e| error::from_sdk("DescribeAvailabilityZones", &clients.region, e))?;
-    let mut availability_zones: Vec<String> = zones
+    let listed: Vec<(String, String, String)> = zones
         .availability_zones()
         .iter()
-        .filter(|zone| zone.state().is_none_or(|state| state.as_str() == "available"))
-        .filter_map(|zone| zone.zone_name().map(str::to_string))
+        .filter_map(|zone| {
+            Some((
+                zone.zone_id().unwrap_or_default().to_string(),
+                zone.zone_name()?.to_string(),
+                zone.state().map_or("available", |state| state.as_str()).to_string(),
+            ))
+        })
         .collect();
-    availability_zones.sort();
     Ok(AccountFacts {
         account_id: identity.account().unwrap_or_default().to_string(),
-        availability_zones,
+        availability_zones: usable_zones(&clients.region, listed),
+        subnet_zones: BTreeMap::new(),
         image_tags: BTreeMap::new(),
         frontend_files: Vec::new(),
     })
 }
 
+/// The names of the zones new subnets may go in, from (zone id, zone name, state): available ones
+/// that run Fargate, ordered by zone id (names are shuffled per account, ids are not).
+pub fn usable_zones(region: &str, mut zones: Vec<(String, String, String)>) -> Vec<String> {
+    zones.retain(|(id, _, state)| state == "available" && crate::stack::facts::fargate_runs_in(region, id));
+    zones.sort();
+    zones.into_iter().map(|(_, name, _)| name).collect()
+}
+
 /// Reads every live resource owned by the stack: one filtered read per kind, all kinds at once.
 pub async fn discover(clients: &Clients, facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
-    let bucket = crate::graph::bucket_name(&clients.stack, &facts.account_id);
+    let buckets = s3_bucket::stack_bucket_names(clients, &facts.account_id);
     let kinds = Kind::ALL.iter().map(|kind| {
-        let bucket = bucket.clone();
+        let buckets = buckets.clone();
         async move {
             match kind {
-                Kind::S3Bucket => s3_bucket::discover_named(clients, &bucket).await,
-                Kind::BucketPolicy => bucket_policy::discover_named(clients, &bucket).await,
-                Kind::FrontendObject => frontend_object::discover_named(clients, &bucket).await,
+                // The bucket's policy and objects have no tags: they are the stack's because its
+                // bucket is, so they are read after it.
+                Kind::S3Bucket => s3_bucket::discover_frontend(clients, &buckets).await,
+                Kind::BucketPolicy | Kind::FrontendObject => Ok(Vec::new()),
                 // Listeners and rules can only be read through their load balancer, so one read
                 // chain returns all three kinds.
                 Kind::LoadBalancer => load_balancer::discover_routing(clients).await,
                 Kind::Listener | Kind::ListenerRule => Ok(Vec::new()),
+                // The origin access control has no tags: it is found through the distributions.
+                Kind::Distribution => distribution::discover_edge(clients).await,
+                Kind::OriginAccessControl => Ok(Vec::new()),
                 other => discover_kind(clients, *other).await,
             }
         }
@@ -272,11 +387,7 @@ pub async fn create(context: &StepContext<'_>, kind: Kind, props: &Props) -> Res
     let repeatable = matches!(kind, Kind::BucketPolicy | Kind::FrontendObject | Kind::CacheInvalidation);
     if context.retry && kind != Kind::DbInstance && !repeatable {
         // The failed attempt may have created the resource (tag-on-create makes it findable).
-        let found = match kind {
-            Kind::S3Bucket => s3_bucket::discover_named(context.clients, text(props, "name")).await?,
-            other => discover_kind(context.clients, other).await?,
-        };
-        if let Some(live) = found.into_iter().find(|resource| resource.id == context.id) {
+        if let Some(live) = find_own(context, kind, props).await? {
             return bring_to(context, kind, props, live).await;
         }
     }
@@ -286,6 +397,19 @@ pub async fn create(context: &StepContext<'_>, kind: Kind, props: &Props) -> Res
         }
         other => other,
     }
+}
+
+/// The stack's own resource of this step, if it exists already. Secrets and roles are looked up by
+/// their deterministic names: ListSecrets and ListRoles can lag minutes behind a create.
+async fn find_own(context: &StepContext<'_>, kind: Kind, props: &Props) -> Result<Option<LiveResource>, AwsError> {
+    let clients = context.clients;
+    let found = match kind {
+        Kind::S3Bucket => s3_bucket::discover_named(clients, &[text(props, "name").to_string()]).await?,
+        Kind::Secret => secret::discover_by_name(clients, text(props, "name")).await?,
+        Kind::IamRole => iam_role::discover_by_name(clients, text(props, "name")).await?,
+        other => discover_kind(clients, other).await?,
+    };
+    Ok(found.into_iter().find(|resource| resource.id == context.id && resource.state != LiveState::Deleting))
 }
 
 /// Codes that say a resource with the create's name already exists.
@@ -322,11 +446,7 @@ async fn adopt(
     props: &Props,
     conflict: AwsError,
 ) -> Result<Attributes, AwsError> {
-    let found = match kind {
-        Kind::S3Bucket => s3_bucket::discover_named(context.clients, text(props, "name")).await?,
-        other => discover_kind(context.clients, other).await?,
-    };
-    let Some(live) = found.into_iter().find(|resource| resource.id == context.id) else {
+    let Some(live) = find_own(context, kind, props).await? else {
         let name = props
             .get("name")
             .or_else(|| props.get("identifier"))
@@ -344,7 +464,8 @@ async fn adopt(
     bring_to(context, kind, props, live).await
 }
 
-/// Brings an adopted resource to the desired properties.
+/// Brings an adopted resource to the desired properties, then waits for it to be ready, as its
+/// create would have (an adopted service may still be rolling out, or rolling back).
 async fn bring_to(
     context: &StepContext<'_>,
     kind: Kind,
@@ -353,9 +474,51 @@ async fn bring_to(
 ) -> Result<Attributes, AwsError> {
     let changes = crate::plan::field_changes(kind, &live.props, props);
     if changes.is_empty() {
-        return Ok(live.attributes);
+        return wait_ready(context, kind, &live.physical_id, &live.attributes).await;
     }
     update(context, kind, &live.physical_id, props, &live.props, &changes).await
+}
+
+/// Waits until a resource is ready for what refers to it (an earlier run left it pending, or a
+/// create was adopted), and returns its attributes then. Kinds that are ready once they exist
+/// answer with the attributes they have.
+pub async fn wait_ready(
+    context: &StepContext<'_>,
+    kind: Kind,
+    physical_id: &str,
+    known: &Attributes,
+) -> Result<Attributes, AwsError> {
+    match kind {
+        Kind::NatGateway => nat_gateway::wait_ready(context, physical_id).await,
+        Kind::DbInstance => db_instance::wait_ready(context, physical_id).await,
+        Kind::CacheReplicationGroup => cache_replication_group::wait_ready(context, physical_id).await,
+        Kind::LoadBalancer => load_balancer::wait_ready(context, physical_id).await,
+        Kind::EcsService => ecs_service::wait_ready(context, physical_id, known).await,
+        Kind::Distribution => distribution::wait_ready(context, physical_id).await,
+        Kind::Vpc
+        | Kind::Subnet
+        | Kind::InternetGateway
+        | Kind::ElasticIp
+        | Kind::RouteTable
+        | Kind::SecurityGroup
+        | Kind::EcrRepository
+        | Kind::S3Bucket
+        | Kind::DbSubnetGroup
+        | Kind::Secret
+        | Kind::CacheSubnetGroup
+        | Kind::IamRole
+        | Kind::LogGroup
+        | Kind::EcsCluster
+        | Kind::TaskDefinition
+        | Kind::TargetGroup
+        | Kind::Listener
+        | Kind::ListenerRule
+        | Kind::MetricAlarm
+        | Kind::OriginAccessControl
+        | Kind::BucketPolicy
+        | Kind::FrontendObject
+        | Kind::CacheInvalidation => Ok(known.clone()),
+    }
 }
 
 /// A per-call override that turns the SDK's own retries off, for creates that have neither a
@@ -392,7 +555,11 @@ async fn discover_kind(clients: &Clients, kind: Kind) -> Result<Vec<LiveResource
         Kind::ListenerRule => listener_rule::discover(clients).await,
         Kind::EcsService => ecs_service::discover(clients).await,
         Kind::MetricAlarm => metric_alarm::discover(clients).await,
-        Kind::OriginAccessControl => origin_access_control::discover(clients).await,
+        Kind::OriginAccessControl => Ok(distribution::discover_edge(clients)
+            .await?
+            .into_iter()
+            .filter(|resource| resource.kind == Kind::OriginAccessControl)
+            .collect()),
         Kind::Distribution => distribution::discover(clients).await,
         Kind::CacheInvalidation => cache_invalidation::discover(clients).await,
         // Found through the stack's bucket, whose name `discover` knows.
@@ -622,32 +789,91 @@ pub fn owned_id<'a>(stack: &str, pairs: impl IntoIterator<Item = (&'a str, &'a s
     }
 }
 
-/// A deterministic client token for a create, so that a retried call never makes a second resource.
-pub fn client_token(run_id: &str, id: &str, props: &Props) -> String {
-    // FNV-1a over the run, the id and the debug form of the props: the same for every retry of
-    // this create in this run, different in the next run.
+/// An API that takes a client token, each with its own limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenApi {
+    /// EC2 `ClientToken`: "Maximum 64 ASCII characters" (API_CreateNatGateway).
+    Ec2,
+    /// ECS CreateService `clientToken`: "Up to 36 ASCII characters in the range of 33-126
+    /// (inclusive) are allowed" (API_CreateService).
+    Ecs,
+    /// Secrets Manager `ClientRequestToken`: 32 to 64 characters (API_CreateSecret).
+    SecretsManager,
+    /// CloudFront `CallerReference`: no documented limit (API_DistributionConfig); kept at 64.
+    CloudFront,
+}
+
+impl TokenApi {
+    pub fn max_length(self) -> usize {
+        match self {
+            TokenApi::Ecs => 36,
+            TokenApi::Ec2 | TokenApi::SecretsManager | TokenApi::CloudFront => 64,
+        }
+    }
+}
+
+/// A deterministic client token for a create, so that a retried call never makes a second
+/// resource: the same for every retry of this create in this run, different in the next run (EC2
+/// remembers tokens for a while, so a token reused after a destroy would return the deleted
+/// resource), and within `api`'s limit.
+pub fn client_token(api: TokenApi, run_id: &str, id: &str, props: &Props) -> String {
+    // FNV-1a over the run, the id and the debug form of the props, stretched to 48 hex digits.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in format!("{run_id}\0{id}\0{props:?}").bytes() {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    // 48 characters: within every API's limits (EC2 at most 64, Secrets Manager 32 to 64).
-    format!(
-        "wl-{:0>12}-{hash:016x}{:016x}",
-        &run_id[run_id.len().saturating_sub(12)..],
-        hash.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15
-    )
+    let stretched = format!(
+        "{hash:016x}{:016x}{:016x}",
+        hash.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15,
+        hash.rotate_left(43).wrapping_mul(0xff51_afd7_ed55_8ccd)
+    );
+    // The run goes first so that tokens of one run sort together in AWS's logs; 64 characters at
+    // most, cut to the API's limit (the hash part keeps at least 20 hex digits, 80 bits).
+    let mut token = format!("wl-{:0>12}-{stretched}", &run_id[run_id.len().saturating_sub(12)..]);
+    token.truncate(api.max_length());
+    token
 }
 
 #[cfg(test)]
 mod tests {
+    use super::{client_token, usable_zones, TokenApi};
+
     #[test]
-    fn client_tokens_fit_every_api_and_differ_by_resource() {
+    fn client_tokens_fit_each_api_s_limit_and_differ_by_resource_and_run() {
         let props = crate::graph::Props::new();
-        let token = super::client_token("19a2b3c4d5e", "nat-1", &props);
-        assert_eq!(token.len(), 48, "{token}");
-        assert_eq!(token, super::client_token("19a2b3c4d5e", "nat-1", &props), "stable within a run");
-        assert_ne!(token, super::client_token("19a2b3c4d5e", "nat-2", &props));
-        assert_ne!(token, super::client_token("19a2b3c4d5f", "nat-1", &props), "new in the next run");
+        for (api, shortest, longest) in [
+            (TokenApi::Ecs, 1, 36),
+            (TokenApi::Ec2, 1, 64),
+            (TokenApi::SecretsManager, 32, 64),
+            (TokenApi::CloudFront, 1, 64),
+        ] {
+            let token = client_token(api, "19a2b3c4d5e", "nat-1", &props);
+            assert!((shortest..=longest).contains(&token.len()), "{api:?}: {token} ({} characters)", token.len());
+            assert!(token.bytes().all(|byte| (33..=126).contains(&byte)), "{api:?}: {token}");
+            assert_eq!(token, client_token(api, "19a2b3c4d5e", "nat-1", &props), "stable within a run");
+            assert_ne!(token, client_token(api, "19a2b3c4d5e", "nat-2", &props));
+            assert_ne!(token, client_token(api, "19a2b3c4d5f", "nat-1", &props), "new in the next run");
+        }
+        assert_eq!(client_token(TokenApi::Ecs, "19a2b3c4d5e", "service-movie", &props).len(), 36);
+    }
+
+    #[test]
+    fn zones_are_ordered_by_id_without_the_unavailable_ones_and_those_without_fargate() {
+        let zone = |id: &str, name: &str, state: &str| (id.to_string(), name.to_string(), state.to_string());
+        let zones = vec![
+            zone("use1-az6", "us-east-1a", "available"),
+            zone("use1-az1", "us-east-1b", "available"),
+            zone("use1-az2", "us-east-1d", "constrained"),
+            zone("use1-az4", "us-east-1e", "available"),
+        ];
+        assert_eq!(usable_zones("us-east-1", zones), vec!["us-east-1b", "us-east-1e", "us-east-1a"]);
+        // Fargate runs in two of us-west-1's zones only.
+        let west = vec![
+            zone("usw1-az3", "us-west-1a", "available"),
+            zone("usw1-az2", "us-west-1b", "available"),
+            zone("usw1-az1", "us-west-1c", "available"),
+        ];
+        assert_eq!(usable_zones("us-west-1", west), vec!["us-west-1c", "us-west-1a"]);
     }
 }

@@ -4,7 +4,7 @@ use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 
 use super::{client_token, ec2_tags, error::from_sdk, text, wait_until, Attributes, AwsError, StepContext};
 use crate::graph::{Kind, Props, Value};
-use crate::plan::LiveResource;
+use crate::plan::{LiveResource, LiveState};
 
 pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
     let output = clients
@@ -17,8 +17,14 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
     Ok(output
         .nat_gateways()
         .iter()
-        // Deleted gateways stay visible for about an hour; they are gone for planning purposes.
-        .filter(|gateway| matches!(gateway.state(), Some(NatGatewayState::Pending | NatGatewayState::Available)))
+        // Deleted (and failed) gateways stay visible for about an hour; they are gone for planning
+        // purposes. One still deleting holds its address and subnet, so it is reported.
+        .filter(|gateway| {
+            matches!(
+                gateway.state(),
+                Some(NatGatewayState::Pending | NatGatewayState::Available | NatGatewayState::Deleting)
+            )
+        })
         .filter_map(|gateway| {
             let id = ec2_tags::owned_id(&clients.stack, gateway.tags())?;
             let gateway_id = gateway.nat_gateway_id()?.to_string();
@@ -29,6 +35,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             props.insert("allocation_id".into(), Value::string(allocation_id));
             props.insert("tags".into(), ec2_tags::read(gateway.tags()));
             Some(LiveResource {
+                state: live_state(gateway.state()),
                 id,
                 kind: Kind::NatGateway,
                 physical_id: gateway_id.clone(),
@@ -54,6 +61,15 @@ async fn state(context: &StepContext<'_>, gateway_id: &str) -> Result<Option<(Na
                 Err(error)
             }
         }
+    }
+}
+
+/// Where a gateway in `state` stands for the plan.
+pub fn live_state(state: Option<&NatGatewayState>) -> LiveState {
+    match state {
+        Some(NatGatewayState::Deleting) => LiveState::Deleting,
+        Some(NatGatewayState::Pending) => LiveState::Pending("pending".to_string()),
+        _ => LiveState::Ready,
     }
 }
 
@@ -85,30 +101,41 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .create_nat_gateway()
         .subnet_id(text(props, "subnet_id"))
         .allocation_id(text(props, "allocation_id"))
-        .client_token(client_token(&context.clients.run_id, context.id, props))
+        .client_token(client_token(super::TokenApi::Ec2, &context.clients.run_id, context.id, props))
         .tag_specifications(ec2_tags::specification(ResourceType::Natgateway, props))
         .send()
         .await
         .map_err(|e| from_sdk("CreateNatGateway", &resource, e))?;
     let gateway_id = output.nat_gateway().and_then(|g| g.nat_gateway_id()).unwrap_or_default().to_string();
+    wait_ready(context, &gateway_id).await
+}
+
+/// Waits until the gateway is available (after its create, or for one an earlier run left pending).
+pub async fn wait_ready(context: &StepContext<'_>, gateway_id: &str) -> Result<Attributes, AwsError> {
+    let resource = context.resource(Kind::NatGateway);
     wait_until(context, Kind::NatGateway, "available", || async {
-        let state = state(context, &gateway_id).await?;
+        let state = state(context, gateway_id).await?;
         ready(&resource, state.as_ref())
     })
     .await?;
-    Ok(Attributes::from([("id".to_string(), gateway_id)]))
+    Ok(Attributes::from([("id".to_string(), gateway_id.to_string())]))
 }
 
 /// Deletes the gateway and waits until it is gone, so its address and subnet can be released.
 pub async fn delete(context: &StepContext<'_>, gateway_id: &str) -> Result<(), AwsError> {
-    context
+    let deleted = context
         .clients
         .ec2
         .delete_nat_gateway()
         .nat_gateway_id(gateway_id)
         .send()
         .await
-        .map_err(|e| from_sdk("DeleteNatGateway", &context.resource(Kind::NatGateway), e))?;
+        .map_err(|e| from_sdk("DeleteNatGateway", &context.resource(Kind::NatGateway), e));
+    match deleted {
+        // Gone already, or on its way out: the wait below says which.
+        Err(error) if !error.is_not_found() => return Err(error),
+        _ => {}
+    }
     wait_until(context, Kind::NatGateway, "deleted", || async { Ok(gone(state(context, gateway_id).await?.as_ref())) })
         .await
 }
@@ -123,6 +150,13 @@ mod tests {
         assert!(ready("nat", Some(&(NatGatewayState::Available, String::new()))).unwrap_or(false));
         let failed = ready("nat", Some(&(NatGatewayState::Failed, "Elastic IP already in use".into())));
         assert!(failed.is_err_and(|error| error.to_string().contains("Elastic IP already in use")));
+    }
+
+    #[test]
+    fn discovery_reports_pending_and_deleting_gateways() {
+        assert_eq!(live_state(Some(&NatGatewayState::Pending)), LiveState::Pending("pending".into()));
+        assert_eq!(live_state(Some(&NatGatewayState::Deleting)), LiveState::Deleting);
+        assert_eq!(live_state(Some(&NatGatewayState::Available)), LiveState::Ready);
     }
 
     #[test]

@@ -27,9 +27,12 @@ fn config(props: &Props, resource: &str) -> Result<OriginAccessControlConfig, Aw
         })
 }
 
-/// One listing; the stack's origin access control is the one named `<stack>-frontend`.
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
-    let name = physical_name(&clients.stack, "frontend");
+/// One listing; the stack's origin access control is the one with its name, and one with the name
+/// of before (`<stack>-frontend`, which carried no region) that `used_by` (the ids the stack's
+/// distributions read through) names.
+pub async fn discover(clients: &super::Clients, used_by: &[String]) -> Result<Vec<LiveResource>, AwsError> {
+    let name = crate::graph::access_control_name(&clients.stack, &clients.region);
+    let legacy = physical_name(&clients.stack, "frontend");
     let mut live = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -41,7 +44,10 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             .await
             .map_err(|e| from_sdk("ListOriginAccessControls", "the stack's origin access control", e))?;
         let Some(list) = output.origin_access_control_list() else { break };
-        for summary in list.items().iter().filter(|summary| summary.name() == name) {
+        let ours = |summary: &&aws_sdk_cloudfront::types::OriginAccessControlSummary| {
+            summary.name() == name || (summary.name() == legacy && used_by.iter().any(|id| id == summary.id()))
+        };
+        for summary in list.items().iter().filter(ours) {
             let mut props = Props::new();
             props.insert("name".into(), Value::string(summary.name()));
             props.insert("description".into(), Value::string(summary.description()));
@@ -49,6 +55,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             props.insert("signing_behavior".into(), Value::string(summary.signing_behavior().as_str()));
             props.insert("signing_protocol".into(), Value::string(summary.signing_protocol().as_str()));
             live.push(LiveResource {
+                state: crate::plan::LiveState::Ready,
                 id: "frontend-oac".to_string(),
                 kind: Kind::OriginAccessControl,
                 physical_id: summary.id().to_string(),

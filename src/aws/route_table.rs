@@ -60,6 +60,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             let id = ec2_tags::owned_id(&clients.stack, table.tags())?;
             let table_id = table.route_table_id()?.to_string();
             Some(LiveResource {
+                state: crate::plan::LiveState::Ready,
                 id,
                 kind: Kind::RouteTable,
                 physical_id: table_id.clone(),
@@ -177,10 +178,58 @@ async fn converge(context: &StepContext<'_>, table: &RouteTable, props: &Props) 
                 .await
                 .map(|_| ())
                 .map_err(|e| from_sdk("AssociateRouteTable", &resource, e));
-            super::done_if(associated, &["Resource.AlreadyAssociated"])?;
+            match associated {
+                // The subnet belongs to another table (hand-made, or a twin an interrupted run left,
+                // or this table when an earlier attempt's answer was lost): move it to this one.
+                Err(error) if error.code() == Some("Resource.AlreadyAssociated") => {
+                    move_association(context, table_id, subnet).await?
+                }
+                other => other?,
+            }
         }
     }
     Ok(())
+}
+
+/// Moves `subnet`'s association to `table_id` with ReplaceRouteTableAssociation (a subnet has one
+/// table, so AssociateRouteTable refuses while another holds it).
+async fn move_association(context: &StepContext<'_>, table_id: &str, subnet: &str) -> Result<(), AwsError> {
+    let resource = context.resource(Kind::RouteTable);
+    let ec2 = &context.clients.ec2;
+    let output = ec2
+        .describe_route_tables()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("association.subnet-id").values(subnet).build())
+        .send()
+        .await
+        .map_err(|e| from_sdk("DescribeRouteTables", &resource, e))?;
+    let current = output.route_tables().iter().find_map(|table| current_association(table, subnet));
+    match current {
+        Some((holder, _)) if holder == table_id => Ok(()),
+        Some((_, association_id)) => ec2
+            .replace_route_table_association()
+            .association_id(association_id)
+            .route_table_id(table_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| from_sdk("ReplaceRouteTableAssociation", &resource, e)),
+        // Let go in between: associate again on the executor's retry.
+        None => Err(AwsError::Service {
+            operation: "AssociateRouteTable",
+            resource,
+            code: "IncorrectState".to_string(),
+            message: format!("subnet {subnet} changed tables while being associated"),
+            request_id: None,
+            class: super::ErrorClass::Transient,
+        }),
+    }
+}
+
+/// The table holding `subnet` and the id of that association, if `table` is it.
+fn current_association(table: &RouteTable, subnet: &str) -> Option<(String, String)> {
+    table.associations().iter().find(|association| association.subnet_id() == Some(subnet)).and_then(|association| {
+        Some((table.route_table_id()?.to_string(), association.route_table_association_id()?.to_string()))
+    })
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
@@ -189,7 +238,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .ec2
         .create_route_table()
         .vpc_id(text(props, "vpc_id"))
-        .client_token(client_token(&context.clients.run_id, context.id, props))
+        .client_token(client_token(super::TokenApi::Ec2, &context.clients.run_id, context.id, props))
         .tag_specifications(ec2_tags::specification(ResourceType::RouteTable, props))
         .send()
         .await
@@ -228,4 +277,27 @@ pub async fn delete(context: &StepContext<'_>, table_id: &str) -> Result<(), Aws
         .await
         .map_err(|e| from_sdk("DeleteRouteTable", &context.resource(Kind::RouteTable), e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::types::RouteTableAssociation;
+
+    use super::*;
+
+    #[test]
+    fn the_association_to_replace_is_found_in_the_table_that_holds_the_subnet() {
+        // DescribeRouteTables filtered by association.subnet-id, as AWS answers it.
+        let other = RouteTable::builder()
+            .route_table_id("rtb-other")
+            .associations(
+                RouteTableAssociation::builder().main(true).route_table_association_id("rtbassoc-main").build(),
+            )
+            .associations(
+                RouteTableAssociation::builder().subnet_id("subnet-1").route_table_association_id("rtbassoc-1").build(),
+            )
+            .build();
+        assert_eq!(current_association(&other, "subnet-1"), Some(("rtb-other".into(), "rtbassoc-1".into())));
+        assert_eq!(current_association(&other, "subnet-2"), None);
+    }
 }

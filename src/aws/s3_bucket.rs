@@ -10,8 +10,55 @@ use super::{error::from_sdk, flag, tag_pairs, text, Attributes, AwsError, StepCo
 use crate::graph::{Kind, Props, Value};
 use crate::plan::LiveResource;
 
-/// Reads the stack's bucket by its deterministic name; a bucket without the stack's tags is not ours.
-pub async fn discover_named(clients: &super::Clients, name: &str) -> Result<Vec<LiveResource>, AwsError> {
+/// The names the stack's bucket may have: its name today, and the one it had before bucket names
+/// carried the region (such a bucket, in the stack's region, is replaced by one with the new name).
+pub fn stack_bucket_names(clients: &super::Clients, account_id: &str) -> Vec<String> {
+    vec![
+        crate::graph::bucket_name(&clients.stack, account_id, &clients.region),
+        crate::graph::legacy_bucket_name(&clients.stack, account_id),
+    ]
+}
+
+/// Reads the stack's bucket under each of `names` (the first is today's name); a bucket without the
+/// stack's tags is not ours, nor is a bucket of an older name in another region.
+pub async fn discover_named(clients: &super::Clients, names: &[String]) -> Result<Vec<LiveResource>, AwsError> {
+    let reads = names.iter().enumerate().map(|(index, name)| async move {
+        let found = discover_one(clients, name).await?;
+        if index == 0 || found.is_none() {
+            return Ok(found);
+        }
+        // An older name carries no region: the bucket is this stack's only if it is in its region.
+        let location = clients
+            .s3
+            .get_bucket_location()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| from_sdk("GetBucketLocation", name, e))?;
+        // us-east-1 has no location constraint.
+        let region = location.location_constraint().map_or("", |constraint| constraint.as_str());
+        let region = if region.is_empty() { "us-east-1" } else { region };
+        Ok::<_, AwsError>(found.filter(|_| region == clients.region))
+    });
+    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+}
+
+/// The stack's bucket(s) under `names`, then each one's policy and objects (which have no tags:
+/// they are the stack's because its bucket is).
+pub async fn discover_frontend(clients: &super::Clients, names: &[String]) -> Result<Vec<LiveResource>, AwsError> {
+    let buckets = discover_named(clients, names).await?;
+    let reads = buckets.iter().map(|bucket| async move {
+        let (policy, objects) = tokio::join!(
+            super::bucket_policy::discover_named(clients, &bucket.physical_id),
+            super::frontend_object::discover_named(clients, &bucket.physical_id)
+        );
+        Ok::<_, AwsError>(policy?.into_iter().chain(objects?).collect::<Vec<_>>())
+    });
+    let contents: Vec<LiveResource> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
+    Ok(buckets.into_iter().chain(contents).collect())
+}
+
+async fn discover_one(clients: &super::Clients, name: &str) -> Result<Option<LiveResource>, AwsError> {
     let name = name.to_string();
     let s3 = &clients.s3;
     let tags = match s3.get_bucket_tagging().bucket(&name).send().await {
@@ -19,15 +66,15 @@ pub async fn discover_named(clients: &super::Clients, name: &str) -> Result<Vec<
         Err(e) => {
             let error = from_sdk("GetBucketTagging", &name, e);
             match error.code() {
-                Some("NoSuchBucket") => return Ok(Vec::new()),
+                Some("NoSuchBucket") => return Ok(None),
                 // Someone else's bucket (403), or ours without tags: not owned either way.
-                Some("AccessDenied" | "NoSuchTagSet" | "NoSuchTagSetError") => return Ok(Vec::new()),
+                Some("AccessDenied" | "NoSuchTagSet" | "NoSuchTagSetError") => return Ok(None),
                 _ => return Err(error),
             }
         }
     };
     let pairs: Vec<(&str, &str)> = tags.iter().map(|tag| (tag.key(), tag.value())).collect();
-    let Some(id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(Vec::new()) };
+    let Some(id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(None) };
     let (block, encryption, versioning) = tokio::join!(
         s3.get_public_access_block().bucket(&name).send(),
         s3.get_bucket_encryption().bucket(&name).send(),
@@ -71,16 +118,30 @@ pub async fn discover_named(clients: &super::Clients, name: &str) -> Result<Vec<
     props.insert("encryption".into(), Value::string(encryption));
     props.insert("versioning".into(), Value::Bool(versioning.status() == Some(&BucketVersioningStatus::Enabled)));
     props.insert("tags".into(), super::tags_value(pairs));
-    Ok(vec![LiveResource {
+    Ok(Some(LiveResource {
+        state: crate::plan::LiveState::Ready,
         id,
         kind: Kind::S3Bucket,
         physical_id: name.clone(),
         props,
-        attributes: Attributes::from([
-            ("id".to_string(), name.clone()),
-            ("arn".to_string(), format!("arn:aws:s3:::{name}")),
-        ]),
-    }])
+        attributes: attributes(clients, &name),
+    }))
+}
+
+fn attributes(clients: &super::Clients, name: &str) -> Attributes {
+    Attributes::from([
+        ("id".to_string(), name.to_string()),
+        ("arn".to_string(), format!("arn:{}:s3:::{name}", clients.partition)),
+    ])
+}
+
+fn s3_tags(resource: &str, props: &Props) -> Result<Vec<Tag>, AwsError> {
+    tag_pairs(props)
+        .into_iter()
+        .map(|(key, value)| {
+            Tag::builder().key(key).value(value).build().map_err(|e| AwsError::refused(resource, e.to_string()))
+        })
+        .collect()
 }
 
 async fn put_settings(
@@ -92,13 +153,10 @@ async fn put_settings(
     let resource = context.resource(Kind::S3Bucket);
     let s3 = &context.clients.s3;
     let changed = |field: &str| update.is_none_or(|update| update.changed(field));
-    if changed("tags") {
-        let tags: Vec<Tag> = tag_pairs(props)
-            .into_iter()
-            .filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok())
-            .collect();
+    // A new bucket got its tags in the create call itself.
+    if update.is_some() && changed("tags") {
         let tagging = Tagging::builder()
-            .set_tag_set(Some(tags))
+            .set_tag_set(Some(s3_tags(&resource, props)?))
             .build()
             .map_err(|e| AwsError::refused(&resource, e.to_string()))?;
         s3.put_bucket_tagging()
@@ -166,35 +224,50 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
             format!("bucket {name} exists but is not tagged {}={}; wl-infra never touches resources it does not own: delete it, or tag it to adopt it", crate::graph::STACK_TAG, context.clients.stack),
         ));
     }
-    let mut request = s3.create_bucket().bucket(name);
+    // Tagged in the create call itself (CreateBucketConfiguration.Tags, for general purpose buckets
+    // too since 2025), so a run killed right after the create leaves a bucket the next one finds.
+    let mut configuration = CreateBucketConfiguration::builder().set_tags(Some(s3_tags(&resource, props)?));
     if context.clients.region != "us-east-1" {
-        request = request.create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(context.clients.region.as_str()))
-                .build(),
-        );
+        configuration =
+            configuration.location_constraint(BucketLocationConstraint::from(context.clients.region.as_str()));
     }
-    let created = request.send().await.map(|_| ()).map_err(|e| from_sdk("CreateBucket", &resource, e));
+    let created = s3
+        .create_bucket()
+        .bucket(name)
+        .create_bucket_configuration(configuration.build())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| from_sdk("CreateBucket", &resource, e));
     if context.retry {
         super::done_if(created, &["BucketAlreadyOwnedByYou"])?
     } else {
         created?
     };
     put_settings(context, name, props, None).await?;
-    Ok(Attributes::from([("id".to_string(), name.to_string()), ("arn".to_string(), format!("arn:aws:s3:::{name}"))]))
+    Ok(attributes(context.clients, name))
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
     put_settings(context, update.physical_id, update.props, Some(update)).await?;
-    let name = update.physical_id;
-    Ok(Attributes::from([("id".to_string(), name.to_string()), ("arn".to_string(), format!("arn:aws:s3:::{name}"))]))
+    Ok(attributes(context.clients, update.physical_id))
 }
 
-/// Deletes every object version and delete marker, 1000 at a time, then the bucket.
+/// Deletes every object version and delete marker, 1000 at a time, then the bucket. A key S3
+/// refuses to delete fails the step with the keys and S3's reasons (looping on it would never
+/// end); the whole emptying is bounded by the kind's time limit.
 pub async fn delete(context: &StepContext<'_>, name: &str) -> Result<(), AwsError> {
     let resource = context.resource(Kind::S3Bucket);
     let s3 = &context.clients.s3;
+    let deadline = std::time::Instant::now() + context.timeouts.for_kind(Kind::S3Bucket);
     loop {
+        if std::time::Instant::now() > deadline {
+            return Err(AwsError::Timeout {
+                resource,
+                state: "empty".to_string(),
+                seconds: context.timeouts.for_kind(Kind::S3Bucket).as_secs(),
+            });
+        }
         let listing = s3
             .list_object_versions()
             .bucket(name)
@@ -202,25 +275,12 @@ pub async fn delete(context: &StepContext<'_>, name: &str) -> Result<(), AwsErro
             .await
             .map_err(|e| from_sdk("ListObjectVersions", &resource, e))?;
         let mut objects: Vec<ObjectIdentifier> = Vec::new();
-        for version in listing.versions() {
-            if let Some(key) = version.key() {
+        let versions = listing.versions().iter().map(|v| (v.key(), v.version_id()));
+        let markers = listing.delete_markers().iter().map(|m| (m.key(), m.version_id()));
+        for (key, version) in versions.chain(markers) {
+            if let Some(key) = key {
                 objects.extend(
-                    ObjectIdentifier::builder()
-                        .key(key)
-                        .set_version_id(version.version_id().map(str::to_string))
-                        .build()
-                        .ok(),
-                );
-            }
-        }
-        for marker in listing.delete_markers() {
-            if let Some(key) = marker.key() {
-                objects.extend(
-                    ObjectIdentifier::builder()
-                        .key(key)
-                        .set_version_id(marker.version_id().map(str::to_string))
-                        .build()
-                        .ok(),
+                    ObjectIdentifier::builder().key(key).set_version_id(version.map(str::to_string)).build().ok(),
                 );
             }
         }
@@ -233,14 +293,63 @@ pub async fn delete(context: &StepContext<'_>, name: &str) -> Result<(), AwsErro
                 .quiet(true)
                 .build()
                 .map_err(|e| AwsError::refused(&resource, e.to_string()))?;
-            s3.delete_objects()
+            let output = s3
+                .delete_objects()
                 .bucket(name)
                 .delete(batch)
                 .send()
                 .await
                 .map_err(|e| from_sdk("DeleteObjects", &resource, e))?;
+            let refused = refused_keys(output.errors());
+            if !refused.is_empty() {
+                return Err(AwsError::refused(
+                    &resource,
+                    format!(
+                        "S3 refused to delete {} object(s) while emptying bucket {name}: {}; fix their permissions or object lock, then destroy again",
+                        refused.len(),
+                        refused.join("; ")
+                    ),
+                ));
+            }
         }
     }
     s3.delete_bucket().bucket(name).send().await.map_err(|e| from_sdk("DeleteBucket", &resource, e))?;
     Ok(())
+}
+
+/// The per-key failures of a DeleteObjects answer, as `key (code: message)`, at most ten.
+pub fn refused_keys(errors: &[aws_sdk_s3::types::Error]) -> Vec<String> {
+    errors
+        .iter()
+        .take(10)
+        .map(|error| {
+            format!(
+                "{} ({}: {})",
+                error.key().unwrap_or("?"),
+                error.code().unwrap_or("error"),
+                error.message().unwrap_or("no message")
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_s3_refuses_to_delete_are_named_with_the_reason() {
+        // A DeleteObjects answer with one key under object lock, as S3 gives it.
+        let error = aws_sdk_s3::types::Error::builder()
+            .key("assets/app.js")
+            .version_id("3HL4kqtJ")
+            .code("AccessDenied")
+            .message("Access Denied because object protected by object lock.")
+            .build();
+        assert_eq!(
+            refused_keys(&[error]),
+            vec!["assets/app.js (AccessDenied: Access Denied because object protected by object lock.)".to_string()]
+        );
+        assert!(refused_keys(&[]).is_empty());
+    }
 }

@@ -57,26 +57,59 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
                 .iter()
                 .map(|tag| (tag.key().unwrap_or_default(), tag.value().unwrap_or_default()))
                 .collect();
-            let Some(id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { continue };
             let (Some(arn), Some(name)) = (secret.arn(), secret.name()) else { continue };
-            let mut props = Props::new();
-            props.insert("name".into(), Value::string(name));
-            props.insert("description".into(), Value::string(secret.description().unwrap_or_default()));
-            props.insert("tags".into(), super::tags_value(pairs));
-            live.push(LiveResource {
-                id,
-                kind: Kind::Secret,
-                physical_id: arn.to_string(),
-                props,
-                attributes: Attributes::from([
-                    ("id".to_string(), arn.to_string()),
-                    ("arn".to_string(), arn.to_string()),
-                    ("name".to_string(), name.to_string()),
-                ]),
-            });
+            live.extend(live_secret(clients, arn, name, secret.description(), &pairs));
         }
     }
     Ok(live)
+}
+
+/// The stack's secret of this name, read by name: "ListSecrets might not reflect changes from the
+/// last five minutes. You can get more recent information for a specific secret by calling
+/// DescribeSecret" (API_ListSecrets).
+pub async fn discover_by_name(clients: &super::Clients, name: &str) -> Result<Vec<LiveResource>, AwsError> {
+    let secret = match clients.secrets.describe_secret().secret_id(name).send().await {
+        Ok(secret) => secret,
+        Err(e) => {
+            let error = from_sdk("DescribeSecret", name, e);
+            return if error.is_not_found() { Ok(Vec::new()) } else { Err(error) };
+        }
+    };
+    // Scheduled for deletion: gone as far as the stack is concerned (its create restores it).
+    if secret.deleted_date().is_some() {
+        return Ok(Vec::new());
+    }
+    let pairs: Vec<(&str, &str)> =
+        secret.tags().iter().map(|tag| (tag.key().unwrap_or_default(), tag.value().unwrap_or_default())).collect();
+    let (Some(arn), Some(name)) = (secret.arn(), secret.name()) else { return Ok(Vec::new()) };
+    Ok(live_secret(clients, arn, name, secret.description(), &pairs).into_iter().collect())
+}
+
+/// A listed or described secret as a live resource, if the stack owns it.
+fn live_secret(
+    clients: &super::Clients,
+    arn: &str,
+    name: &str,
+    description: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> Option<LiveResource> {
+    let id = super::owned_id(&clients.stack, pairs.iter().copied())?;
+    let mut props = Props::new();
+    props.insert("name".into(), Value::string(name));
+    props.insert("description".into(), Value::string(description.unwrap_or_default()));
+    props.insert("tags".into(), super::tags_value(pairs.iter().copied()));
+    Some(LiveResource {
+        state: crate::plan::LiveState::Ready,
+        id,
+        kind: Kind::Secret,
+        physical_id: arn.to_string(),
+        props,
+        attributes: Attributes::from([
+            ("id".to_string(), arn.to_string()),
+            ("arn".to_string(), arn.to_string()),
+            ("name".to_string(), name.to_string()),
+        ]),
+    })
 }
 
 fn secret_tags(props: &Props) -> Vec<Tag> {
@@ -111,7 +144,12 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .description(text(props, "description"))
         .secret_string(&document)
         .set_tags(Some(secret_tags(props)))
-        .client_request_token(super::client_token(&context.clients.run_id, context.id, props))
+        .client_request_token(super::client_token(
+            super::TokenApi::SecretsManager,
+            &context.clients.run_id,
+            context.id,
+            props,
+        ))
         .send()
         .await;
     let arn = match created {

@@ -2,13 +2,17 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup, UserIdGroupPair};
+use aws_sdk_ec2::types::{
+    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, UserIdGroupPair,
+};
 
 use super::{ec2_tags, error::from_sdk, text, Attributes, AwsError, StepContext, Update};
 use crate::graph::{Kind, Props, Value};
 use crate::plan::LiveResource;
 
-/// The ingress rules of a group in the graph's shape: one map per (protocol, ports, source).
+/// The ingress rules of a group in the graph's shape: one map per (protocol, ports, source). Every
+/// kind of source AWS has is read (IPv4 and IPv6 ranges, groups, prefix lists), so a rule added by
+/// hand shows in the plan, whatever its kind, and apply revokes it.
 fn read_rules(group: &SecurityGroup) -> Value {
     let mut rules = Vec::new();
     for permission in group.ip_permissions() {
@@ -27,8 +31,14 @@ fn read_rules(group: &SecurityGroup) -> Value {
         for range in permission.ip_ranges() {
             rules.push(rule(range.cidr_ip().unwrap_or_default(), range.description()));
         }
+        for range in permission.ipv6_ranges() {
+            rules.push(rule(range.cidr_ipv6().unwrap_or_default(), range.description()));
+        }
         for pair in permission.user_id_group_pairs() {
             rules.push(rule(pair.group_id().unwrap_or_default(), pair.description()));
+        }
+        for list in permission.prefix_list_ids() {
+            rules.push(rule(list.prefix_list_id().unwrap_or_default(), list.description()));
         }
     }
     rules.sort();
@@ -56,6 +66,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             props.insert("ingress".into(), read_rules(group));
             props.insert("tags".into(), ec2_tags::read(group.tags()));
             Some(LiveResource {
+                state: crate::plan::LiveState::Ready,
                 id,
                 kind: Kind::SecurityGroup,
                 physical_id: group_id.clone(),
@@ -66,7 +77,28 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         .collect())
 }
 
-/// The API form of one rule; a source starting with `sg-` is a group, anything else a CIDR.
+/// What a rule's source is, from its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Ipv4,
+    Ipv6,
+    Group,
+    PrefixList,
+}
+
+pub fn source_kind(source: &str) -> Source {
+    if source.starts_with("sg-") {
+        Source::Group
+    } else if source.starts_with("pl-") {
+        Source::PrefixList
+    } else if source.contains(':') {
+        Source::Ipv6
+    } else {
+        Source::Ipv4
+    }
+}
+
+/// The API form of one rule, its source in the field of its kind.
 fn permission(rule: &Value) -> IpPermission {
     let field = |key: &str| rule.as_map().and_then(|map| map.get(key)).cloned().unwrap_or(Value::Unknown);
     let source = field("source").as_str().unwrap_or_default().to_string();
@@ -75,12 +107,17 @@ fn permission(rule: &Value) -> IpPermission {
         .ip_protocol(field("protocol").as_str().unwrap_or("tcp"))
         .from_port(field("from_port").as_i64().unwrap_or(-1) as i32)
         .to_port(field("to_port").as_i64().unwrap_or(-1) as i32);
-    if source.starts_with("sg-") {
-        builder
+    match source_kind(&source) {
+        Source::Group => builder
             .user_id_group_pairs(UserIdGroupPair::builder().group_id(source).description(description).build())
-            .build()
-    } else {
-        builder.ip_ranges(IpRange::builder().cidr_ip(source).description(description).build()).build()
+            .build(),
+        Source::PrefixList => builder
+            .prefix_list_ids(PrefixListId::builder().prefix_list_id(source).description(description).build())
+            .build(),
+        Source::Ipv6 => {
+            builder.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(source).description(description).build()).build()
+        }
+        Source::Ipv4 => builder.ip_ranges(IpRange::builder().cidr_ip(source).description(description).build()).build(),
     }
 }
 
@@ -152,24 +189,63 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
 
 /// Waits until no network interface uses the group (those of stopped Fargate tasks and of a
 /// deleted load balancer are released minutes after their owner is gone), then deletes it. A
-/// DependencyViolation that still comes (an interface from another owner) is retried by the executor.
+/// DependencyViolation that still comes (an interface of another owner, a group that refers to
+/// this one) is waited out too, within the kind's limit.
 pub async fn delete(context: &StepContext<'_>, group_id: &str) -> Result<(), AwsError> {
     let resource = context.resource(Kind::SecurityGroup);
-    let ec2 = &context.clients.ec2;
-    super::wait_until(context, Kind::SecurityGroup, "free of network interfaces", || async {
-        let output = ec2
-            .describe_network_interfaces()
-            .filters(aws_sdk_ec2::types::Filter::builder().name("group-id").values(group_id).build())
+    super::wait_for_network_interfaces_to_go(context, Kind::SecurityGroup, "group-id", group_id).await?;
+    super::retry_while(context, Kind::SecurityGroup, "deleted", &["DependencyViolation"], || async {
+        context
+            .clients
+            .ec2
+            .delete_security_group()
+            .group_id(group_id)
             .send()
             .await
-            .map_err(|e| from_sdk("DescribeNetworkInterfaces", &resource, e))?;
-        Ok(output.network_interfaces().is_empty())
+            .map(|_| ())
+            .map_err(|e| from_sdk("DeleteSecurityGroup", &resource, e))
     })
-    .await?;
-    ec2.delete_security_group()
-        .group_id(group_id)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DeleteSecurityGroup", &resource, e))?;
-    Ok(())
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A group as DescribeSecurityGroups answers it, with one rule of every source kind, the
+    /// three a person might add by hand among them.
+    #[test]
+    fn every_kind_of_source_is_read_and_written_back_in_its_own_field() {
+        let every_source = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(22)
+            .to_port(22)
+            .ip_ranges(IpRange::builder().cidr_ip("203.0.113.0/24").build())
+            .ipv6_ranges(Ipv6Range::builder().cidr_ipv6("2001:db8::/32").description("ssh v6").build())
+            .user_id_group_pairs(UserIdGroupPair::builder().group_id("sg-0abc").build())
+            .prefix_list_ids(PrefixListId::builder().prefix_list_id("pl-4fa04526").build())
+            .build();
+        let group = SecurityGroup::builder().ip_permissions(every_source).build();
+        let rules = read_rules(&group);
+        let mut sources: Vec<&str> = rules
+            .as_list()
+            .iter()
+            .filter_map(|rule| rule.as_map().and_then(|map| map.get("source")).and_then(Value::as_str))
+            .collect();
+        sources.sort_unstable();
+        assert_eq!(sources, vec!["2001:db8::/32", "203.0.113.0/24", "pl-4fa04526", "sg-0abc"]);
+        for rule in rules.as_list() {
+            let written = permission(rule);
+            let fields = [
+                written.ip_ranges().len(),
+                written.ipv6_ranges().len(),
+                written.user_id_group_pairs().len(),
+                written.prefix_list_ids().len(),
+            ];
+            assert_eq!(fields.iter().sum::<usize>(), 1, "one source in its own field: {written:?}");
+        }
+        assert_eq!(source_kind("2001:db8::/32"), Source::Ipv6);
+        assert_eq!(source_kind("pl-4fa04526"), Source::PrefixList);
+        assert_eq!(source_kind("0.0.0.0/0"), Source::Ipv4);
+    }
 }

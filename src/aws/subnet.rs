@@ -30,6 +30,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             );
             props.insert("tags".into(), ec2_tags::read(subnet.tags()));
             Some(LiveResource {
+                state: crate::plan::LiveState::Ready,
                 id,
                 kind: Kind::Subnet,
                 physical_id: subnet_id.clone(),
@@ -81,14 +82,22 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     Ok(Attributes::from([("id".to_string(), update.physical_id.to_string())]))
 }
 
+/// Waits until no network interface is left in the subnet (AWS takes minutes to release those of
+/// deleted tasks, load balancers, databases and caches), then deletes it, waiting out any
+/// DependencyViolation that still comes within the kind's limit.
 pub async fn delete(context: &StepContext<'_>, subnet_id: &str) -> Result<(), AwsError> {
-    context
-        .clients
-        .ec2
-        .delete_subnet()
-        .subnet_id(subnet_id)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DeleteSubnet", &context.resource(Kind::Subnet), e))?;
-    Ok(())
+    let resource = context.resource(Kind::Subnet);
+    super::wait_for_network_interfaces_to_go(context, Kind::Subnet, "subnet-id", subnet_id).await?;
+    super::retry_while(context, Kind::Subnet, "deleted", &["DependencyViolation"], || async {
+        context
+            .clients
+            .ec2
+            .delete_subnet()
+            .subnet_id(subnet_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| from_sdk("DeleteSubnet", &resource, e))
+    })
+    .await
 }

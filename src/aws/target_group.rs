@@ -23,7 +23,14 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
     let mut pages = clients.elb.describe_target_groups().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| from_sdk("DescribeTargetGroups", "the stack's target groups", e))?;
-        groups.extend(page.target_groups().iter().cloned());
+        // Every name wl-infra gives starts with the stack's: others' tags need not be read.
+        let prefix = format!("{}-", clients.stack);
+        groups.extend(
+            page.target_groups()
+                .iter()
+                .filter(|g| g.target_group_name().is_some_and(|n| n.starts_with(&prefix)))
+                .cloned(),
+        );
     }
     let arns: Vec<String> = groups.iter().filter_map(|g| g.target_group_arn().map(str::to_string)).collect();
     let tags = read_tags(clients, &arns).await?;
@@ -44,6 +51,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
                 Err(error) => return Err(error),
             };
             Ok::<_, AwsError>(Some(LiveResource {
+                state: crate::plan::LiveState::Ready,
                 id,
                 kind: Kind::TargetGroup,
                 physical_id: arn.to_string(),
@@ -52,7 +60,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             }))
         })
     });
-    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    Ok(super::bounded(reads.collect()).await?.into_iter().flatten().collect())
 }
 
 fn props_of(group: &TargetGroup, delay: i64, tags: Value) -> Props {
@@ -155,14 +163,21 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     Ok(attributes(arn))
 }
 
+/// Deletes the target group. AWS refuses while a rule, a listener or a service still forwards to
+/// it (ResourceInUse: "Target group '<arn>' is currently in use by a listener or a rule"), which
+/// lasts a little after the rule moved or the service let go: waited out within the kind's limit.
 pub async fn delete(context: &StepContext<'_>, arn: &str, _live: &Props) -> Result<(), AwsError> {
-    context
-        .clients
-        .elb
-        .delete_target_group()
-        .target_group_arn(arn)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DeleteTargetGroup", &context.resource(Kind::TargetGroup), e))?;
-    Ok(())
+    let resource = context.resource(Kind::TargetGroup);
+    super::retry_while(context, Kind::TargetGroup, "deleted", &["ResourceInUse"], || async {
+        context
+            .clients
+            .elb
+            .delete_target_group()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| from_sdk("DeleteTargetGroup", &resource, e))
+    })
+    .await
 }

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{
-    Compatibility, ContainerDefinition, HealthCheck, KeyValuePair, LogConfiguration, LogDriver, NetworkMode,
-    PortMapping, Secret, TaskDefinition, TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus,
-    TransportProtocol,
+    Compatibility, ContainerDefinition, CpuArchitecture, HealthCheck, KeyValuePair, LogConfiguration, LogDriver,
+    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinition, TaskDefinitionFamilyStatus,
+    TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
 };
 
 use super::ecs_cluster::{ecs_tags, pairs};
@@ -94,6 +94,16 @@ pub fn props_of(definition: &TaskDefinition, tags: Value) -> Props {
     let option = |key: &str| Value::string(options.and_then(|o| o.get(key)).map_or("", String::as_str));
     props.insert("log_group".into(), option("awslogs-group"));
     props.insert("log_region".into(), option("awslogs-region"));
+    // Fargate runs LINUX on X86_64 when a task definition names no platform.
+    let platform = definition.runtime_platform();
+    props.insert(
+        "cpu_architecture".into(),
+        Value::string(platform.and_then(|p| p.cpu_architecture()).map_or("X86_64", |a| a.as_str())),
+    );
+    props.insert(
+        "operating_system_family".into(),
+        Value::string(platform.and_then(|p| p.operating_system_family()).map_or("LINUX", |f| f.as_str())),
+    );
     let command = container.and_then(|c| c.health_check()).map(|h| h.command()).unwrap_or_default();
     props.insert("health_check_command".into(), Value::List(command.iter().map(Value::string).collect()));
     props.insert("tags".into(), tags);
@@ -137,6 +147,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         let Some(id) = super::owned_id(&clients.stack, tags.iter().copied()) else { return Ok(None) };
         let arn = definition.task_definition_arn().unwrap_or_default();
         Ok::<_, AwsError>(Some(LiveResource {
+            state: crate::plan::LiveState::Ready,
             id,
             kind: Kind::TaskDefinition,
             physical_id: arn.to_string(),
@@ -208,6 +219,12 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .requires_compatibilities(Compatibility::Fargate)
         .execution_role_arn(text(props, "execution_role_arn"))
         .task_role_arn(text(props, "task_role_arn"))
+        .runtime_platform(
+            RuntimePlatform::builder()
+                .cpu_architecture(CpuArchitecture::from(text(props, "cpu_architecture")))
+                .operating_system_family(OsFamily::from(text(props, "operating_system_family")))
+                .build(),
+        )
         .container_definitions(container_definition(props))
         .set_tags(Some(ecs_tags(props)))
         .send()
@@ -230,13 +247,22 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
 
 /// The family's active revisions, newest first.
 async fn active_revisions(context: &StepContext<'_>, family: &str) -> Result<Vec<String>, AwsError> {
+    revisions(context, family, TaskDefinitionStatus::Active).await
+}
+
+/// The family's revisions in `status`, newest first.
+async fn revisions(
+    context: &StepContext<'_>,
+    family: &str,
+    status: TaskDefinitionStatus,
+) -> Result<Vec<String>, AwsError> {
     let mut arns = Vec::new();
     let mut pages = context
         .clients
         .ecs
         .list_task_definitions()
         .family_prefix(family)
-        .status(TaskDefinitionStatus::Active)
+        .status(status)
         .sort(aws_sdk_ecs::types::SortOrder::Desc)
         .into_paginator()
         .send();
@@ -273,25 +299,36 @@ async fn deregister<'a>(
         deregistered.push(arn.clone());
     }
     if and_delete {
-        // Deregistered revisions stay listed as INACTIVE until deleted.
-        for batch in deregistered.chunks(10) {
-            context
-                .clients
-                .ecs
-                .delete_task_definitions()
-                .set_task_definitions(Some(batch.to_vec()))
-                .send()
-                .await
-                .map_err(|e| from_sdk("DeleteTaskDefinitions", &resource, e))?;
-        }
+        delete_revisions(context, &deregistered).await?;
     }
     Ok(())
 }
 
-/// Deregisters and deletes every active revision of the family.
+/// Deletes deregistered (INACTIVE) revisions, ten a call (DeleteTaskDefinitions' limit); they
+/// would otherwise stay listed for good.
+async fn delete_revisions(context: &StepContext<'_>, arns: &[String]) -> Result<(), AwsError> {
+    let resource = context.resource(Kind::TaskDefinition);
+    for batch in arns.chunks(10) {
+        context
+            .clients
+            .ecs
+            .delete_task_definitions()
+            .set_task_definitions(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(|e| from_sdk("DeleteTaskDefinitions", &resource, e))?;
+    }
+    Ok(())
+}
+
+/// Deregisters every active revision of the family, then deletes every revision, the ones
+/// deregistered earlier (kept as INACTIVE) included, so destroy leaves none behind.
 pub async fn delete(context: &StepContext<'_>, arn: &str, _live: &Props) -> Result<(), AwsError> {
-    let revisions = active_revisions(context, family_of(arn)).await?;
-    deregister(context, revisions.iter(), true).await
+    let family = family_of(arn);
+    let active = active_revisions(context, family).await?;
+    deregister(context, active.iter(), true).await?;
+    let inactive = revisions(context, family, TaskDefinitionStatus::Inactive).await?;
+    delete_revisions(context, &inactive).await
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         props.insert("enable_dns_hostnames".into(), Value::Bool(dns_hostnames?));
         props.insert("tags".into(), ec2_tags::read(vpc.tags()));
         live.push(LiveResource {
+            state: crate::plan::LiveState::Ready,
             id,
             kind: Kind::Vpc,
             physical_id: vpc_id.to_string(),

@@ -12,8 +12,11 @@ use crate::stack::{Service, Stack};
 pub const SECRET_CONTENT_TAG: &str = "wl:secret-content";
 pub const SIGNING_KEY_CONTENT: &str = "signing-key";
 
-/// The managed policy that lets ECS pull images from ECR and write logs for a task.
-pub const EXECUTION_MANAGED_POLICY: &str = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+/// The managed policy that lets ECS pull images from ECR and write logs for a task, in the
+/// region's partition.
+pub fn execution_managed_policy(partition: &str) -> String {
+    format!("arn:{partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
+}
 
 /// Where the services' image keeps the RDS certificate authorities (services/Dockerfile).
 pub const RDS_CA_BUNDLE: &str = "/etc/ssl/certs/rds-global-bundle.pem";
@@ -24,9 +27,21 @@ pub const DEFAULT_IMAGE_TAG: &str = "latest";
 /// How many days the services' log groups keep their lines.
 pub const LOG_RETENTION_DAYS: i64 = 30;
 
-/// The path of every IAM role of a stack, which discovery lists by.
-pub fn role_path(stack: &str) -> String {
+/// The path of every IAM role of a stack in a region, which discovery lists by. Roles are global,
+/// so the region is part of it (and of the names): one stack name may run in two regions.
+pub fn role_path(stack: &str, region: &str) -> String {
+    format!("/wl/{stack}/{region}/")
+}
+
+/// The path roles had before it carried the region; such roles are the stack's own and are
+/// replaced by ones with region-scoped names.
+pub fn legacy_role_path(stack: &str) -> String {
     format!("/wl/{stack}/")
+}
+
+/// The name of a role: `<stack>-<region>-<id>`, at most 64 characters (IAM's limit).
+fn role_name(stack: &str, region: &str, id: &str) -> String {
+    bounded_name(&format!("{stack}-{region}-{id}"), 64)
 }
 
 /// The log group of a service's containers.
@@ -37,12 +52,17 @@ pub fn log_group_name(stack: &str, service: &str) -> String {
 /// A name of at most 32 characters (the limit of load balancers and target groups): `<stack>-<id>`
 /// when it fits, otherwise a prefix of it and a hash of the whole, so it stays stable and unique.
 pub fn short_name(stack: &str, id: &str) -> String {
-    let full = physical_name(stack, id);
-    if full.len() <= 32 {
-        return full;
+    bounded_name(&physical_name(stack, id), 32)
+}
+
+/// `full` when it has at most `max` characters, otherwise its first `max - 8` characters and a
+/// hash of the whole (names are ASCII).
+pub fn bounded_name(full: &str, max: usize) -> String {
+    if full.len() <= max {
+        return full.to_string();
     }
-    let hash = fnv1a(&full);
-    let prefix = full[..24].trim_end_matches('-');
+    let hash = fnv1a(full);
+    let prefix = full[..max - 8].trim_end_matches('-');
     format!("{prefix}-{:07x}", hash & 0x0fff_ffff)
 }
 
@@ -103,6 +123,7 @@ pub(super) fn add_compute(builder: &mut Builder<'_>, stack: &Stack, facts: &Acco
     let name = &stack.name;
     let region = &stack.region;
     let account = &facts.account_id;
+    let partition = crate::stack::facts::partition(region);
 
     // The token signing key the user service signs with and the others verify with.
     let signing_key_name = format!("{name}/jwt-signing-key");
@@ -118,20 +139,20 @@ pub(super) fn add_compute(builder: &mut Builder<'_>, stack: &Stack, facts: &Acco
     builder.tag("jwt-secret", SECRET_CONTENT_TAG, SIGNING_KEY_CONTENT);
     builder.tag("jwt-secret", super::RECOVERY_WINDOW_TAG, "7");
 
-    let secrets_arn = format!("arn:aws:secretsmanager:{region}:{account}:secret:{name}/*");
+    let secrets_arn = format!("arn:{partition}:secretsmanager:{region}:{account}:secret:{name}/*");
     let role = |builder: &mut Builder<'_>,
                 id: &str,
                 description: &str,
                 managed: Vec<Value>,
                 inline: Vec<(&str, String)>| {
-        let role_name = physical_name(name, id);
+        let role_name = role_name(name, region, id);
         builder.add_named(
             id,
             Kind::IamRole,
             &role_name,
             vec![
                 ("name", Value::string(&role_name)),
-                ("path", Value::string(role_path(name))),
+                ("path", Value::string(role_path(name, region))),
                 ("description", Value::string(description)),
                 ("assume_role_policy", Value::string(trust_policy("ecs-tasks.amazonaws.com"))),
                 ("managed_policy_arns", Value::List(managed)),
@@ -148,7 +169,7 @@ pub(super) fn add_compute(builder: &mut Builder<'_>, stack: &Stack, facts: &Acco
         builder,
         "task-execution-role",
         "lets ECS pull the services' images, write their logs and read this stack's secrets",
-        vec![Value::string(EXECUTION_MANAGED_POLICY)],
+        vec![Value::string(execution_managed_policy(partition))],
         vec![("read-stack-secrets", allow_policy(&["secretsmanager:GetSecretValue"], &[&secrets_arn]))],
     );
     builder.add_named(
@@ -208,7 +229,9 @@ pub(super) fn add_compute(builder: &mut Builder<'_>, stack: &Stack, facts: &Acco
             vec![("name", Value::string(&log_group)), ("retention_days", Value::Integer(LOG_RETENTION_DAYS))],
         );
         let target_id = format!("target-{service_name}");
-        let target_name = short_name(name, &format!("tg-{service_name}"));
+        // The port is part of the name: a new port makes a new target group, created before the
+        // old one is deleted, while the rule and the service move over to it.
+        let target_name = short_name(name, &format!("tg-{service_name}-{}", service.port));
         builder.add_named(
             &target_id,
             Kind::TargetGroup,
@@ -357,6 +380,9 @@ fn add_task_definition(
             ("secrets", Value::Map(secrets)),
             ("log_group", Value::string(log_group_name(&stack.name, service_name))),
             ("log_region", Value::string(&stack.region)),
+            // Fargate runs x86_64 unless told otherwise: an arm64 image is a choice in the stack.
+            ("cpu_architecture", Value::string(service.architecture.as_ecs())),
+            ("operating_system_family", Value::string("LINUX")),
             (
                 "health_check_command",
                 Value::List(vec![

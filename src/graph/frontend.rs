@@ -23,6 +23,17 @@ pub const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 pub const ALL_VIEWER_EXCEPT_HOST_HEADER: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 pub const SECURITY_HEADERS: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03";
 
+/// The name of the stack's origin access control: CloudFront is global, so it carries the region
+/// (at most 64 characters).
+pub fn access_control_name(stack: &str, region: &str) -> String {
+    super::bounded_name(&format!("{stack}-{region}-frontend"), 64)
+}
+
+/// The comment the stack's distribution carries, which discovery looks for first.
+pub fn distribution_comment(stack: &str, region: &str) -> String {
+    format!("frontend of stack {stack} in {region}")
+}
+
 /// The logical id of a frontend file's object.
 pub fn object_id(key: &str) -> String {
     format!("file:{key}")
@@ -56,13 +67,18 @@ pub fn content_type(key: &str) -> &'static str {
 /// `Cache-Control` for a file: pages are revalidated on every load; fingerprinted assets (a hash
 /// in the name, as the bundler writes them under `assets/`) are cached for a year; the rest briefly.
 pub fn cache_control(key: &str) -> &'static str {
-    if key.ends_with(".html") || key.ends_with(".htm") {
+    if is_page(key) {
         "no-cache"
     } else if is_fingerprinted(key) {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=300"
     }
+}
+
+/// Whether a file is a page (served fresh on every load and uploaded after the assets it names).
+fn is_page(key: &str) -> bool {
+    key.ends_with(".html") || key.ends_with(".htm")
 }
 
 /// Whether a file name carries a content hash (`index-B7x2kQ9a.js`): a dash or dot followed by
@@ -76,7 +92,7 @@ fn is_fingerprinted(key: &str) -> bool {
 
 /// The bucket policy: only this distribution (by its ARN) may read objects. The distribution's ARN
 /// is known after apply, so the canonical document is split around it into a `Join`.
-fn bucket_policy(bucket: &str) -> Value {
+fn bucket_policy(bucket: &str, partition: &str) -> Value {
     const PLACEHOLDER: &str = "WL_DISTRIBUTION_ARN";
     let document = serde_json::json!({
         "Version": "2012-10-17",
@@ -85,7 +101,7 @@ fn bucket_policy(bucket: &str) -> Value {
             "Effect": "Allow",
             "Principal": {"Service": "cloudfront.amazonaws.com"},
             "Action": "s3:GetObject",
-            "Resource": format!("arn:aws:s3:::{bucket}/*"),
+            "Resource": format!("arn:{partition}:s3:::{bucket}/*"),
             "Condition": {"StringEquals": {"AWS:SourceArn": PLACEHOLDER}},
         }],
     });
@@ -100,7 +116,8 @@ fn bucket_policy(bucket: &str) -> Value {
 
 pub(super) fn add_frontend(builder: &mut Builder<'_>, stack: &Stack, facts: &AccountFacts) {
     let Some(frontend) = &stack.frontend else { return };
-    let bucket = bucket_name(&stack.name, &facts.account_id);
+    let bucket = bucket_name(&stack.name, &facts.account_id, &stack.region);
+    let partition = crate::stack::facts::partition(&stack.region);
     builder.add_named(
         "frontend-bucket",
         Kind::S3Bucket,
@@ -112,7 +129,7 @@ pub(super) fn add_frontend(builder: &mut Builder<'_>, stack: &Stack, facts: &Acc
             ("versioning", Value::Bool(false)),
         ],
     );
-    let access_control = physical_name(&stack.name, "frontend");
+    let access_control = access_control_name(&stack.name, &stack.region);
     builder.add_named(
         "frontend-oac",
         Kind::OriginAccessControl,
@@ -129,7 +146,7 @@ pub(super) fn add_frontend(builder: &mut Builder<'_>, stack: &Stack, facts: &Acc
     builder.untag("frontend-oac");
 
     let mut fields = vec![
-        ("comment", Value::string(format!("frontend of stack {}", stack.name))),
+        ("comment", Value::string(distribution_comment(&stack.name, &stack.region))),
         ("enabled", Value::Bool(true)),
         ("price_class", Value::string(&frontend.price_class)),
         ("default_root_object", Value::string("index.html")),
@@ -145,12 +162,16 @@ pub(super) fn add_frontend(builder: &mut Builder<'_>, stack: &Stack, facts: &Acc
         fields.push(("api_path", Value::string("/api/*")));
     }
     builder.add_named("distribution", Kind::Distribution, &physical_name(&stack.name, "frontend"), fields);
+    // CloudFront is global: the region tells one region's distribution of a stack name from another's.
+    builder.tag("distribution", super::REGION_TAG, &stack.region);
+    // The origin names the bucket by its domain, not by a reference: the bucket comes first.
+    builder.depends("distribution", "frontend-bucket");
 
     builder.add_named(
         "frontend-bucket-policy",
         Kind::BucketPolicy,
         &bucket,
-        vec![("bucket", Value::id_of("frontend-bucket")), ("policy", bucket_policy(&bucket))],
+        vec![("bucket", Value::id_of("frontend-bucket")), ("policy", bucket_policy(&bucket, partition))],
     );
     builder.untag("frontend-bucket-policy");
 
@@ -170,6 +191,15 @@ pub(super) fn add_frontend(builder: &mut Builder<'_>, stack: &Stack, facts: &Acc
             ],
         );
         builder.untag(&id);
+    }
+    // Pages go up after every other file, so a new page never names an asset that is not there
+    // yet (removed files go last of all: `Kind::deleted_after_applies_of`).
+    let assets: Vec<String> =
+        facts.frontend_files.iter().filter(|file| !is_page(&file.key)).map(|file| object_id(&file.key)).collect();
+    for page in facts.frontend_files.iter().filter(|file| is_page(&file.key)) {
+        for asset in &assets {
+            builder.depends(&object_id(&page.key), asset);
+        }
     }
 
     // Which paths to invalidate is only known once the plan knows which objects change; the
@@ -209,7 +239,7 @@ mod tests {
 
     #[test]
     fn the_bucket_policy_names_the_distribution_once_known() {
-        let Value::Join(parts) = bucket_policy("site-frontend-123") else { panic!("a join") };
+        let Value::Join(parts) = bucket_policy("site-frontend-123", "aws") else { panic!("a join") };
         let resolved = format!(
             "{}arn:aws:cloudfront::123:distribution/E1{}",
             parts[0].as_str().expect("text"),

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use super::{Props, Value};
-
 /// A kind of AWS resource. Adding one means: a variant here, its facts below, a driver, graph entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
@@ -119,15 +117,11 @@ impl Kind {
             Kind::S3Bucket => &["name"],
             Kind::DbSubnetGroup => &["name"],
             Kind::Secret => &["name"],
-            Kind::DbInstance => &[
-                "identifier",
-                "engine",
-                "engine_version",
-                "db_name",
-                "master_username",
-                "storage_encrypted",
-                "subnet_group",
-            ],
+            // A new major version is an in-place upgrade (ModifyDBInstance with
+            // AllowMajorVersionUpgrade), never a new, empty database.
+            Kind::DbInstance => {
+                &["identifier", "engine", "db_name", "master_username", "storage_encrypted", "subnet_group"]
+            }
             Kind::CacheSubnetGroup => &["name"],
             Kind::CacheReplicationGroup => {
                 &["id", "engine", "at_rest_encryption", "transit_encryption", "subnet_group", "security_group_ids"]
@@ -140,13 +134,40 @@ impl Kind {
             Kind::TargetGroup => &["name", "port", "protocol", "vpc_id", "target_type"],
             Kind::Listener => &["load_balancer_arn"],
             Kind::ListenerRule => &["listener_arn"],
-            Kind::EcsService => {
-                &["name", "cluster", "launch_type", "target_group_arn", "container_name", "container_port"]
-            }
+            // UpdateService changes the load balancer (target group, container and port) of a service
+            // with the rolling deployment controller in place.
+            Kind::EcsService => &["name", "cluster", "launch_type"],
             Kind::OriginAccessControl | Kind::Distribution | Kind::CacheInvalidation => &[],
             Kind::BucketPolicy => &["bucket"],
             Kind::FrontendObject => &["bucket", "key"],
         }
+    }
+
+    /// Fields that name the resource: when a replacement changes one of them, the new resource can
+    /// exist beside the old one, so it is created first, what refers to the old one moves over,
+    /// and the old one is deleted last (a target group whose port changed, a role renamed).
+    pub fn coexisting_identity_fields(self) -> &'static [&'static str] {
+        match self {
+            Kind::TargetGroup | Kind::IamRole | Kind::S3Bucket => &["name"],
+            Kind::FrontendObject | Kind::BucketPolicy => &["bucket"],
+            _ => &[],
+        }
+    }
+
+    /// Kinds whose creates and updates must all be done before a delete of this kind: removed
+    /// frontend files go after every upload, so no page is ever left naming a missing file.
+    pub fn deleted_after_applies_of(self) -> &'static [Kind] {
+        match self {
+            Kind::FrontendObject => &[Kind::FrontendObject],
+            _ => &[],
+        }
+    }
+
+    /// Whether the wait for the resource to be ready is a step of its own after its create or update,
+    /// which nothing else waits for: a distribution takes 15 minutes or more to deploy to the edge,
+    /// while its bucket policy and invalidation need only its ARN and id.
+    pub fn waits_in_own_step(self) -> bool {
+        matches!(self, Kind::Distribution)
     }
 
     /// Attributes an update gives new values (a task definition's update registers a new revision):
@@ -217,32 +238,9 @@ impl Kind {
             // Tasks write their last lines while they stop.
             Kind::LogGroup | Kind::TaskDefinition | Kind::IamRole => &[Kind::EcsService],
             Kind::CacheSubnetGroup => &[Kind::CacheReplicationGroup],
+            // A cluster with services (even draining ones) cannot be deleted.
+            Kind::EcsCluster => &[Kind::EcsService],
             _ => &[],
-        }
-    }
-
-    /// Why AWS (or data safety) forbids this change, checked at plan time so nothing starts.
-    pub fn refusal(self, id: &str, before: Option<&Props>, after: Option<&Props>) -> Option<String> {
-        match self {
-            Kind::DbInstance => {
-                let before = before?;
-                let protected = before.get("deletion_protection") == Some(&Value::Bool(true));
-                let database = id.strip_prefix("db-").unwrap_or(id);
-                match after {
-                    None if protected => Some(format!(
-                        "database {database} has deletion protection on; set `deletion_protection = false` in [databases.{database}], apply, then remove or destroy it"
-                    )),
-                    Some(after) => {
-                        let old = before.get("allocated_storage").and_then(Value::as_i64)?;
-                        let new = after.get("allocated_storage").and_then(Value::as_i64)?;
-                        (new < old).then(|| {
-                            format!("database {database} has {old} GiB of storage and RDS cannot shrink it; set `storage_gb` to {old} or more in [databases.{database}]")
-                        })
-                    }
-                    None => None,
-                }
-            }
-            _ => None,
         }
     }
 }

@@ -12,12 +12,12 @@ mod value;
 use std::collections::BTreeMap;
 
 pub use compute::{
-    format_threshold, image, log_group_name, role_path, rule_priorities, short_name, DEFAULT_IMAGE_TAG,
-    EXECUTION_MANAGED_POLICY, SECRET_CONTENT_TAG, SIGNING_KEY_CONTENT,
+    bounded_name, execution_managed_policy, format_threshold, image, legacy_role_path, log_group_name, role_path,
+    rule_priorities, short_name, DEFAULT_IMAGE_TAG, SECRET_CONTENT_TAG, SIGNING_KEY_CONTENT,
 };
 pub use frontend::{
-    cache_control, content_type, object_id, FrontendFile, ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED,
-    CACHING_OPTIMIZED, INVALIDATION_ID, SECURITY_HEADERS,
+    access_control_name, cache_control, content_type, distribution_comment, object_id, FrontendFile,
+    ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED, CACHING_OPTIMIZED, INVALIDATION_ID, SECURITY_HEADERS,
 };
 pub use kind::Kind;
 pub use value::{Props, Value};
@@ -27,6 +27,9 @@ use crate::stack::{NatGateways, Stack};
 /// Tag keys every owned resource carries from the moment it is created.
 pub const STACK_TAG: &str = "wl:stack";
 pub const ID_TAG: &str = "wl:id";
+/// The region of a resource in a global service (CloudFront), where one stack name may have one
+/// per region.
+pub const REGION_TAG: &str = "wl:region";
 
 /// One resource the stack wants to exist.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,8 +47,12 @@ pub struct Resource {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccountFacts {
     pub account_id: String,
-    /// The region's availability zone names in AWS's order.
+    /// The names of the region's zones that can take new subnets (available, and running Fargate),
+    /// ordered by zone id, which names the same physical zone in every account.
     pub availability_zones: Vec<String>,
+    /// The zone of each of the stack's live subnets, by logical id: a subnet stays in its zone even
+    /// when that zone stops being offered for new ones.
+    pub subnet_zones: BTreeMap<String, String>,
     /// The image tag each service deploys: from `--image-tag`, else the tag it runs now; a
     /// service missing here deploys `latest`.
     pub image_tags: BTreeMap<String, String>,
@@ -55,7 +62,7 @@ pub struct AccountFacts {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum GraphError {
-    #[error("region {region} has {available} availability zones but the stack asks for {wanted}; lower `network.availability_zones`")]
+    #[error("region {region} has {available} availability zones that can take the stack's subnets (available and running Fargate) but the stack asks for {wanted}; lower `network.availability_zones`")]
     NotEnoughAvailabilityZones { region: String, available: usize, wanted: usize },
 }
 
@@ -64,8 +71,15 @@ pub fn physical_name(stack: &str, id: &str) -> String {
     format!("{stack}-{id}")
 }
 
-/// The name of the frontend bucket: globally unique, so it carries the account id.
-pub fn bucket_name(stack: &str, account_id: &str) -> String {
+/// The name of the frontend bucket: bucket names are global, so it carries the account id and the
+/// region (the same stack name may run in two regions).
+pub fn bucket_name(stack: &str, account_id: &str, region: &str) -> String {
+    format!("{stack}-frontend-{account_id}-{region}")
+}
+
+/// The frontend bucket's name before it carried the region; a bucket of that name in the stack's
+/// region is the stack's own and is replaced by one with the new name.
+pub fn legacy_bucket_name(stack: &str, account_id: &str) -> String {
     format!("{stack}-frontend-{account_id}")
 }
 
@@ -134,13 +148,7 @@ fn route(destination: &str, target_key: &str, target: Value) -> Value {
 /// The resources `stack` wants, in dependency order (each after everything it refers to).
 pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, GraphError> {
     let zones = usize::from(stack.network.availability_zones);
-    if facts.availability_zones.len() < zones {
-        return Err(GraphError::NotEnoughAvailabilityZones {
-            region: stack.region.clone(),
-            available: facts.availability_zones.len(),
-            wanted: zones,
-        });
-    }
+    let zone_names = zone_layout(stack, facts)?;
     let mut builder = Builder { stack: &stack.name, resources: Vec::new() };
     let network = &stack.network;
 
@@ -155,9 +163,8 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
     );
     builder.add("internet-gateway", Kind::InternetGateway, vec![("vpc_id", Value::id_of("vpc"))]);
 
-    for index in 0..zones {
+    for (index, zone) in zone_names.iter().enumerate() {
         let number = index + 1;
-        let zone = &facts.availability_zones[index];
         for (tier, block, public) in [("public", index as u32, true), ("private", 8 + index as u32, false)] {
             builder.add(
                 &format!("{tier}-{number}"),
@@ -286,11 +293,41 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
     Ok(builder.resources)
 }
 
+/// The zone of each zone index: a zone's subnets stay where they are; new ones take the first
+/// usable zones no subnet of the stack is in yet.
+fn zone_layout(stack: &Stack, facts: &AccountFacts) -> Result<Vec<String>, GraphError> {
+    let zones = usize::from(stack.network.availability_zones);
+    let mut layout: Vec<Option<String>> = (1..=zones)
+        .map(|number| {
+            let existing = |tier: &str| facts.subnet_zones.get(&format!("{tier}-{number}")).cloned();
+            existing("public").or_else(|| existing("private"))
+        })
+        .collect();
+    let taken: Vec<String> = layout.iter().flatten().cloned().collect();
+    let mut free = facts.availability_zones.iter().filter(|zone| !taken.contains(zone));
+    let mut missing = 0;
+    for slot in layout.iter_mut().filter(|slot| slot.is_none()) {
+        *slot = free.next().cloned();
+        missing += usize::from(slot.is_none());
+    }
+    if missing > 0 {
+        return Err(GraphError::NotEnoughAvailabilityZones {
+            region: stack.region.clone(),
+            available: zones - missing,
+            wanted: zones,
+        });
+    }
+    Ok(layout.into_iter().flatten().collect())
+}
+
 /// The user name of every database's master account.
 pub const DATABASE_MASTER_USER: &str = "watchlist_admin";
 
 /// The tag that records whether destroy takes a final snapshot of a database (AWS has no field).
 pub const FINAL_SNAPSHOT_TAG: &str = "wl:final-snapshot";
+
+/// The tag that records whether deleting a database also deletes its automated backups.
+pub const DELETE_AUTOMATED_BACKUPS_TAG: &str = "wl:delete-automated-backups";
 
 /// The tag that names a database's master secret.
 pub const MASTER_SECRET_TAG: &str = "wl:master-secret";
@@ -362,6 +399,11 @@ fn add_databases(builder: &mut Builder<'_>, stack: &Stack, zones: usize) {
         builder.depends(&instance_id, &secret_id);
         builder.tag(&instance_id, MASTER_SECRET_TAG, &secret_name);
         builder.tag(&instance_id, FINAL_SNAPSHOT_TAG, if database.final_snapshot { "true" } else { "false" });
+        builder.tag(
+            &instance_id,
+            DELETE_AUTOMATED_BACKUPS_TAG,
+            if database.delete_automated_backups { "true" } else { "false" },
+        );
     }
 }
 

@@ -8,6 +8,7 @@ fn facts() -> AccountFacts {
         image_tags: Default::default(),
         frontend_files: Vec::new(),
         account_id: "123456789012".into(),
+        subnet_zones: Default::default(),
         availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
     }
 }

@@ -3,12 +3,15 @@
 //! The plan holds both what to show (one [`ResourceChange`] per resource) and what to do (the
 //! [`Step`]s with their ordering); the executor only runs the steps in that order.
 
+mod safety;
 #[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::graph::{Kind, Props, Resource, Value};
+
+pub use safety::Safety;
 
 /// A resource as read from AWS: found by the stack's tags or deterministic name.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +25,20 @@ pub struct LiveResource {
     pub props: Props,
     /// Attributes other resources refer to: always `id`, plus e.g. `arn`, `uri`.
     pub attributes: BTreeMap<String, String>,
+    /// Whether the resource can be used now: a run that was interrupted can leave one still being
+    /// created (no endpoint yet) or on its way out.
+    pub state: LiveState,
+}
+
+/// Where a live resource stands in its life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveState {
+    Ready,
+    /// Not ready yet (`creating`, `modifying`, `pending`, a deployment in progress): its
+    /// attributes may be missing, so the plan waits for it before anything reads them.
+    Pending(String),
+    /// Being deleted: it goes away by itself; the plan waits for that.
+    Deleting,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -70,6 +87,11 @@ pub struct ResourceChange {
     pub after: Option<Props>,
     /// The fields that differ (for update and replace).
     pub changes: Vec<FieldChange>,
+    /// The state the live resource is in that the plan waits out first (`creating`, `deleting`).
+    pub waits_for: Option<String>,
+    /// For a replace: whether the new resource is created before the old one is deleted (its
+    /// name differs, so both can exist, and what refers to the old one moves over first).
+    pub create_before_delete: bool,
 }
 
 impl ResourceChange {
@@ -87,6 +109,8 @@ pub enum Operation {
     Update { physical_id: String, props: Props, live: Props, changes: Vec<FieldChange> },
     /// Delete `physical_id`.
     Delete { physical_id: String, live: Props },
+    /// Wait until `physical_id`, left pending by an earlier run, is ready; its attributes follow.
+    Wait { physical_id: String },
 }
 
 /// One unit of work: an operation on a resource, run after the steps in `after`.
@@ -105,6 +129,7 @@ impl Step {
             Operation::Create { .. } => "create",
             Operation::Update { .. } => "update",
             Operation::Delete { .. } => "delete",
+            Operation::Wait { .. } => "wait for",
         };
         format!("{verb} {} {}", self.kind, self.id)
     }
@@ -117,6 +142,10 @@ pub struct Plan {
     /// Changes AWS or data safety forbids (deleting a protected database, shrinking storage). A
     /// plan with refusals must not be applied; each says what to change in the stack file.
     pub refusals: Vec<String>,
+    /// What the plan destroys for good, which the stack allowed (`allow_data_loss`): shown in red.
+    pub data_loss: Vec<String>,
+    /// What a delete keeps (a database's final snapshot), shown beside the plan.
+    pub kept: Vec<String>,
     /// Every resource in the stack or owned by it, no-ops included, in a stable order.
     pub changes: Vec<ResourceChange>,
     pub steps: Vec<Step>,
@@ -130,6 +159,8 @@ pub struct Summary {
     pub delete: usize,
     #[serde(rename = "no_op")]
     pub no_op: usize,
+    /// Resources the plan waits for (left pending or deleting by an earlier run).
+    pub wait: usize,
 }
 
 impl Plan {
@@ -143,6 +174,9 @@ impl Plan {
                 Action::Delete => summary.delete += 1,
                 Action::NoOp => summary.no_op += 1,
             }
+            if change.waits_for.is_some() {
+                summary.wait += 1;
+            }
         }
         summary
     }
@@ -152,15 +186,17 @@ impl Plan {
     }
 }
 
-/// Plans the changes that turn `live` into `desired`. `desired` is in dependency order.
-pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResource]) -> Plan {
+/// Plans the changes that turn `live` into `desired`. `desired` is in dependency order; `safety`
+/// says which data the stack allows a plan to lose.
+pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResource], safety: &Safety) -> Plan {
     let desired = &with_invalidation_paths(desired, live);
     // Live resources by logical id; a second resource with the same id (a duplicate left by an
     // interrupted run) is owned but not desired, so it is deleted.
     let mut live_by_id: HashMap<&str, &LiveResource> = HashMap::new();
     let mut extra_live: Vec<&LiveResource> = Vec::new();
     // Of duplicates, the one other resources refer to is kept (a lost answer can leave an empty
-    // twin of a VPC whose subnets are all in the other one); ties go to the lower physical id.
+    // twin of a VPC whose subnets are all in the other one); ties go to the lower physical id. A
+    // resource on its way out is never the one kept.
     let mut references: HashMap<String, usize> = HashMap::new();
     for resource in live {
         let mut strings = Vec::new();
@@ -169,11 +205,37 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
             *references.entry(text).or_default() += 1;
         }
     }
+    // A twin that already has the desired name (a renamed resource whose replacement an
+    // interrupted run created) is the one to keep; the old-named one is replaced by it.
+    let desired_identity: HashMap<&str, Vec<(&str, &Value)>> = desired
+        .iter()
+        .map(|resource| {
+            let fields = resource
+                .kind
+                .coexisting_identity_fields()
+                .iter()
+                .filter_map(|field| {
+                    resource.props.get(*field).filter(|value| value.is_known()).map(|value| (*field, value))
+                })
+                .collect();
+            (resource.id.as_str(), fields)
+        })
+        .collect();
+    let named_as_desired = |resource: &LiveResource| {
+        desired_identity.get(resource.id.as_str()).is_some_and(|fields| {
+            !fields.is_empty() && fields.iter().all(|(field, value)| resource.props.get(*field) == Some(*value))
+        })
+    };
     let mut sorted_live: Vec<&LiveResource> = live.iter().collect();
     sorted_live.sort_by(|a, b| {
-        let referenced =
-            |resource: &LiveResource| std::cmp::Reverse(references.get(&resource.physical_id).copied().unwrap_or(0));
-        (&a.id, referenced(a), &a.physical_id).cmp(&(&b.id, referenced(b), &b.physical_id))
+        let rank = |resource: &LiveResource| {
+            (
+                resource.state == LiveState::Deleting,
+                !named_as_desired(resource),
+                std::cmp::Reverse(references.get(&resource.physical_id).copied().unwrap_or(0)),
+            )
+        };
+        (&a.id, rank(a), &a.physical_id).cmp(&(&b.id, rank(b), &b.physical_id))
     });
     for resource in sorted_live {
         match live_by_id.get(resource.id.as_str()) {
@@ -199,6 +261,20 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
                 before: None,
                 after: Some(after),
                 changes: Vec::new(),
+                waits_for: None,
+                create_before_delete: false,
+            },
+            // On its way out (an interrupted destroy): created again once it is gone.
+            Some(live) if live.state == LiveState::Deleting => ResourceChange {
+                id: resource.id.clone(),
+                kind: resource.kind,
+                action: Action::Create,
+                physical_id: Some(live.physical_id.clone()),
+                before: Some(normalise(&live.props, resource.kind)),
+                after: Some(after),
+                changes: Vec::new(),
+                waits_for: Some("deleting".to_string()),
+                create_before_delete: false,
             },
             Some(live) => {
                 let before = normalise(&live.props, resource.kind);
@@ -210,6 +286,14 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
                 } else {
                     Action::Update
                 };
+                let waits_for = match &live.state {
+                    LiveState::Pending(state) if action != Action::Replace => Some(state.clone()),
+                    _ => None,
+                };
+                let create_before_delete = action == Action::Replace
+                    && field_changes
+                        .iter()
+                        .any(|c| resource.kind.coexisting_identity_fields().contains(&c.field.as_str()));
                 ResourceChange {
                     id: resource.id.clone(),
                     kind: resource.kind,
@@ -218,6 +302,8 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
                     before: Some(before),
                     after: Some(after),
                     changes: field_changes,
+                    waits_for,
+                    create_before_delete,
                 }
             }
         };
@@ -242,28 +328,22 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
             before: Some(normalise(&resource.props, resource.kind)),
             after: None,
             changes: Vec::new(),
+            waits_for: (resource.state == LiveState::Deleting).then(|| "deleting".to_string()),
+            create_before_delete: false,
         });
     }
 
-    let refusals = changes
-        .iter()
-        .flat_map(|change| {
-            let before = change.before.as_ref();
-            match change.action {
-                Action::Delete => vec![change.kind.refusal(&change.id, before, None)],
-                // A replace deletes the old resource first, so it must pass the delete's checks too.
-                Action::Replace => vec![
-                    change.kind.refusal(&change.id, before, None),
-                    change.kind.refusal(&change.id, before, change.after.as_ref()),
-                ],
-                Action::Update => vec![change.kind.refusal(&change.id, before, change.after.as_ref())],
-                Action::Create | Action::NoOp => vec![],
-            }
-        })
-        .flatten()
-        .collect();
+    let findings = safety::check(&changes, live, safety);
     let steps = order_steps(desired, &changes, live);
-    Plan { stack: stack.to_string(), region: region.to_string(), refusals, changes, steps }
+    Plan {
+        stack: stack.to_string(),
+        region: region.to_string(),
+        refusals: findings.refusals,
+        data_loss: findings.data_loss,
+        kept: findings.kept,
+        changes,
+        steps,
+    }
 }
 
 /// Fills in the paths of the frontend's invalidation: every object whose content changes or that
@@ -335,13 +415,15 @@ fn resolve_value(
             // An update keeps a resource's attributes, except those the kind's updates renew (a task
             // definition's update registers a new revision with a new ARN).
             let live = live_by_id.get(id.as_str());
-            let stays = match action_of.get(id) {
-                Some(Action::NoOp) => true,
-                Some(Action::Update) => {
-                    live.is_some_and(|live| !live.kind.attributes_renewed_by_update().contains(&attribute.as_str()))
-                }
-                _ => false,
-            };
+            let ready = live.is_some_and(|live| live.state == LiveState::Ready);
+            let stays = ready
+                && match action_of.get(id) {
+                    Some(Action::NoOp) => true,
+                    Some(Action::Update) => {
+                        live.is_some_and(|live| !live.kind.attributes_renewed_by_update().contains(&attribute.as_str()))
+                    }
+                    _ => false,
+                };
             match live.and_then(|live| live.attributes.get(attribute)) {
                 Some(known) if stays => Value::String(known.clone()),
                 _ => value.clone(),
@@ -399,24 +481,34 @@ fn diff(kind: Kind, before: &Props, after: &Props) -> Vec<FieldChange> {
 
 /// Turns resource changes into steps with their ordering.
 ///
-/// Creates and updates run after the creates/updates of what they refer to. A replace is a delete
-/// then a create. A delete runs after the deletes of everything that refers to it (by physical id
-/// in live properties, or by the kind's known AWS blockers) and after the updates that stop
-/// referring to it.
+/// Creates and updates run after the creates, updates and waits of what they refer to. A replace
+/// is a delete then a create, unless the new resource can exist beside the old one (its name
+/// differs): then the create comes first, what refers to the old one moves over, and the old one
+/// goes last. A delete runs after the deletes of everything that refers to it (by physical id in
+/// live properties, or by the kind's known AWS blockers) and after the updates that stop
+/// referring to it. A resource left pending by an earlier run is waited for before its update
+/// and before anything that refers to it.
 fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveResource]) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
     let mut delete_step: HashMap<(String, String), usize> = HashMap::new();
-    let mut replaced: BTreeSet<String> = BTreeSet::new();
+    // Ids whose delete must come before their create (names that cannot exist twice).
+    let mut deleted_first: BTreeSet<String> = BTreeSet::new();
+    let mut created_first: BTreeSet<String> = BTreeSet::new();
     let mut apply_step: HashMap<String, usize> = HashMap::new();
+    let mut wait_step: HashMap<String, usize> = HashMap::new();
+    // Waits that follow their own resource's create or update, by step.
+    let mut own_wait_step: HashMap<usize, usize> = HashMap::new();
     let desired_by_id: HashMap<&str, &Resource> = desired.iter().map(|r| (r.id.as_str(), r)).collect();
 
     for change in changes {
         let physical_id = change.physical_id.clone().unwrap_or_default();
         let live_props = change.before.clone().unwrap_or_default();
-        if change.action == Action::Replace {
-            replaced.insert(change.id.clone());
-        }
-        if matches!(change.action, Action::Delete | Action::Replace) {
+        let deletes_live = match change.action {
+            Action::Delete | Action::Replace => true,
+            Action::Create => change.physical_id.is_some(),
+            Action::Update | Action::NoOp => false,
+        };
+        let mut push_delete = |steps: &mut Vec<Step>| {
             delete_step.insert((change.id.clone(), physical_id.clone()), steps.len());
             steps.push(Step {
                 id: change.id.clone(),
@@ -424,20 +516,54 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
                 operation: Operation::Delete { physical_id: physical_id.clone(), live: live_props.clone() },
                 after: Vec::new(),
             });
-        }
-        let Some(resource) = desired_by_id.get(change.id.as_str()) else { continue };
-        let operation = match change.action {
-            Action::Create | Action::Replace => Operation::Create { props: resource.props.clone() },
-            Action::Update => Operation::Update {
-                physical_id,
-                props: resource.props.clone(),
-                live: live_props,
-                changes: change.changes.clone(),
-            },
-            Action::NoOp | Action::Delete => continue,
         };
-        apply_step.insert(change.id.clone(), steps.len());
-        steps.push(Step { id: change.id.clone(), kind: change.kind, operation, after: Vec::new() });
+        if deletes_live && !change.create_before_delete {
+            if change.action != Action::Delete {
+                deleted_first.insert(change.id.clone());
+            }
+            push_delete(&mut steps);
+        }
+        if change.waits_for.is_some() && matches!(change.action, Action::NoOp | Action::Update) {
+            wait_step.insert(change.id.clone(), steps.len());
+            apply_step.insert(change.id.clone(), steps.len());
+            steps.push(Step {
+                id: change.id.clone(),
+                kind: change.kind,
+                operation: Operation::Wait { physical_id: physical_id.clone() },
+                after: Vec::new(),
+            });
+        }
+        if let Some(resource) = desired_by_id.get(change.id.as_str()) {
+            let operation = match change.action {
+                Action::Create | Action::Replace => Some(Operation::Create { props: resource.props.clone() }),
+                Action::Update => Some(Operation::Update {
+                    physical_id: physical_id.clone(),
+                    props: resource.props.clone(),
+                    live: live_props.clone(),
+                    changes: change.changes.clone(),
+                }),
+                Action::NoOp | Action::Delete => None,
+            };
+            if let Some(operation) = operation {
+                let applied = steps.len();
+                apply_step.insert(change.id.clone(), applied);
+                steps.push(Step { id: change.id.clone(), kind: change.kind, operation, after: Vec::new() });
+                if change.kind.waits_in_own_step() {
+                    // Only the run waits for this; dependents go on with the id and ARN.
+                    own_wait_step.insert(steps.len(), applied);
+                    steps.push(Step {
+                        id: change.id.clone(),
+                        kind: change.kind,
+                        operation: Operation::Wait { physical_id: change.physical_id.clone().unwrap_or_default() },
+                        after: Vec::new(),
+                    });
+                }
+            }
+        }
+        if deletes_live && change.create_before_delete {
+            created_first.insert(change.id.clone());
+            push_delete(&mut steps);
+        }
     }
 
     // Which live resources each live resource refers to, found through physical ids in its props.
@@ -460,6 +586,12 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
 
     let deletes: Vec<((String, String), usize, Kind)> =
         delete_step.iter().map(|(key, index)| (key.clone(), *index, steps[*index].kind)).collect();
+    let applies: Vec<(usize, Kind)> = steps
+        .iter()
+        .enumerate()
+        .filter(|(_, step)| matches!(step.operation, Operation::Create { .. } | Operation::Update { .. }))
+        .map(|(index, step)| (index, step.kind))
+        .collect();
     let mut orderings: Vec<Vec<usize>> = Vec::with_capacity(steps.len());
     for (index, step) in steps.iter().enumerate() {
         let mut after: BTreeSet<usize> = BTreeSet::new();
@@ -472,13 +604,22 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
                         }
                     }
                 }
+                // An update of a resource left pending waits for it first.
+                if let Some(wait) = wait_step.get(&step.id) {
+                    after.insert(*wait);
+                }
                 // A replaced resource is created after its old self is gone (names are unique).
-                if matches!(step.operation, Operation::Create { .. }) {
+                if matches!(step.operation, Operation::Create { .. }) && deleted_first.contains(&step.id) {
                     for ((id, _), delete_index, _) in &deletes {
                         if *id == step.id {
                             after.insert(*delete_index);
                         }
                     }
+                }
+            }
+            Operation::Wait { .. } => {
+                if let Some(applied) = own_wait_step.get(&index) {
+                    after.insert(*applied);
                 }
             }
             Operation::Delete { physical_id, .. } => {
@@ -487,7 +628,7 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
                     if targets.contains(&me) {
                         if let Some(referrer_delete) = delete_step.get(referrer) {
                             after.insert(*referrer_delete);
-                        } else if replaced.contains(&step.id) {
+                        } else if deleted_first.contains(&step.id) {
                             // The referrer's update needs the replacement, which needs this
                             // delete: the update follows instead (AWS lets the reference dangle).
                         } else if let Some(referrer_update) = apply_step.get(&referrer.0) {
@@ -498,6 +639,17 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
                 for (_, other_index, other_kind) in &deletes {
                     if step.kind.deleted_after().contains(other_kind) && *other_index != index {
                         after.insert(*other_index);
+                    }
+                }
+                for (apply_index, apply_kind) in &applies {
+                    if step.kind.deleted_after_applies_of().contains(apply_kind) {
+                        after.insert(*apply_index);
+                    }
+                }
+                // Created first: the new one exists before the old one goes.
+                if created_first.contains(&step.id) {
+                    if let Some(create) = apply_step.get(&step.id) {
+                        after.insert(*create);
                     }
                 }
             }

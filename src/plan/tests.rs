@@ -11,6 +11,7 @@ fn facts() -> AccountFacts {
         image_tags: Default::default(),
         frontend_files: Vec::new(),
         account_id: "123456789012".into(),
+        subnet_zones: Default::default(),
         availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
     }
 }
@@ -59,6 +60,7 @@ fn converged(desired: &[Resource]) -> Vec<LiveResource> {
                 attributes.insert(attribute.clone(), physical(&resource.id));
             }
             LiveResource {
+                state: LiveState::Ready,
                 id: resource.id.clone(),
                 kind: resource.kind,
                 physical_id: physical(&resource.id),
@@ -76,9 +78,14 @@ fn action_of<'a>(plan: &'a Plan, id: &str) -> Option<&'a ResourceChange> {
 #[test]
 fn from_empty_everything_is_created_in_dependency_order() {
     let desired = dev_desired();
-    let plan = plan("watchlist-dev", "us-east-1", &desired, &[]);
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &[], &Safety::default());
     assert_eq!(plan.summary().create, desired.len());
-    assert_eq!(plan.steps.len(), desired.len());
+    // One step per resource, and the distribution's wait for the edge, which nothing waits for.
+    assert_eq!(plan.steps.len(), desired.len() + 1);
+    let waits: Vec<usize> =
+        (0..plan.steps.len()).filter(|i| matches!(plan.steps[*i].operation, Operation::Wait { .. })).collect();
+    assert_eq!(waits.iter().map(|i| plan.steps[*i].id.as_str()).collect::<Vec<_>>(), vec!["distribution"]);
+    assert!(!plan.steps.iter().any(|step| step.after.contains(&waits[0])), "nothing waits for the edge");
     let position = |id: &str| plan.steps.iter().position(|s| s.id == id).expect("step");
     let subnet = &plan.steps[position("public-1")];
     assert_eq!(subnet.after, vec![position("vpc")]);
@@ -118,7 +125,7 @@ fn from_empty_everything_is_created_in_dependency_order() {
 #[test]
 fn a_converged_stack_plans_no_changes() {
     let desired = dev_desired();
-    let plan = plan("watchlist-dev", "us-east-1", &desired, &converged(&desired));
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &converged(&desired), &Safety::default());
     assert!(!plan.has_changes(), "{:?}", plan.changes.iter().filter(|c| c.action != Action::NoOp).collect::<Vec<_>>());
     assert_eq!(plan.summary().no_op, desired.len());
 }
@@ -131,7 +138,7 @@ fn list_order_in_unordered_fields_is_not_a_change() {
     if let Some(Value::List(subnets)) = table.props.get_mut("subnet_ids") {
         subnets.reverse();
     }
-    assert!(!plan("watchlist-dev", "us-east-1", &desired, &live).has_changes());
+    assert!(!plan("watchlist-dev", "us-east-1", &desired, &live, &Safety::default()).has_changes());
 }
 
 #[test]
@@ -148,7 +155,7 @@ fn a_hand_added_rule_is_an_update_of_that_group_only() {
         ssh.insert("description".to_string(), Value::string(""));
         rules.push(Value::Map(ssh));
     }
-    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live, &Safety::default());
     let changed: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0].id, "sg-database");
@@ -164,7 +171,7 @@ fn a_removed_tag_is_an_update() {
     if let Some(Value::Map(tags)) = vpc.props.get_mut("tags") {
         tags.remove("Name");
     }
-    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live, &Safety::default());
     assert_eq!(action_of(&plan, "vpc").map(|c| c.action), Some(Action::Update));
     assert_eq!(plan.steps.len(), 1);
 }
@@ -175,7 +182,7 @@ fn an_immutable_field_forces_replacement_and_cascades_to_referrers() {
     let mut live = converged(&desired);
     let subnet = live.iter_mut().find(|r| r.id == "public-1").expect("subnet");
     subnet.props.insert("cidr_block".into(), Value::string("10.0.240.0/20"));
-    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live, &Safety::default());
     let subnet_change = action_of(&plan, "public-1").expect("change");
     assert_eq!(subnet_change.action, Action::Replace);
     assert_eq!(subnet_change.replaced_by(), vec!["cidr_block"]);
@@ -199,12 +206,12 @@ fn owned_resources_no_longer_desired_are_deleted_after_their_referrers() {
     let desired = dev_desired();
     let live = converged(&desired);
     let without_movie: Vec<Resource> = desired.iter().filter(|r| r.id != "ecr-movie").cloned().collect();
-    let plan_one = plan("watchlist-dev", "us-east-1", &without_movie, &live);
+    let plan_one = plan("watchlist-dev", "us-east-1", &without_movie, &live, &Safety::default());
     let deletes: Vec<&str> =
         plan_one.changes.iter().filter(|c| c.action == Action::Delete).map(|c| c.id.as_str()).collect();
     assert_eq!(deletes, vec!["ecr-movie"]);
 
-    let destroy = plan("watchlist-dev", "us-east-1", &[], &live);
+    let destroy = plan("watchlist-dev", "us-east-1", &[], &live, &Safety::default());
     assert_eq!(destroy.summary().delete, desired.len());
     let index = |id: &str| destroy.steps.iter().position(|s| s.id == id).expect("step");
     assert!(destroy.steps[index("vpc")].after.contains(&index("public-1")));
@@ -222,7 +229,7 @@ fn a_duplicate_left_by_an_interrupted_run_is_deleted() {
     let mut duplicate = live.iter().find(|r| r.id == "nat-ip-1").cloned().expect("address");
     duplicate.physical_id = "phys-nat-ip-1-duplicate".into();
     live.push(duplicate);
-    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live, &Safety::default());
     let deleted: Vec<&str> =
         plan.changes.iter().filter(|c| c.action == Action::Delete).filter_map(|c| c.physical_id.as_deref()).collect();
     assert_eq!(deleted, vec!["phys-nat-ip-1-duplicate"]);
@@ -235,7 +242,7 @@ fn a_changed_lifecycle_count_is_an_in_place_update() {
     let mut live = converged(&desired);
     let repository = live.iter_mut().find(|r| r.id == "ecr-user").expect("repository");
     repository.props.insert("keep_images".into(), Value::Integer(5));
-    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live, &Safety::default());
     let change = action_of(&plan, "ecr-user").expect("change");
     assert_eq!(change.action, Action::Update);
     assert_eq!(change.changes[0].before, Some(Value::Integer(5)));
@@ -246,7 +253,7 @@ fn a_changed_lifecycle_count_is_an_in_place_update() {
 fn references_to_unchanged_resources_resolve_to_their_physical_ids() {
     let desired = dev_desired();
     let live: Vec<LiveResource> = converged(&desired).into_iter().filter(|r| r.id != "public-2").collect();
-    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live, &Safety::default());
     let subnet = action_of(&plan, "public-2").expect("change");
     assert_eq!(subnet.action, Action::Create);
     assert_eq!(subnet.after.as_ref().and_then(|a| a.get("vpc_id")), Some(&Value::string("phys-vpc")));
@@ -262,53 +269,199 @@ fn with_live_field(desired: &[Resource], id: &str, field: &str, value: Value) ->
     live
 }
 
+fn plan_of(desired: &[Resource], live: &[LiveResource]) -> Plan {
+    plan("watchlist-dev", "us-east-1", desired, live, &Safety::default())
+}
+
+fn live_field(live: &mut [LiveResource], id: &str, field: &str, value: Value) {
+    live.iter_mut().find(|r| r.id == id).expect("resource").props.insert(field.into(), value);
+}
+
+fn live_tag(live: &mut [LiveResource], id: &str, key: &str, value: &str) {
+    let resource = live.iter_mut().find(|r| r.id == id).expect("resource");
+    if let Some(Value::Map(tags)) = resource.props.get_mut("tags") {
+        tags.insert(key.into(), Value::string(value));
+    }
+}
+
 #[test]
-fn a_new_instance_class_is_one_in_place_update_and_a_major_version_a_replace() {
+fn a_new_instance_class_and_a_new_major_version_are_in_place_updates() {
     let desired = dev_desired();
-    let plan_one = plan(
-        "watchlist-dev",
-        "us-east-1",
-        &desired,
-        &with_live_field(&desired, "db-users", "instance_class", Value::string("db.t3.small")),
-    );
+    let plan_one =
+        plan_of(&desired, &with_live_field(&desired, "db-users", "instance_class", Value::string("db.t3.small")));
     let change = action_of(&plan_one, "db-users").expect("change");
     assert_eq!((change.action, change.changes.len()), (Action::Update, 1));
     assert!(plan_one.refusals.is_empty());
-    let plan_two = plan(
-        "watchlist-dev",
-        "us-east-1",
-        &desired,
-        &with_live_field(&desired, "db-users", "engine_version", Value::string("15")),
-    );
+    // 15 → 16: RDS upgrades the instance in place; nothing is deleted, nothing is empty.
+    let plan_two = plan_of(&desired, &with_live_field(&desired, "db-users", "engine_version", Value::string("15")));
     let change = action_of(&plan_two, "db-users").expect("change");
-    assert_eq!((change.action, change.replaced_by()), (Action::Replace, vec!["engine_version"]));
+    assert_eq!(change.action, Action::Update);
+    assert_eq!(change.changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), vec!["engine_version"]);
+    assert!(!plan_two.steps.iter().any(|s| matches!(s.operation, Operation::Delete { .. })));
+    assert!(plan_two.refusals.is_empty());
+}
+
+#[test]
+fn a_major_version_downgrade_is_refused() {
+    let desired = dev_desired();
+    let plan = plan_of(&desired, &with_live_field(&desired, "db-users", "engine_version", Value::string("17")));
+    assert_eq!(plan.refusals.len(), 1, "{:?}", plan.refusals);
+    assert!(plan.refusals[0].contains("cannot downgrade it to 16"), "{}", plan.refusals[0]);
 }
 
 #[test]
 fn shrinking_storage_and_deleting_a_protected_database_are_refused() {
     let desired = dev_desired();
-    let shrink = plan(
-        "watchlist-dev",
-        "us-east-1",
-        &desired,
-        &with_live_field(&desired, "db-movies", "allocated_storage", Value::Integer(100)),
-    );
+    let shrink = plan_of(&desired, &with_live_field(&desired, "db-movies", "allocated_storage", Value::Integer(100)));
     assert_eq!(
         shrink.refusals,
         vec!["database movies has 100 GiB of storage and RDS cannot shrink it; set `storage_gb` to 100 or more in [databases.movies]"]
     );
     let protected = with_live_field(&desired, "db-users", "deletion_protection", Value::Bool(true));
-    let destroy = plan("watchlist-dev", "us-east-1", &[], &protected);
-    assert_eq!(destroy.refusals.len(), 1);
-    assert!(destroy.refusals[0].contains("set `deletion_protection = false` in [databases.users]"));
-    // Growing storage is fine.
-    let grow = plan(
+    let destroy = plan_of(&[], &protected);
+    assert!(destroy.refusals.iter().any(|r| r.contains("set `deletion_protection = false` in [databases.users]")));
+    // Growing storage by 10% or more is fine.
+    let grow = plan_of(&desired, &with_live_field(&desired, "db-movies", "allocated_storage", Value::Integer(10)));
+    assert!(grow.refusals.is_empty(), "{:?}", grow.refusals);
+}
+
+#[test]
+fn growing_storage_by_less_than_ten_percent_or_within_six_hours_is_refused() {
+    let desired = dev_desired();
+    // 19 → 20 GiB is 5%: RDS would round it up to 21, which then reads back as a shrink.
+    let small = plan_of(&desired, &with_live_field(&desired, "db-movies", "allocated_storage", Value::Integer(19)));
+    assert_eq!(small.refusals.len(), 1);
+    assert!(small.refusals[0].contains("at least 10%; set `storage_gb` to 21 or more"), "{}", small.refusals[0]);
+    let mut live = with_live_field(&desired, "db-movies", "allocated_storage", Value::Integer(10));
+    live_field(&mut live, "db-movies", "storage_change_blocked", Value::string("the last one finished at 12:00 UTC"));
+    let locked = plan_of(&desired, &live);
+    assert_eq!(locked.refusals.len(), 1);
+    assert!(locked.refusals[0].contains("cannot change its storage yet: the last one finished at 12:00 UTC"));
+}
+
+#[test]
+fn deleting_a_database_without_a_final_snapshot_is_refused_unless_the_stack_allows_the_loss() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    live_tag(&mut live, "db-users", graph::FINAL_SNAPSHOT_TAG, "false");
+    // Removing [databases.users] (a rename, say) would lose its data.
+    let without_users: Vec<Resource> =
+        desired.iter().filter(|r| r.id != "db-users" && r.id != "db-users-secret").cloned().collect();
+    let refused = plan_of(&without_users, &live);
+    assert_eq!(refused.refusals.len(), 1, "{:?}", refused.refusals);
+    assert!(refused.refusals[0].contains("allow_data_loss = [\"users\"]"), "{}", refused.refusals[0]);
+    let allowed = plan(
         "watchlist-dev",
         "us-east-1",
-        &desired,
-        &with_live_field(&desired, "db-movies", "allocated_storage", Value::Integer(10)),
+        &without_users,
+        &live,
+        &Safety { allow_data_loss: ["users".to_string()].into() },
     );
-    assert!(grow.refusals.is_empty());
+    assert!(allowed.refusals.is_empty(), "{:?}", allowed.refusals);
+    assert_eq!(allowed.data_loss.len(), 1);
+    assert!(
+        allowed.data_loss[0].starts_with("database users (watchlist-dev-users) is deleted without a final snapshot"),
+        "{}",
+        allowed.data_loss[0]
+    );
+    // With the default, a final snapshot, the delete goes ahead and says what it keeps.
+    let without_movies: Vec<Resource> =
+        desired.iter().filter(|r| r.id != "db-movies" && r.id != "db-movies-secret").cloned().collect();
+    let snapshot = plan_of(&without_movies, &converged(&desired));
+    assert!(snapshot.refusals.is_empty(), "{:?}", snapshot.refusals);
+    assert!(snapshot.kept.iter().any(|kept| kept.contains("final snapshot")), "{:?}", snapshot.kept);
+}
+
+#[test]
+fn a_database_left_creating_is_waited_for_before_anything_reads_its_address() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    let database = live.iter_mut().find(|r| r.id == "db-watchlist").expect("database");
+    database.state = LiveState::Pending("creating".into());
+    database.attributes.insert("address".into(), String::new());
+    live.retain(|r| r.id != "task-watchlist" && r.id != "service-watchlist");
+    let plan = plan_of(&desired, &live);
+    let change = action_of(&plan, "db-watchlist").expect("change");
+    assert_eq!((change.action, change.waits_for.as_deref()), (Action::NoOp, Some("creating")));
+    let wait = plan.steps.iter().position(|s| s.id == "db-watchlist").expect("a wait step");
+    assert!(matches!(plan.steps[wait].operation, Operation::Wait { .. }));
+    let task = plan.steps.iter().position(|s| s.id == "task-watchlist").expect("the task definition's create");
+    assert!(plan.steps[task].after.contains(&wait), "the task definition reads the address after the wait");
+    let after = action_of(&plan, "task-watchlist").and_then(|c| c.after.as_ref()).expect("desired");
+    let host = after.get("environment").and_then(Value::as_map).and_then(|env| env.get("PGHOST")).expect("PGHOST");
+    assert!(!host.is_known(), "the address is known after apply, not taken from a creating database");
+    assert_eq!(plan.summary().wait, 1);
+}
+
+#[test]
+fn a_resource_on_its_way_out_is_waited_for_then_made_again() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    live.iter_mut().find(|r| r.id == "cache").expect("cache").state = LiveState::Deleting;
+    let plan = plan_of(&desired, &live);
+    let change = action_of(&plan, "cache").expect("change");
+    assert_eq!((change.action, change.waits_for.as_deref()), (Action::Create, Some("deleting")));
+    let delete = plan
+        .steps
+        .iter()
+        .position(|s| s.id == "cache" && matches!(s.operation, Operation::Delete { .. }))
+        .expect("the delete that waits it out");
+    let create = plan
+        .steps
+        .iter()
+        .position(|s| s.id == "cache" && matches!(s.operation, Operation::Create { .. }))
+        .expect("the create");
+    assert!(plan.steps[create].after.contains(&delete));
+    // A destroy run again waits for it before deleting its subnet group.
+    let destroy = plan_of(&[], &live);
+    let group = destroy.steps.iter().position(|s| s.id == "cache-subnets").expect("group delete");
+    let cache = destroy.steps.iter().position(|s| s.id == "cache").expect("cache delete");
+    assert!(destroy.steps[group].after.contains(&cache));
+}
+
+#[test]
+fn a_new_port_creates_the_new_target_group_first_and_deletes_the_old_one_last() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    // The live group was made for port 8000: its name says so.
+    live_field(&mut live, "target-movie", "port", Value::Integer(8000));
+    live_field(&mut live, "target-movie", "name", Value::string("watchlist-dev-tg-movie-8000"));
+    let plan = plan_of(&desired, &live);
+    let change = action_of(&plan, "target-movie").expect("change");
+    assert_eq!(change.action, Action::Replace);
+    assert!(change.create_before_delete);
+    let index = |id: &str, delete: bool| {
+        plan.steps
+            .iter()
+            .position(|s| s.id == id && matches!(s.operation, Operation::Delete { .. }) == delete)
+            .unwrap_or_else(|| panic!("step {id} {delete}"))
+    };
+    let (create, delete) = (index("target-movie", false), index("target-movie", true));
+    assert!(!plan.steps[create].after.contains(&delete), "created first");
+    assert!(plan.steps[delete].after.contains(&create));
+    // The rule and the service move over (updates, no replacement), then the old group goes.
+    assert_eq!(action_of(&plan, "rule-movie").map(|c| c.action), Some(Action::Update));
+    assert_eq!(action_of(&plan, "service-movie").map(|c| c.action), Some(Action::Update));
+    assert!(plan.steps[delete].after.contains(&index("rule-movie", false)));
+    assert!(plan.steps[delete].after.contains(&index("service-movie", false)));
+    assert!(plan.steps[index("rule-movie", false)].after.contains(&create));
+}
+
+#[test]
+fn removing_a_zone_that_holds_a_database_is_refused() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    live_field(&mut live, "private-2", "availability_zone", Value::string("us-east-1b"));
+    live_field(&mut live, "database-subnets", "subnet_ids", Value::List(vec![Value::string("phys-private-2")]));
+    live_field(&mut live, "db-users", "availability_zones", Value::List(vec![Value::string("us-east-1b")]));
+    let one_zone: Vec<Resource> =
+        desired.iter().filter(|r| !r.id.ends_with("-2") && r.id != "private-routes-2").cloned().collect();
+    let plan = plan_of(&one_zone, &live);
+    assert!(
+        plan.refusals.iter().any(|r| r.contains("subnet private-2 in us-east-1b") && r.contains("db-users")),
+        "{:?}",
+        plan.refusals
+    );
 }
 
 #[test]
@@ -319,10 +472,10 @@ fn create_only_fields_of_the_cache_are_not_compared() {
     // Discovery reads neither field back; their absence is not a change.
     cache.props.remove("subnet_group");
     cache.props.remove("security_group_ids");
-    let plan_one = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let plan_one = plan("watchlist-dev", "us-east-1", &desired, &live, &Safety::default());
     assert!(!plan_one.has_changes());
     let replicas = with_live_field(&desired, "cache", "replicas", Value::Integer(2));
-    let change = plan("watchlist-dev", "us-east-1", &desired, &replicas);
+    let change = plan("watchlist-dev", "us-east-1", &desired, &replicas, &Safety::default());
     assert_eq!(action_of(&change, "cache").map(|c| c.action), Some(Action::Update));
 }
 
@@ -335,7 +488,7 @@ fn of_duplicate_vpcs_the_one_with_the_subnets_is_kept() {
     twin.physical_id = "phys-0-empty-twin".into();
     twin.attributes.insert("id".into(), "phys-0-empty-twin".into());
     live.push(twin);
-    let plan = plan("watchlist-dev", "us-east-1", &desired, &live);
+    let plan = plan("watchlist-dev", "us-east-1", &desired, &live, &Safety::default());
     let deleted: Vec<&str> =
         plan.changes.iter().filter(|c| c.action == Action::Delete).filter_map(|c| c.physical_id.as_deref()).collect();
     assert_eq!(deleted, vec!["phys-0-empty-twin"]);
@@ -351,7 +504,7 @@ fn a_new_image_tag_plans_one_task_definition_revision_and_one_service_update() {
     let stack =
         stack::parse("dev.toml", include_str!("../../stacks/dev.toml")).unwrap_or_else(|d| panic!("{}", d.render()));
     let tagged = graph::desired(&stack, &tagged_facts).expect("enough zones");
-    let plan = plan("watchlist-dev", "us-east-1", &tagged, &live);
+    let plan = plan("watchlist-dev", "us-east-1", &tagged, &live, &Safety::default());
     let changed: Vec<(&str, Action)> =
         plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| (c.id.as_str(), c.action)).collect();
     assert_eq!(changed, vec![("task-movie", Action::Update), ("service-movie", Action::Update)]);
@@ -379,10 +532,13 @@ fn frontend_files_upload_only_what_changed_and_invalidate_exactly_those_paths() 
     let before =
         with_files(vec![file("index.html", "aaa"), file("assets/app-12345678.js", "bbb"), file("old.txt", "ccc")]);
     let live = converged(&before);
-    assert!(!plan("watchlist-dev", "us-east-1", &before, &live).has_changes(), "a converged frontend plans nothing");
+    assert!(
+        !plan("watchlist-dev", "us-east-1", &before, &live, &Safety::default()).has_changes(),
+        "a converged frontend plans nothing"
+    );
 
     let after = with_files(vec![file("index.html", "ddd"), file("assets/app-87654321.js", "eee")]);
-    let plan = plan("watchlist-dev", "us-east-1", &after, &live);
+    let plan = plan("watchlist-dev", "us-east-1", &after, &live, &Safety::default());
     let changed: Vec<(&str, Action)> =
         plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| (c.id.as_str(), c.action)).collect();
     assert_eq!(

@@ -52,20 +52,23 @@ impl Style {
     }
 }
 
-fn symbol(action: Action, style: Style) -> String {
-    match action {
+fn symbol(change: &ResourceChange, style: Style) -> String {
+    match change.action {
         Action::Create => style.green("+"),
         Action::Update => style.yellow("~"),
+        // Terraform's marks: create before destroy, or destroy then create.
+        Action::Replace if change.create_before_delete => style.red("+/-"),
         Action::Replace => style.red("-/+"),
         Action::Delete => style.red("-"),
-        Action::NoOp => " ".to_string(),
+        Action::NoOp => style.yellow("…"),
     }
 }
 
 /// The human plan, Terraform-style: one block per changed resource with field-level diffs.
 pub fn human_plan(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
-    let changed: Vec<&ResourceChange> = plan.changes.iter().filter(|change| change.action != Action::NoOp).collect();
+    let changed: Vec<&ResourceChange> =
+        plan.changes.iter().filter(|change| change.action != Action::NoOp || change.waits_for.is_some()).collect();
     if changed.is_empty() {
         let _ = writeln!(out, "No changes. Stack {} in {} matches its stack file.", plan.stack, plan.region);
         return out;
@@ -74,21 +77,28 @@ pub fn human_plan(plan: &Plan, style: Style) -> String {
         writeln!(out, "wl-infra will make these changes to stack {} in {}:\n", style.bold(&plan.stack), plan.region);
     for change in changed {
         let physical = change.physical_id.as_ref().map(|id| format!(" ({id})")).unwrap_or_default();
-        let note = match change.action {
-            Action::Replace => format!(
+        let note = match (change.action, change.waits_for.as_deref()) {
+            (Action::Replace, _) => format!(
                 "  {}",
-                style.red(&format!("# must be replaced: {} cannot change in place", change.replaced_by().join(", ")))
+                style.red(&format!(
+                    "# must be replaced: {} cannot change in place{}",
+                    change.replaced_by().join(", "),
+                    if change.create_before_delete { "; the new one is created first" } else { "" }
+                ))
             ),
-            Action::Delete => format!("  {}", style.dim("# owned by the stack but no longer in it")),
+            (Action::Delete, Some(state)) => {
+                format!("  {}", style.dim(&format!("# already {state}: waits until gone")))
+            }
+            (Action::Delete, None) => format!("  {}", style.dim("# owned by the stack but no longer in it")),
+            (Action::Create, Some(state)) => {
+                format!("  {}", style.dim(&format!("# the old one is {state}: created once it is gone")))
+            }
+            (_, Some(state)) => {
+                format!("  {}", style.yellow(&format!("# {state}, left by an earlier run: waits until it is ready")))
+            }
             _ => String::new(),
         };
-        let _ = writeln!(
-            out,
-            "  {} {} {}{physical}{note}",
-            symbol(change.action, style),
-            change.kind,
-            style.bold(&change.id)
-        );
+        let _ = writeln!(out, "  {} {} {}{physical}{note}", symbol(change, style), change.kind, style.bold(&change.id));
         match change.action {
             Action::Create => render_props(&mut out, change.after.as_ref(), "+", style),
             Action::Delete => {}
@@ -113,10 +123,23 @@ pub fn human_plan(plan: &Plan, style: Style) -> String {
         }
         out.push('\n');
     }
+    for kept in &plan.kept {
+        let _ = writeln!(out, "  {} {kept}", style.green("kept:"));
+    }
+    if !plan.kept.is_empty() {
+        out.push('\n');
+    }
+    for lost in &plan.data_loss {
+        let _ = writeln!(out, "  {}", style.red(&format!("DATA LOSS: {lost} (allowed by the stack file)")));
+    }
+    if !plan.data_loss.is_empty() {
+        out.push('\n');
+    }
     let summary = plan.summary();
+    let waits = if summary.wait > 0 { format!(", {} to wait for", summary.wait) } else { String::new() };
     let _ = writeln!(
         out,
-        "Plan: {} to create, {} to update, {} to replace, {} to delete.",
+        "Plan: {} to create, {} to update, {} to replace, {} to delete{waits}.",
         summary.create, summary.update, summary.replace, summary.delete
     );
     out
@@ -212,6 +235,8 @@ pub fn json_plan(plan: &Plan) -> serde_json::Value {
                 "after_unknown": unknown,
                 "changed_fields": change.changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(),
                 "replace_fields": change.replaced_by(),
+                "create_before_delete": change.create_before_delete,
+                "waits_for": change.waits_for,
             })
         })
         .collect();
@@ -221,6 +246,8 @@ pub fn json_plan(plan: &Plan) -> serde_json::Value {
         "region": plan.region,
         "changes": changes,
         "refusals": plan.refusals,
+        "data_loss": plan.data_loss,
+        "kept": plan.kept,
         "summary": plan.summary(),
     })
 }

@@ -104,6 +104,10 @@ pub struct StackFile {
     pub database_settings: String,
     /// `[cache]` node type and replica count, when the stack has a cache.
     pub cache: Option<(String, u8)>,
+    /// Ports other than each service's usual one.
+    pub ports: std::collections::BTreeMap<String, u16>,
+    /// `[stack] allow_data_loss`.
+    pub allow_data_loss: Vec<String>,
 }
 
 impl StackFile {
@@ -119,13 +123,15 @@ impl StackFile {
             extra_databases: Vec::new(),
             database_settings: "instance_class = \"db.t3.micro\"\nstorage_gb = 20\nengine_version = \"16\"\n".into(),
             cache: None,
+            ports: Default::default(),
+            allow_data_loss: Vec::new(),
         }
     }
 
     pub fn render(&self) -> String {
         let mut text = format!(
-            "[stack]\nname = \"{}\"\nregion = \"{}\"\n\n[network]\ncidr = \"10.0.0.0/16\"\navailability_zones = {}\nnat_gateways = {}\n\n[registry]\nkeep_images = {}\n\n",
-            self.name, self.region, self.availability_zones, self.nat_gateways, self.keep_images
+            "[stack]\nname = \"{}\"\nregion = \"{}\"\nallow_data_loss = {:?}\n\n[network]\ncidr = \"10.0.0.0/16\"\navailability_zones = {}\nnat_gateways = {}\n\n[registry]\nkeep_images = {}\n\n",
+            self.name, self.region, self.allow_data_loss, self.availability_zones, self.nat_gateways, self.keep_images
         );
         if let Some((node_type, replicas)) = &self.cache {
             text.push_str(&format!("[cache]\nnode_type = \"{node_type}\"\nreplicas = {replicas}\n\n"));
@@ -137,12 +143,15 @@ impl StackFile {
             text.push_str(&format!(
                 "[services.{service}]\nport = {}\ncpu = 256\nmemory = 512\npaths = [\"/api/{service}\", \"/api/{service}/*\"]\ndatabase = \"main\"\n\n",
                 // A service keeps its port when others come or go, as in a real stack file.
-                match service.as_str() {
-                    "user" => 8001,
-                    "movie" => 8002,
-                    "watchlist" => 8003,
-                    _ => 8010 + index,
-                }
+                self.ports.get(service).map_or(
+                    match service.as_str() {
+                        "user" => 8001,
+                        "movie" => 8002,
+                        "watchlist" => 8003,
+                        _ => 8010 + index,
+                    },
+                    |port| usize::from(*port)
+                )
             ));
         }
         if self.frontend {
@@ -418,7 +427,13 @@ impl Checker {
             .await
             .expect("origin access controls")
             .origin_access_control_list()
-            .map(|list| list.items().iter().filter(|c| c.name() == format!("{stack}-frontend")).count())
+            // `<stack>-<region>-frontend`, in any region.
+            .map(|list| {
+                list.items()
+                    .iter()
+                    .filter(|c| c.name().starts_with(&format!("{stack}-")) && c.name().ends_with("-frontend"))
+                    .count()
+            })
             .unwrap_or(0);
         let mut distributions = 0;
         let listed = self.cloudfront.list_distributions().send().await.expect("distributions");

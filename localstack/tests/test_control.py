@@ -1,0 +1,106 @@
+"""The request log, fault injection and the version check."""
+import json
+import subprocess
+import time
+import sys
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import LOCALSTACK, error_of
+
+
+def test_the_request_log_counts_by_service_and_action_since_the_mark(emulator, aws):
+    emulator.control("POST", "/wl-api/requests/mark")
+    aws("ec2").describe_vpcs()
+    aws("ec2").describe_vpcs()
+    aws("ecs").list_clusters()
+    log = emulator.control("GET", "/wl-api/requests")
+    assert log["counts"]["ec2:DescribeVpcs"] >= 2 and log["counts"]["ecs:ListClusters"] >= 1
+    assert log["total"] >= 3
+
+
+@pytest.mark.parametrize(
+    "service,call,code,status",
+    [
+        ("ec2", lambda c: c.describe_vpcs(), "RequestLimitExceeded", 503),
+        ("ecs", lambda c: c.list_clusters(), "ThrottlingException", 400),
+        ("rds", lambda c: c.describe_db_instances(), "Throttling", 400),
+        ("s3", lambda c: c.list_buckets(), "SlowDown", 503),
+    ],
+)
+def test_a_throttle_fault_is_answered_in_the_service_s_own_shape(emulator, service, call, code, status):
+    key = f"THROTTLE{service.upper()}"
+    emulator.control("POST", "/wl-api/faults", {"rate": 1, "access_key": key, "kinds": ["throttle"]})
+    try:
+        with pytest.raises(ClientError) as refused:
+            call(emulator.client(service, access_key=key))
+        assert (error_of(refused)[0], error_of(refused)[2]) == (code, status)
+    finally:
+        emulator.control("POST", "/wl-api/faults", {"rate": 0, "access_key": key})
+    call(emulator.client(service, access_key=key))
+
+
+def test_a_lost_answer_carries_the_request_out(emulator, aws, name):
+    key = "LOSTANSWER"
+    emulator.control("POST", "/wl-api/faults", {"rate": 1, "access_key": key, "kinds": ["lost"], "actions": ["CreateRepository"]})
+    try:
+        with pytest.raises(ClientError) as refused:
+            emulator.client("ecr", access_key=key).create_repository(repositoryName=name)
+        assert error_of(refused)[2] == 503
+    finally:
+        emulator.control("POST", "/wl-api/faults", {"rate": 0, "access_key": key})
+    assert aws("ecr").describe_repositories(repositoryNames=[name])["repositories"][0]["repositoryName"] == name
+    faults = emulator.control("GET", "/wl-api/requests")["faults"]
+    assert faults.get("ecr:CreateRepository", 0) >= 1
+
+
+def test_the_emulator_refuses_to_start_on_another_moto_version(tmp_path):
+    fake = tmp_path / "moto"
+    fake.mkdir()
+    (fake / "__init__.py").write_text('__version__ = "5.2.4"\n')
+    run = subprocess.run(
+        [sys.executable, "-m", "wl_emulator", "-H", "127.0.0.1", "-p", "1"],
+        cwd=LOCALSTACK,
+        env={"PYTHONPATH": f"{tmp_path}:{LOCALSTACK}", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 3
+    assert "moto 5.2.4 is installed, but these patches were written for moto 5.2.5" in run.stderr
+
+
+def test_the_version_check_passes_on_the_pinned_version():
+    sys.path.insert(0, str(LOCALSTACK))
+    from wl_emulator import version
+
+    assert version.check() == "5.2.5"
+    with pytest.raises(SystemExit):
+        version.check(installed="5.3.0")
+
+
+def test_what_one_access_key_creates_stays_pending_as_long_as_it_asks(emulator, name):
+    # The SIGKILL test of the Rust suite leaves databases, caches and NAT gateways half made.
+    from helpers import network
+
+    slow = f"SLOW{name.upper().replace('-', '')}"
+    emulator.control("POST", "/wl-api/pending", {"access_key": slow, "seconds": {"nat": 1.5}})
+    clients = {}
+
+    def aws(service):
+        return clients.setdefault(service, emulator.client(service, access_key=slow))
+
+    net = network(aws, name)
+    ec2 = aws("ec2")
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=net["subnets"][0], AllocationId=allocation)["NatGateway"]["NatGatewayId"]
+    state = lambda: ec2.describe_nat_gateways(NatGatewayIds=[nat])["NatGateways"][0]["State"]
+    assert [state() for _ in range(3)] == ["pending"] * 3, "pending for its time, not one read"
+    time.sleep(1.6)
+    assert state() == "available"
+    # Others' creates are as the profile says; {} turns the key's times off.
+    emulator.control("POST", "/wl-api/pending", {"access_key": slow, "seconds": {}})
+    other = ec2.create_nat_gateway(SubnetId=net["subnets"][1], AllocationId=ec2.allocate_address(Domain="vpc")["AllocationId"])
+    other_id = other["NatGateway"]["NatGatewayId"]
+    assert [ec2.describe_nat_gateways(NatGatewayIds=[other_id])["NatGateways"][0]["State"] for _ in range(2)] == ["pending", "available"]

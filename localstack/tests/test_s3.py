@@ -1,0 +1,59 @@
+"""S3: fixes of moto's answers and AWS's rules for buckets."""
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import error_of
+
+
+def test_versioning_of_a_bucket_never_versioned_is_an_empty_configuration(emulator, aws, name):
+    aws("s3").create_bucket(Bucket=name)
+    status, _, body = emulator.raw("s3", method="GET", path=f"/{name}?versioning")
+    assert status == 200
+    assert "<VersioningConfiguration" in body and "GetBucketVersioningResponse" not in body
+    assert "Status" not in aws("s3").get_bucket_versioning(Bucket=name)
+
+
+def test_versioning_once_set_reads_back_its_status(aws, name):
+    s3 = aws("s3")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Suspended"})
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Suspended"
+
+
+def refused(call):
+    with pytest.raises(ClientError) as raised:
+        call()
+    return error_of(raised)
+
+
+def test_bucket_names(aws, name):
+    for bad in ("ab", "a" * 64, "Upper-case", "-start", "end-", "two..dots", "192.168.1.1", "xn--bucket", "sthree-bucket",
+                "amzn-s3-demo-bucket", "bucket-s3alias", "bucket--ol-s3", "under_score"):
+        code, message, status = refused(lambda: aws("s3").create_bucket(Bucket=bad))
+        assert (code, message, status) == ("InvalidBucketName", "The specified bucket is not valid.", 400), bad
+    aws("s3").create_bucket(Bucket=f"{name}-frontend-123456789012")
+
+
+def test_create_bucket_keeps_the_tags_of_its_configuration(aws, name):
+    s3 = aws("s3")
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"Tags": [{"Key": "wl:stack", "Value": name}, {"Key": "Name", "Value": "frontend"}]})
+    tags = sorted((tag["Key"], tag["Value"]) for tag in s3.get_bucket_tagging(Bucket=name)["TagSet"])
+    assert tags == [("Name", "frontend"), ("wl:stack", name)]
+
+
+def test_bucket_tag_limits(aws, name):
+    s3 = aws("s3")
+    s3.create_bucket(Bucket=name)
+    assert refused(lambda: s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "aws:x", "Value": "v"}]}))[0] == "InvalidTag"
+    assert refused(lambda: s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "k" * 129, "Value": "v"}]}))[0] == "InvalidTag"
+
+
+def test_a_bucket_that_is_not_empty_cannot_be_deleted(aws, name):
+    s3 = aws("s3")
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="index.html", Body=b"<html/>")
+    code, message, status = refused(lambda: s3.delete_bucket(Bucket=name))
+    assert (code, status) == ("BucketNotEmpty", 409)
+    assert message == "The bucket you tried to delete is not empty"
+    s3.delete_object(Bucket=name, Key="index.html")
+    s3.delete_bucket(Bucket=name)

@@ -1,0 +1,116 @@
+"""S3: fixes where moto 5.2 answers unlike AWS, and the rules AWS enforces that moto does not."""
+from moto.s3.responses import S3Response
+
+
+def get_bucket_versioning(self):
+    """AWS answers <VersioningConfiguration/> (with <Status> once versioning was ever set);
+    moto 5.2 names the root element GetBucketVersioningResponse, which SDKs cannot parse."""
+    status = self.backend.get_bucket_versioning(self.bucket_name)
+    inner = f"<Status>{status}</Status>" if status else ""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{inner}</VersioningConfiguration>'
+    )
+    return 200, {"Content-Type": "application/xml"}, body
+
+
+S3Response.get_bucket_versioning = get_bucket_versioning
+
+# --- CreateBucket keeps the tags of its configuration ---------------------------------------------
+#
+# AWS takes tags at create for general purpose buckets: CreateBucketConfiguration.Tags, "An array of
+# tags that you can apply to the bucket that you're creating" (botocore s3 CreateBucketConfiguration;
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-create-tag.html). moto 5.2 ignores
+# them, so a bucket created with tags reads back without any.
+
+import re  # noqa: E402
+import xml.etree.ElementTree as ElementTree  # noqa: E402
+
+_original_bucket_response_put = S3Response._bucket_response_put
+
+
+def _tags_of_create_configuration(body):
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return {}
+    tags = {}
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] == "Tag":
+            fields = {child.tag.rsplit("}", 1)[-1]: child.text or "" for child in element}
+            if "Key" in fields:
+                tags[fields["Key"]] = fields.get("Value", "")
+    return tags
+
+
+def _bucket_response_put(self, request, bucket_name, querystring):
+    creating = not querystring and bucket_name not in self.backend.buckets
+    answer = _original_bucket_response_put(self, request, bucket_name, querystring)
+    if creating and self.body and bucket_name in self.backend.buckets:
+        tags = _tags_of_create_configuration(self.body)
+        if tags:
+            self.backend.put_bucket_tagging(bucket_name, tags)
+    return answer
+
+
+S3Response._bucket_response_put = _bucket_response_put
+
+# --- Request rules (strict layer) ---------------------------------------------------------------
+
+from .strict import Refusal, rule  # noqa: E402
+
+
+def bucket_name_problem(name):
+    """Why a general purpose bucket name is refused, or None
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)."""
+    if not 3 <= len(name) <= 63:
+        return "must be between 3 and 63 characters long"
+    if not re.fullmatch(r"[a-z0-9.-]+", name):
+        return "can consist only of lowercase letters, numbers, periods, and hyphens"
+    if not (name[0].isalnum() and name[-1].isalnum()):
+        return "must begin and end with a letter or number"
+    if ".." in name:
+        return "must not contain two adjacent periods"
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        return "must not be formatted as an IP address"
+    for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
+        if name.startswith(prefix):
+            return f"must not start with the prefix {prefix}"
+    for suffix in ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
+        if name.endswith(suffix):
+            return f"must not end with the suffix {suffix}"
+    return None
+
+
+@rule("s3", "CreateBucket")
+def bucket_name(call):
+    """General purpose bucket names: 3 to 63 characters; only lowercase letters, numbers, periods
+    and hyphens; begin and end with a letter or number; no two adjacent periods; not an IP
+    address; not starting with xn--, sthree- or amzn-s3-demo-; not ending with -s3alias, --ol-s3,
+    .mrap, --x-s3 or --table-s3 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+    S3 answers InvalidBucketName "The specified bucket is not valid."."""
+    if bucket_name_problem(call.get("Bucket", default="")):
+        raise Refusal("InvalidBucketName", "The specified bucket is not valid.")
+
+
+@rule("s3", "CreateBucket", "PutBucketTagging")
+def bucket_tags(call):
+    """Bucket tags: at most 50, keys 1 to 128 characters, values up to 256, keys not starting with
+    aws: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-managing.html; S3 answers
+    InvalidTag)."""
+    tags = call.get("CreateBucketConfiguration", "Tags", default=None) if call.action == "CreateBucket" else call.get("Tagging", "TagSet", default=None)
+    tags = tags or []
+    if len(tags) > 50:
+        raise Refusal("BadRequest", "Object tags cannot be greater than 50")
+    keys = set()
+    for tag in tags:
+        key, value = str(tag.get("Key", "")), str(tag.get("Value", "") or "")
+        if not key or len(key) > 128:
+            raise Refusal("InvalidTag", "The TagKey you have provided is too long, max 128")
+        if len(value) > 256:
+            raise Refusal("InvalidTag", "The TagValue you have provided is too long, max 256")
+        if key.startswith("aws:"):
+            raise Refusal("InvalidTag", "System tags cannot be added/updated by requester")
+        if key in keys:
+            raise Refusal("InvalidTag", "Cannot provide multiple Tags with the same key")
+        keys.add(key)
