@@ -50,6 +50,13 @@ fn with_a_fifth_of_requests_failing_apply_and_destroy_converge_without_duplicate
     support::note(&format!("fault injection: {injected} faults; apply and destroy each converged in one run"));
 }
 
+/// When a test kills an apply.
+enum Kill<'a> {
+    After(u64),
+    /// Once one of these steps has started.
+    WhenStarted(&'a [&'a str]),
+}
+
 #[test]
 fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_twins_or_orphans() {
     let directory = TempDir::new("sigkill");
@@ -66,7 +73,10 @@ fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_twins_or_orp
     // minutes, with no endpoint yet): the kills leave resources half made.
     let pending = format!(r#"{{"access_key": "{access_key}", "seconds": {{"rds": 15, "cache": 15, "nat": 15}}}}"#);
     emulator_control("POST", "/wl-api/pending", &pending);
-    for delay_ms in [150, 600, 1500, 3500] {
+    // Three kills at set times, and a last one once the database, the cache or the NAT gateway is
+    // being created, or waited for (AWS keeps them pending for minutes).
+    let pending_creates = ["db_instance db-main", "cache_replication_group cache", "nat_gateway nat-1"];
+    for kill in [Kill::After(150), Kill::After(600), Kill::After(1500), Kill::WhenStarted(&pending_creates)] {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wl-infra"))
             .args(["apply", "--stack", path, "--yes"])
             .env("AWS_ENDPOINT_URL", endpoint())
@@ -77,10 +87,38 @@ fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_twins_or_orp
             .env("NO_COLOR", "1")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("wl-infra starts");
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let stderr = child.stderr.take().expect("the progress");
+        let (sender, started) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = sender.send(line);
+            }
+        });
+        match kill {
+            Kill::After(milliseconds) => std::thread::sleep(std::time::Duration::from_millis(milliseconds)),
+            Kill::WhenStarted(steps) => {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                let mut seen: Vec<&str> = Vec::new();
+                let mut lines: Vec<String> = Vec::new();
+                while seen.is_empty() && std::time::Instant::now() < deadline {
+                    if let Ok(line) = started.recv_timeout(std::time::Duration::from_millis(100)) {
+                        seen.extend(steps.iter().filter(|step| line.starts_with("started") && line.contains(**step)));
+                        lines.push(line);
+                    }
+                }
+                assert!(
+                    !seen.is_empty(),
+                    "a database, cache or NAT gateway step started before the kill:\n{}",
+                    lines.join("\n")
+                );
+                // Long enough for the create calls to reach AWS.
+                std::thread::sleep(std::time::Duration::from_millis(400));
+            }
+        }
         // SIGKILL: no chance to clean up, as when a CI runner dies.
         let _ = child.kill();
         let _ = child.wait();

@@ -229,3 +229,15 @@ def test_load_balancers_need_a_target_group_a_listener_forwards_to_and_can_chang
     moved = aws("ecs").update_service(cluster=name, service="app", loadBalancers=[dict(attached[0], targetGroupArn=other)])["service"]
     assert moved["loadBalancers"][0]["targetGroupArn"] == other
     assert moved["deployments"][0]["id"] != first
+
+
+def test_a_repeated_create_service_answers_with_the_first_service_and_another_is_refused(aws, name, cluster):
+    # A retried CreateService whose answer was lost must not replace the service (moto's own
+    # behaviour) nor make a twin; without the same token it is not idempotent.
+    definition = task_definition(aws, name)
+    first = service(aws, name, cluster, definition, clientToken="wl-token-1")
+    again = service(aws, name, cluster, definition, clientToken="wl-token-1")
+    assert again["serviceArn"] == first["serviceArn"]
+    assert [d["id"] for d in again["deployments"]] == [d["id"] for d in first["deployments"]], "no new deployment"
+    code, message, _ = refused(lambda: service(aws, name, cluster, definition, clientToken="wl-token-2"))
+    assert (code, message) == ("InvalidParameterException", "Creation of service was not idempotent.")

@@ -126,3 +126,16 @@ def test_set_subnets_and_security_groups_move_the_interfaces(aws, name):
     other = aws("ec2").create_security_group(GroupName=f"{name}-other", Description="d", VpcId=net["vpc"])["GroupId"]
     elbv2.set_security_groups(LoadBalancerArn=arn, SecurityGroups=[other])
     assert len(interfaces(aws, **{"group-id": other})) == 2
+
+
+def test_create_load_balancer_is_idempotent_for_the_same_settings(aws, name):
+    # A retried CreateLoadBalancer whose first answer was lost must not make a twin.
+    net = network(aws, name)
+    elb = aws("elbv2")
+    first = elb.create_load_balancer(Name=name[:32], Subnets=net["subnets"])["LoadBalancers"][0]["LoadBalancerArn"]
+    again = elb.create_load_balancer(Name=name[:32], Subnets=net["subnets"])["LoadBalancers"][0]["LoadBalancerArn"]
+    assert first == again
+    assert len([b for b in elb.describe_load_balancers()["LoadBalancers"] if b["LoadBalancerName"] == name[:32]]) == 1
+    with pytest.raises(ClientError) as raised:
+        elb.create_load_balancer(Name=name[:32], Subnets=net["subnets"], Scheme="internal")
+    assert error_of(raised)[0] == "DuplicateLoadBalancerName"

@@ -10,8 +10,10 @@ DescribeServices; otherwise the rollout completes at once. An image whose tag st
 on, a rollback deployment of the previous task definition completes instead.
 """
 import datetime
+import inspect
 import random
 import re
+import threading
 import time
 import uuid
 
@@ -166,10 +168,23 @@ def _advance_rollout(backend, service):
 
 
 _original_create_service = EC2ContainerServiceBackend.create_service
+# The clientToken of the CreateService this thread serves (set by the response wrapper below).
+_create_request = threading.local()
 
 
 def _create_service(self, *args, **kwargs):
+    # A repeated CreateService with the same clientToken answers with the service the first one
+    # made (API_CreateService: "An identifier that you provide to ensure the idempotency of the
+    # request"); moto 5.2 replaces the service instead, orphaning the first one's tasks. Any other
+    # create of an active service's name is refused (`create_service_is_idempotent` below).
+    token = getattr(_create_request, "client_token", None)
+    bound = inspect.signature(_original_create_service).bind(self, *args, **kwargs)
+    cluster = self._get_cluster(bound.arguments["cluster_str"])
+    existing = self.services.get(f"{cluster.name}:{bound.arguments['service_name']}")
+    if existing is not None and existing.status == "ACTIVE" and token and getattr(existing, "wl_client_token", None) == token:
+        return existing
     service = _original_create_service(self, *args, **kwargs)
+    service.wl_client_token = token
     service.deployments = []
     service.events = []
     _start_deployment(self, service, None)
@@ -242,7 +257,11 @@ _original_create_service_response = EC2ContainerServiceResponse.create_service
 
 def _create_service_response(self):
     """Keeps the create's deploymentConfiguration and health check grace period, as AWS does."""
-    result = _original_create_service_response(self)
+    _create_request.client_token = self._get_param("clientToken")
+    try:
+        result = _original_create_service_response(self)
+    finally:
+        _create_request.client_token = None
     service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
     service.deployment_configuration = self._get_param("deploymentConfiguration")
     service.health_check_grace_period_seconds = self._get_param("healthCheckGracePeriodSeconds")
@@ -405,6 +424,21 @@ def ecs_tags(call):
     characters", "Maximum value length - 256", "Do not use aws:, AWS:, or any upper or lowercase
     combination of such as a prefix for either keys or values" (botocore ecs Tag / tags)."""
     check_tags(call.get("tags"), "InvalidParameterException", key="key", value="value", key_max=128, value_max=256, count_max=50, reserved=("aws:",))
+
+
+@rule("ecs", "CreateService", kind="state")
+def create_service_is_idempotent(call):
+    """A CreateService of the name of an active service, unless it repeats that service's
+    clientToken: InvalidParameterException "Creation of service was not idempotent." (the answer
+    AWS gives; terraform-provider-aws#2283)."""
+    backend = call.backend("ecs")
+    cluster = (call.get("cluster", default="default") or "default").rsplit("/", 1)[-1]
+    existing = backend.services.get(f"{cluster}:{call.get('serviceName', default='')}")
+    if existing is None or existing.status != "ACTIVE":
+        return
+    token = call.get("clientToken")
+    if not token or getattr(existing, "wl_client_token", None) != token:
+        raise Refusal("InvalidParameterException", "Creation of service was not idempotent.")
 
 
 @rule("ecs", "CreateService", kind="state")

@@ -16,10 +16,31 @@ def _activate(self):
 
 
 FakeLoadBalancer.activate = _activate
+import inspect  # noqa: E402
+
+from moto.elbv2.exceptions import DuplicateLoadBalancerName as DuplicateLoadBalancerError  # noqa: E402
+
 _original_create_load_balancer = ELBv2Backend.create_load_balancer
 
 
 def _create_load_balancer(self, *args, **kwargs):
+    # "This operation is idempotent, which means that it completes at most one time. If you
+    # attempt to create multiple load balancers with the same settings, each call succeeds."
+    # (API_CreateLoadBalancer): the same name and settings answer with the load balancer made
+    # first, other settings are DuplicateLoadBalancerName; moto 5.2 makes a second one.
+    bound = inspect.signature(_original_create_load_balancer).bind(self, *args, **kwargs)
+    bound.apply_defaults()
+    name = bound.arguments["name"]
+    for existing in self.load_balancers.values():
+        if existing.name == name:
+            same = (
+                sorted(subnet.id for subnet in existing.subnets) == sorted(bound.arguments.get("subnet_ids") or [])
+                and existing.scheme == bound.arguments.get("scheme")
+                and existing.type == (bound.arguments.get("loadbalancer_type") or "application")
+            )
+            if same:
+                return existing
+            raise DuplicateLoadBalancerError()
     balancer = _original_create_load_balancer(self, *args, **kwargs)
     if profiles.PROFILE == "realistic":
         balancer.wl_ready_at = time.time() + profiles.realistic_delay("alb")
