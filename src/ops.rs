@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::aws::{self, AwsError, Clients};
 use crate::graph::{self, GraphError};
-use crate::plan::{self, LiveResource, Plan};
+use crate::plan::{self, LiveResource, Plan, SavedPlan, SavedPlanError};
 use crate::stack::{self, Diagnostics, Stack};
 
 #[derive(Debug, thiserror::Error)]
@@ -59,8 +59,7 @@ pub async fn read_and_plan(
         (Goal::Apply, Some(frontend)) => frontend_files(Path::new(&frontend.source_dir))?,
         _ => Vec::new(),
     };
-    let mut facts = aws::account_facts(clients).await?;
-    let live = aws::discover(clients, &facts).await?;
+    let (mut facts, live) = read_live(clients).await?;
     facts.image_tags = deployed_image_tags(&live);
     facts.image_tags.extend(image_tags.iter().map(|(service, tag)| (service.clone(), tag.clone())));
     facts.frontend_files = files;
@@ -72,6 +71,38 @@ pub async fn read_and_plan(
     let safety = plan::Safety { allow_data_loss: stack.allow_data_loss.clone() };
     let plan = plan::plan(&stack.name, &stack.region, &desired, &live, &safety);
     Ok((plan, live))
+}
+
+/// Reads the account facts and every resource the stack owns.
+pub async fn read_live(clients: &Clients) -> Result<(graph::AccountFacts, Vec<LiveResource>), AwsError> {
+    let facts = aws::account_facts(clients).await?;
+    let live = aws::discover(clients, &facts).await?;
+    Ok((facts, live))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanFileError {
+    #[error("cannot write the plan to {path}: {source}; check the --out path")]
+    Write { path: String, source: std::io::Error },
+    #[error("cannot read the plan file {path}: {source}; check the path, or make one with `wl-infra plan --stack FILE --out {path}`")]
+    Read { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Saved(#[from] SavedPlanError),
+}
+
+/// Saves a reviewed plan with the live state it was made from (`plan --out FILE`).
+pub fn save_plan(path: &Path, plan: Plan, live: Vec<LiveResource>) -> Result<(), SavedPlanFileError> {
+    let text = SavedPlan::new(plan, live).to_json();
+    std::fs::write(path, text + "\n")
+        .map_err(|source| SavedPlanFileError::Write { path: path.display().to_string(), source })
+}
+
+/// Reads a plan saved by `plan --out`.
+pub fn load_saved_plan(path: &Path) -> Result<SavedPlan, SavedPlanFileError> {
+    let display = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|source| SavedPlanFileError::Read { path: display.clone(), source })?;
+    Ok(SavedPlan::from_json(&display, &text)?)
 }
 
 /// The zone of each of the stack's live subnets, by logical id: subnets stay in their zones.

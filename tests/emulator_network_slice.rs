@@ -320,6 +320,55 @@ fn drift_is_shown_by_plan_and_reverted_by_apply() {
 }
 
 #[test]
+fn a_saved_plan_applies_exactly_what_it_shows_and_a_stale_one_is_refused_before_any_write() {
+    let directory = TempDir::new("saved");
+    let mut stack = StackFile::new(&unique_stack_name("saved"));
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    let plan_file = |name: &str| directory.0.join(name).to_str().expect("a UTF-8 path").to_string();
+    let (first, second, third) = (plan_file("first.json"), plan_file("second.json"), plan_file("third.json"));
+
+    let planned = wl_infra(&["plan", "--stack", path, "--out", &first]).expect_code(0);
+    assert!(planned.stdout.contains("+ vpc vpc"), "{}", planned.stdout);
+    assert!(planned.stderr.contains(&format!("`wl-infra apply {first}`")), "{}", planned.stderr);
+    let applied = wl_infra(&["apply", &first]).expect_code(0);
+    assert!(applied.stderr.contains("Apply complete"), "no confirmation is asked for: {}", applied.stderr);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+
+    // Applied once, the same plan is stale: everything it would create now exists.
+    let proxy = RecordingProxy::start(endpoint());
+    let again = wl_infra_at(&proxy.url, &["apply", &first]).expect_code(1);
+    assert!(again.stderr.contains(&format!("the plan in {first} is stale: ")), "{}", again.stderr);
+    assert!(again.stderr.contains("vpc vpc (vpc-") && again.stderr.contains(") appeared"), "{}", again.stderr);
+    assert_eq!(proxy.writes(), Vec::<String>::new(), "a stale plan writes nothing");
+
+    // A change reviewed, then drift by hand before it is applied: refused, nothing written.
+    stack.keep_images = 5;
+    stack.write(&directory.0);
+    wl_infra(&["plan", "--stack", path, "--out", &second]).expect_code(0);
+    let checker = Checker::new("us-east-1");
+    let vpc_id = checker.vpc_id(&stack.name);
+    checker.runtime.block_on(async {
+        let tag = aws_sdk_ec2::types::Tag::builder().key("Name").build();
+        checker.ec2.delete_tags().resources(&vpc_id).tags(tag).send().await.expect("tag removed by hand");
+    });
+    proxy.clear();
+    let stale = wl_infra_at(&proxy.url, &["apply", &second]).expect_code(1);
+    assert!(stale.stderr.contains("vpc vpc changed (tags)"), "{}", stale.stderr);
+    assert!(stale.stderr.contains("nothing was changed"), "{}", stale.stderr);
+    assert_eq!(proxy.writes(), Vec::<String>::new(), "a stale plan writes nothing");
+
+    // A fresh plan of both applies, and the stack converges.
+    let fresh = wl_infra(&["plan", "--stack", path, "--out", &third]).expect_code(0);
+    assert!(fresh.stdout.contains("~ vpc vpc") && fresh.stdout.contains("~ ecr_repository"), "{}", fresh.stdout);
+    wl_infra(&["apply", &third]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    let broken = wl_infra(&["apply", path]).expect_code(1);
+    assert!(broken.stderr.contains("is not a saved plan"), "a stack file is not a plan: {}", broken.stderr);
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+}
+
+#[test]
 fn destroy_removes_every_owned_resource_and_a_second_destroy_is_a_no_op() {
     let directory = TempDir::new("destroy");
     let mut stack = StackFile::new(&unique_stack_name("dstr"));

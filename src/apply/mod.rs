@@ -280,20 +280,19 @@ async fn run_with_retries(
     loop {
         let context = StepContext {
             clients,
+            kind: step.kind,
             id: &step.id,
             progress: Arc::clone(&progress),
             timeouts: &options.timeouts,
             retry: attempt > 1,
         };
         let result = match &step.operation {
-            Operation::Create { props } => aws::create(&context, step.kind, props).await.map(Some),
+            Operation::Create { props } => aws::create(&context, props).await.map(Some),
             Operation::Update { physical_id, props, live, changes } => {
-                aws::update(&context, step.kind, physical_id, props, live, changes).await.map(Some)
+                aws::update(&context, physical_id, props, live, changes).await.map(Some)
             }
-            Operation::Delete { physical_id, live } => {
-                aws::delete(&context, step.kind, physical_id, live).await.map(|()| None)
-            }
-            Operation::Wait { physical_id } => aws::wait_ready(&context, step.kind, physical_id, known).await.map(Some),
+            Operation::Delete { physical_id, live } => aws::delete(&context, physical_id, live).await.map(|()| None),
+            Operation::Wait { physical_id } => aws::wait_ready(&context, physical_id, known).await.map(Some),
         };
         let retryable = |error: &AwsError| match error.class() {
             ErrorClass::Transient => true,

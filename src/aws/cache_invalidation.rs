@@ -2,12 +2,25 @@
 //! the changed paths. An invalidation is an event, not a resource that stays: nothing to discover.
 
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+use serde::{Deserialize, Serialize};
 
-use super::{error::from_sdk, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props};
+use super::driver::driver;
+use super::{id_attributes, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Props};
 use crate::plan::LiveResource;
 
-pub async fn discover(_clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+/// The invalidation's properties, as the graph builds them (the planner fills `paths` in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheInvalidationProps {
+    pub distribution_id: String,
+    /// The keys of the changed objects, as paths (`/index.html`).
+    pub paths: Vec<String>,
+}
+
+driver!(CacheInvalidationDriver, CacheInvalidationProps);
+
+pub async fn discover(_clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     Ok(Vec::new())
 }
 
@@ -51,8 +64,9 @@ fn encode_path(path: &str) -> String {
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::CacheInvalidation);
-    let paths = invalidation_paths(&super::texts(props, "paths"));
+    let desired: CacheInvalidationProps = context.decode(props)?;
+    let resource = context.resource();
+    let paths = invalidation_paths(&desired.paths);
     let batch = InvalidationBatch::builder()
         .paths(Paths::builder().quantity(paths.len() as i32).set_items(Some(paths)).build().map_err(|e| {
             AwsError::refused(&resource, format!("cannot build the invalidation: {e}; this is a bug in wl-infra"))
@@ -67,12 +81,12 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .clients
         .cloudfront
         .create_invalidation()
-        .distribution_id(text(props, "distribution_id"))
+        .distribution_id(desired.distribution_id)
         .invalidation_batch(batch)
         .send()
         .await
-        .map_err(|e| from_sdk("CreateInvalidation", &resource, e))?;
-    Ok(Attributes::from([("id".to_string(), output.invalidation().map_or("", |i| i.id()).to_string())]))
+        .aws("CreateInvalidation", &resource)?;
+    Ok(id_attributes(output.invalidation().map_or("", |i| i.id())))
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {

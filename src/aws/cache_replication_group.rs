@@ -2,11 +2,41 @@
 //! can change node type and replica count in place). Encrypted at rest and in transit.
 
 use aws_sdk_elasticache::types::ReplicationGroup;
+use serde::{Deserialize, Serialize};
 
-use super::cache_subnet_group::{cache_tags, read_tags, update_tags};
-use super::{error::from_sdk, flag, integer, text, wait_for, wait_until, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use super::cache_subnet_group::read_tags;
+use super::driver::driver;
+use super::props::{tags_of, Tags};
+use super::{
+    live_resource, tags, wait_for, wait_until, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update,
+};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::{LiveResource, LiveState};
+
+/// The replication group's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheReplicationGroupProps {
+    pub id: String,
+    pub description: String,
+    pub engine: String,
+    pub node_type: String,
+    pub replicas: i64,
+    pub at_rest_encryption: bool,
+    pub transit_encryption: bool,
+    /// Set on create and not compared (`create_only_fields`): the subnet group and security groups
+    /// live on the member clusters, which the one discovery read does not return.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    pub tags: Tags,
+    /// Read, never compared: the zones the cache's nodes are in (a subnet there cannot go).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zones: Option<Vec<String>>,
+}
+
+driver!(CacheReplicationGroupDriver, CacheReplicationGroupProps, wait_ready = wait_ready);
 
 fn replicas(group: &ReplicationGroup) -> i64 {
     (group.member_clusters().len() as i64 - 1).max(0)
@@ -22,12 +52,12 @@ fn attributes(group: &ReplicationGroup) -> Attributes {
     ])
 }
 
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let prefix = format!("{}-", clients.stack);
     let mut groups = Vec::new();
     let mut pages = clients.elasticache.describe_replication_groups().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| from_sdk("DescribeReplicationGroups", "the stack's caches", e))?;
+        let page = page.aws("DescribeReplicationGroups", "the stack's caches")?;
         groups.extend(
             page.replication_groups()
                 .iter()
@@ -53,44 +83,40 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             Err(error) => return Err(error),
         };
         let Some(id) = owner else { return Ok(None) };
-        let mut props = Props::new();
-        props.insert("id".into(), Value::string(&group_id));
-        props.insert("description".into(), Value::string(group.description().unwrap_or_default()));
-        props.insert("engine".into(), Value::string(group.engine().unwrap_or("redis")));
-        props.insert("node_type".into(), Value::string(group.cache_node_type().unwrap_or_default()));
-        props.insert("replicas".into(), Value::Integer(replicas(group)));
-        props.insert("at_rest_encryption".into(), Value::Bool(group.at_rest_encryption_enabled().unwrap_or(false)));
-        props.insert("transit_encryption".into(), Value::Bool(group.transit_encryption_enabled().unwrap_or(false)));
-        props.insert("tags".into(), tags);
-        // Read, never compared: the zones the cache's nodes are in (a subnet there cannot go).
-        let mut zones: Vec<Value> = group
-            .node_groups()
-            .iter()
-            .flat_map(|node_group| node_group.node_group_members())
-            .filter_map(|member| member.preferred_availability_zone().map(Value::string))
-            .collect();
-        zones.sort();
-        zones.dedup();
-        props.insert("availability_zones".into(), Value::List(zones));
-        Ok::<_, AwsError>(Some(LiveResource {
-            state,
-            id,
-            kind: Kind::CacheReplicationGroup,
-            physical_id: group_id,
-            props,
-            attributes: attributes(group),
-        }))
+        let props = props_of(group, tags);
+        let live = live_resource(Kind::CacheReplicationGroup, id, group_id, &props, attributes(group));
+        Ok::<_, AwsError>(Some(LiveResource { state, ..live }))
     });
     Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
 }
 
+fn props_of(group: &ReplicationGroup, tags: Tags) -> CacheReplicationGroupProps {
+    let mut zones: Vec<String> = group
+        .node_groups()
+        .iter()
+        .flat_map(|node_group| node_group.node_group_members())
+        .filter_map(|member| member.preferred_availability_zone().map(str::to_string))
+        .collect();
+    zones.sort();
+    zones.dedup();
+    CacheReplicationGroupProps {
+        id: group.replication_group_id().unwrap_or_default().to_string(),
+        description: group.description().unwrap_or_default().to_string(),
+        engine: group.engine().unwrap_or("redis").to_string(),
+        node_type: group.cache_node_type().unwrap_or_default().to_string(),
+        replicas: replicas(group),
+        at_rest_encryption: group.at_rest_encryption_enabled().unwrap_or(false),
+        transit_encryption: group.transit_encryption_enabled().unwrap_or(false),
+        subnet_group: None,
+        security_group_ids: None,
+        tags,
+        availability_zones: Some(zones),
+    }
+}
+
 /// The tags wl-infra gives the stack's cache, for a cache whose tags cannot be read yet.
-fn expected_tags(clients: &super::Clients, group_id: &str) -> Value {
-    super::tags_value([
-        ("Name", group_id),
-        (crate::graph::STACK_TAG, clients.stack.as_str()),
-        (crate::graph::ID_TAG, "cache"),
-    ])
+fn expected_tags(clients: &Clients, group_id: &str) -> Tags {
+    tags_of([("Name", group_id), (crate::graph::STACK_TAG, clients.stack.as_str()), (crate::graph::ID_TAG, "cache")])
 }
 
 /// Where a group in `status` stands for the plan.
@@ -121,22 +147,17 @@ pub fn ready(resource: &str, status: Option<&str>) -> Result<bool, AwsError> {
 }
 
 async fn describe(context: &StepContext<'_>, group_id: &str) -> Result<Option<ReplicationGroup>, AwsError> {
-    match context.clients.elasticache.describe_replication_groups().replication_group_id(group_id).send().await {
+    let output = context.clients.elasticache.describe_replication_groups().replication_group_id(group_id).send().await;
+    match output.aws("DescribeReplicationGroups", &context.resource()) {
         Ok(output) => Ok(output.replication_groups().first().cloned()),
-        Err(e) => {
-            let error = from_sdk("DescribeReplicationGroups", &context.resource(Kind::CacheReplicationGroup), e);
-            if error.is_not_found() || error.code() == Some("ReplicationGroupNotFoundFault") {
-                Ok(None)
-            } else {
-                Err(error)
-            }
-        }
+        Err(error) if error.is_not_found() || error.code() == Some("ReplicationGroupNotFoundFault") => Ok(None),
+        Err(error) => Err(error),
     }
 }
 
 async fn wait_available(context: &StepContext<'_>, group_id: &str) -> Result<ReplicationGroup, AwsError> {
-    let resource = context.resource(Kind::CacheReplicationGroup);
-    wait_for(context, Kind::CacheReplicationGroup, "available", || async {
+    let resource = context.resource();
+    wait_for(context, "available", || async {
         match describe(context, group_id).await? {
             Some(group) => Ok(ready(&resource, group.status())?.then_some(group)),
             None => Ok(None),
@@ -147,13 +168,17 @@ async fn wait_available(context: &StepContext<'_>, group_id: &str) -> Result<Rep
 
 /// Waits for a cache an earlier run left creating or modifying, then confirms from its tags (which
 /// ElastiCache lists only once it is available) that it is the stack's own.
-pub async fn wait_ready(context: &StepContext<'_>, group_id: &str) -> Result<Attributes, AwsError> {
+pub async fn wait_ready(
+    context: &StepContext<'_>,
+    group_id: &str,
+    _known: &Attributes,
+) -> Result<Attributes, AwsError> {
     let group = wait_available(context, group_id).await?;
     let attributes = attributes(&group);
     let (_, owner) = read_tags(context.clients, attributes.get("arn").map_or("", String::as_str)).await?;
     if owner.as_deref() != Some(context.id) {
         return Err(AwsError::refused(
-            context.resource(Kind::CacheReplicationGroup),
+            context.resource(),
             format!(
                 "{group_id} exists but is not tagged {}={}; wl-infra never touches resources it does not own: rename the stack, delete it, or tag it to adopt it",
                 crate::graph::STACK_TAG,
@@ -165,53 +190,55 @@ pub async fn wait_ready(context: &StepContext<'_>, group_id: &str) -> Result<Att
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let group_id = text(props, "id");
-    let replicas = integer(props, "replicas");
-    let security_groups: Vec<String> = super::texts(props, "security_group_ids");
+    let props: CacheReplicationGroupProps = context.decode(props)?;
+    let group_id = props.id.as_str();
+    let replicas = props.replicas;
+    let security_groups: Vec<String> = props.security_group_ids.clone().unwrap_or_default();
     context
         .clients
         .elasticache
         .create_replication_group()
         .replication_group_id(group_id)
-        .replication_group_description(text(props, "description"))
-        .engine(text(props, "engine"))
-        .cache_node_type(text(props, "node_type"))
+        .replication_group_description(&props.description)
+        .engine(&props.engine)
+        .cache_node_type(&props.node_type)
         .num_cache_clusters(replicas as i32 + 1)
         .automatic_failover_enabled(replicas > 0)
         .multi_az_enabled(replicas > 0)
-        .cache_subnet_group_name(text(props, "subnet_group"))
+        .cache_subnet_group_name(props.subnet_group.as_deref().unwrap_or_default())
         .set_security_group_ids(Some(security_groups))
-        .at_rest_encryption_enabled(flag(props, "at_rest_encryption"))
-        .transit_encryption_enabled(flag(props, "transit_encryption"))
+        .at_rest_encryption_enabled(props.at_rest_encryption)
+        .transit_encryption_enabled(props.transit_encryption)
         .port(6379)
-        .set_tags(Some(cache_tags(props)))
+        .set_tags(Some(tags::elasticache_list(&props.tags)))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateReplicationGroup", &context.resource(Kind::CacheReplicationGroup), e))?;
+        .aws("CreateReplicationGroup", &context.resource())?;
     Ok(attributes(&wait_available(context, group_id).await?))
 }
 
 /// Changes the node type, the replica count and the description in place, one step at a time
 /// (ElastiCache takes one modification at a time), waiting for `available` after each.
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::CacheReplicationGroup);
+    let (desired, live): (CacheReplicationGroupProps, CacheReplicationGroupProps) = update.decode(context)?;
+    let resource = context.resource();
     let group_id = update.physical_id;
     let elasticache = &context.clients.elasticache;
     if update.changed("node_type") || update.changed("description") {
         elasticache
             .modify_replication_group()
             .replication_group_id(group_id)
-            .cache_node_type(text(update.props, "node_type"))
-            .replication_group_description(text(update.props, "description"))
+            .cache_node_type(&desired.node_type)
+            .replication_group_description(&desired.description)
             .apply_immediately(true)
             .send()
             .await
-            .map_err(|e| from_sdk("ModifyReplicationGroup", &resource, e))?;
+            .aws("ModifyReplicationGroup", &resource)?;
         wait_available(context, group_id).await?;
     }
     if update.changed("replicas") {
-        let wanted = integer(update.props, "replicas");
-        let current = integer(update.live, "replicas");
+        let wanted = desired.replicas;
+        let current = live.replicas;
         let set_failover = |enabled: bool| {
             elasticache
                 .modify_replication_group()
@@ -224,7 +251,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
         if wanted < current {
             // Failover needs a replica: it is switched off before the last replica goes.
             if wanted == 0 {
-                set_failover(false).await.map_err(|e| from_sdk("ModifyReplicationGroup", &resource, e))?;
+                set_failover(false).await.aws("ModifyReplicationGroup", &resource)?;
                 wait_available(context, group_id).await?;
             }
             elasticache
@@ -234,7 +261,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
                 .apply_immediately(true)
                 .send()
                 .await
-                .map_err(|e| from_sdk("DecreaseReplicaCount", &resource, e))?;
+                .aws("DecreaseReplicaCount", &resource)?;
             wait_available(context, group_id).await?;
         } else {
             elasticache
@@ -244,17 +271,18 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
                 .apply_immediately(true)
                 .send()
                 .await
-                .map_err(|e| from_sdk("IncreaseReplicaCount", &resource, e))?;
+                .aws("IncreaseReplicaCount", &resource)?;
             wait_available(context, group_id).await?;
             if current == 0 {
-                set_failover(true).await.map_err(|e| from_sdk("ModifyReplicationGroup", &resource, e))?;
+                set_failover(true).await.aws("ModifyReplicationGroup", &resource)?;
                 wait_available(context, group_id).await?;
             }
         }
     }
     let group = wait_available(context, group_id).await?;
     let attributes = attributes(&group);
-    update_tags(context, attributes.get("arn").map_or("", String::as_str), update).await?;
+    let arn = attributes.get("arn").map_or("", String::as_str);
+    tags::replace(context, tags::Style::Elasticache, arn, &desired.tags, &live.tags).await?;
     Ok(attributes)
 }
 
@@ -262,9 +290,9 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
 /// modifying or snapshotting (InvalidReplicationGroupState "... has status modifying which is not
 /// valid for deletion."): that is waited out; a group already deleting (an interrupted destroy) is
 /// only waited for.
-pub async fn delete(context: &StepContext<'_>, group_id: &str) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::CacheReplicationGroup);
-    wait_until(context, Kind::CacheReplicationGroup, "deleting", || async {
+pub async fn delete(context: &StepContext<'_>, group_id: &str, _live: &Props) -> Result<(), AwsError> {
+    let resource = context.resource();
+    wait_until(context, "deleting", || async {
         let deleted = context
             .clients
             .elasticache
@@ -273,7 +301,7 @@ pub async fn delete(context: &StepContext<'_>, group_id: &str) -> Result<(), Aws
             .retain_primary_cluster(false)
             .send()
             .await
-            .map_err(|e| from_sdk("DeleteReplicationGroup", &resource, e));
+            .aws("DeleteReplicationGroup", &resource);
         match deleted {
             Ok(_) => Ok(true),
             Err(error) if error.is_not_found() => Ok(true),
@@ -284,10 +312,7 @@ pub async fn delete(context: &StepContext<'_>, group_id: &str) -> Result<(), Aws
         }
     })
     .await?;
-    wait_until(context, Kind::CacheReplicationGroup, "deleted", || async {
-        Ok(describe(context, group_id).await?.is_none())
-    })
-    .await
+    wait_until(context, "deleted", || async { Ok(describe(context, group_id).await?.is_none()) }).await
 }
 
 #[cfg(test)]

@@ -1,67 +1,51 @@
 //! Driver for the ElastiCache subnet group that places the cache in the private subnets.
 
-use aws_sdk_elasticache::types::Tag;
+use aws_sdk_elasticache::types::CacheSubnetGroup;
+use serde::{Deserialize, Serialize};
 
-use super::{error::from_sdk, tag_pairs, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::props::{tags_of, Tags};
+use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 
-pub fn cache_tags(props: &Props) -> Vec<Tag> {
-    tag_pairs(props).into_iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
+/// The cache subnet group's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSubnetGroupProps {
+    pub name: String,
+    pub description: String,
+    pub subnet_ids: Vec<String>,
+    pub tags: Tags,
 }
 
-/// The `tags` value and owner id of an ElastiCache resource, read with one ListTagsForResource.
-pub async fn read_tags(clients: &super::Clients, arn: &str) -> Result<(Value, Option<String>), AwsError> {
-    let output = clients
-        .elasticache
-        .list_tags_for_resource()
-        .resource_name(arn)
-        .send()
-        .await
-        .map_err(|e| from_sdk("ListTagsForResource", arn, e));
+driver!(CacheSubnetGroupDriver, CacheSubnetGroupProps);
+
+/// The tags and owner id of an ElastiCache resource, read with one ListTagsForResource.
+pub async fn read_tags(clients: &Clients, arn: &str) -> Result<(Tags, Option<String>), AwsError> {
+    let output =
+        clients.elasticache.list_tags_for_resource().resource_name(arn).send().await.aws("ListTagsForResource", arn);
     let output = match output {
         Ok(output) => output,
         // Deleted between the listing and this read (by another stack, say): owned by no one.
-        Err(error) if error.is_not_found() => return Ok((Value::Map(Default::default()), None)),
+        Err(error) if error.is_not_found() => return Ok((Tags::new(), None)),
         Err(error) => return Err(error),
     };
     let pairs: Vec<(&str, &str)> =
         output.tag_list().iter().map(|tag| (tag.key().unwrap_or_default(), tag.value().unwrap_or_default())).collect();
-    Ok((super::tags_value(pairs.iter().copied()), super::owned_id(&clients.stack, pairs.iter().copied())))
+    Ok((tags_of(pairs.iter().copied()), super::owned_id(&clients.stack, pairs.iter().copied())))
 }
 
-/// Makes an ElastiCache resource's tags equal to the desired ones.
-pub async fn update_tags(context: &StepContext<'_>, arn: &str, update: &Update<'_>) -> Result<(), AwsError> {
-    if !update.changed("tags") {
-        return Ok(());
-    }
-    let stale = super::stale_tag_keys(update);
-    let elasticache = &context.clients.elasticache;
-    if !stale.is_empty() {
-        elasticache
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(stale))
-            .send()
-            .await
-            .map_err(|e| from_sdk("RemoveTagsFromResource", arn, e))?;
-    }
-    elasticache
-        .add_tags_to_resource()
-        .resource_name(arn)
-        .set_tags(Some(cache_tags(update.props)))
-        .send()
-        .await
-        .map_err(|e| from_sdk("AddTagsToResource", arn, e))?;
-    Ok(())
+fn attributes(name: &str, arn: &str) -> Attributes {
+    Attributes::from([("id".to_string(), name.to_string()), ("arn".to_string(), arn.to_string())])
 }
 
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let prefix = format!("{}-", clients.stack);
     let mut groups = Vec::new();
     let mut pages = clients.elasticache.describe_cache_subnet_groups().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| from_sdk("DescribeCacheSubnetGroups", "the stack's cache subnet groups", e))?;
+        let page = page.aws("DescribeCacheSubnetGroups", "the stack's cache subnet groups")?;
         groups.extend(
             page.cache_subnet_groups()
                 .iter()
@@ -73,61 +57,60 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         let arn = group.arn().unwrap_or_default();
         let (tags, owner) = read_tags(clients, arn).await?;
         let Some(id) = owner else { return Ok(None) };
-        let name = group.cache_subnet_group_name().unwrap_or_default().to_string();
-        let mut subnets: Vec<Value> =
-            group.subnets().iter().filter_map(|s| s.subnet_identifier().map(Value::string)).collect();
-        subnets.sort();
-        let mut props = Props::new();
-        props.insert("name".into(), Value::string(&name));
-        props.insert("description".into(), Value::string(group.cache_subnet_group_description().unwrap_or_default()));
-        props.insert("subnet_ids".into(), Value::List(subnets));
-        props.insert("tags".into(), tags);
-        Ok::<_, AwsError>(Some(LiveResource {
-            state: crate::plan::LiveState::Ready,
-            id,
-            kind: Kind::CacheSubnetGroup,
-            physical_id: name.clone(),
-            props,
-            attributes: Attributes::from([("id".to_string(), name), ("arn".to_string(), arn.to_string())]),
-        }))
+        let props = props_of(group, tags);
+        let name = props.name.clone();
+        Ok::<_, AwsError>(Some(live_resource(Kind::CacheSubnetGroup, id, &name, &props, attributes(&name, arn))))
     });
     Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
 }
 
+fn props_of(group: &CacheSubnetGroup, tags: Tags) -> CacheSubnetGroupProps {
+    let mut subnet_ids: Vec<String> =
+        group.subnets().iter().filter_map(|s| s.subnet_identifier().map(str::to_string)).collect();
+    subnet_ids.sort();
+    CacheSubnetGroupProps {
+        name: group.cache_subnet_group_name().unwrap_or_default().to_string(),
+        description: group.cache_subnet_group_description().unwrap_or_default().to_string(),
+        subnet_ids,
+        tags,
+    }
+}
+
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let name = text(props, "name");
+    let props: CacheSubnetGroupProps = context.decode(props)?;
     let output = context
         .clients
         .elasticache
         .create_cache_subnet_group()
-        .cache_subnet_group_name(name)
-        .cache_subnet_group_description(text(props, "description"))
-        .set_subnet_ids(Some(super::texts(props, "subnet_ids")))
-        .set_tags(Some(cache_tags(props)))
+        .cache_subnet_group_name(&props.name)
+        .cache_subnet_group_description(&props.description)
+        .set_subnet_ids(Some(props.subnet_ids.clone()))
+        .set_tags(Some(tags::elasticache_list(&props.tags)))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateCacheSubnetGroup", &context.resource(Kind::CacheSubnetGroup), e))?;
+        .aws("CreateCacheSubnetGroup", &context.resource())?;
     let arn = output.cache_subnet_group().and_then(|g| g.arn()).unwrap_or_default();
-    Ok(Attributes::from([("id".to_string(), name.to_string()), ("arn".to_string(), arn.to_string())]))
+    Ok(attributes(&props.name, arn))
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (CacheSubnetGroupProps, CacheSubnetGroupProps) = update.decode(context)?;
     let output = context
         .clients
         .elasticache
         .modify_cache_subnet_group()
         .cache_subnet_group_name(update.physical_id)
-        .cache_subnet_group_description(text(update.props, "description"))
-        .set_subnet_ids(Some(super::texts(update.props, "subnet_ids")))
+        .cache_subnet_group_description(&desired.description)
+        .set_subnet_ids(Some(desired.subnet_ids.clone()))
         .send()
         .await
-        .map_err(|e| from_sdk("ModifyCacheSubnetGroup", &context.resource(Kind::CacheSubnetGroup), e))?;
+        .aws("ModifyCacheSubnetGroup", &context.resource())?;
     let arn = output.cache_subnet_group().and_then(|g| g.arn()).unwrap_or_default().to_string();
-    update_tags(context, &arn, update).await?;
-    Ok(Attributes::from([("id".to_string(), update.physical_id.to_string()), ("arn".to_string(), arn)]))
+    tags::replace(context, tags::Style::Elasticache, &arn, &desired.tags, &live.tags).await?;
+    Ok(attributes(update.physical_id, &arn))
 }
 
-pub async fn delete(context: &StepContext<'_>, name: &str) -> Result<(), AwsError> {
+pub async fn delete(context: &StepContext<'_>, name: &str, _live: &Props) -> Result<(), AwsError> {
     context
         .clients
         .elasticache
@@ -135,6 +118,6 @@ pub async fn delete(context: &StepContext<'_>, name: &str) -> Result<(), AwsErro
         .cache_subnet_group_name(name)
         .send()
         .await
-        .map_err(|e| from_sdk("DeleteCacheSubnetGroup", &context.resource(Kind::CacheSubnetGroup), e))?;
+        .aws("DeleteCacheSubnetGroup", &context.resource())?;
     Ok(())
 }

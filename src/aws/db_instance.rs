@@ -3,24 +3,57 @@
 //! with or without a final snapshot as the stack says.
 
 use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbInstance};
+use serde::{Deserialize, Serialize};
 
-use super::db_subnet_group::{rds_tags, update_tags};
+use super::driver::driver;
+use super::props::{tags_of, Tags};
 use super::{
-    error::from_sdk, flag, integer, secret, tag_pairs, text, wait_for, wait_until, Attributes, AwsError, StepContext,
-    Update,
+    live_resource, secret, tags, wait_for, wait_until, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update,
 };
-use crate::graph::{Kind, Props, Value, DELETE_AUTOMATED_BACKUPS_TAG, FINAL_SNAPSHOT_TAG, MASTER_SECRET_TAG};
+use crate::graph::{AccountFacts, Kind, Props, DELETE_AUTOMATED_BACKUPS_TAG, FINAL_SNAPSHOT_TAG, MASTER_SECRET_TAG};
 use crate::plan::{LiveResource, LiveState};
+
+/// The database instance's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DbInstanceProps {
+    pub identifier: String,
+    pub engine: String,
+    pub engine_version: String,
+    pub instance_class: String,
+    pub allocated_storage: i32,
+    pub storage_encrypted: bool,
+    pub multi_az: bool,
+    pub backup_retention_days: i32,
+    pub deletion_protection: bool,
+    pub publicly_accessible: bool,
+    pub db_name: String,
+    pub master_username: String,
+    pub subnet_group: String,
+    pub security_group_ids: Vec<String>,
+    pub log_exports: Vec<String>,
+    pub tags: Tags,
+    /// Read, never compared: where the instance's nodes are (a subnet there cannot go).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zones: Option<Vec<String>>,
+    /// Read, never compared: why its storage cannot change now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_change_blocked: Option<String>,
+}
+
+// Its create makes itself safe to repeat (`Repeat::InDriver`): a lost answer is found by its
+// identifier and tags before the secret is filled in.
+driver!(DbInstanceDriver, DbInstanceProps, wait_ready = wait_ready);
 
 /// The major version of an engine version (`16.4` → `16`), which is what a stack file names.
 pub fn major_version(version: &str) -> &str {
     version.split('.').next().unwrap_or(version)
 }
 
-fn strings(values: &[String]) -> Value {
-    let mut items: Vec<Value> = values.iter().map(Value::string).collect();
+fn strings(values: &[String]) -> Vec<String> {
+    let mut items = values.to_vec();
     items.sort();
-    Value::List(items)
+    items
 }
 
 /// RDS allows the next storage change six hours after the last one at the earliest ("You can't
@@ -36,7 +69,7 @@ const STORAGE_CHANGE_FINISHED: &[&str] = &[
 
 /// When each instance's last storage change finished within the last six hours, by identifier,
 /// from one DescribeEvents read (its events carry no id, so the message tells them apart).
-async fn recent_storage_changes(clients: &super::Clients) -> Result<std::collections::HashMap<String, i64>, AwsError> {
+async fn recent_storage_changes(clients: &Clients) -> Result<std::collections::HashMap<String, i64>, AwsError> {
     let mut finished = std::collections::HashMap::new();
     let mut pages = clients
         .rds
@@ -47,7 +80,7 @@ async fn recent_storage_changes(clients: &super::Clients) -> Result<std::collect
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| from_sdk("DescribeEvents", "the stack's databases", e))?;
+        let page = page.aws("DescribeEvents", "the stack's databases")?;
         for event in page.events() {
             let (Some(source), Some(message), Some(date)) = (event.source_identifier(), event.message(), event.date())
             else {
@@ -84,32 +117,9 @@ pub fn storage_change_blocked(status: Option<&str>, last_change: Option<i64>, no
     })
 }
 
-fn live_props(instance: &DbInstance, tags: Value, storage_blocked: Option<String>) -> Props {
-    let mut props = Props::new();
-    let mut put = |key: &str, value: Value| {
-        props.insert(key.to_string(), value);
-    };
-    put("identifier", Value::string(instance.db_instance_identifier().unwrap_or_default()));
-    put("engine", Value::string(instance.engine().unwrap_or_default()));
-    put("engine_version", Value::string(major_version(instance.engine_version().unwrap_or_default())));
-    put("instance_class", Value::string(instance.db_instance_class().unwrap_or_default()));
-    put("allocated_storage", Value::Integer(i64::from(instance.allocated_storage().unwrap_or_default())));
-    put("storage_encrypted", Value::Bool(instance.storage_encrypted().unwrap_or(false)));
-    put("multi_az", Value::Bool(instance.multi_az().unwrap_or(false)));
-    put("backup_retention_days", Value::Integer(i64::from(instance.backup_retention_period().unwrap_or_default())));
-    put("deletion_protection", Value::Bool(instance.deletion_protection().unwrap_or(false)));
-    put("publicly_accessible", Value::Bool(instance.publicly_accessible().unwrap_or(false)));
-    put("db_name", Value::string(instance.db_name().unwrap_or_default()));
-    put("master_username", Value::string(instance.master_username().unwrap_or_default()));
-    put(
-        "subnet_group",
-        Value::string(instance.db_subnet_group().and_then(|g| g.db_subnet_group_name()).unwrap_or_default()),
-    );
+fn live_props(instance: &DbInstance, tags: Tags, storage_blocked: Option<String>) -> DbInstanceProps {
     let groups: Vec<String> =
         instance.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id().map(str::to_string)).collect();
-    put("security_group_ids", strings(&groups));
-    put("log_exports", strings(instance.enabled_cloudwatch_logs_exports()));
-    put("tags", tags);
     // Read, never compared: where the instance's nodes are (a subnet there cannot go), and why
     // its storage cannot change now.
     let zones: Vec<String> = [instance.availability_zone(), instance.secondary_availability_zone()]
@@ -117,11 +127,26 @@ fn live_props(instance: &DbInstance, tags: Value, storage_blocked: Option<String
         .flatten()
         .map(str::to_string)
         .collect();
-    put("availability_zones", strings(&zones));
-    if let Some(reason) = storage_blocked {
-        put("storage_change_blocked", Value::string(reason));
+    DbInstanceProps {
+        identifier: instance.db_instance_identifier().unwrap_or_default().to_string(),
+        engine: instance.engine().unwrap_or_default().to_string(),
+        engine_version: major_version(instance.engine_version().unwrap_or_default()).to_string(),
+        instance_class: instance.db_instance_class().unwrap_or_default().to_string(),
+        allocated_storage: instance.allocated_storage().unwrap_or_default(),
+        storage_encrypted: instance.storage_encrypted().unwrap_or(false),
+        multi_az: instance.multi_az().unwrap_or(false),
+        backup_retention_days: instance.backup_retention_period().unwrap_or_default(),
+        deletion_protection: instance.deletion_protection().unwrap_or(false),
+        publicly_accessible: instance.publicly_accessible().unwrap_or(false),
+        db_name: instance.db_name().unwrap_or_default().to_string(),
+        master_username: instance.master_username().unwrap_or_default().to_string(),
+        subnet_group: instance.db_subnet_group().and_then(|g| g.db_subnet_group_name()).unwrap_or_default().to_string(),
+        security_group_ids: strings(&groups),
+        log_exports: strings(instance.enabled_cloudwatch_logs_exports()),
+        tags,
+        availability_zones: Some(strings(&zones)),
+        storage_change_blocked: storage_blocked,
     }
-    props
 }
 
 /// Where an instance in `status` stands for the plan: on its way out, not ready yet (a run that
@@ -161,12 +186,12 @@ fn attributes(instance: &DbInstance) -> Attributes {
     ])
 }
 
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let prefix = format!("{}-", clients.stack);
     let mut instances = Vec::new();
     let mut pages = clients.rds.describe_db_instances().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| from_sdk("DescribeDBInstances", "the stack's databases", e))?;
+        let page = page.aws("DescribeDBInstances", "the stack's databases")?;
         instances.extend(
             page.db_instances()
                 .iter()
@@ -187,23 +212,22 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             .map(|tag| (tag.key().unwrap_or_default(), tag.value().unwrap_or_default()))
             .collect();
         let Some(id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { continue };
+        let props = live_props(
+            instance,
+            tags_of(pairs),
+            storage_change_blocked(
+                instance.db_instance_status(),
+                instance.db_instance_identifier().and_then(|id| changes.get(id)).copied(),
+                now,
+            ),
+        );
+        let physical_id = instance.db_instance_identifier().unwrap_or_default();
+        let found = live_resource(Kind::DbInstance, id, physical_id, &props, attributes(instance));
         live.push(LiveResource {
             // An instance on its way out is reported as such, so a destroy run again waits for it
             // before deleting its subnet group, instead of failing on it.
             state: live_state(instance.db_instance_status(), has_pending_modifications(instance)),
-            id,
-            kind: Kind::DbInstance,
-            physical_id: instance.db_instance_identifier().unwrap_or_default().to_string(),
-            props: live_props(
-                instance,
-                super::tags_value(pairs),
-                storage_change_blocked(
-                    instance.db_instance_status(),
-                    instance.db_instance_identifier().and_then(|id| changes.get(id)).copied(),
-                    now,
-                ),
-            ),
-            attributes: attributes(instance),
+            ..found
         });
     }
     Ok(live)
@@ -248,17 +272,8 @@ pub fn ready(resource: &str, status: Option<&str>, pending: bool, growing_storag
 }
 
 async fn describe(context: &StepContext<'_>, identifier: &str) -> Result<Option<DbInstance>, AwsError> {
-    match context.clients.rds.describe_db_instances().db_instance_identifier(identifier).send().await {
-        Ok(output) => Ok(output.db_instances().first().cloned()),
-        Err(e) => {
-            let error = from_sdk("DescribeDBInstances", &context.resource(Kind::DbInstance), e);
-            if error.is_not_found() {
-                Ok(None)
-            } else {
-                Err(error)
-            }
-        }
-    }
+    let output = context.clients.rds.describe_db_instances().db_instance_identifier(identifier).send().await;
+    Ok(output.aws_or_gone("DescribeDBInstances", &context.resource())?.and_then(|o| o.db_instances().first().cloned()))
 }
 
 fn has_pending_modifications(instance: &DbInstance) -> bool {
@@ -278,8 +293,8 @@ async fn wait_available(
     identifier: &str,
     growing_storage: bool,
 ) -> Result<DbInstance, AwsError> {
-    let resource = context.resource(Kind::DbInstance);
-    wait_for(context, Kind::DbInstance, "available", || async {
+    let resource = context.resource();
+    wait_for(context, "available", || async {
         match describe(context, identifier).await? {
             Some(instance) => {
                 let done = ready(
@@ -297,58 +312,59 @@ async fn wait_available(
 }
 
 /// Waits for an instance an earlier run left pending, and returns its attributes (the endpoint).
-pub async fn wait_ready(context: &StepContext<'_>, identifier: &str) -> Result<Attributes, AwsError> {
+pub async fn wait_ready(
+    context: &StepContext<'_>,
+    identifier: &str,
+    _known: &Attributes,
+) -> Result<Attributes, AwsError> {
     Ok(attributes(&wait_available(context, identifier, false).await?))
 }
 
-fn log_exports(props: &Props) -> Vec<String> {
-    super::texts(props, "log_exports")
-}
-
-fn master_secret(props: &Props) -> Option<String> {
-    tag_pairs(props).into_iter().find(|(key, _)| key == MASTER_SECRET_TAG).map(|(_, value)| value)
+fn master_secret(props: &DbInstanceProps) -> Option<String> {
+    props.tags.get(MASTER_SECRET_TAG).cloned()
 }
 
 /// Creates the instance with the password from its secret, waits until it is available, then
 /// writes its endpoint into the secret.
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::DbInstance);
-    let secret = master_secret(props)
+    let props: DbInstanceProps = context.decode(props)?;
+    let resource = context.resource();
+    let secret = master_secret(&props)
         .ok_or_else(|| AwsError::refused(&resource, "the instance names no master secret; this is a bug"))?;
     let document = secret::read_document(context, &secret).await?;
     let password = document["password"].as_str().unwrap_or_default().to_string();
-    let identifier = text(props, "identifier");
+    let identifier = props.identifier.as_str();
     let created = context
         .clients
         .rds
         .create_db_instance()
         .db_instance_identifier(identifier)
-        .engine(text(props, "engine"))
-        .engine_version(text(props, "engine_version"))
-        .db_instance_class(text(props, "instance_class"))
-        .allocated_storage(integer(props, "allocated_storage") as i32)
+        .engine(&props.engine)
+        .engine_version(&props.engine_version)
+        .db_instance_class(&props.instance_class)
+        .allocated_storage(props.allocated_storage)
         .storage_type("gp3")
-        .storage_encrypted(flag(props, "storage_encrypted"))
-        .multi_az(flag(props, "multi_az"))
-        .backup_retention_period(integer(props, "backup_retention_days") as i32)
-        .deletion_protection(flag(props, "deletion_protection"))
-        .publicly_accessible(flag(props, "publicly_accessible"))
-        .db_name(text(props, "db_name"))
-        .master_username(text(props, "master_username"))
+        .storage_encrypted(props.storage_encrypted)
+        .multi_az(props.multi_az)
+        .backup_retention_period(props.backup_retention_days)
+        .deletion_protection(props.deletion_protection)
+        .publicly_accessible(props.publicly_accessible)
+        .db_name(&props.db_name)
+        .master_username(&props.master_username)
         .master_user_password(password.clone())
-        .db_subnet_group_name(text(props, "subnet_group"))
-        .set_vpc_security_group_ids(Some(super::texts(props, "security_group_ids")))
-        .set_enable_cloudwatch_logs_exports(Some(log_exports(props)))
+        .db_subnet_group_name(&props.subnet_group)
+        .set_vpc_security_group_ids(Some(props.security_group_ids.clone()))
+        .set_enable_cloudwatch_logs_exports(Some(props.log_exports.clone()))
         .copy_tags_to_snapshot(true)
         .auto_minor_version_upgrade(true)
         // Never enrolled in paid Extended Support without being asked: RDS upgrades the instance
         // when its major version leaves standard support instead (API_CreateDBInstance).
         .engine_lifecycle_support("open-source-rds-extended-support-disabled")
-        .set_tags(Some(rds_tags(props)))
+        .set_tags(Some(tags::rds_list(&props.tags)))
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| from_sdk("CreateDBInstance", &resource, e));
+        .aws("CreateDBInstance", &resource);
     if let Err(error) = created {
         // An earlier attempt whose answer was lost may have created it: carry on with that one.
         let ours = describe(context, identifier).await?.is_some_and(|instance| {
@@ -364,9 +380,9 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     let attributes = attributes(&instance);
     let port = attributes.get("port").and_then(|p| p.parse().ok()).unwrap_or(5432);
     let filled = secret::secret_document(
-        text(props, "master_username"),
+        &props.master_username,
         &password,
-        text(props, "db_name"),
+        &props.db_name,
         attributes.get("address").map(String::as_str),
         port,
     );
@@ -378,34 +394,33 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .secret_string(filled)
         .send()
         .await
-        .map_err(|e| from_sdk("PutSecretValue", &resource, e))?;
+        .aws("PutSecretValue", &resource)?;
     Ok(attributes)
 }
 
 /// Applies the changed in-place fields at once and waits until nothing is pending; a change of
 /// tags alone neither modifies the instance nor waits for it.
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::DbInstance);
-    let props = update.props;
+    let (desired, live): (DbInstanceProps, DbInstanceProps) = update.decode(context)?;
+    let resource = context.resource();
     let mut request =
         context.clients.rds.modify_db_instance().db_instance_identifier(update.physical_id).apply_immediately(true);
     let mut modifies = false;
     for change in update.changes.iter().filter(|change| change.field != "tags") {
         modifies = true;
         request = match change.field.as_str() {
-            "instance_class" => request.db_instance_class(text(props, "instance_class")),
-            "allocated_storage" => request.allocated_storage(integer(props, "allocated_storage") as i32),
-            "multi_az" => request.multi_az(flag(props, "multi_az")),
-            "backup_retention_days" => request.backup_retention_period(integer(props, "backup_retention_days") as i32),
-            "deletion_protection" => request.deletion_protection(flag(props, "deletion_protection")),
-            "publicly_accessible" => request.publicly_accessible(flag(props, "publicly_accessible")),
-            "security_group_ids" => request.set_vpc_security_group_ids(Some(super::texts(props, "security_group_ids"))),
+            "instance_class" => request.db_instance_class(&desired.instance_class),
+            "allocated_storage" => request.allocated_storage(desired.allocated_storage),
+            "multi_az" => request.multi_az(desired.multi_az),
+            "backup_retention_days" => request.backup_retention_period(desired.backup_retention_days),
+            "deletion_protection" => request.deletion_protection(desired.deletion_protection),
+            "publicly_accessible" => request.publicly_accessible(desired.publicly_accessible),
+            "security_group_ids" => request.set_vpc_security_group_ids(Some(desired.security_group_ids.clone())),
             // A new major version upgrades the instance in place (the plan refuses downgrades);
             // RDS wants the upgrade allowed explicitly (API_ModifyDBInstance).
-            "engine_version" => request.engine_version(text(props, "engine_version")).allow_major_version_upgrade(true),
+            "engine_version" => request.engine_version(&desired.engine_version).allow_major_version_upgrade(true),
             "log_exports" => {
-                let desired = log_exports(props);
-                let live = log_exports(update.live);
+                let (desired, live) = (&desired.log_exports, &live.log_exports);
                 let enable: Vec<String> = desired.iter().filter(|log| !live.contains(log)).cloned().collect();
                 let disable: Vec<String> = live.iter().filter(|log| !desired.contains(log)).cloned().collect();
                 request.cloudwatch_logs_export_configuration(
@@ -419,7 +434,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
         };
     }
     let instance = if modifies {
-        request.send().await.map_err(|e| from_sdk("ModifyDBInstance", &resource, e))?;
+        request.send().await.aws("ModifyDBInstance", &resource)?;
         wait_available(context, update.physical_id, update.changed("allocated_storage")).await?
     } else {
         describe(context, update.physical_id).await?.ok_or_else(|| {
@@ -427,7 +442,8 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
         })?
     };
     let attributes = attributes(&instance);
-    update_tags(context, attributes.get("arn").map_or("", String::as_str), update).await?;
+    let arn = attributes.get("arn").map_or("", String::as_str);
+    tags::replace(context, tags::Style::Rds, arn, &desired.tags, &live.tags).await?;
     Ok(attributes)
 }
 
@@ -446,15 +462,16 @@ pub fn final_snapshot_name(identifier: &str, unix_seconds: u64) -> String {
 
 /// Deletes the instance (with a final snapshot when its tag says so) and waits until it is gone.
 pub async fn delete(context: &StepContext<'_>, identifier: &str, live: &Props) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::DbInstance);
-    if flag(live, "deletion_protection") {
+    let live: DbInstanceProps = context.decode(live)?;
+    let resource = context.resource();
+    if live.deletion_protection {
         // The plan refuses this already; AWS would too.
         return Err(AwsError::refused(
             resource,
             "deletion protection is on; set `deletion_protection = false`, apply, then destroy",
         ));
     }
-    let tagged = |tag: &str| tag_pairs(live).into_iter().any(|(key, value)| key == tag && value == "true");
+    let tagged = |tag: &str| live.tags.get(tag).is_some_and(|value| value == "true");
     let snapshot = tagged(FINAL_SNAPSHOT_TAG);
     // Automated backups are kept for their retention period unless the stack says otherwise
     // (DeleteAutomatedBackups defaults to true on AWS, so it is always sent).
@@ -471,14 +488,12 @@ pub async fn delete(context: &StepContext<'_>, identifier: &str, live: &Props) -
     } else {
         request.skip_final_snapshot(true)
     };
-    if let Err(e) = request.send().await {
-        let error = from_sdk("DeleteDBInstance", &resource, e);
+    if let Err(error) = request.send().await.aws("DeleteDBInstance", &resource) {
         if !already_being_deleted(&error) {
             return Err(error);
         }
     }
-    wait_until(context, Kind::DbInstance, "deleted", || async { Ok(describe(context, identifier).await?.is_none()) })
-        .await?;
+    wait_until(context, "deleted", || async { Ok(describe(context, identifier).await?.is_none()) }).await?;
     Ok(())
 }
 

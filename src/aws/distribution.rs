@@ -5,12 +5,43 @@
 use aws_sdk_cloudfront::types::{
     AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomOriginConfig, DefaultCacheBehavior,
     DistributionConfig, DistributionConfigWithTags, HttpVersion, Method, Origin, OriginProtocolPolicy, Origins,
-    PriceClass, S3OriginConfig, Tag, Tags, ViewerProtocolPolicy,
+    PriceClass, S3OriginConfig, ViewerProtocolPolicy,
 };
+use serde::{Deserialize, Serialize};
 
-use super::{error::from_sdk, flag, tag_pairs, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value, ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED};
+use super::driver::driver;
+use super::props::{tags_of, Tags};
+use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props, ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED};
 use crate::plan::{LiveResource, LiveState};
+
+/// The distribution's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionProps {
+    pub comment: String,
+    pub enabled: bool,
+    pub price_class: String,
+    pub default_root_object: String,
+    pub http_version: String,
+    pub ipv6: bool,
+    pub s3_origin_domain: String,
+    /// Read, never compared: the bucket by name, so that a bucket being replaced is deleted only
+    /// after the distribution has moved to its successor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_origin_bucket: Option<String>,
+    pub s3_origin_access_control: String,
+    pub cache_policy: String,
+    pub response_headers_policy: String,
+    /// The load balancer's domain and the path it serves, when the stack has services.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_origin_domain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_path: Option<String>,
+    pub tags: Tags,
+}
+
+driver!(DistributionDriver, DistributionProps, wait_ready = wait_ready);
 
 const S3_ORIGIN: &str = "frontend-bucket";
 const API_ORIGIN: &str = "load-balancer";
@@ -32,19 +63,19 @@ fn build_error(resource: &str, error: impl std::fmt::Display) -> AwsError {
 
 /// The distribution's configuration from the desired properties. `caller_reference` is kept from
 /// the live configuration on updates (AWS refuses to change it).
-pub fn config_of(props: &Props, caller_reference: &str) -> Result<DistributionConfig, String> {
+pub fn config_of(props: &DistributionProps, caller_reference: &str) -> Result<DistributionConfig, String> {
     let read_only = [Method::Get, Method::Head];
     let cached =
         CachedMethods::builder().quantity(2).set_items(Some(read_only.to_vec())).build().map_err(|e| e.to_string())?;
     let mut origins = vec![Origin::builder()
         .id(S3_ORIGIN)
-        .domain_name(text(props, "s3_origin_domain"))
+        .domain_name(&props.s3_origin_domain)
         .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
-        .origin_access_control_id(text(props, "s3_origin_access_control"))
+        .origin_access_control_id(&props.s3_origin_access_control)
         .build()
         .map_err(|e| e.to_string())?];
     let mut behaviors = Vec::new();
-    if let Some(domain) = props.get("api_origin_domain").and_then(Value::as_str) {
+    if let Some(domain) = &props.api_origin_domain {
         origins.push(
             Origin::builder()
                 .id(API_ORIGIN)
@@ -64,7 +95,7 @@ pub fn config_of(props: &Props, caller_reference: &str) -> Result<DistributionCo
             [Method::Get, Method::Head, Method::Options, Method::Put, Method::Patch, Method::Post, Method::Delete];
         behaviors.push(
             CacheBehavior::builder()
-                .path_pattern(text(props, "api_path"))
+                .path_pattern(props.api_path.as_deref().unwrap_or_default())
                 .target_origin_id(API_ORIGIN)
                 .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
                 .allowed_methods(
@@ -80,7 +111,7 @@ pub fn config_of(props: &Props, caller_reference: &str) -> Result<DistributionCo
                 // every cookie and query string goes to the load balancer.
                 .cache_policy_id(CACHING_DISABLED)
                 .origin_request_policy_id(ALL_VIEWER_EXCEPT_HOST_HEADER)
-                .response_headers_policy_id(text(props, "response_headers_policy"))
+                .response_headers_policy_id(&props.response_headers_policy)
                 .build()
                 .map_err(|e| e.to_string())?,
         );
@@ -97,18 +128,18 @@ pub fn config_of(props: &Props, caller_reference: &str) -> Result<DistributionCo
                 .map_err(|e| e.to_string())?,
         )
         .compress(true)
-        .cache_policy_id(text(props, "cache_policy"))
-        .response_headers_policy_id(text(props, "response_headers_policy"))
+        .cache_policy_id(&props.cache_policy)
+        .response_headers_policy_id(&props.response_headers_policy)
         .build()
         .map_err(|e| e.to_string())?;
     let mut config = DistributionConfig::builder()
         .caller_reference(caller_reference)
-        .comment(text(props, "comment"))
-        .enabled(flag(props, "enabled"))
-        .price_class(PriceClass::from(text(props, "price_class")))
-        .default_root_object(text(props, "default_root_object"))
-        .http_version(HttpVersion::from(text(props, "http_version")))
-        .is_ipv6_enabled(flag(props, "ipv6"))
+        .comment(&props.comment)
+        .enabled(props.enabled)
+        .price_class(PriceClass::from(props.price_class.as_str()))
+        .default_root_object(&props.default_root_object)
+        .http_version(HttpVersion::from(props.http_version.as_str()))
+        .is_ipv6_enabled(props.ipv6)
         .origins(
             Origins::builder()
                 .quantity(origins.len() as i32)
@@ -130,45 +161,42 @@ pub fn config_of(props: &Props, caller_reference: &str) -> Result<DistributionCo
 }
 
 /// The properties of a live configuration, in the shape `graph` gives the desired one: only the
-/// fields wl-infra sets, so what CloudFront fills in never shows as a change.
-pub fn props_of(config: &DistributionConfig, tags: Value) -> Props {
-    let mut props = Props::new();
-    props.insert("comment".into(), Value::string(config.comment()));
-    props.insert("enabled".into(), Value::Bool(config.enabled()));
-    props.insert("price_class".into(), Value::string(config.price_class().map_or("PriceClass_All", |p| p.as_str())));
-    props.insert("default_root_object".into(), Value::string(config.default_root_object().unwrap_or_default()));
-    props.insert("http_version".into(), Value::string(config.http_version().map_or("http2", |h| h.as_str())));
-    props.insert("ipv6".into(), Value::Bool(config.is_ipv6_enabled().unwrap_or(false)));
+/// fields wl-infra sets, so what CloudFront fills in never shows as a change. A configuration
+/// without the S3 origin or the default behaviour (AWS always answers with one) reads as empty
+/// values there, which differ from every desired one.
+pub fn props_of(config: &DistributionConfig, tags: Tags) -> DistributionProps {
     let origins = config.origins().map(|o| o.items()).unwrap_or_default();
-    if let Some(origin) = origins.iter().find(|o| o.id() == S3_ORIGIN) {
-        props.insert("s3_origin_domain".into(), Value::string(origin.domain_name()));
-        // Read, never compared: the bucket by name, so that a bucket being replaced is deleted
-        // only after the distribution has moved to its successor.
-        props.insert("s3_origin_bucket".into(), Value::string(bucket_of(origin.domain_name())));
-        props.insert(
-            "s3_origin_access_control".into(),
-            Value::string(origin.origin_access_control_id().unwrap_or_default()),
-        );
-    }
-    if let Some(default) = config.default_cache_behavior() {
-        props.insert("cache_policy".into(), Value::string(default.cache_policy_id().unwrap_or_default()));
-        props.insert(
-            "response_headers_policy".into(),
-            Value::string(default.response_headers_policy_id().unwrap_or_default()),
-        );
-    }
-    if let Some(origin) = origins.iter().find(|o| o.id() == API_ORIGIN) {
-        props.insert("api_origin_domain".into(), Value::string(origin.domain_name()));
+    let s3 = origins.iter().find(|o| o.id() == S3_ORIGIN);
+    let default = config.default_cache_behavior();
+    let api = origins.iter().find(|o| o.id() == API_ORIGIN);
+    let api_path = api.map(|_| {
         let path = config
             .cache_behaviors()
             .map(|b| b.items())
             .unwrap_or_default()
             .iter()
             .find(|b| b.target_origin_id() == API_ORIGIN);
-        props.insert("api_path".into(), Value::string(path.map_or("", |b| b.path_pattern())));
+        path.map_or("", |b| b.path_pattern()).to_string()
+    });
+    DistributionProps {
+        comment: config.comment().to_string(),
+        enabled: config.enabled(),
+        price_class: config.price_class().map_or("PriceClass_All", |p| p.as_str()).to_string(),
+        default_root_object: config.default_root_object().unwrap_or_default().to_string(),
+        http_version: config.http_version().map_or("http2", |h| h.as_str()).to_string(),
+        ipv6: config.is_ipv6_enabled().unwrap_or(false),
+        s3_origin_domain: s3.map_or("", |origin| origin.domain_name()).to_string(),
+        s3_origin_bucket: s3.map(|origin| bucket_of(origin.domain_name()).to_string()),
+        s3_origin_access_control: s3
+            .and_then(|origin| origin.origin_access_control_id())
+            .unwrap_or_default()
+            .to_string(),
+        cache_policy: default.and_then(|d| d.cache_policy_id()).unwrap_or_default().to_string(),
+        response_headers_policy: default.and_then(|d| d.response_headers_policy_id()).unwrap_or_default().to_string(),
+        api_origin_domain: api.map(|origin| origin.domain_name().to_string()),
+        api_path,
+        tags,
     }
-    props.insert("tags".into(), tags);
-    props
 }
 
 /// Whether a distribution of the stack (by its `wl:stack` tag) is this region's: CloudFront is
@@ -196,13 +224,9 @@ pub fn live_state(status: &str) -> LiveState {
     }
 }
 
-fn cloudfront_tags(props: &Props) -> Vec<Tag> {
-    tag_pairs(props).into_iter().filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok()).collect()
-}
-
 /// Lists the distributions, reads each one's tags, and reads the full configuration of the
 /// stack's own (all at once).
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+async fn discover_distributions(clients: &Clients) -> Result<Vec<LiveResource>, AwsError> {
     let mut summaries = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -212,7 +236,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             .set_marker(marker.clone())
             .send()
             .await
-            .map_err(|e| from_sdk("ListDistributions", "the stack's distributions", e))?;
+            .aws("ListDistributions", "the stack's distributions")?;
         let Some(list) = output.distribution_list() else { break };
         // The stack's distribution says whose it is in its comment and reads from the stack's
         // bucket: only those candidates' tags are read (an account may have hundreds).
@@ -240,7 +264,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
     }
     let reads = summaries.iter().map(|(id, arn, domain, status)| async move {
         let tags = clients.cloudfront.list_tags_for_resource().resource(arn).send().await;
-        let tags = match tags.map_err(|e| from_sdk("ListTagsForResource", arn, e)) {
+        let tags = match tags.aws("ListTagsForResource", arn) {
             Ok(output) => output.tags().map(|t| t.items().to_vec()).unwrap_or_default(),
             Err(error) if error.is_not_found() => return Ok(None),
             Err(error) => return Err(error),
@@ -248,7 +272,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         let pairs: Vec<(&str, &str)> = tags.iter().map(|t| (t.key(), t.value().unwrap_or_default())).collect();
         let Some(logical_id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(None) };
         let output = clients.cloudfront.get_distribution_config().id(id).send().await;
-        let config = match output.map_err(|e| from_sdk("GetDistributionConfig", id, e)) {
+        let config = match output.aws("GetDistributionConfig", id) {
             Ok(output) => output.distribution_config().cloned(),
             Err(error) if error.is_not_found() => return Ok(None),
             Err(error) => return Err(error),
@@ -259,13 +283,10 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         if !in_region(&clients.region, &pairs, &origins) {
             return Ok(None);
         }
+        let props = props_of(&config, tags_of(pairs));
         Ok::<_, AwsError>(Some(LiveResource {
             state: live_state(status),
-            id: logical_id,
-            kind: Kind::Distribution,
-            physical_id: id.clone(),
-            props: props_of(&config, super::tags_value(pairs)),
-            attributes: attributes(id, arn, domain),
+            ..live_resource(Kind::Distribution, logical_id, id, &props, attributes(id, arn, domain))
         }))
     });
     Ok(super::bounded(reads.collect()).await?.into_iter().flatten().collect())
@@ -273,20 +294,20 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
 
 /// The stack's distributions, then its origin access control (which has no tags: it is found by
 /// its name, or by the name of before when one of the distributions reads through it).
-pub async fn discover_edge(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
-    let mut live = discover(clients).await?;
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
+    let mut live = discover_distributions(clients).await?;
     let used_by: Vec<String> = live
         .iter()
-        .filter_map(|distribution| distribution.props.get("s3_origin_access_control").and_then(Value::as_str))
+        .filter_map(|distribution| distribution.props.get("s3_origin_access_control").and_then(|v| v.as_str()))
         .map(str::to_string)
         .collect();
-    live.extend(super::origin_access_control::discover(clients, &used_by).await?);
+    live.extend(super::origin_access_control::discover_on(clients, &used_by).await?);
     Ok(live)
 }
 
 /// Waits until the distribution's last change is deployed to the edge (its own step: what needs
 /// only the distribution's id or ARN does not wait for it), and returns its attributes.
-pub async fn wait_ready(context: &StepContext<'_>, id: &str) -> Result<Attributes, AwsError> {
+pub async fn wait_ready(context: &StepContext<'_>, id: &str, _known: &Attributes) -> Result<Attributes, AwsError> {
     wait_deployed(context, id).await?;
     let output = context
         .clients
@@ -295,7 +316,7 @@ pub async fn wait_ready(context: &StepContext<'_>, id: &str) -> Result<Attribute
         .id(id)
         .send()
         .await
-        .map_err(|e| from_sdk("GetDistribution", &context.resource(Kind::Distribution), e))?;
+        .aws("GetDistribution", &context.resource())?;
     let distribution = output.distribution();
     Ok(attributes(
         id,
@@ -306,16 +327,10 @@ pub async fn wait_ready(context: &StepContext<'_>, id: &str) -> Result<Attribute
 
 /// Waits until the distribution's last change is deployed to the edge.
 async fn wait_deployed(context: &StepContext<'_>, id: &str) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::Distribution);
-    super::wait_until(context, Kind::Distribution, "Deployed", || async {
-        let output = context
-            .clients
-            .cloudfront
-            .get_distribution()
-            .id(id)
-            .send()
-            .await
-            .map_err(|e| from_sdk("GetDistribution", &resource, e))?;
+    let resource = context.resource();
+    super::wait_until(context, "Deployed", || async {
+        let output =
+            context.clients.cloudfront.get_distribution().id(id).send().await.aws("GetDistribution", &resource)?;
         Ok(output.distribution().is_some_and(|d| d.status() == "Deployed"))
     })
     .await
@@ -324,12 +339,13 @@ async fn wait_deployed(context: &StepContext<'_>, id: &str) -> Result<(), AwsErr
 /// Creates the distribution with its tags. The caller reference makes a repeated create answer
 /// with the distribution the first one made. The wait for `Deployed` is a step of its own.
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::Distribution);
+    let desired: DistributionProps = context.decode(props)?;
+    let resource = context.resource();
     let reference = super::client_token(super::TokenApi::CloudFront, &context.clients.run_id, context.id, props);
-    let config = config_of(props, &reference).map_err(|e| build_error(&resource, e))?;
+    let config = config_of(&desired, &reference).map_err(|e| build_error(&resource, e))?;
     let with_tags = DistributionConfigWithTags::builder()
         .distribution_config(config)
-        .tags(Tags::builder().set_items(Some(cloudfront_tags(props))).build())
+        .tags(aws_sdk_cloudfront::types::Tags::builder().set_items(Some(tags::cloudfront_list(&desired.tags))).build())
         .build();
     let output = context
         .clients
@@ -338,14 +354,14 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .distribution_config_with_tags(with_tags)
         .send()
         .await
-        .map_err(|e| from_sdk("CreateDistributionWithTags", &resource, e))?;
+        .aws("CreateDistributionWithTags", &resource)?;
     let distribution = output.distribution().ok_or_else(|| build_error(&resource, "no distribution in the answer"))?;
     Ok(attributes(distribution.id(), distribution.arn(), distribution.domain_name()))
 }
 
 /// Reads the current configuration and its ETag.
 async fn current(context: &StepContext<'_>, id: &str) -> Result<(DistributionConfig, String), AwsError> {
-    let resource = context.resource(Kind::Distribution);
+    let resource = context.resource();
     let output = context
         .clients
         .cloudfront
@@ -353,7 +369,7 @@ async fn current(context: &StepContext<'_>, id: &str) -> Result<(DistributionCon
         .id(id)
         .send()
         .await
-        .map_err(|e| from_sdk("GetDistributionConfig", &resource, e))?;
+        .aws("GetDistributionConfig", &resource)?;
     let config = output.distribution_config().cloned().ok_or_else(|| build_error(&resource, "no configuration"))?;
     Ok((config, output.e_tag().unwrap_or_default().to_string()))
 }
@@ -375,7 +391,7 @@ async fn put(
         .distribution_config(config)
         .send()
         .await
-        .map_err(|e| from_sdk("UpdateDistribution", &context.resource(Kind::Distribution), e))?;
+        .aws("UpdateDistribution", &context.resource())?;
     let distribution = output.distribution();
     Ok((
         distribution.map(|d| d.arn().to_string()).unwrap_or_default(),
@@ -384,41 +400,23 @@ async fn put(
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::Distribution);
+    let (desired, live): (DistributionProps, DistributionProps) = update.decode(context)?;
+    let resource = context.resource();
     let id = update.physical_id;
-    let (live, etag) = current(context, id).await?;
-    let (arn, domain) = if update.changes.iter().any(|change| change.field != "tags") {
-        let config = config_of(update.props, live.caller_reference()).map_err(|e| build_error(&resource, e))?;
+    let (current_config, etag) = current(context, id).await?;
+    let (arn, domain) = if update.changed_beyond_tags() {
+        let config = config_of(&desired, current_config.caller_reference()).map_err(|e| build_error(&resource, e))?;
         put(context, id, config, &etag).await?
     } else {
         let output = context.clients.cloudfront.get_distribution().id(id).send().await;
-        let output = output.map_err(|e| from_sdk("GetDistribution", &resource, e))?;
+        let output = output.aws("GetDistribution", &resource)?;
         let distribution = output.distribution();
         (
             distribution.map(|d| d.arn().to_string()).unwrap_or_default(),
             distribution.map(|d| d.domain_name().to_string()).unwrap_or_default(),
         )
     };
-    if update.changed("tags") {
-        let cloudfront = &context.clients.cloudfront;
-        let stale = super::stale_tag_keys(update);
-        if !stale.is_empty() {
-            cloudfront
-                .untag_resource()
-                .resource(&arn)
-                .tag_keys(aws_sdk_cloudfront::types::TagKeys::builder().set_items(Some(stale)).build())
-                .send()
-                .await
-                .map_err(|e| from_sdk("UntagResource", &resource, e))?;
-        }
-        cloudfront
-            .tag_resource()
-            .resource(&arn)
-            .tags(Tags::builder().set_items(Some(cloudfront_tags(update.props))).build())
-            .send()
-            .await
-            .map_err(|e| from_sdk("TagResource", &resource, e))?;
-    }
+    tags::replace(context, tags::Style::Cloudfront, &arn, &desired.tags, &live.tags).await?;
     Ok(attributes(id, &arn, &domain))
 }
 
@@ -441,11 +439,10 @@ pub fn next_delete_step(enabled: bool, status: &str) -> DeleteStep {
 }
 
 pub async fn delete(context: &StepContext<'_>, id: &str, _live: &Props) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::Distribution);
+    let resource = context.resource();
     let cloudfront = &context.clients.cloudfront;
     loop {
-        let output =
-            cloudfront.get_distribution().id(id).send().await.map_err(|e| from_sdk("GetDistribution", &resource, e))?;
+        let output = cloudfront.get_distribution().id(id).send().await.aws("GetDistribution", &resource)?;
         let Some(distribution) = output.distribution() else { return Ok(()) };
         let enabled = distribution.distribution_config().is_some_and(|c| c.enabled());
         let etag = output.e_tag().unwrap_or_default().to_string();
@@ -464,7 +461,7 @@ pub async fn delete(context: &StepContext<'_>, id: &str, _live: &Props) -> Resul
                     .if_match(etag)
                     .send()
                     .await
-                    .map_err(|e| from_sdk("DeleteDistribution", &resource, e))?;
+                    .aws("DeleteDistribution", &resource)?;
                 return Ok(());
             }
         }
@@ -474,8 +471,10 @@ pub async fn delete(context: &StepContext<'_>, id: &str, _live: &Props) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::Value;
 
-    fn desired() -> Props {
+    /// The graph's shape of the properties.
+    fn desired_props() -> Props {
         let mut props = Props::new();
         for (key, value) in [
             ("comment", "frontend of stack s in us-east-1"),
@@ -497,12 +496,17 @@ mod tests {
         props
     }
 
+    fn desired() -> DistributionProps {
+        crate::aws::props::decode("distribution", &desired_props()).expect("the graph's shape decodes")
+    }
+
     #[test]
     fn the_configuration_reads_back_as_the_properties_it_was_built_from() {
         let config = config_of(&desired(), "ref-1").expect("a configuration");
-        let mut read_back = props_of(&config, Value::Map(Default::default()));
-        assert_eq!(read_back.remove("s3_origin_bucket"), Some(Value::string("s-frontend-1")), "read, never compared");
+        let mut read_back = props_of(&config, Tags::new());
+        assert_eq!(read_back.s3_origin_bucket.take(), Some("s-frontend-1".to_string()), "read, never compared");
         assert_eq!(read_back, desired());
+        assert_eq!(crate::aws::props::encode(&read_back), desired_props(), "the live side has the graph's keys");
         let api = &config.cache_behaviors().expect("behaviours").items()[0];
         assert_eq!(api.path_pattern(), "/api/*");
         assert_eq!(api.cache_policy_id(), Some(CACHING_DISABLED));
@@ -515,8 +519,8 @@ mod tests {
     #[test]
     fn a_frontend_without_services_has_no_api_behaviour() {
         let mut props = desired();
-        props.remove("api_origin_domain");
-        props.remove("api_path");
+        props.api_origin_domain = None;
+        props.api_path = None;
         let config = config_of(&props, "ref-1").expect("a configuration");
         assert!(config.cache_behaviors().is_none());
         assert_eq!(config.origins().expect("origins").items().len(), 1);

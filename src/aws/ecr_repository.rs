@@ -1,10 +1,36 @@
 //! Driver for ECR repositories: scan on push, tag mutability and a keep-the-last-N lifecycle policy.
 
-use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Tag};
+use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability};
+use serde::{Deserialize, Serialize};
 
-use super::{error::from_sdk, flag, integer, tag_pairs, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::props::{tags_of, Tags};
+use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
+
+/// The repository's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcrRepositoryProps {
+    pub name: String,
+    pub scan_on_push: bool,
+    pub image_tag_mutability: String,
+    pub keep_images: KeepImages,
+    pub tags: Tags,
+}
+
+/// The number of images the lifecycle policy keeps. The graph always gives a count; a live
+/// repository without a policy, or with one wl-infra did not write, reads as a text saying so,
+/// which differs from every count (so the plan shows it and apply writes the policy).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeepImages {
+    Count(i64),
+    Other(String),
+}
+
+driver!(EcrRepositoryDriver, EcrRepositoryProps);
 
 /// The lifecycle policy that keeps the `count` most recent images.
 pub fn lifecycle_policy(count: i64) -> String {
@@ -20,8 +46,8 @@ pub fn lifecycle_policy(count: i64) -> String {
 }
 
 /// The image count of a policy in the shape wl-infra writes; anything else reads as a custom policy.
-pub fn keep_images_of(policy: Option<&str>) -> Value {
-    let Some(policy) = policy else { return Value::string("(no lifecycle policy)") };
+pub fn keep_images_of(policy: Option<&str>) -> KeepImages {
+    let Some(policy) = policy else { return KeepImages::Other("(no lifecycle policy)".to_string()) };
     let parsed: Option<i64> = serde_json::from_str::<serde_json::Value>(policy).ok().and_then(|document| {
         let rules = document.get("rules")?.as_array()?;
         let [rule] = rules.as_slice() else { return None };
@@ -35,15 +61,15 @@ pub fn keep_images_of(policy: Option<&str>) -> Value {
             None
         }
     });
-    parsed.map_or_else(|| Value::string("(custom lifecycle policy)"), Value::Integer)
+    parsed.map_or_else(|| KeepImages::Other("(custom lifecycle policy)".to_string()), KeepImages::Count)
 }
 
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let prefix = format!("{}-", clients.stack);
     let mut repositories = Vec::new();
     let mut pages = clients.ecr.describe_repositories().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| from_sdk("DescribeRepositories", "the stack's ecr repositories", e))?;
+        let page = page.aws("DescribeRepositories", "the stack's ecr repositories")?;
         repositories.extend(
             page.repositories()
                 .iter()
@@ -59,99 +85,72 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             clients.ecr.list_tags_for_resource().resource_arn(arn).send(),
             clients.ecr.get_lifecycle_policy().repository_name(name).send()
         );
-        let tags = match tags {
-            Ok(tags) => tags,
-            Err(e) => {
-                let error = from_sdk("ListTagsForResource", name, e);
-                // Deleted between the listing and this read (by another stack, say): not ours now.
-                if error.is_not_found() {
-                    return Ok(None);
-                } else {
-                    return Err(error);
-                }
-            }
-        };
-        let policy = match policy {
-            Ok(output) => output.lifecycle_policy_text().map(str::to_string),
-            Err(e) => {
-                let error = from_sdk("GetLifecyclePolicy", name, e);
-                if error.is_not_found() {
-                    None
-                } else {
-                    return Err(error);
-                }
-            }
-        };
+        // Deleted between the listing and this read (by another stack, say): not ours now.
+        let Some(tags) = tags.aws_or_gone("ListTagsForResource", name)? else { return Ok(None) };
+        let policy = policy.aws_or_gone("GetLifecyclePolicy", name)?;
+        let policy = policy.as_ref().and_then(|output| output.lifecycle_policy_text());
         let pairs: Vec<(&str, &str)> = tags.tags().iter().map(|tag| (tag.key(), tag.value())).collect();
         let Some(id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(None) };
-        let mut props = Props::new();
-        props.insert("name".into(), Value::string(name));
-        props.insert(
-            "scan_on_push".into(),
-            Value::Bool(repository.image_scanning_configuration().is_some_and(|config| config.scan_on_push())),
-        );
-        props.insert(
-            "image_tag_mutability".into(),
-            Value::string(repository.image_tag_mutability().map_or("MUTABLE", |m| m.as_str())),
-        );
-        props.insert("keep_images".into(), keep_images_of(policy.as_deref()));
-        props.insert("tags".into(), super::tags_value(pairs));
-        Ok(Some(LiveResource {
-            state: crate::plan::LiveState::Ready,
-            id,
-            kind: Kind::EcrRepository,
-            physical_id: name.to_string(),
-            props,
-            attributes: Attributes::from([
-                ("id".to_string(), name.to_string()),
-                ("arn".to_string(), arn.to_string()),
-                ("uri".to_string(), repository.repository_uri().unwrap_or_default().to_string()),
-            ]),
-        }))
+        let props = EcrRepositoryProps {
+            name: name.to_string(),
+            scan_on_push: repository.image_scanning_configuration().is_some_and(|config| config.scan_on_push()),
+            image_tag_mutability: repository.image_tag_mutability().map_or("MUTABLE", |m| m.as_str()).to_string(),
+            keep_images: keep_images_of(policy),
+            tags: tags_of(pairs),
+        };
+        let attributes = Attributes::from([
+            ("id".to_string(), name.to_string()),
+            ("arn".to_string(), arn.to_string()),
+            ("uri".to_string(), repository.repository_uri().unwrap_or_default().to_string()),
+        ]);
+        Ok::<_, AwsError>(Some(live_resource(Kind::EcrRepository, id, name, &props, attributes)))
     });
     Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
 }
 
-fn scanning(props: &Props) -> ImageScanningConfiguration {
-    ImageScanningConfiguration::builder().scan_on_push(flag(props, "scan_on_push")).build()
+fn scanning(props: &EcrRepositoryProps) -> ImageScanningConfiguration {
+    ImageScanningConfiguration::builder().scan_on_push(props.scan_on_push).build()
 }
 
-fn mutability(props: &Props) -> ImageTagMutability {
-    ImageTagMutability::from(text(props, "image_tag_mutability"))
+fn mutability(props: &EcrRepositoryProps) -> ImageTagMutability {
+    ImageTagMutability::from(props.image_tag_mutability.as_str())
 }
 
-fn ecr_tags(props: &Props) -> Vec<Tag> {
-    tag_pairs(props).into_iter().filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok()).collect()
-}
-
-async fn put_policy(context: &StepContext<'_>, name: &str, props: &Props) -> Result<(), AwsError> {
+async fn put_policy(context: &StepContext<'_>, name: &str, props: &EcrRepositoryProps) -> Result<(), AwsError> {
+    let KeepImages::Count(count) = props.keep_images else {
+        return Err(AwsError::refused(
+            context.resource(),
+            "its keep_images is not a number of images; this is a bug in wl-infra",
+        ));
+    };
     context
         .clients
         .ecr
         .put_lifecycle_policy()
         .repository_name(name)
-        .lifecycle_policy_text(lifecycle_policy(integer(props, "keep_images")))
+        .lifecycle_policy_text(lifecycle_policy(count))
         .send()
         .await
-        .map_err(|e| from_sdk("PutLifecyclePolicy", &context.resource(Kind::EcrRepository), e))?;
+        .aws("PutLifecyclePolicy", &context.resource())?;
     Ok(())
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let name = text(props, "name");
-    let resource = context.resource(Kind::EcrRepository);
+    let props: EcrRepositoryProps = context.decode(props)?;
+    let name = props.name.as_str();
+    let resource = context.resource();
     let output = context
         .clients
         .ecr
         .create_repository()
         .repository_name(name)
-        .image_scanning_configuration(scanning(props))
-        .image_tag_mutability(mutability(props))
-        .set_tags(Some(ecr_tags(props)))
+        .image_scanning_configuration(scanning(&props))
+        .image_tag_mutability(mutability(&props))
+        .set_tags(Some(tags::ecr_list(&props.tags)))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateRepository", &resource, e))?;
-    put_policy(context, name, props).await?;
+        .aws("CreateRepository", &resource)?;
+    put_policy(context, name, &props).await?;
     let repository = output.repository();
     Ok(Attributes::from([
         ("id".to_string(), name.to_string()),
@@ -161,27 +160,28 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (EcrRepositoryProps, EcrRepositoryProps) = update.decode(context)?;
     let name = update.physical_id;
-    let resource = context.resource(Kind::EcrRepository);
+    let resource = context.resource();
     let ecr = &context.clients.ecr;
     if update.changed("scan_on_push") {
         ecr.put_image_scanning_configuration()
             .repository_name(name)
-            .image_scanning_configuration(scanning(update.props))
+            .image_scanning_configuration(scanning(&desired))
             .send()
             .await
-            .map_err(|e| from_sdk("PutImageScanningConfiguration", &resource, e))?;
+            .aws("PutImageScanningConfiguration", &resource)?;
     }
     if update.changed("image_tag_mutability") {
         ecr.put_image_tag_mutability()
             .repository_name(name)
-            .image_tag_mutability(mutability(update.props))
+            .image_tag_mutability(mutability(&desired))
             .send()
             .await
-            .map_err(|e| from_sdk("PutImageTagMutability", &resource, e))?;
+            .aws("PutImageTagMutability", &resource)?;
     }
     if update.changed("keep_images") {
-        put_policy(context, name, update.props).await?;
+        put_policy(context, name, &desired).await?;
     }
     if update.changed("tags") {
         let arn = ecr
@@ -189,33 +189,19 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .repository_names(name)
             .send()
             .await
-            .map_err(|e| from_sdk("DescribeRepositories", &resource, e))?
+            .aws("DescribeRepositories", &resource)?
             .repositories()
             .first()
             .and_then(|r| r.repository_arn())
             .unwrap_or_default()
             .to_string();
-        let stale = super::stale_tag_keys(update);
-        if !stale.is_empty() {
-            ecr.untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(stale))
-                .send()
-                .await
-                .map_err(|e| from_sdk("UntagResource", &resource, e))?;
-        }
-        ecr.tag_resource()
-            .resource_arn(&arn)
-            .set_tags(Some(ecr_tags(update.props)))
-            .send()
-            .await
-            .map_err(|e| from_sdk("TagResource", &resource, e))?;
+        tags::replace(context, tags::Style::Ecr, &arn, &desired.tags, &live.tags).await?;
     }
     Ok(Attributes::from([("id".to_string(), name.to_string())]))
 }
 
 /// Deletes the repository with its images (`force`), as destroy promises.
-pub async fn delete(context: &StepContext<'_>, name: &str) -> Result<(), AwsError> {
+pub async fn delete(context: &StepContext<'_>, name: &str, _live: &Props) -> Result<(), AwsError> {
     context
         .clients
         .ecr
@@ -224,7 +210,7 @@ pub async fn delete(context: &StepContext<'_>, name: &str) -> Result<(), AwsErro
         .force(true)
         .send()
         .await
-        .map_err(|e| from_sdk("DeleteRepository", &context.resource(Kind::EcrRepository), e))?;
+        .aws("DeleteRepository", &context.resource())?;
     Ok(())
 }
 
@@ -234,8 +220,26 @@ mod tests {
 
     #[test]
     fn lifecycle_policy_round_trips() {
-        assert_eq!(keep_images_of(Some(&lifecycle_policy(15))), Value::Integer(15));
-        assert_eq!(keep_images_of(None), Value::string("(no lifecycle policy)"));
-        assert_eq!(keep_images_of(Some("{\"rules\":[]}")), Value::string("(custom lifecycle policy)"));
+        assert_eq!(keep_images_of(Some(&lifecycle_policy(15))), KeepImages::Count(15));
+        assert_eq!(keep_images_of(None), KeepImages::Other("(no lifecycle policy)".to_string()));
+        assert_eq!(keep_images_of(Some("{\"rules\":[]}")), KeepImages::Other("(custom lifecycle policy)".to_string()));
+    }
+
+    /// The graph's count decodes as a count; each side encodes as the old property did.
+    #[test]
+    fn keep_images_is_a_number_or_a_text() {
+        use crate::aws::props::encode;
+        use crate::graph::Value;
+        let mut props = Props::new();
+        props.insert("name".into(), Value::string("shop-web"));
+        props.insert("scan_on_push".into(), Value::Bool(true));
+        props.insert("image_tag_mutability".into(), Value::string("MUTABLE"));
+        props.insert("keep_images".into(), Value::Integer(15));
+        props.insert("tags".into(), Value::Map(Default::default()));
+        let decoded: EcrRepositoryProps = crate::aws::props::decode("ecr", &props).expect("decodes");
+        assert_eq!(decoded.keep_images, KeepImages::Count(15));
+        assert_eq!(encode(&decoded), props);
+        let custom = EcrRepositoryProps { keep_images: keep_images_of(Some("{}")), ..decoded };
+        assert_eq!(encode(&custom).get("keep_images"), Some(&Value::string("(custom lifecycle policy)")));
     }
 }

@@ -1,52 +1,29 @@
 //! Driver for the stack's ECS cluster (named after the stack, container insights on), and the
-//! ECS tagging helpers the service and task definition drivers share.
+//! ECS tag reading the service and task definition drivers share.
 
 use aws_sdk_ecs::types::{ClusterField, ClusterSetting, ClusterSettingName, Tag};
+use serde::{Deserialize, Serialize};
 
-use super::{error::from_sdk, tag_pairs, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::props::Tags;
+use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 
-pub fn ecs_tags(props: &Props) -> Vec<Tag> {
-    tag_pairs(props).into_iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
+/// The cluster's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcsClusterProps {
+    pub name: String,
+    pub container_insights: String,
+    pub tags: Tags,
 }
+
+driver!(EcsClusterDriver, EcsClusterProps);
 
 /// `(key, value)` pairs of ECS tags.
 pub fn pairs(tags: &[Tag]) -> Vec<(&str, &str)> {
     tags.iter().map(|tag| (tag.key().unwrap_or_default(), tag.value().unwrap_or_default())).collect()
-}
-
-/// Makes an ECS resource's tags equal to the desired ones.
-pub async fn update_tags(
-    context: &StepContext<'_>,
-    kind: Kind,
-    arn: &str,
-    update: &Update<'_>,
-) -> Result<(), AwsError> {
-    let ecs = &context.clients.ecs;
-    let resource = &context.resource(kind);
-    super::replace_tags(
-        update,
-        |stale| async move {
-            ecs.untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(stale))
-                .send()
-                .await
-                .map_err(|e| from_sdk("UntagResource", resource, e))?;
-            Ok(())
-        },
-        || async move {
-            ecs.tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(ecs_tags(update.props)))
-                .send()
-                .await
-                .map_err(|e| from_sdk("TagResource", resource, e))?;
-            Ok(())
-        },
-    )
-    .await
 }
 
 fn insights(value: &str) -> ClusterSetting {
@@ -62,7 +39,7 @@ fn attributes(name: &str, arn: &str) -> Attributes {
 }
 
 /// The cluster has the stack's name, so one DescribeClusters finds it.
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let output = clients
         .ecs
         .describe_clusters()
@@ -71,7 +48,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         .include(ClusterField::Settings)
         .send()
         .await
-        .map_err(|e| from_sdk("DescribeClusters", "the stack's cluster", e))?;
+        .aws("DescribeClusters", "the stack's cluster")?;
     let mut live = Vec::new();
     // A deleted cluster stays visible as INACTIVE for a while.
     for cluster in output.clusters().iter().filter(|cluster| cluster.status() == Some("ACTIVE")) {
@@ -84,78 +61,57 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             .find(|setting| setting.name() == Some(&ClusterSettingName::ContainerInsights))
             .and_then(|setting| setting.value())
             .unwrap_or("disabled");
-        let mut props = Props::new();
-        props.insert("name".into(), Value::string(name));
-        props.insert("container_insights".into(), Value::string(insights));
-        props.insert("tags".into(), super::tags_value(tags));
-        live.push(LiveResource {
-            state: crate::plan::LiveState::Ready,
-            id,
-            kind: Kind::EcsCluster,
-            physical_id: name.to_string(),
-            props,
-            attributes: attributes(name, cluster.cluster_arn().unwrap_or_default()),
-        });
+        let props = EcsClusterProps {
+            name: name.to_string(),
+            container_insights: insights.to_string(),
+            tags: super::props::tags_of(tags),
+        };
+        let attributes = attributes(name, cluster.cluster_arn().unwrap_or_default());
+        live.push(live_resource(Kind::EcsCluster, id, name, &props, attributes));
     }
     Ok(live)
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let name = text(props, "name");
+    let props: EcsClusterProps = context.decode(props)?;
     // CreateCluster of an existing cluster name answers with that cluster: safe to repeat.
     let output = context
         .clients
         .ecs
         .create_cluster()
-        .cluster_name(name)
-        .settings(insights(text(props, "container_insights")))
-        .set_tags(Some(ecs_tags(props)))
+        .cluster_name(&props.name)
+        .settings(insights(&props.container_insights))
+        .set_tags(Some(tags::ecs_list(&props.tags)))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateCluster", &context.resource(Kind::EcsCluster), e))?;
-    Ok(attributes(name, output.cluster().and_then(|c| c.cluster_arn()).unwrap_or_default()))
+        .aws("CreateCluster", &context.resource())?;
+    Ok(attributes(&props.name, output.cluster().and_then(|c| c.cluster_arn()).unwrap_or_default()))
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (EcsClusterProps, EcsClusterProps) = update.decode(context)?;
     let output = context
         .clients
         .ecs
         .update_cluster_settings()
         .cluster(update.physical_id)
-        .settings(insights(text(update.props, "container_insights")))
+        .settings(insights(&desired.container_insights))
         .send()
         .await
-        .map_err(|e| from_sdk("UpdateClusterSettings", &context.resource(Kind::EcsCluster), e))?;
+        .aws("UpdateClusterSettings", &context.resource())?;
     let arn = output.cluster().and_then(|c| c.cluster_arn()).unwrap_or_default().to_string();
-    update_tags(context, Kind::EcsCluster, &arn, update).await?;
+    tags::replace(context, tags::Style::Ecs, &arn, &desired.tags, &live.tags).await?;
     Ok(attributes(update.physical_id, &arn))
 }
 
 /// Deletes the cluster, then the log group Container Insights made for it
 /// (`/aws/ecs/containerinsights/<cluster>/performance`): AWS creates it and never deletes it.
 pub async fn delete(context: &StepContext<'_>, name: &str, _live: &Props) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::EcsCluster);
-    context
-        .clients
-        .ecs
-        .delete_cluster()
-        .cluster(name)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DeleteCluster", &resource, e))?;
-    let deleted = context
-        .clients
-        .logs
-        .delete_log_group()
-        .log_group_name(insights_log_group(name))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| from_sdk("DeleteLogGroup", &resource, e));
-    match deleted {
-        Err(error) if error.is_not_found() => Ok(()),
-        other => other,
-    }
+    let resource = context.resource();
+    context.clients.ecs.delete_cluster().cluster(name).send().await.aws("DeleteCluster", &resource)?;
+    let call = context.clients.logs.delete_log_group().log_group_name(insights_log_group(name));
+    call.send().await.aws_or_gone("DeleteLogGroup", &resource)?;
+    Ok(())
 }
 
 /// The log group Container Insights writes a cluster's performance events to.

@@ -10,10 +10,38 @@ use aws_sdk_ecs::types::{
     LoadBalancer, NetworkConfiguration, PropagateTags, Service, ServiceField,
 };
 
-use super::ecs_cluster::{ecs_tags, pairs};
-use super::{error::from_sdk, flag, integer, text, wait_for, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use serde::{Deserialize, Serialize};
+
+use super::driver::driver;
+use super::ecs_cluster::pairs;
+use super::props::Tags;
+use super::{live_resource, tags, wait_for, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::{LiveResource, LiveState};
+
+/// The service's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcsServiceProps {
+    pub name: String,
+    pub cluster: String,
+    pub task_definition: String,
+    pub desired_count: i32,
+    pub launch_type: String,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    pub assign_public_ip: bool,
+    pub target_group_arn: String,
+    pub container_name: String,
+    pub container_port: i32,
+    pub circuit_breaker: bool,
+    pub minimum_healthy_percent: i32,
+    pub maximum_percent: i32,
+    pub health_check_grace_seconds: i32,
+    pub tags: Tags,
+}
+
+driver!(EcsServiceDriver, EcsServiceProps, wait_ready = wait_ready);
 
 fn attributes(service: &Service) -> Attributes {
     let arn = service.service_arn().unwrap_or_default();
@@ -36,12 +64,12 @@ pub fn live_state(service: &Service) -> LiveState {
 }
 
 /// Lists the cluster's services, then describes them ten at a time (all batches at once).
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let cluster = clients.stack.as_str();
     let mut arns = Vec::new();
     let mut pages = clients.ecs.list_services().cluster(cluster).into_paginator().send();
     while let Some(page) = pages.next().await {
-        match page.map_err(|e| from_sdk("ListServices", "the stack's services", e)) {
+        match page.aws("ListServices", "the stack's services") {
             Ok(page) => arns.extend(page.service_arns().iter().cloned()),
             // No cluster yet: no services.
             Err(error) if error.is_not_found() => return Ok(Vec::new()),
@@ -57,7 +85,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             .include(ServiceField::Tags)
             .send()
             .await
-            .map_err(|e| from_sdk("DescribeServices", "the stack's services", e))?;
+            .aws("DescribeServices", "the stack's services")?;
         Ok::<_, AwsError>(output.services().to_vec())
     });
     let services: Vec<Service> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
@@ -68,75 +96,53 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         .filter_map(|service| {
             let tags = pairs(service.tags());
             let id = super::owned_id(&clients.stack, tags.iter().copied())?;
-            Some(LiveResource {
-                state: live_state(service),
-                id,
-                kind: Kind::EcsService,
-                physical_id: service.service_arn().unwrap_or_default().to_string(),
-                props: props_of(service, super::tags_value(tags)),
-                attributes: attributes(service),
-            })
+            let arn = service.service_arn().unwrap_or_default();
+            let props = props_of(service, super::props::tags_of(tags));
+            let live = live_resource(Kind::EcsService, id, arn, &props, attributes(service));
+            Some(LiveResource { state: live_state(service), ..live })
         })
         .collect())
 }
 
 /// The properties of a live service, in the shape `graph` gives the desired one.
-pub fn props_of(service: &Service, tags: Value) -> Props {
+pub fn props_of(service: &Service, tags: Tags) -> EcsServiceProps {
     let network = service.network_configuration().and_then(|n| n.awsvpc_configuration());
     let sorted = |items: &[String]| {
-        let mut values: Vec<Value> = items.iter().map(Value::string).collect();
+        let mut values = items.to_vec();
         values.sort();
-        Value::List(values)
+        values
     };
     let balancer = service.load_balancers().first();
     let deployment = service.deployment_configuration();
     let breaker = deployment.and_then(|d| d.deployment_circuit_breaker());
-    let mut props = Props::new();
-    props.insert("name".into(), Value::string(service.service_name().unwrap_or_default()));
-    props.insert("cluster".into(), Value::string(service.cluster_arn().unwrap_or_default()));
-    props.insert("task_definition".into(), Value::string(service.task_definition().unwrap_or_default()));
-    props.insert("desired_count".into(), Value::Integer(i64::from(service.desired_count())));
-    props.insert("launch_type".into(), Value::string(service.launch_type().map_or("", |l| l.as_str())));
-    props.insert("subnet_ids".into(), sorted(network.map(|n| n.subnets()).unwrap_or_default()));
-    props.insert("security_group_ids".into(), sorted(network.map(|n| n.security_groups()).unwrap_or_default()));
-    props.insert(
-        "assign_public_ip".into(),
-        Value::Bool(network.and_then(|n| n.assign_public_ip()) == Some(&AssignPublicIp::Enabled)),
-    );
-    props.insert(
-        "target_group_arn".into(),
-        Value::string(balancer.and_then(|b| b.target_group_arn()).unwrap_or_default()),
-    );
-    props.insert("container_name".into(), Value::string(balancer.and_then(|b| b.container_name()).unwrap_or_default()));
-    props.insert(
-        "container_port".into(),
-        Value::Integer(i64::from(balancer.and_then(|b| b.container_port()).unwrap_or(0))),
-    );
-    props.insert("circuit_breaker".into(), Value::Bool(breaker.is_some_and(|b| b.enable() && b.rollback())));
-    // AWS's defaults for a rolling deployment, when the answer leaves them out.
-    props.insert(
-        "minimum_healthy_percent".into(),
-        Value::Integer(i64::from(deployment.and_then(|d| d.minimum_healthy_percent()).unwrap_or(100))),
-    );
-    props.insert(
-        "maximum_percent".into(),
-        Value::Integer(i64::from(deployment.and_then(|d| d.maximum_percent()).unwrap_or(200))),
-    );
-    props.insert(
-        "health_check_grace_seconds".into(),
-        Value::Integer(i64::from(service.health_check_grace_period_seconds().unwrap_or(0))),
-    );
-    props.insert("tags".into(), tags);
-    props
+    EcsServiceProps {
+        name: service.service_name().unwrap_or_default().to_string(),
+        cluster: service.cluster_arn().unwrap_or_default().to_string(),
+        task_definition: service.task_definition().unwrap_or_default().to_string(),
+        desired_count: service.desired_count(),
+        launch_type: service.launch_type().map_or("", |l| l.as_str()).to_string(),
+        subnet_ids: sorted(network.map(|n| n.subnets()).unwrap_or_default()),
+        security_group_ids: sorted(network.map(|n| n.security_groups()).unwrap_or_default()),
+        assign_public_ip: network.and_then(|n| n.assign_public_ip()) == Some(&AssignPublicIp::Enabled),
+        target_group_arn: balancer.and_then(|b| b.target_group_arn()).unwrap_or_default().to_string(),
+        container_name: balancer.and_then(|b| b.container_name()).unwrap_or_default().to_string(),
+        container_port: balancer.and_then(|b| b.container_port()).unwrap_or(0),
+        circuit_breaker: breaker.is_some_and(|b| b.enable() && b.rollback()),
+        // AWS's defaults for a rolling deployment, when the answer leaves them out.
+        minimum_healthy_percent: deployment.and_then(|d| d.minimum_healthy_percent()).unwrap_or(100),
+        maximum_percent: deployment.and_then(|d| d.maximum_percent()).unwrap_or(200),
+        health_check_grace_seconds: service.health_check_grace_period_seconds().unwrap_or(0),
+        tags,
+    }
 }
 
-fn network(props: &Props) -> NetworkConfiguration {
+fn network(props: &EcsServiceProps) -> NetworkConfiguration {
     NetworkConfiguration::builder()
         .awsvpc_configuration(
             AwsVpcConfiguration::builder()
-                .set_subnets(Some(super::texts(props, "subnet_ids")))
-                .set_security_groups(Some(super::texts(props, "security_group_ids")))
-                .assign_public_ip(if flag(props, "assign_public_ip") {
+                .set_subnets(Some(props.subnet_ids.clone()))
+                .set_security_groups(Some(props.security_group_ids.clone()))
+                .assign_public_ip(if props.assign_public_ip {
                     AssignPublicIp::Enabled
                 } else {
                     AssignPublicIp::Disabled
@@ -147,41 +153,42 @@ fn network(props: &Props) -> NetworkConfiguration {
         .build()
 }
 
-fn deployment(props: &Props) -> DeploymentConfiguration {
-    let breaker = flag(props, "circuit_breaker");
+fn deployment(props: &EcsServiceProps) -> DeploymentConfiguration {
+    let breaker = props.circuit_breaker;
     DeploymentConfiguration::builder()
         .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(breaker).rollback(breaker).build())
-        .minimum_healthy_percent(integer(props, "minimum_healthy_percent") as i32)
-        .maximum_percent(integer(props, "maximum_percent") as i32)
+        .minimum_healthy_percent(props.minimum_healthy_percent)
+        .maximum_percent(props.maximum_percent)
         .build()
 }
 
-pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
+pub async fn create(context: &StepContext<'_>, resolved: &Props) -> Result<Attributes, AwsError> {
+    let props: EcsServiceProps = context.decode(resolved)?;
     let started = SystemTime::now();
-    let resource = context.resource(Kind::EcsService);
-    let cluster = text(props, "cluster");
+    let resource = context.resource();
+    let cluster = &props.cluster;
     let output = context
         .clients
         .ecs
         .create_service()
         .cluster(cluster)
-        .service_name(text(props, "name"))
-        .task_definition(text(props, "task_definition"))
-        .desired_count(integer(props, "desired_count") as i32)
+        .service_name(&props.name)
+        .task_definition(&props.task_definition)
+        .desired_count(props.desired_count)
         .launch_type(LaunchType::Fargate)
-        .network_configuration(network(props))
-        .load_balancers(load_balancer(props))
-        .deployment_configuration(deployment(props))
-        .health_check_grace_period_seconds(integer(props, "health_check_grace_seconds") as i32)
+        .network_configuration(network(&props))
+        .load_balancers(load_balancer(&props))
+        .deployment_configuration(deployment(&props))
+        .health_check_grace_period_seconds(props.health_check_grace_seconds)
         .propagate_tags(PropagateTags::Service)
         .enable_ecs_managed_tags(true)
-        .set_tags(Some(ecs_tags(props)))
-        .client_token(super::client_token(super::TokenApi::Ecs, &context.clients.run_id, context.id, props))
+        .set_tags(Some(tags::ecs_list(&props.tags)))
+        .client_token(super::client_token(super::TokenApi::Ecs, &context.clients.run_id, context.id, resolved))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateService", &resource, e))?;
+        .aws("CreateService", &resource)?;
     let arn = output.service().and_then(|s| s.service_arn()).unwrap_or_default().to_string();
-    let service = wait_for_rollout(context, cluster, &arn, text(props, "task_definition"), started).await?;
+    let service = wait_for_rollout(context, cluster, &arn, &props.task_definition, started).await?;
     Ok(attributes(&service))
 }
 
@@ -189,18 +196,18 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
 /// "triggers a new service deployment" when sent (API_UpdateService), so a change of the desired
 /// count alone must not carry them. Then waits for the deployment (or the new count) to settle.
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (EcsServiceProps, EcsServiceProps) = update.decode(context)?;
     let started = SystemTime::now();
-    let resource = context.resource(Kind::EcsService);
-    let props = update.props;
-    let cluster = text(update.live, "cluster");
+    let resource = context.resource();
+    let cluster = &live.cluster;
     let arn = update.physical_id;
-    super::ecs_cluster::update_tags(context, Kind::EcsService, arn, update).await?;
-    let Some(request) = service_update(context, update, cluster, arn) else {
+    tags::replace(context, tags::Style::Ecs, arn, &desired.tags, &live.tags).await?;
+    let Some(request) = service_update(context, update, &desired, cluster, arn) else {
         let service = describe(context, cluster, arn).await?.ok_or_else(|| gone(context))?;
         return Ok(attributes(&service));
     };
-    request.send().await.map_err(|e| from_sdk("UpdateService", &resource, e))?;
-    let service = wait_for_rollout(context, cluster, arn, text(props, "task_definition"), started).await?;
+    request.send().await.aws("UpdateService", &resource)?;
+    let service = wait_for_rollout(context, cluster, arn, &desired.task_definition, started).await?;
     Ok(attributes(&service))
 }
 
@@ -238,10 +245,10 @@ pub fn parameters_to_send(update: &Update<'_>) -> Vec<UpdateParameter> {
 fn service_update(
     context: &StepContext<'_>,
     update: &Update<'_>,
+    props: &EcsServiceProps,
     cluster: &str,
     arn: &str,
 ) -> Option<aws_sdk_ecs::operation::update_service::builders::UpdateServiceFluentBuilder> {
-    let props = update.props;
     let parameters = parameters_to_send(update);
     if parameters.is_empty() {
         return None;
@@ -249,12 +256,12 @@ fn service_update(
     let mut request = context.clients.ecs.update_service().cluster(cluster).service(arn);
     for parameter in parameters {
         request = match parameter {
-            UpdateParameter::TaskDefinition => request.task_definition(text(props, "task_definition")),
-            UpdateParameter::DesiredCount => request.desired_count(integer(props, "desired_count") as i32),
+            UpdateParameter::TaskDefinition => request.task_definition(&props.task_definition),
+            UpdateParameter::DesiredCount => request.desired_count(props.desired_count),
             UpdateParameter::NetworkConfiguration => request.network_configuration(network(props)),
             UpdateParameter::DeploymentConfiguration => request.deployment_configuration(deployment(props)),
             UpdateParameter::HealthCheckGracePeriodSeconds => {
-                request.health_check_grace_period_seconds(integer(props, "health_check_grace_seconds") as i32)
+                request.health_check_grace_period_seconds(props.health_check_grace_seconds)
             }
             UpdateParameter::LoadBalancers => request.load_balancers(load_balancer(props)),
         };
@@ -262,11 +269,11 @@ fn service_update(
     Some(request)
 }
 
-fn load_balancer(props: &Props) -> LoadBalancer {
+fn load_balancer(props: &EcsServiceProps) -> LoadBalancer {
     LoadBalancer::builder()
-        .target_group_arn(text(props, "target_group_arn"))
-        .container_name(text(props, "container_name"))
-        .container_port(integer(props, "container_port") as i32)
+        .target_group_arn(&props.target_group_arn)
+        .container_name(&props.container_name)
+        .container_port(props.container_port)
         .build()
 }
 
@@ -293,10 +300,7 @@ pub fn cluster_of(arn: &str) -> &str {
 }
 
 fn gone(context: &StepContext<'_>) -> AwsError {
-    AwsError::refused(
-        context.resource(Kind::EcsService),
-        "the service disappeared while wl-infra worked on it; run apply again",
-    )
+    AwsError::refused(context.resource(), "the service disappeared while wl-infra worked on it; run apply again")
 }
 
 async fn describe(context: &StepContext<'_>, cluster: &str, arn: &str) -> Result<Option<Service>, AwsError> {
@@ -308,7 +312,7 @@ async fn describe(context: &StepContext<'_>, cluster: &str, arn: &str) -> Result
         .services(arn)
         .send()
         .await
-        .map_err(|e| from_sdk("DescribeServices", &context.resource(Kind::EcsService), e))?;
+        .aws("DescribeServices", &context.resource())?;
     Ok(output.services().first().cloned())
 }
 
@@ -373,12 +377,12 @@ async fn wait_for_rollout(
     task_definition: &str,
     started: SystemTime,
 ) -> Result<Service, AwsError> {
-    let resource = context.resource(Kind::EcsService);
+    let resource = context.resource();
     let seen = std::sync::Mutex::new(BTreeSet::new());
     // Events from before this step are old news; allow for clocks a minute apart.
     let since = started.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64) - 60;
     let failure = std::sync::Mutex::new(None);
-    let result = wait_for(context, Kind::EcsService, "deployed (rollout COMPLETED)", || async {
+    let result = wait_for(context, "deployed (rollout COMPLETED)", || async {
         let Some(service) = describe(context, cluster, arn).await? else { return Err(gone(context)) };
         let mut seen = seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         // Events come newest first; show them oldest first.
@@ -464,8 +468,9 @@ pub fn stopped_reasons(tasks: &[aws_sdk_ecs::types::Task]) -> Vec<String> {
 /// Scales the service to zero, deletes it, and waits until it is inactive (its tasks stopped and
 /// their network interfaces on their way out).
 pub async fn delete(context: &StepContext<'_>, arn: &str, live: &Props) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::EcsService);
-    let cluster = text(live, "cluster");
+    let resource = context.resource();
+    let live: EcsServiceProps = context.decode(live)?;
+    let cluster = &live.cluster;
     let ecs = &context.clients.ecs;
     let scaled = ecs
         .update_service()
@@ -474,25 +479,19 @@ pub async fn delete(context: &StepContext<'_>, arn: &str, live: &Props) -> Resul
         .desired_count(0)
         .send()
         .await
-        .map_err(|e| from_sdk("UpdateService", &resource, e));
+        .aws("UpdateService", &resource);
     match scaled {
         // An earlier attempt already deleted it (ServiceNotActive): go on to the wait.
         Err(error) if !error.is_not_found() => return Err(error),
         _ => {}
     }
-    let deleted = ecs
-        .delete_service()
-        .cluster(cluster)
-        .service(arn)
-        .force(true)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DeleteService", &resource, e));
+    let deleted =
+        ecs.delete_service().cluster(cluster).service(arn).force(true).send().await.aws("DeleteService", &resource);
     match deleted {
         Err(error) if !error.is_not_found() => return Err(error),
         _ => {}
     }
-    super::wait_until(context, Kind::EcsService, "inactive", || async {
+    super::wait_until(context, "inactive", || async {
         Ok(describe(context, cluster, arn).await?.is_none_or(|service| service.status() == Some("INACTIVE")))
     })
     .await

@@ -1,59 +1,75 @@
 //! Driver for Elastic IP addresses (one per NAT gateway).
 
 use aws_sdk_ec2::types::{DomainType, ResourceType};
+use serde::{Deserialize, Serialize};
 
-use super::{ec2_tags, error::from_sdk, Attributes, AwsError, StepContext};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::props::Tags;
+use super::{id_attributes, live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+/// The address's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElasticIpProps {
+    pub domain: String,
+    pub tags: Tags,
+}
+
+driver!(ElasticIpDriver, ElasticIpProps);
+
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let output = clients
         .ec2
         .describe_addresses()
-        .filters(ec2_tags::stack_filter(&clients.stack))
+        .filters(tags::ec2_stack_filter(&clients.stack))
         .send()
         .await
-        .map_err(|e| from_sdk("DescribeAddresses", "the stack's elastic ips", e))?;
+        .aws("DescribeAddresses", "the stack's elastic ips")?;
     Ok(output
         .addresses()
         .iter()
         .filter_map(|address| {
-            let id = ec2_tags::owned_id(&clients.stack, address.tags())?;
-            let allocation_id = address.allocation_id()?.to_string();
-            let mut props = Props::new();
-            props.insert("domain".into(), Value::string(address.domain().map_or("vpc", |d| d.as_str())));
-            props.insert("tags".into(), ec2_tags::read(address.tags()));
-            Some(LiveResource {
-                state: crate::plan::LiveState::Ready,
-                id,
-                kind: Kind::ElasticIp,
-                physical_id: allocation_id.clone(),
-                props,
-                attributes: Attributes::from([
-                    ("id".to_string(), allocation_id),
-                    ("public_ip".to_string(), address.public_ip().unwrap_or_default().to_string()),
-                ]),
-            })
+            let id = tags::ec2_owned_id(&clients.stack, address.tags())?;
+            let allocation_id = address.allocation_id()?;
+            let props = ElasticIpProps {
+                domain: address.domain().map_or("vpc", |d| d.as_str()).to_string(),
+                tags: tags::ec2_read(address.tags()),
+            };
+            let attributes = Attributes::from([
+                ("id".to_string(), allocation_id.to_string()),
+                ("public_ip".to_string(), address.public_ip().unwrap_or_default().to_string()),
+            ]);
+            Some(live_resource(Kind::ElasticIp, id, allocation_id, &props, attributes))
         })
         .collect())
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
+    let props: ElasticIpProps = context.decode(props)?;
     let output = context
         .clients
         .ec2
         .allocate_address()
         .domain(DomainType::Vpc)
-        .tag_specifications(ec2_tags::specification(ResourceType::ElasticIp, props))
+        .tag_specifications(tags::ec2_specification(ResourceType::ElasticIp, &props.tags))
         .customize()
         .config_override(super::no_sdk_retries())
         .send()
         .await
-        .map_err(|e| from_sdk("AllocateAddress", &context.resource(Kind::ElasticIp), e))?;
+        .aws("AllocateAddress", &context.resource())?;
     Ok(Attributes::from([
         ("id".to_string(), output.allocation_id().unwrap_or_default().to_string()),
         ("public_ip".to_string(), output.public_ip().unwrap_or_default().to_string()),
     ]))
+}
+
+/// Only the tags change in place (`domain` is replaced).
+pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (ElasticIpProps, ElasticIpProps) = update.decode(context)?;
+    tags::replace(context, tags::Style::Ec2, update.physical_id, &desired.tags, &live.tags).await?;
+    Ok(id_attributes(update.physical_id))
 }
 
 /// What ReleaseAddress answers while the address is still held by a NAT gateway being deleted
@@ -61,9 +77,9 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
 /// InvalidAllocationID.NotFound means the address is gone.
 pub const STILL_HELD: &[&str] = &["AuthFailure", "InvalidIPAddress.InUse", "InvalidNetworkInterfaceID.NotFound"];
 
-pub async fn delete(context: &StepContext<'_>, allocation_id: &str) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::ElasticIp);
-    super::retry_while(context, Kind::ElasticIp, "released", STILL_HELD, || async {
+pub async fn delete(context: &StepContext<'_>, allocation_id: &str, _live: &Props) -> Result<(), AwsError> {
+    let resource = context.resource();
+    super::retry_while(context, "released", STILL_HELD, || async {
         context
             .clients
             .ec2
@@ -72,7 +88,7 @@ pub async fn delete(context: &StepContext<'_>, allocation_id: &str) -> Result<()
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| from_sdk("ReleaseAddress", &resource, e))
+            .aws("ReleaseAddress", &resource)
     })
     .await
 }

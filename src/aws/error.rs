@@ -199,6 +199,33 @@ where
     }
 }
 
+/// SDK results as results with an [`AwsError`] naming the operation and the resource: one way for
+/// every driver to say what failed.
+pub trait SdkResultExt<T> {
+    fn aws(self, operation: &'static str, resource: &str) -> Result<T, AwsError>;
+
+    /// The same, with a resource that does not exist (any more, or yet) as `None`.
+    fn aws_or_gone(self, operation: &'static str, resource: &str) -> Result<Option<T>, AwsError>
+    where
+        Self: Sized,
+    {
+        match self.aws(operation, resource) {
+            Ok(value) => Ok(Some(value)),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+impl<T, E> SdkResultExt<T> for Result<T, SdkError<E, aws_sdk_ec2::config::http::HttpResponse>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    fn aws(self, operation: &'static str, resource: &str) -> Result<T, AwsError> {
+        self.map_err(|error| from_sdk(operation, resource, error))
+    }
+}
+
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();

@@ -3,61 +3,87 @@
 //! the file is gone.
 
 use aws_sdk_s3::primitives::ByteStream;
+use serde::{Deserialize, Serialize};
 
-use super::{error::from_sdk, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{object_id, Kind, Props, Value};
+use super::driver::driver;
+use super::driver::found_with_owner as discover;
+use super::{id_attributes, live_resource, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{object_id, Kind, Props};
 use crate::plan::LiveResource;
+
+/// An object's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontendObjectProps {
+    pub bucket: String,
+    pub key: String,
+    /// The MD5 of the content (S3's ETag of a single-part upload).
+    pub md5: String,
+    /// Set on upload; a listing does not read them back (`create_only_fields`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<String>,
+    /// Where the file is on this machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+driver!(FrontendObjectDriver, FrontendObjectProps);
 
 /// Every object in the stack's bucket (one paged listing); S3's ETag of a single-part upload is
 /// the MD5 of the content, which the desired side has too.
-pub async fn discover_named(clients: &super::Clients, bucket: &str) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover_named(clients: &Clients, bucket: &str) -> Result<Vec<LiveResource>, AwsError> {
     let mut live = Vec::new();
     let mut pages = clients.s3.list_objects_v2().bucket(bucket).into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = match page.map_err(|e| from_sdk("ListObjectsV2", bucket, e)) {
+        let page = match page.aws("ListObjectsV2", bucket) {
             Ok(page) => page,
             Err(error) if error.is_not_found() => return Ok(Vec::new()),
             Err(error) => return Err(error),
         };
         for object in page.contents() {
             let Some(key) = object.key() else { continue };
-            let mut props = Props::new();
-            props.insert("bucket".into(), Value::string(bucket));
-            props.insert("key".into(), Value::string(key));
-            props.insert("md5".into(), Value::string(object.e_tag().unwrap_or_default().trim_matches('"')));
-            live.push(LiveResource {
-                state: crate::plan::LiveState::Ready,
-                id: object_id(key),
-                kind: Kind::FrontendObject,
-                physical_id: format!("{bucket}/{key}"),
-                props,
-                attributes: Attributes::from([("id".to_string(), key.to_string())]),
-            });
+            let props = FrontendObjectProps {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                md5: object.e_tag().unwrap_or_default().trim_matches('"').to_string(),
+                content_type: None,
+                cache_control: None,
+                source: None,
+            };
+            live.push(live_resource(
+                Kind::FrontendObject,
+                object_id(key),
+                format!("{bucket}/{key}"),
+                &props,
+                id_attributes(key),
+            ));
         }
     }
     Ok(live)
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::FrontendObject);
-    let source = text(props, "source");
-    let body = ByteStream::from_path(source).await.map_err(|error| {
+    let props: FrontendObjectProps = context.decode(props)?;
+    let resource = context.resource();
+    let source = props.source.unwrap_or_default();
+    let body = ByteStream::from_path(&source).await.map_err(|error| {
         AwsError::refused(&resource, format!("cannot read {source}: {error}; rebuild the frontend and apply again"))
     })?;
-    let key = text(props, "key");
     context
         .clients
         .s3
         .put_object()
-        .bucket(text(props, "bucket"))
-        .key(key)
+        .bucket(props.bucket)
+        .key(&props.key)
         .body(body)
-        .content_type(text(props, "content_type"))
-        .cache_control(text(props, "cache_control"))
+        .content_type(props.content_type.unwrap_or_default())
+        .cache_control(props.cache_control.unwrap_or_default())
         .send()
         .await
-        .map_err(|e| from_sdk("PutObject", &resource, e))?;
-    Ok(Attributes::from([("id".to_string(), key.to_string())]))
+        .aws("PutObject", &resource)?;
+    Ok(id_attributes(&props.key))
 }
 
 /// A changed file is uploaded again (S3 has no partial update).
@@ -66,14 +92,15 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
 }
 
 pub async fn delete(context: &StepContext<'_>, _physical_id: &str, live: &Props) -> Result<(), AwsError> {
+    let live: FrontendObjectProps = context.decode(live)?;
     context
         .clients
         .s3
         .delete_object()
-        .bucket(text(live, "bucket"))
-        .key(text(live, "key"))
+        .bucket(live.bucket)
+        .key(live.key)
         .send()
         .await
-        .map_err(|e| from_sdk("DeleteObject", &context.resource(Kind::FrontendObject), e))?;
+        .aws("DeleteObject", &context.resource())?;
     Ok(())
 }

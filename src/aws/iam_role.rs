@@ -1,24 +1,32 @@
 //! Driver for IAM roles: the task execution role and one task role per service, with their trust
 //! policy, managed policy attachments and inline policies, all compared in canonical form.
 
-use aws_sdk_iam::types::Tag;
+use std::collections::BTreeMap;
 
-use super::{error::from_sdk, tag_pairs, text, Attributes, AwsError, StepContext, Update};
+use serde::{Deserialize, Serialize};
+
+use super::driver::driver;
+use super::props::Tags;
+use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
 use crate::graph::policy::{normalise_policy, percent_decode};
-use crate::graph::{legacy_role_path, role_path, Kind, Props, Value};
+use crate::graph::{legacy_role_path, role_path, AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 
-fn role_tags(props: &Props) -> Vec<Tag> {
-    tag_pairs(props).into_iter().filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok()).collect()
+/// The role's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamRoleProps {
+    pub name: String,
+    pub path: String,
+    pub description: String,
+    pub assume_role_policy: String,
+    pub managed_policy_arns: Vec<String>,
+    /// Policy documents by policy name.
+    pub inline_policies: BTreeMap<String, String>,
+    pub tags: Tags,
 }
 
-fn inline_policies(props: &Props) -> Vec<(String, String)> {
-    props
-        .get("inline_policies")
-        .and_then(Value::as_map)
-        .map(|map| map.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect())
-        .unwrap_or_default()
-}
+driver!(IamRoleDriver, IamRoleProps, find_by_name = find_by_name);
 
 fn attributes(name: &str, arn: &str) -> Attributes {
     Attributes::from([
@@ -31,13 +39,13 @@ fn attributes(name: &str, arn: &str) -> Attributes {
 /// Lists the roles under the stack's paths (this region's, and the one roles had before paths
 /// carried the region), then reads each one's tags and policies (concurrently). Other regions'
 /// roles of the same stack name are under the same prefix and are left out.
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let ours = role_path(&clients.stack, &clients.region);
     let legacy = legacy_role_path(&clients.stack);
     let mut roles = Vec::new();
     let mut pages = clients.iam.list_roles().path_prefix(&legacy).into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| from_sdk("ListRoles", "the stack's roles", e))?;
+        let page = page.aws("ListRoles", "the stack's roles")?;
         roles.extend(
             page.roles()
                 .iter()
@@ -51,11 +59,11 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
 
 /// The stack's role of this name, read by name: ListRoles can lag behind a create (IAM is
 /// eventually consistent), GetRole answers for the role itself.
-pub async fn discover_by_name(clients: &super::Clients, name: &str) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn find_by_name(clients: &Clients, name: &str) -> Result<Vec<LiveResource>, AwsError> {
     Ok(read_role(clients, name).await?.into_iter().collect())
 }
 
-async fn read_role(clients: &super::Clients, name: &str) -> Result<Option<LiveResource>, AwsError> {
+async fn read_role(clients: &Clients, name: &str) -> Result<Option<LiveResource>, AwsError> {
     let iam = &clients.iam;
     let (role, inline, attached) = tokio::join!(
         iam.get_role().role_name(name).send(),
@@ -63,7 +71,7 @@ async fn read_role(clients: &super::Clients, name: &str) -> Result<Option<LiveRe
         iam.list_attached_role_policies().role_name(name).send(),
     );
     let gone = |error: &AwsError| error.is_not_found();
-    let role = match role.map_err(|e| from_sdk("GetRole", name, e)) {
+    let role = match role.aws("GetRole", name) {
         Err(error) if gone(&error) => return Ok(None),
         other => other?,
     };
@@ -71,64 +79,51 @@ async fn read_role(clients: &super::Clients, name: &str) -> Result<Option<LiveRe
     let arn = role.arn();
     let pairs: Vec<(&str, &str)> = role.tags().iter().map(|tag| (tag.key(), tag.value())).collect();
     let Some(id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(None) };
-    let inline = inline.map_err(|e| from_sdk("ListRolePolicies", name, e))?;
-    let attached = attached.map_err(|e| from_sdk("ListAttachedRolePolicies", name, e))?;
+    let inline = inline.aws("ListRolePolicies", name)?;
+    let attached = attached.aws("ListAttachedRolePolicies", name)?;
     let documents = inline.policy_names().iter().map(|policy| async move {
-        let output = iam
-            .get_role_policy()
-            .role_name(name)
-            .policy_name(policy)
-            .send()
-            .await
-            .map_err(|e| from_sdk("GetRolePolicy", name, e))?;
-        Ok::<_, AwsError>((policy.clone(), Value::string(normalise_policy(&percent_decode(output.policy_document())))))
+        let output =
+            iam.get_role_policy().role_name(name).policy_name(policy).send().await.aws("GetRolePolicy", name)?;
+        Ok::<_, AwsError>((policy.clone(), normalise_policy(&percent_decode(output.policy_document()))))
     });
     let documents = futures_util::future::try_join_all(documents).await?;
-    let mut managed: Vec<Value> =
-        attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(Value::string)).collect();
+    let mut managed: Vec<String> =
+        attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect();
     managed.sort();
-    let mut props = Props::new();
-    props.insert("name".into(), Value::string(name));
-    props.insert("path".into(), Value::string(role.path()));
-    props.insert("description".into(), Value::string(role.description().unwrap_or_default()));
-    props.insert(
-        "assume_role_policy".into(),
-        Value::string(normalise_policy(&percent_decode(role.assume_role_policy_document().unwrap_or_default()))),
-    );
-    props.insert("managed_policy_arns".into(), Value::List(managed));
-    props.insert("inline_policies".into(), Value::Map(documents.into_iter().collect()));
-    props.insert("tags".into(), super::tags_value(pairs));
-    Ok(Some(LiveResource {
-        state: crate::plan::LiveState::Ready,
-        id,
-        kind: Kind::IamRole,
-        physical_id: name.to_string(),
-        props,
-        attributes: attributes(name, arn),
-    }))
+    let props = IamRoleProps {
+        name: name.to_string(),
+        path: role.path().to_string(),
+        description: role.description().unwrap_or_default().to_string(),
+        assume_role_policy: normalise_policy(&percent_decode(role.assume_role_policy_document().unwrap_or_default())),
+        managed_policy_arns: managed,
+        inline_policies: documents.into_iter().collect(),
+        tags: super::props::tags_of(pairs),
+    };
+    Ok(Some(live_resource(Kind::IamRole, id, name, &props, attributes(name, arn))))
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let name = text(props, "name");
-    let resource = context.resource(Kind::IamRole);
+    let props: IamRoleProps = context.decode(props)?;
+    let name = &props.name;
+    let resource = context.resource();
     let output = context
         .clients
         .iam
         .create_role()
         .role_name(name)
-        .path(text(props, "path"))
-        .description(text(props, "description"))
-        .assume_role_policy_document(text(props, "assume_role_policy"))
-        .set_tags(Some(role_tags(props)))
+        .path(&props.path)
+        .description(&props.description)
+        .assume_role_policy_document(&props.assume_role_policy)
+        .set_tags(Some(tags::iam_list(&props.tags)))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateRole", &resource, e))?;
+        .aws("CreateRole", &resource)?;
     let arn = output.role().map(|role| role.arn().to_string()).unwrap_or_default();
-    for (policy, document) in inline_policies(props) {
-        put_inline(context, name, &policy, &document).await?;
+    for (policy, document) in &props.inline_policies {
+        put_inline(context, name, policy, document).await?;
     }
-    for policy_arn in super::texts(props, "managed_policy_arns") {
-        attach(context, name, &policy_arn).await?;
+    for policy_arn in &props.managed_policy_arns {
+        attach(context, name, policy_arn).await?;
     }
     Ok(attributes(name, &arn))
 }
@@ -143,7 +138,7 @@ async fn put_inline(context: &StepContext<'_>, role: &str, policy: &str, documen
         .policy_document(document)
         .send()
         .await
-        .map_err(|e| from_sdk("PutRolePolicy", &context.resource(Kind::IamRole), e))?;
+        .aws("PutRolePolicy", &context.resource())?;
     Ok(())
 }
 
@@ -156,7 +151,7 @@ async fn attach(context: &StepContext<'_>, role: &str, policy_arn: &str) -> Resu
         .policy_arn(policy_arn)
         .send()
         .await
-        .map_err(|e| from_sdk("AttachRolePolicy", &context.resource(Kind::IamRole), e))?;
+        .aws("AttachRolePolicy", &context.resource())?;
     Ok(())
 }
 
@@ -169,7 +164,7 @@ async fn detach(context: &StepContext<'_>, role: &str, policy_arn: &str) -> Resu
         .policy_arn(policy_arn)
         .send()
         .await
-        .map_err(|e| from_sdk("DetachRolePolicy", &context.resource(Kind::IamRole), e));
+        .aws("DetachRolePolicy", &context.resource());
     match result {
         Err(error) if error.is_not_found() => Ok(()),
         other => other.map(|_| ()),
@@ -185,7 +180,7 @@ async fn delete_inline(context: &StepContext<'_>, role: &str, policy: &str) -> R
         .policy_name(policy)
         .send()
         .await
-        .map_err(|e| from_sdk("DeleteRolePolicy", &context.resource(Kind::IamRole), e));
+        .aws("DeleteRolePolicy", &context.resource());
     match result {
         Err(error) if error.is_not_found() => Ok(()),
         other => other.map(|_| ()),
@@ -193,28 +188,28 @@ async fn delete_inline(context: &StepContext<'_>, role: &str, policy: &str) -> R
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (IamRoleProps, IamRoleProps) = update.decode(context)?;
     let name = update.physical_id;
-    let resource = context.resource(Kind::IamRole);
+    let resource = context.resource();
     let iam = &context.clients.iam;
     if update.changed("description") {
         iam.update_role()
             .role_name(name)
-            .description(text(update.props, "description"))
+            .description(&desired.description)
             .send()
             .await
-            .map_err(|e| from_sdk("UpdateRole", &resource, e))?;
+            .aws("UpdateRole", &resource)?;
     }
     if update.changed("assume_role_policy") {
         iam.update_assume_role_policy()
             .role_name(name)
-            .policy_document(text(update.props, "assume_role_policy"))
+            .policy_document(&desired.assume_role_policy)
             .send()
             .await
-            .map_err(|e| from_sdk("UpdateAssumeRolePolicy", &resource, e))?;
+            .aws("UpdateAssumeRolePolicy", &resource)?;
     }
     if update.changed("managed_policy_arns") {
-        let desired = super::texts(update.props, "managed_policy_arns");
-        let live = super::texts(update.live, "managed_policy_arns");
+        let (desired, live) = (&desired.managed_policy_arns, &live.managed_policy_arns);
         for policy_arn in desired.iter().filter(|arn| !live.contains(arn)) {
             attach(context, name, policy_arn).await?;
         }
@@ -223,59 +218,30 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
         }
     }
     if update.changed("inline_policies") {
-        let desired = inline_policies(update.props);
-        let live = inline_policies(update.live);
-        for (policy, document) in desired.iter().filter(|entry| !live.contains(entry)) {
+        let (desired, live) = (&desired.inline_policies, &live.inline_policies);
+        for (policy, document) in desired.iter().filter(|(policy, document)| live.get(*policy) != Some(document)) {
             put_inline(context, name, policy, document).await?;
         }
-        for (policy, _) in live.iter().filter(|(policy, _)| !desired.iter().any(|(p, _)| p == policy)) {
+        for policy in live.keys().filter(|policy| !desired.contains_key(*policy)) {
             delete_inline(context, name, policy).await?;
         }
     }
     if update.changed("tags") {
-        let resource = resource.as_str();
-        super::replace_tags(
-            update,
-            |stale| async move {
-                iam.untag_role()
-                    .role_name(name)
-                    .set_tag_keys(Some(stale))
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk("UntagRole", resource, e))?;
-                Ok(())
-            },
-            || async move {
-                iam.tag_role()
-                    .role_name(name)
-                    .set_tags(Some(role_tags(update.props)))
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk("TagRole", resource, e))?;
-                Ok(())
-            },
-        )
-        .await?;
+        tags::replace(context, tags::Style::IamRole, name, &desired.tags, &live.tags).await?;
     }
-    let role = iam.get_role().role_name(name).send().await.map_err(|e| from_sdk("GetRole", &resource, e))?;
+    let role = iam.get_role().role_name(name).send().await.aws("GetRole", &resource)?;
     Ok(attributes(name, role.role().map(|role| role.arn()).unwrap_or_default()))
 }
 
 /// Detaches and deletes the role's policies (IAM refuses to delete a role that has any), then the role.
 pub async fn delete(context: &StepContext<'_>, name: &str, live: &Props) -> Result<(), AwsError> {
-    for policy_arn in super::texts(live, "managed_policy_arns") {
-        detach(context, name, &policy_arn).await?;
+    let live: IamRoleProps = context.decode(live)?;
+    for policy_arn in &live.managed_policy_arns {
+        detach(context, name, policy_arn).await?;
     }
-    for (policy, _) in inline_policies(live) {
-        delete_inline(context, name, &policy).await?;
+    for policy in live.inline_policies.keys() {
+        delete_inline(context, name, policy).await?;
     }
-    context
-        .clients
-        .iam
-        .delete_role()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DeleteRole", &context.resource(Kind::IamRole), e))?;
+    context.clients.iam.delete_role().role_name(name).send().await.aws("DeleteRole", &context.resource())?;
     Ok(())
 }

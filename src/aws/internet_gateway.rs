@@ -1,56 +1,62 @@
 //! Driver for the internet gateway and its attachment to the VPC.
 
 use aws_sdk_ec2::types::ResourceType;
+use serde::{Deserialize, Serialize};
 
-use super::{ec2_tags, error::from_sdk, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::props::Tags;
+use super::{id_attributes, live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+/// The internet gateway's properties, as the graph builds them and discovery reads them. A
+/// detached gateway's `vpc_id` reads as empty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternetGatewayProps {
+    pub vpc_id: String,
+    pub tags: Tags,
+}
+
+driver!(InternetGatewayDriver, InternetGatewayProps);
+
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let output = clients
         .ec2
         .describe_internet_gateways()
-        .filters(ec2_tags::stack_filter(&clients.stack))
+        .filters(tags::ec2_stack_filter(&clients.stack))
         .send()
         .await
-        .map_err(|e| from_sdk("DescribeInternetGateways", "the stack's internet gateways", e))?;
+        .aws("DescribeInternetGateways", "the stack's internet gateways")?;
     Ok(output
         .internet_gateways()
         .iter()
         .filter_map(|gateway| {
-            let id = ec2_tags::owned_id(&clients.stack, gateway.tags())?;
-            let gateway_id = gateway.internet_gateway_id()?.to_string();
+            let id = tags::ec2_owned_id(&clients.stack, gateway.tags())?;
+            let gateway_id = gateway.internet_gateway_id()?;
             let vpc_id = gateway.attachments().first().and_then(|attachment| attachment.vpc_id()).unwrap_or_default();
-            let mut props = Props::new();
-            props.insert("vpc_id".into(), Value::string(vpc_id));
-            props.insert("tags".into(), ec2_tags::read(gateway.tags()));
-            Some(LiveResource {
-                state: crate::plan::LiveState::Ready,
-                id,
-                kind: Kind::InternetGateway,
-                physical_id: gateway_id.clone(),
-                props,
-                attributes: Attributes::from([("id".to_string(), gateway_id)]),
-            })
+            let props = InternetGatewayProps { vpc_id: vpc_id.to_string(), tags: tags::ec2_read(gateway.tags()) };
+            Some(live_resource(Kind::InternetGateway, id, gateway_id, &props, id_attributes(gateway_id)))
         })
         .collect())
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::InternetGateway);
+    let props: InternetGatewayProps = context.decode(props)?;
+    let resource = context.resource();
     let output = context
         .clients
         .ec2
         .create_internet_gateway()
-        .tag_specifications(ec2_tags::specification(ResourceType::InternetGateway, props))
+        .tag_specifications(tags::ec2_specification(ResourceType::InternetGateway, &props.tags))
         .customize()
         .config_override(super::no_sdk_retries())
         .send()
         .await
-        .map_err(|e| from_sdk("CreateInternetGateway", &resource, e))?;
+        .aws("CreateInternetGateway", &resource)?;
     let gateway_id = output.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string();
-    attach(context, &gateway_id, text(props, "vpc_id")).await?;
-    Ok(Attributes::from([("id".to_string(), gateway_id)]))
+    attach(context, &gateway_id, &props.vpc_id).await?;
+    Ok(id_attributes(&gateway_id))
 }
 
 async fn attach(context: &StepContext<'_>, gateway_id: &str, vpc_id: &str) -> Result<(), AwsError> {
@@ -63,7 +69,7 @@ async fn attach(context: &StepContext<'_>, gateway_id: &str, vpc_id: &str) -> Re
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| from_sdk("AttachInternetGateway", &context.resource(Kind::InternetGateway), e));
+        .aws("AttachInternetGateway", &context.resource());
     super::done_if(attached, &["Resource.AlreadyAssociated"])
 }
 
@@ -72,8 +78,8 @@ async fn attach(context: &StepContext<'_>, gateway_id: &str, vpc_id: &str) -> Re
 /// public address(es) before detaching the gateway."): a NAT gateway's address or a deleted load
 /// balancer's interfaces are released minutes later, so that is waited out within the kind's limit.
 async fn detach(context: &StepContext<'_>, gateway_id: &str, vpc_id: &str) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::InternetGateway);
-    super::retry_while(context, Kind::InternetGateway, "detached", &["DependencyViolation"], || async {
+    let resource = context.resource();
+    super::retry_while(context, "detached", &["DependencyViolation"], || async {
         context
             .clients
             .ec2
@@ -83,39 +89,33 @@ async fn detach(context: &StepContext<'_>, gateway_id: &str, vpc_id: &str) -> Re
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| from_sdk("DetachInternetGateway", &resource, e))
+            .aws("DetachInternetGateway", &resource)
     })
     .await
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (InternetGatewayProps, InternetGatewayProps) = update.decode(context)?;
     if update.changed("vpc_id") {
-        let attached = text(update.live, "vpc_id");
-        if !attached.is_empty() {
-            detach(context, update.physical_id, attached).await?;
+        if !live.vpc_id.is_empty() {
+            detach(context, update.physical_id, &live.vpc_id).await?;
         }
-        attach(context, update.physical_id, text(update.props, "vpc_id")).await?;
+        attach(context, update.physical_id, &desired.vpc_id).await?;
     }
-    ec2_tags::update(context, update).await?;
-    Ok(Attributes::from([("id".to_string(), update.physical_id.to_string())]))
+    tags::replace(context, tags::Style::Ec2, update.physical_id, &desired.tags, &live.tags).await?;
+    Ok(id_attributes(update.physical_id))
 }
 
 /// Detaches the gateway from its VPC (AWS refuses to delete an attached one), then deletes it.
 pub async fn delete(context: &StepContext<'_>, gateway_id: &str, live: &Props) -> Result<(), AwsError> {
-    let attached = text(live, "vpc_id");
-    if !attached.is_empty() {
-        match detach(context, gateway_id, attached).await {
+    let live: InternetGatewayProps = context.decode(live)?;
+    if !live.vpc_id.is_empty() {
+        match detach(context, gateway_id, &live.vpc_id).await {
             Err(error) if error.code() == Some("Gateway.NotAttached") || error.is_not_found() => {}
             other => other?,
         }
     }
-    context
-        .clients
-        .ec2
-        .delete_internet_gateway()
-        .internet_gateway_id(gateway_id)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DeleteInternetGateway", &context.resource(Kind::InternetGateway), e))?;
+    let call = context.clients.ec2.delete_internet_gateway().internet_gateway_id(gateway_id);
+    call.send().await.aws("DeleteInternetGateway", &context.resource())?;
     Ok(())
 }

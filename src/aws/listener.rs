@@ -1,29 +1,67 @@
 //! Driver for the load balancer's listeners: HTTP (a fixed 404, or a redirect to HTTPS when the
 //! stack has a certificate) and HTTPS.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, Listener, ProtocolEnum, RedirectActionConfig,
     RedirectActionStatusCodeEnum,
 };
+use serde::{Deserialize, Serialize};
 
-use super::load_balancer::{elb_tags, owned, read_tags, update_tags};
-use super::{error::from_sdk, integer, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::driver::found_with_owner as discover;
+use super::load_balancer::{owned, read_tags};
+use super::props::Tags;
+use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{Kind, Props};
 use crate::plan::LiveResource;
+
+/// The listener's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerProps {
+    pub load_balancer_arn: String,
+    pub port: i32,
+    pub protocol: String,
+    pub default_action: DefaultAction,
+    /// HTTPS listeners only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssl_policy: Option<String>,
+    pub tags: Tags,
+}
+
+/// A default action in the graph's shape: the fields of a fixed response (`status_code`,
+/// `content_type`, `message_body`) or of a redirect (`protocol`, `port`, `status_code`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultAction {
+    pub r#type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+}
+
+driver!(ListenerDriver, ListenerProps);
 
 fn attributes(arn: &str) -> Attributes {
     Attributes::from([("id".to_string(), arn.to_string()), ("arn".to_string(), arn.to_string())])
 }
 
 /// The owned listeners of the given load balancers: one DescribeListeners per load balancer, all at once.
-pub async fn discover_on(clients: &super::Clients, balancers: Vec<String>) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover_on(clients: &Clients, balancers: Vec<String>) -> Result<Vec<LiveResource>, AwsError> {
     let reads = balancers.iter().map(|arn| async move {
         let mut listeners = Vec::new();
         let mut pages = clients.elb.describe_listeners().load_balancer_arn(arn).into_paginator().send();
         while let Some(page) = pages.next().await {
-            match page.map_err(|e| from_sdk("DescribeListeners", arn, e)) {
+            match page.aws("DescribeListeners", arn) {
                 Ok(page) => listeners.extend(page.listeners().iter().cloned()),
                 Err(error) if error.is_not_found() => break,
                 Err(error) => return Err(error),
@@ -39,78 +77,63 @@ pub async fn discover_on(clients: &super::Clients, balancers: Vec<String>) -> Re
         .filter_map(|listener| {
             let arn = listener.listener_arn().unwrap_or_default();
             let (id, tags) = owned(clients, tags.get(arn))?;
-            Some(LiveResource {
-                state: crate::plan::LiveState::Ready,
-                id,
-                kind: Kind::Listener,
-                physical_id: arn.to_string(),
-                props: props_of(listener, tags),
-                attributes: attributes(arn),
-            })
+            Some(live_resource(Kind::Listener, id, arn, &props_of(listener, tags), attributes(arn)))
         })
         .collect())
 }
 
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
-    super::load_balancer::discover_routing_kind(clients, Kind::Listener).await
-}
-
 /// A default action in the graph's shape: the fields of a fixed response or of a redirect.
-pub fn action_value(action: &Action) -> Value {
-    let mut map = BTreeMap::new();
-    let mut put = |key: &str, value: &str| {
-        map.insert(key.to_string(), Value::string(value));
-    };
+pub fn action_value(action: &Action) -> DefaultAction {
+    let answered = |value: Option<&str>| Some(value.unwrap_or_default().to_string());
     match action.r#type() {
         Some(ActionTypeEnum::FixedResponse) => {
             let config = action.fixed_response_config();
-            put("type", "fixed-response");
-            put("status_code", config.and_then(|c| c.status_code()).unwrap_or_default());
-            put("content_type", config.and_then(|c| c.content_type()).unwrap_or_default());
-            put("message_body", config.and_then(|c| c.message_body()).unwrap_or_default());
+            DefaultAction {
+                r#type: "fixed-response".to_string(),
+                status_code: answered(config.and_then(|c| c.status_code())),
+                content_type: answered(config.and_then(|c| c.content_type())),
+                message_body: answered(config.and_then(|c| c.message_body())),
+                ..DefaultAction::default()
+            }
         }
         Some(ActionTypeEnum::Redirect) => {
             let config = action.redirect_config();
-            put("type", "redirect");
-            put("protocol", config.and_then(|c| c.protocol()).unwrap_or_default());
-            put("port", config.and_then(|c| c.port()).unwrap_or_default());
-            put("status_code", config.and_then(|c| c.status_code()).map_or("", |c| c.as_str()));
+            DefaultAction {
+                r#type: "redirect".to_string(),
+                protocol: answered(config.and_then(|c| c.protocol())),
+                port: answered(config.and_then(|c| c.port())),
+                status_code: answered(config.and_then(|c| c.status_code()).map(|c| c.as_str())),
+                ..DefaultAction::default()
+            }
         }
-        other => put("type", other.map_or("", |t| t.as_str())),
+        other => DefaultAction { r#type: other.map_or("", |t| t.as_str()).to_string(), ..DefaultAction::default() },
     }
-    Value::Map(map)
 }
 
-fn props_of(listener: &Listener, tags: Value) -> Props {
-    let mut props = Props::new();
-    props.insert("load_balancer_arn".into(), Value::string(listener.load_balancer_arn().unwrap_or_default()));
-    props.insert("port".into(), Value::Integer(i64::from(listener.port().unwrap_or(0))));
-    props.insert("protocol".into(), Value::string(listener.protocol().map_or("", |p| p.as_str())));
-    if let Some(action) = listener.default_actions().first() {
-        props.insert("default_action".into(), action_value(action));
+/// The live properties. A listener without a default action (AWS answers with one always) reads
+/// as an action of no type, which differs from every desired one.
+fn props_of(listener: &Listener, tags: Tags) -> ListenerProps {
+    ListenerProps {
+        load_balancer_arn: listener.load_balancer_arn().unwrap_or_default().to_string(),
+        port: listener.port().unwrap_or(0),
+        protocol: listener.protocol().map_or("", |p| p.as_str()).to_string(),
+        default_action: listener.default_actions().first().map(action_value).unwrap_or_default(),
+        certificate_arn: listener.certificates().first().and_then(|c| c.certificate_arn()).map(str::to_string),
+        ssl_policy: listener.ssl_policy().map(str::to_string),
+        tags,
     }
-    if let Some(certificate) = listener.certificates().first().and_then(|c| c.certificate_arn()) {
-        props.insert("certificate_arn".into(), Value::string(certificate));
-    }
-    if let Some(policy) = listener.ssl_policy() {
-        props.insert("ssl_policy".into(), Value::string(policy));
-    }
-    props.insert("tags".into(), tags);
-    props
 }
 
-fn default_action(props: &Props) -> Action {
-    let empty = BTreeMap::new();
-    let action = props.get("default_action").and_then(Value::as_map).unwrap_or(&empty);
-    let field = |key: &str| action.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
-    if field("type") == "redirect" {
+fn default_action(action: &DefaultAction) -> Action {
+    let field = |value: &Option<String>| value.clone().unwrap_or_default();
+    if action.r#type == "redirect" {
         Action::builder()
             .r#type(ActionTypeEnum::Redirect)
             .redirect_config(
                 RedirectActionConfig::builder()
-                    .protocol(field("protocol"))
-                    .port(field("port"))
-                    .status_code(RedirectActionStatusCodeEnum::from(field("status_code").as_str()))
+                    .protocol(field(&action.protocol))
+                    .port(field(&action.port))
+                    .status_code(RedirectActionStatusCodeEnum::from(field(&action.status_code).as_str()))
                     .build(),
             )
             .build()
@@ -119,70 +142,64 @@ fn default_action(props: &Props) -> Action {
             .r#type(ActionTypeEnum::FixedResponse)
             .fixed_response_config(
                 FixedResponseActionConfig::builder()
-                    .status_code(field("status_code"))
-                    .content_type(field("content_type"))
-                    .message_body(field("message_body"))
+                    .status_code(field(&action.status_code))
+                    .content_type(field(&action.content_type))
+                    .message_body(field(&action.message_body))
                     .build(),
             )
             .build()
     }
 }
 
-fn certificates(props: &Props) -> Option<Vec<Certificate>> {
-    let arn = props.get("certificate_arn").and_then(Value::as_str)?;
+fn certificates(props: &ListenerProps) -> Option<Vec<Certificate>> {
+    let arn = props.certificate_arn.as_deref()?;
     Some(vec![Certificate::builder().certificate_arn(arn).build()])
 }
 
 /// Creates the listener (a repeated create with the same settings answers with the same one).
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
+    let props: ListenerProps = context.decode(props)?;
     let output = context
         .clients
         .elb
         .create_listener()
-        .load_balancer_arn(text(props, "load_balancer_arn"))
-        .port(integer(props, "port") as i32)
-        .protocol(ProtocolEnum::from(text(props, "protocol")))
-        .set_certificates(certificates(props))
-        .set_ssl_policy(props.get("ssl_policy").and_then(Value::as_str).map(str::to_string))
-        .default_actions(default_action(props))
-        .set_tags(Some(elb_tags(props)))
+        .load_balancer_arn(&props.load_balancer_arn)
+        .port(props.port)
+        .protocol(ProtocolEnum::from(props.protocol.as_str()))
+        .set_certificates(certificates(&props))
+        .set_ssl_policy(props.ssl_policy)
+        .default_actions(default_action(&props.default_action))
+        .set_tags(Some(tags::elb_list(&props.tags)))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateListener", &context.resource(Kind::Listener), e))?;
+        .aws("CreateListener", &context.resource())?;
     let arn = output.listeners().first().and_then(|l| l.listener_arn()).unwrap_or_default().to_string();
     Ok(attributes(&arn))
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (ListenerProps, ListenerProps) = update.decode(context)?;
     let arn = update.physical_id;
-    if update.changes.iter().any(|change| change.field != "tags") {
-        let props = update.props;
+    if update.changed_beyond_tags() {
         context
             .clients
             .elb
             .modify_listener()
             .listener_arn(arn)
-            .port(integer(props, "port") as i32)
-            .protocol(ProtocolEnum::from(text(props, "protocol")))
-            .set_certificates(certificates(props))
-            .set_ssl_policy(props.get("ssl_policy").and_then(Value::as_str).map(str::to_string))
-            .default_actions(default_action(props))
+            .port(desired.port)
+            .protocol(ProtocolEnum::from(desired.protocol.as_str()))
+            .set_certificates(certificates(&desired))
+            .set_ssl_policy(desired.ssl_policy)
+            .default_actions(default_action(&desired.default_action))
             .send()
             .await
-            .map_err(|e| from_sdk("ModifyListener", &context.resource(Kind::Listener), e))?;
+            .aws("ModifyListener", &context.resource())?;
     }
-    update_tags(context, Kind::Listener, arn, update).await?;
+    tags::replace(context, tags::Style::Elb, arn, &desired.tags, &live.tags).await?;
     Ok(attributes(arn))
 }
 
 pub async fn delete(context: &StepContext<'_>, arn: &str, _live: &Props) -> Result<(), AwsError> {
-    context
-        .clients
-        .elb
-        .delete_listener()
-        .listener_arn(arn)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DeleteListener", &context.resource(Kind::Listener), e))?;
+    context.clients.elb.delete_listener().listener_arn(arn).send().await.aws("DeleteListener", &context.resource())?;
     Ok(())
 }

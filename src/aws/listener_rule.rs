@@ -4,25 +4,42 @@
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
 };
+use serde::{Deserialize, Serialize};
 
-use super::load_balancer::{elb_tags, owned, read_tags, update_tags};
-use super::{error::from_sdk, integer, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::driver::found_with_owner as discover;
+use super::load_balancer::{owned, read_tags};
+use super::props::Tags;
+use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{Kind, Props};
 use crate::plan::LiveResource;
+
+/// The listener rule's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerRuleProps {
+    pub listener_arn: String,
+    pub priority: i32,
+    pub paths: Vec<String>,
+    pub target_group_arn: String,
+    pub tags: Tags,
+}
+
+driver!(ListenerRuleDriver, ListenerRuleProps);
 
 fn attributes(arn: &str) -> Attributes {
     Attributes::from([("id".to_string(), arn.to_string()), ("arn".to_string(), arn.to_string())])
 }
 
 /// The owned rules of the given listeners: one DescribeRules per listener, all at once.
-pub async fn discover_on(clients: &super::Clients, listeners: Vec<String>) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover_on(clients: &Clients, listeners: Vec<String>) -> Result<Vec<LiveResource>, AwsError> {
     let reads = listeners.iter().map(|listener| async move {
         // DescribeRules has no paginator in the SDK; follow the marker by hand.
         let mut rules = Vec::new();
         let mut marker: Option<String> = None;
         loop {
             let output = clients.elb.describe_rules().listener_arn(listener).set_marker(marker.clone()).send().await;
-            match output.map_err(|e| from_sdk("DescribeRules", listener, e)) {
+            match output.aws("DescribeRules", listener) {
                 Ok(output) => {
                     rules.extend(output.rules().iter().cloned().map(|rule| (listener.clone(), rule)));
                     marker = output.next_marker().map(str::to_string);
@@ -48,24 +65,13 @@ pub async fn discover_on(clients: &super::Clients, listeners: Vec<String>) -> Re
         .filter_map(|(listener, rule)| {
             let arn = rule.rule_arn().unwrap_or_default();
             let (id, tags) = owned(clients, tags.get(arn))?;
-            Some(LiveResource {
-                state: crate::plan::LiveState::Ready,
-                id,
-                kind: Kind::ListenerRule,
-                physical_id: arn.to_string(),
-                props: props_of(listener, rule, tags),
-                attributes: attributes(arn),
-            })
+            Some(live_resource(Kind::ListenerRule, id, arn, &props_of(listener, rule, tags), attributes(arn)))
         })
         .collect())
 }
 
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
-    super::load_balancer::discover_routing_kind(clients, Kind::ListenerRule).await
-}
-
-fn props_of(listener: &str, rule: &Rule, tags: Value) -> Props {
-    let mut paths: Vec<Value> = rule
+fn props_of(listener: &str, rule: &Rule, tags: Tags) -> ListenerRuleProps {
+    let mut paths: Vec<String> = rule
         .conditions()
         .iter()
         .filter(|condition| condition.field() == Some("path-pattern"))
@@ -78,7 +84,6 @@ fn props_of(listener: &str, rule: &Rule, tags: Value) -> Props {
                 configured
             }
         })
-        .map(Value::String)
         .collect();
     paths.sort();
     paths.dedup();
@@ -95,78 +100,70 @@ fn props_of(listener: &str, rule: &Rule, tags: Value) -> Props {
             })
         })
         .unwrap_or_default();
-    let mut props = Props::new();
-    props.insert("listener_arn".into(), Value::string(listener));
-    props.insert("priority".into(), Value::Integer(rule.priority().and_then(|p| p.parse().ok()).unwrap_or(0)));
-    props.insert("paths".into(), Value::List(paths));
-    props.insert("target_group_arn".into(), Value::string(target));
-    props.insert("tags".into(), tags);
-    props
+    ListenerRuleProps {
+        listener_arn: listener.to_string(),
+        priority: rule.priority().and_then(|p| p.parse().ok()).unwrap_or(0),
+        paths,
+        target_group_arn: target,
+        tags,
+    }
 }
 
-fn condition(props: &Props) -> RuleCondition {
-    let paths: Vec<String> = super::texts(props, "paths");
+fn condition(props: &ListenerRuleProps) -> RuleCondition {
     RuleCondition::builder()
         .field("path-pattern")
-        .path_pattern_config(PathPatternConditionConfig::builder().set_values(Some(paths)).build())
+        .path_pattern_config(PathPatternConditionConfig::builder().set_values(Some(props.paths.clone())).build())
         .build()
 }
 
-fn forward(props: &Props) -> Action {
-    Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(text(props, "target_group_arn")).build()
+fn forward(props: &ListenerRuleProps) -> Action {
+    Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(&props.target_group_arn).build()
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
+    let props: ListenerRuleProps = context.decode(props)?;
     let output = context
         .clients
         .elb
         .create_rule()
-        .listener_arn(text(props, "listener_arn"))
-        .priority(integer(props, "priority") as i32)
-        .conditions(condition(props))
-        .actions(forward(props))
-        .set_tags(Some(elb_tags(props)))
+        .listener_arn(&props.listener_arn)
+        .priority(props.priority)
+        .conditions(condition(&props))
+        .actions(forward(&props))
+        .set_tags(Some(tags::elb_list(&props.tags)))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateRule", &context.resource(Kind::ListenerRule), e))?;
+        .aws("CreateRule", &context.resource())?;
     let arn = output.rules().first().and_then(|r| r.rule_arn()).unwrap_or_default().to_string();
     Ok(attributes(&arn))
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (ListenerRuleProps, ListenerRuleProps) = update.decode(context)?;
     let arn = update.physical_id;
-    let resource = context.resource(Kind::ListenerRule);
+    let resource = context.resource();
     let elb = &context.clients.elb;
     if update.changed("paths") || update.changed("target_group_arn") {
         elb.modify_rule()
             .rule_arn(arn)
-            .conditions(condition(update.props))
-            .actions(forward(update.props))
+            .conditions(condition(&desired))
+            .actions(forward(&desired))
             .send()
             .await
-            .map_err(|e| from_sdk("ModifyRule", &resource, e))?;
+            .aws("ModifyRule", &resource)?;
     }
     if update.changed("priority") {
         elb.set_rule_priorities()
-            .rule_priorities(
-                RulePriorityPair::builder().rule_arn(arn).priority(integer(update.props, "priority") as i32).build(),
-            )
+            .rule_priorities(RulePriorityPair::builder().rule_arn(arn).priority(desired.priority).build())
             .send()
             .await
-            .map_err(|e| from_sdk("SetRulePriorities", &resource, e))?;
+            .aws("SetRulePriorities", &resource)?;
     }
-    update_tags(context, Kind::ListenerRule, arn, update).await?;
+    tags::replace(context, tags::Style::Elb, arn, &desired.tags, &live.tags).await?;
     Ok(attributes(arn))
 }
 
 pub async fn delete(context: &StepContext<'_>, arn: &str, _live: &Props) -> Result<(), AwsError> {
-    context
-        .clients
-        .elb
-        .delete_rule()
-        .rule_arn(arn)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DeleteRule", &context.resource(Kind::ListenerRule), e))?;
+    context.clients.elb.delete_rule().rule_arn(arn).send().await.aws("DeleteRule", &context.resource())?;
     Ok(())
 }

@@ -4,22 +4,32 @@
 use std::collections::HashMap;
 
 use aws_sdk_elasticloadbalancingv2::types::{
-    LoadBalancer, LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum, Tag,
+    LoadBalancer, LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum,
 };
+use serde::{Deserialize, Serialize};
 
-use super::{error::from_sdk, tag_pairs, text, wait_for, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::props::{tags_of, Tags};
+use super::{live_resource, tags, wait_for, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 
-pub fn elb_tags(props: &Props) -> Vec<Tag> {
-    tag_pairs(props).into_iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
+/// The load balancer's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancerProps {
+    pub name: String,
+    pub r#type: String,
+    pub scheme: String,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    pub tags: Tags,
 }
 
+driver!(LoadBalancerDriver, LoadBalancerProps, wait_ready = wait_ready);
+
 /// The tags of ELB resources by ARN: DescribeTags takes 20 ARNs a call; the calls run concurrently.
-pub async fn read_tags(
-    clients: &super::Clients,
-    arns: &[String],
-) -> Result<HashMap<String, Vec<(String, String)>>, AwsError> {
+pub async fn read_tags(clients: &Clients, arns: &[String]) -> Result<HashMap<String, Vec<(String, String)>>, AwsError> {
     let calls = arns.chunks(20).map(|batch| async move {
         let output = clients
             .elb
@@ -27,7 +37,7 @@ pub async fn read_tags(
             .set_resource_arns(Some(batch.to_vec()))
             .send()
             .await
-            .map_err(|e| from_sdk("DescribeTags", "the stack's load balancing resources", e));
+            .aws("DescribeTags", "the stack's load balancing resources");
         match output {
             Ok(output) => Ok(output
                 .tag_descriptions()
@@ -60,44 +70,11 @@ pub async fn read_tags(
     Ok(super::bounded(calls.collect()).await?.into_iter().flatten().collect())
 }
 
-/// The logical id of an ELB resource whose tags say the stack owns it, and its `tags` value.
-pub fn owned(clients: &super::Clients, tags: Option<&Vec<(String, String)>>) -> Option<(String, Value)> {
-    let pairs: Vec<(&str, &str)> = tags?.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let id = super::owned_id(&clients.stack, pairs.iter().copied())?;
-    Some((id, super::tags_value(pairs)))
-}
-
-/// Makes an ELB resource's tags equal to the desired ones.
-pub async fn update_tags(
-    context: &StepContext<'_>,
-    kind: Kind,
-    arn: &str,
-    update: &Update<'_>,
-) -> Result<(), AwsError> {
-    let elb = &context.clients.elb;
-    let resource = &context.resource(kind);
-    super::replace_tags(
-        update,
-        |stale| async move {
-            elb.remove_tags()
-                .resource_arns(arn)
-                .set_tag_keys(Some(stale))
-                .send()
-                .await
-                .map_err(|e| from_sdk("RemoveTags", resource, e))?;
-            Ok(())
-        },
-        || async move {
-            elb.add_tags()
-                .resource_arns(arn)
-                .set_tags(Some(elb_tags(update.props)))
-                .send()
-                .await
-                .map_err(|e| from_sdk("AddTags", resource, e))?;
-            Ok(())
-        },
-    )
-    .await
+/// The logical id of an ELB resource whose tags say the stack owns it, and its tags.
+pub fn owned(clients: &Clients, tags: Option<&Vec<(String, String)>>) -> Option<(String, Tags)> {
+    let pairs = tags?.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let id = super::owned_id(&clients.stack, pairs.clone())?;
+    Some((id, tags_of(pairs)))
 }
 
 /// The part of an ELB ARN CloudWatch uses as a metric dimension (`app/<name>/<id>`).
@@ -115,20 +92,20 @@ fn attributes(balancer: &LoadBalancer) -> Attributes {
     ])
 }
 
-fn sorted(values: impl Iterator<Item = String>) -> Value {
-    let mut values: Vec<Value> = values.map(Value::String).collect();
+fn sorted(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut values: Vec<String> = values.collect();
     values.sort();
-    Value::List(values)
+    values
 }
 
 /// Reads the stack's load balancers, their listeners and the listeners' rules: three kinds that
 /// can only be read in that order, each step one call (or one per load balancer or listener, all
 /// at once) plus a tag read per 20 resources.
-pub async fn discover_routing(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let mut balancers = Vec::new();
     let mut pages = clients.elb.describe_load_balancers().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| from_sdk("DescribeLoadBalancers", "the stack's load balancers", e))?;
+        let page = page.aws("DescribeLoadBalancers", "the stack's load balancers")?;
         // Every name wl-infra gives starts with the stack's: others' tags need not be read.
         let prefix = format!("{}-", clients.stack);
         balancers.extend(
@@ -146,11 +123,7 @@ pub async fn discover_routing(clients: &super::Clients) -> Result<Vec<LiveResour
         let Some((id, tags)) = owned(clients, tags.get(arn)) else { continue };
         live.push(LiveResource {
             state: live_state(balancer),
-            id,
-            kind: Kind::LoadBalancer,
-            physical_id: arn.to_string(),
-            props: props_of(balancer, tags),
-            attributes: attributes(balancer),
+            ..live_resource(Kind::LoadBalancer, id, arn, &props_of(balancer, tags), attributes(balancer))
         });
     }
     let listeners = super::listener::discover_on(clients, live.iter().map(|b| b.physical_id.clone()).collect()).await?;
@@ -161,34 +134,23 @@ pub async fn discover_routing(clients: &super::Clients) -> Result<Vec<LiveResour
     Ok(live)
 }
 
-/// One of the three kinds `discover_routing` reads (for a create's search for an earlier attempt).
-pub async fn discover_routing_kind(clients: &super::Clients, kind: Kind) -> Result<Vec<LiveResource>, AwsError> {
-    Ok(discover_routing(clients).await?.into_iter().filter(|resource| resource.kind == kind).collect())
-}
-
-/// The load balancers alone (their listeners and rules come with `discover_routing`).
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
-    discover_routing_kind(clients, Kind::LoadBalancer).await
-}
-
-fn props_of(balancer: &LoadBalancer, tags: Value) -> Props {
-    let mut props = Props::new();
-    props.insert("name".into(), Value::string(balancer.load_balancer_name().unwrap_or_default()));
-    props.insert("type".into(), Value::string(balancer.r#type().map_or("", |t| t.as_str())));
-    props.insert("scheme".into(), Value::string(balancer.scheme().map_or("", |s| s.as_str())));
-    props.insert(
-        "subnet_ids".into(),
-        sorted(balancer.availability_zones().iter().filter_map(|zone| zone.subnet_id().map(str::to_string))),
-    );
-    props.insert("security_group_ids".into(), sorted(balancer.security_groups().iter().cloned()));
-    props.insert("tags".into(), tags);
-    props
+fn props_of(balancer: &LoadBalancer, tags: Tags) -> LoadBalancerProps {
+    LoadBalancerProps {
+        name: balancer.load_balancer_name().unwrap_or_default().to_string(),
+        r#type: balancer.r#type().map_or("", |t| t.as_str()).to_string(),
+        scheme: balancer.scheme().map_or("", |s| s.as_str()).to_string(),
+        subnet_ids: sorted(
+            balancer.availability_zones().iter().filter_map(|zone| zone.subnet_id().map(str::to_string)),
+        ),
+        security_group_ids: sorted(balancer.security_groups().iter().cloned()),
+        tags,
+    }
 }
 
 /// Waits until the load balancer has left `provisioning`.
 async fn wait_active(context: &StepContext<'_>, arn: &str) -> Result<LoadBalancer, AwsError> {
-    let resource = context.resource(Kind::LoadBalancer);
-    wait_for(context, Kind::LoadBalancer, "active", || async {
+    let resource = context.resource();
+    wait_for(context, "active", || async {
         let output = context
             .clients
             .elb
@@ -196,7 +158,7 @@ async fn wait_active(context: &StepContext<'_>, arn: &str) -> Result<LoadBalance
             .load_balancer_arns(arn)
             .send()
             .await
-            .map_err(|e| from_sdk("DescribeLoadBalancers", &resource, e))?;
+            .aws("DescribeLoadBalancers", &resource)?;
         let Some(balancer) = output.load_balancers().first() else { return Ok(None) };
         match balancer.state().and_then(|state| state.code()) {
             Some(LoadBalancerStateEnum::Active | LoadBalancerStateEnum::ActiveImpaired) => Ok(Some(balancer.clone())),
@@ -214,7 +176,7 @@ async fn wait_active(context: &StepContext<'_>, arn: &str) -> Result<LoadBalance
 }
 
 /// Waits until a load balancer an earlier run left provisioning is active.
-pub async fn wait_ready(context: &StepContext<'_>, arn: &str) -> Result<Attributes, AwsError> {
+pub async fn wait_ready(context: &StepContext<'_>, arn: &str, _known: &Attributes) -> Result<Attributes, AwsError> {
     Ok(attributes(&wait_active(context, arn).await?))
 }
 
@@ -229,68 +191,60 @@ pub fn live_state(balancer: &LoadBalancer) -> crate::plan::LiveState {
 /// Creates the load balancer (a repeated create with the same settings answers with the same one)
 /// and waits until it is active.
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
+    let props: LoadBalancerProps = context.decode(props)?;
     let output = context
         .clients
         .elb
         .create_load_balancer()
-        .name(text(props, "name"))
-        .r#type(LoadBalancerTypeEnum::from(text(props, "type")))
-        .scheme(LoadBalancerSchemeEnum::from(text(props, "scheme")))
-        .set_subnets(Some(super::texts(props, "subnet_ids")))
-        .set_security_groups(Some(super::texts(props, "security_group_ids")))
-        .set_tags(Some(elb_tags(props)))
+        .name(props.name)
+        .r#type(LoadBalancerTypeEnum::from(props.r#type.as_str()))
+        .scheme(LoadBalancerSchemeEnum::from(props.scheme.as_str()))
+        .set_subnets(Some(props.subnet_ids))
+        .set_security_groups(Some(props.security_group_ids))
+        .set_tags(Some(tags::elb_list(&props.tags)))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateLoadBalancer", &context.resource(Kind::LoadBalancer), e))?;
+        .aws("CreateLoadBalancer", &context.resource())?;
     let arn = output.load_balancers().first().and_then(|b| b.load_balancer_arn()).unwrap_or_default().to_string();
     Ok(attributes(&wait_active(context, &arn).await?))
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::LoadBalancer);
+    let (desired, live): (LoadBalancerProps, LoadBalancerProps) = update.decode(context)?;
+    let resource = context.resource();
     let elb = &context.clients.elb;
     let arn = update.physical_id;
     if update.changed("subnet_ids") {
         elb.set_subnets()
             .load_balancer_arn(arn)
-            .set_subnets(Some(super::texts(update.props, "subnet_ids")))
+            .set_subnets(Some(desired.subnet_ids))
             .send()
             .await
-            .map_err(|e| from_sdk("SetSubnets", &resource, e))?;
+            .aws("SetSubnets", &resource)?;
     }
     if update.changed("security_group_ids") {
         elb.set_security_groups()
             .load_balancer_arn(arn)
-            .set_security_groups(Some(super::texts(update.props, "security_group_ids")))
+            .set_security_groups(Some(desired.security_group_ids))
             .send()
             .await
-            .map_err(|e| from_sdk("SetSecurityGroups", &resource, e))?;
+            .aws("SetSecurityGroups", &resource)?;
     }
-    update_tags(context, Kind::LoadBalancer, arn, update).await?;
+    tags::replace(context, tags::Style::Elb, arn, &desired.tags, &live.tags).await?;
     Ok(attributes(&wait_active(context, arn).await?))
 }
 
 /// Deletes the load balancer and waits until it is gone, so that its network interfaces start
 /// being released before the subnets and security groups are deleted.
 pub async fn delete(context: &StepContext<'_>, arn: &str, _live: &Props) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::LoadBalancer);
+    let resource = context.resource();
     let elb = &context.clients.elb;
-    elb.delete_load_balancer()
-        .load_balancer_arn(arn)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DeleteLoadBalancer", &resource, e))?;
-    super::wait_until(context, Kind::LoadBalancer, "deleted", || async {
-        match elb.describe_load_balancers().load_balancer_arns(arn).send().await {
-            Ok(output) => Ok(output.load_balancers().is_empty()),
-            Err(e) => {
-                let error = from_sdk("DescribeLoadBalancers", &resource, e);
-                if error.is_not_found() {
-                    Ok(true)
-                } else {
-                    Err(error)
-                }
-            }
+    elb.delete_load_balancer().load_balancer_arn(arn).send().await.aws("DeleteLoadBalancer", &resource)?;
+    super::wait_until(context, "deleted", || async {
+        let output = elb.describe_load_balancers().load_balancer_arns(arn).send().await;
+        match output.aws_or_gone("DescribeLoadBalancers", &resource)? {
+            Some(output) => Ok(output.load_balancers().is_empty()),
+            None => Ok(true),
         }
     })
     .await

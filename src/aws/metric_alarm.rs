@@ -2,15 +2,36 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic, Tag};
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic};
+use serde::{Deserialize, Serialize};
 
-use super::{error::from_sdk, integer, tag_pairs, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::props::{tags_of, Tags};
+use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 
-fn alarm_tags(props: &Props) -> Vec<Tag> {
-    tag_pairs(props).into_iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
+/// The alarm's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricAlarmProps {
+    pub name: String,
+    pub description: String,
+    pub namespace: String,
+    pub metric_name: String,
+    pub statistic: String,
+    /// The metric's dimensions, value by name.
+    pub dimensions: BTreeMap<String, String>,
+    pub period_seconds: i32,
+    pub evaluation_periods: i32,
+    /// In the one spelling both sides use (`crate::graph::format_threshold`).
+    pub threshold: String,
+    pub comparison: String,
+    pub treat_missing_data: String,
+    pub tags: Tags,
 }
+
+driver!(MetricAlarmDriver, MetricAlarmProps);
 
 /// Nothing refers to an alarm's ARN, so its name is all a step reports.
 fn attributes(name: &str) -> Attributes {
@@ -18,7 +39,7 @@ fn attributes(name: &str) -> Attributes {
 }
 
 /// One listing of the alarms named `<stack>-alarm-...`, then each alarm's tags (concurrently).
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let mut alarms = Vec::new();
     let mut pages = clients
         .cloudwatch
@@ -27,13 +48,13 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| from_sdk("DescribeAlarms", "the stack's alarms", e))?;
+        let page = page.aws("DescribeAlarms", "the stack's alarms")?;
         alarms.extend(page.metric_alarms().iter().cloned());
     }
     let reads = alarms.iter().map(|alarm| async move {
         let arn = alarm.alarm_arn().unwrap_or_default();
         let output = clients.cloudwatch.list_tags_for_resource().resource_arn(arn).send().await;
-        let tags = match output.map_err(|e| from_sdk("ListTagsForResource", arn, e)) {
+        let tags = match output.aws("ListTagsForResource", arn) {
             Ok(output) => output.tags().to_vec(),
             Err(error) if error.is_not_found() => return Ok(None),
             Err(error) => return Err(error),
@@ -42,75 +63,59 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             tags.iter().map(|tag| (tag.key().unwrap_or_default(), tag.value().unwrap_or_default())).collect();
         let Some(id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(None) };
         let name = alarm.alarm_name().unwrap_or_default();
-        Ok::<_, AwsError>(Some(LiveResource {
-            state: crate::plan::LiveState::Ready,
-            id,
-            kind: Kind::MetricAlarm,
-            physical_id: name.to_string(),
-            props: props_of(alarm, super::tags_value(pairs)),
-            attributes: attributes(name),
-        }))
+        let props = props_of(alarm, tags_of(pairs));
+        Ok::<_, AwsError>(Some(live_resource(Kind::MetricAlarm, id, name, &props, attributes(name))))
     });
     Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
 }
 
-fn props_of(alarm: &MetricAlarm, tags: Value) -> Props {
-    let dimensions: BTreeMap<String, Value> = alarm
+fn props_of(alarm: &MetricAlarm, tags: Tags) -> MetricAlarmProps {
+    let dimensions = alarm
         .dimensions()
         .iter()
         .map(|dimension| {
-            (dimension.name().unwrap_or_default().to_string(), Value::string(dimension.value().unwrap_or_default()))
+            (dimension.name().unwrap_or_default().to_string(), dimension.value().unwrap_or_default().to_string())
         })
         .collect();
-    let mut props = Props::new();
-    props.insert("name".into(), Value::string(alarm.alarm_name().unwrap_or_default()));
-    props.insert("description".into(), Value::string(alarm.alarm_description().unwrap_or_default()));
-    props.insert("namespace".into(), Value::string(alarm.namespace().unwrap_or_default()));
-    props.insert("metric_name".into(), Value::string(alarm.metric_name().unwrap_or_default()));
-    props.insert("statistic".into(), Value::string(alarm.statistic().map_or("", |s| s.as_str())));
-    props.insert("dimensions".into(), Value::Map(dimensions));
-    props.insert("period_seconds".into(), Value::Integer(i64::from(alarm.period().unwrap_or(0))));
-    props.insert("evaluation_periods".into(), Value::Integer(i64::from(alarm.evaluation_periods().unwrap_or(0))));
-    props.insert(
-        "threshold".into(),
-        Value::string(crate::graph::format_threshold(alarm.threshold().unwrap_or_default())),
-    );
-    props.insert("comparison".into(), Value::string(alarm.comparison_operator().map_or("", |c| c.as_str())));
-    props.insert("treat_missing_data".into(), Value::string(alarm.treat_missing_data().unwrap_or("missing")));
-    props.insert("tags".into(), tags);
-    props
+    MetricAlarmProps {
+        name: alarm.alarm_name().unwrap_or_default().to_string(),
+        description: alarm.alarm_description().unwrap_or_default().to_string(),
+        namespace: alarm.namespace().unwrap_or_default().to_string(),
+        metric_name: alarm.metric_name().unwrap_or_default().to_string(),
+        statistic: alarm.statistic().map_or("", |s| s.as_str()).to_string(),
+        dimensions,
+        period_seconds: alarm.period().unwrap_or(0),
+        evaluation_periods: alarm.evaluation_periods().unwrap_or(0),
+        threshold: crate::graph::format_threshold(alarm.threshold().unwrap_or_default()),
+        comparison: alarm.comparison_operator().map_or("", |c| c.as_str()).to_string(),
+        treat_missing_data: alarm.treat_missing_data().unwrap_or("missing").to_string(),
+        tags,
+    }
 }
 
 /// PutMetricAlarm creates or replaces the whole alarm, so create and update share it.
-async fn put(context: &StepContext<'_>, props: &Props, tags: bool) -> Result<(), AwsError> {
-    let dimensions = props
-        .get("dimensions")
-        .and_then(Value::as_map)
-        .map(|map| {
-            map.iter()
-                .filter_map(|(name, value)| Some(Dimension::builder().name(name).value(value.as_str()?).build()))
-                .collect()
-        })
-        .unwrap_or_default();
+async fn put(context: &StepContext<'_>, props: &MetricAlarmProps, tags: bool) -> Result<(), AwsError> {
+    let dimensions =
+        props.dimensions.iter().map(|(name, value)| Dimension::builder().name(name).value(value).build()).collect();
     context
         .clients
         .cloudwatch
         .put_metric_alarm()
-        .alarm_name(text(props, "name"))
-        .alarm_description(text(props, "description"))
-        .namespace(text(props, "namespace"))
-        .metric_name(text(props, "metric_name"))
-        .statistic(Statistic::from(text(props, "statistic")))
+        .alarm_name(&props.name)
+        .alarm_description(&props.description)
+        .namespace(&props.namespace)
+        .metric_name(&props.metric_name)
+        .statistic(Statistic::from(props.statistic.as_str()))
         .set_dimensions(Some(dimensions))
-        .period(integer(props, "period_seconds") as i32)
-        .evaluation_periods(integer(props, "evaluation_periods") as i32)
-        .threshold(text(props, "threshold").parse().unwrap_or_default())
-        .comparison_operator(ComparisonOperator::from(text(props, "comparison")))
-        .treat_missing_data(text(props, "treat_missing_data"))
-        .set_tags(tags.then(|| alarm_tags(props)))
+        .period(props.period_seconds)
+        .evaluation_periods(props.evaluation_periods)
+        .threshold(props.threshold.parse().unwrap_or_default())
+        .comparison_operator(ComparisonOperator::from(props.comparison.as_str()))
+        .treat_missing_data(&props.treat_missing_data)
+        .set_tags(tags.then(|| tags::cloudwatch_list(&props.tags)))
         .send()
         .await
-        .map_err(|e| from_sdk("PutMetricAlarm", &context.resource(Kind::MetricAlarm), e))?;
+        .aws("PutMetricAlarm", &context.resource())?;
     Ok(())
 }
 
@@ -123,56 +128,29 @@ async fn read_arn(context: &StepContext<'_>, name: &str) -> Result<String, AwsEr
         .alarm_names(name)
         .send()
         .await
-        .map_err(|e| from_sdk("DescribeAlarms", &context.resource(Kind::MetricAlarm), e))?;
+        .aws("DescribeAlarms", &context.resource())?;
     let arn = output.metric_alarms().first().and_then(|alarm| alarm.alarm_arn());
     arn.map(str::to_string).ok_or_else(|| {
-        AwsError::refused(
-            context.resource(Kind::MetricAlarm),
-            "the alarm disappeared while wl-infra tagged it; run apply again",
-        )
+        AwsError::refused(context.resource(), "the alarm disappeared while wl-infra tagged it; run apply again")
     })
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    put(context, props, true).await?;
-    Ok(attributes(text(props, "name")))
+    let props: MetricAlarmProps = context.decode(props)?;
+    put(context, &props, true).await?;
+    Ok(attributes(&props.name))
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::MetricAlarm);
+    let (desired, live): (MetricAlarmProps, MetricAlarmProps) = update.decode(context)?;
     let name = update.physical_id;
-    if update.changes.iter().any(|change| change.field != "tags") {
+    if update.changed_beyond_tags() {
         // Tags given to PutMetricAlarm are ignored for an existing alarm.
-        put(context, update.props, false).await?;
+        put(context, &desired, false).await?;
     }
     if update.changed("tags") {
         let arn = read_arn(context, name).await?;
-        let cloudwatch = &context.clients.cloudwatch;
-        let (arn, resource) = (arn.as_str(), resource.as_str());
-        super::replace_tags(
-            update,
-            |stale| async move {
-                cloudwatch
-                    .untag_resource()
-                    .resource_arn(arn)
-                    .set_tag_keys(Some(stale))
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk("UntagResource", resource, e))?;
-                Ok(())
-            },
-            || async move {
-                cloudwatch
-                    .tag_resource()
-                    .resource_arn(arn)
-                    .set_tags(Some(alarm_tags(update.props)))
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk("TagResource", resource, e))?;
-                Ok(())
-            },
-        )
-        .await?;
+        tags::replace(context, tags::Style::Cloudwatch, &arn, &desired.tags, &live.tags).await?;
     }
     Ok(attributes(name))
 }
@@ -185,6 +163,6 @@ pub async fn delete(context: &StepContext<'_>, name: &str, _live: &Props) -> Res
         .alarm_names(name)
         .send()
         .await
-        .map_err(|e| from_sdk("DeleteAlarms", &context.resource(Kind::MetricAlarm), e))?;
+        .aws("DeleteAlarms", &context.resource())?;
     Ok(())
 }

@@ -1,19 +1,36 @@
 //! Driver for NAT gateways: created with a client token, waited on until available or deleted.
 
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
+use serde::{Deserialize, Serialize};
 
-use super::{client_token, ec2_tags, error::from_sdk, text, wait_until, Attributes, AwsError, StepContext};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::props::Tags;
+use super::{
+    client_token, id_attributes, live_resource, tags, wait_until, Attributes, AwsError, Clients, SdkResultExt,
+    StepContext, Update,
+};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::{LiveResource, LiveState};
 
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+/// The NAT gateway's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatGatewayProps {
+    pub subnet_id: String,
+    pub allocation_id: String,
+    pub tags: Tags,
+}
+
+driver!(NatGatewayDriver, NatGatewayProps, wait_ready = wait_ready);
+
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let output = clients
         .ec2
         .describe_nat_gateways()
-        .filter(ec2_tags::stack_filter(&clients.stack))
+        .filter(tags::ec2_stack_filter(&clients.stack))
         .send()
         .await
-        .map_err(|e| from_sdk("DescribeNatGateways", "the stack's nat gateways", e))?;
+        .aws("DescribeNatGateways", "the stack's nat gateways")?;
     Ok(output
         .nat_gateways()
         .iter()
@@ -26,22 +43,18 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             )
         })
         .filter_map(|gateway| {
-            let id = ec2_tags::owned_id(&clients.stack, gateway.tags())?;
-            let gateway_id = gateway.nat_gateway_id()?.to_string();
+            let id = tags::ec2_owned_id(&clients.stack, gateway.tags())?;
+            let gateway_id = gateway.nat_gateway_id()?;
             let allocation_id =
                 gateway.nat_gateway_addresses().first().and_then(|a| a.allocation_id()).unwrap_or_default();
-            let mut props = Props::new();
-            props.insert("subnet_id".into(), Value::string(gateway.subnet_id().unwrap_or_default()));
-            props.insert("allocation_id".into(), Value::string(allocation_id));
-            props.insert("tags".into(), ec2_tags::read(gateway.tags()));
-            Some(LiveResource {
-                state: live_state(gateway.state()),
-                id,
-                kind: Kind::NatGateway,
-                physical_id: gateway_id.clone(),
-                props,
-                attributes: Attributes::from([("id".to_string(), gateway_id)]),
-            })
+            let props = NatGatewayProps {
+                subnet_id: gateway.subnet_id().unwrap_or_default().to_string(),
+                allocation_id: allocation_id.to_string(),
+                tags: tags::ec2_read(gateway.tags()),
+            };
+            let mut live = live_resource(Kind::NatGateway, id, gateway_id, &props, id_attributes(gateway_id));
+            live.state = live_state(gateway.state());
+            Some(live)
         })
         .collect())
 }
@@ -49,19 +62,10 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
 /// The state of one NAT gateway, `None` when AWS no longer knows it.
 async fn state(context: &StepContext<'_>, gateway_id: &str) -> Result<Option<(NatGatewayState, String)>, AwsError> {
     let output = context.clients.ec2.describe_nat_gateways().nat_gateway_ids(gateway_id).send().await;
-    match output {
-        Ok(output) => Ok(output.nat_gateways().first().and_then(|gateway| {
-            gateway.state().map(|state| (state.clone(), gateway.failure_message().unwrap_or_default().to_string()))
-        })),
-        Err(e) => {
-            let error = from_sdk("DescribeNatGateways", &context.resource(Kind::NatGateway), e);
-            if error.is_not_found() {
-                Ok(None)
-            } else {
-                Err(error)
-            }
-        }
-    }
+    let Some(output) = output.aws_or_gone("DescribeNatGateways", &context.resource())? else { return Ok(None) };
+    Ok(output.nat_gateways().first().and_then(|gateway| {
+        gateway.state().map(|state| (state.clone(), gateway.failure_message().unwrap_or_default().to_string()))
+    }))
 }
 
 /// Where a gateway in `state` stands for the plan.
@@ -94,35 +98,49 @@ pub fn gone(state: Option<&(NatGatewayState, String)>) -> bool {
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::NatGateway);
+    // The token is made from the resolved properties, as they came.
+    let token = client_token(super::TokenApi::Ec2, &context.clients.run_id, context.id, props);
+    let props: NatGatewayProps = context.decode(props)?;
+    let resource = context.resource();
     let output = context
         .clients
         .ec2
         .create_nat_gateway()
-        .subnet_id(text(props, "subnet_id"))
-        .allocation_id(text(props, "allocation_id"))
-        .client_token(client_token(super::TokenApi::Ec2, &context.clients.run_id, context.id, props))
-        .tag_specifications(ec2_tags::specification(ResourceType::Natgateway, props))
+        .subnet_id(&props.subnet_id)
+        .allocation_id(&props.allocation_id)
+        .client_token(token)
+        .tag_specifications(tags::ec2_specification(ResourceType::Natgateway, &props.tags))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateNatGateway", &resource, e))?;
+        .aws("CreateNatGateway", &resource)?;
     let gateway_id = output.nat_gateway().and_then(|g| g.nat_gateway_id()).unwrap_or_default().to_string();
-    wait_ready(context, &gateway_id).await
+    wait_ready(context, &gateway_id, &id_attributes(&gateway_id)).await
 }
 
 /// Waits until the gateway is available (after its create, or for one an earlier run left pending).
-pub async fn wait_ready(context: &StepContext<'_>, gateway_id: &str) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::NatGateway);
-    wait_until(context, Kind::NatGateway, "available", || async {
+pub async fn wait_ready(
+    context: &StepContext<'_>,
+    gateway_id: &str,
+    _known: &Attributes,
+) -> Result<Attributes, AwsError> {
+    let resource = context.resource();
+    wait_until(context, "available", || async {
         let state = state(context, gateway_id).await?;
         ready(&resource, state.as_ref())
     })
     .await?;
-    Ok(Attributes::from([("id".to_string(), gateway_id.to_string())]))
+    Ok(id_attributes(gateway_id))
+}
+
+/// Only the tags change in place (`subnet_id` and `allocation_id` are replaced).
+pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (NatGatewayProps, NatGatewayProps) = update.decode(context)?;
+    tags::replace(context, tags::Style::Ec2, update.physical_id, &desired.tags, &live.tags).await?;
+    Ok(id_attributes(update.physical_id))
 }
 
 /// Deletes the gateway and waits until it is gone, so its address and subnet can be released.
-pub async fn delete(context: &StepContext<'_>, gateway_id: &str) -> Result<(), AwsError> {
+pub async fn delete(context: &StepContext<'_>, gateway_id: &str, _live: &Props) -> Result<(), AwsError> {
     let deleted = context
         .clients
         .ec2
@@ -130,14 +148,13 @@ pub async fn delete(context: &StepContext<'_>, gateway_id: &str) -> Result<(), A
         .nat_gateway_id(gateway_id)
         .send()
         .await
-        .map_err(|e| from_sdk("DeleteNatGateway", &context.resource(Kind::NatGateway), e));
+        .aws("DeleteNatGateway", &context.resource());
     match deleted {
         // Gone already, or on its way out: the wait below says which.
         Err(error) if !error.is_not_found() => return Err(error),
         _ => {}
     }
-    wait_until(context, Kind::NatGateway, "deleted", || async { Ok(gone(state(context, gateway_id).await?.as_ref())) })
-        .await
+    wait_until(context, "deleted", || async { Ok(gone(state(context, gateway_id).await?.as_ref())) }).await
 }
 
 #[cfg(test)]

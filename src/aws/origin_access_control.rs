@@ -5,22 +5,34 @@ use aws_sdk_cloudfront::types::{
     OriginAccessControlConfig, OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
     OriginAccessControlSigningProtocols,
 };
+use serde::{Deserialize, Serialize};
 
-use super::{error::from_sdk, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{physical_name, Kind, Props, Value};
+use super::driver::driver;
+use super::driver::found_with_owner as discover;
+use super::{id_attributes, live_resource, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{physical_name, Kind, Props};
 use crate::plan::LiveResource;
 
-fn attributes(id: &str) -> Attributes {
-    Attributes::from([("id".to_string(), id.to_string())])
+/// The origin access control's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OriginAccessControlProps {
+    pub name: String,
+    pub description: String,
+    pub origin_type: String,
+    pub signing_behavior: String,
+    pub signing_protocol: String,
 }
 
-fn config(props: &Props, resource: &str) -> Result<OriginAccessControlConfig, AwsError> {
+driver!(OriginAccessControlDriver, OriginAccessControlProps);
+
+fn config(props: &OriginAccessControlProps, resource: &str) -> Result<OriginAccessControlConfig, AwsError> {
     OriginAccessControlConfig::builder()
-        .name(text(props, "name"))
-        .description(text(props, "description"))
-        .signing_protocol(OriginAccessControlSigningProtocols::from(text(props, "signing_protocol")))
-        .signing_behavior(OriginAccessControlSigningBehaviors::from(text(props, "signing_behavior")))
-        .origin_access_control_origin_type(OriginAccessControlOriginTypes::from(text(props, "origin_type")))
+        .name(&props.name)
+        .description(&props.description)
+        .signing_protocol(OriginAccessControlSigningProtocols::from(props.signing_protocol.as_str()))
+        .signing_behavior(OriginAccessControlSigningBehaviors::from(props.signing_behavior.as_str()))
+        .origin_access_control_origin_type(OriginAccessControlOriginTypes::from(props.origin_type.as_str()))
         .build()
         .map_err(|e| {
             AwsError::refused(resource, format!("cannot build the configuration: {e}; this is a bug in wl-infra"))
@@ -29,8 +41,8 @@ fn config(props: &Props, resource: &str) -> Result<OriginAccessControlConfig, Aw
 
 /// One listing; the stack's origin access control is the one with its name, and one with the name
 /// of before (`<stack>-frontend`, which carried no region) that `used_by` (the ids the stack's
-/// distributions read through) names.
-pub async fn discover(clients: &super::Clients, used_by: &[String]) -> Result<Vec<LiveResource>, AwsError> {
+/// distributions read through) names. The distributions' discovery calls it.
+pub async fn discover_on(clients: &Clients, used_by: &[String]) -> Result<Vec<LiveResource>, AwsError> {
     let name = crate::graph::access_control_name(&clients.stack, &clients.region);
     let legacy = physical_name(&clients.stack, "frontend");
     let mut live = Vec::new();
@@ -42,26 +54,27 @@ pub async fn discover(clients: &super::Clients, used_by: &[String]) -> Result<Ve
             .set_marker(marker.clone())
             .send()
             .await
-            .map_err(|e| from_sdk("ListOriginAccessControls", "the stack's origin access control", e))?;
+            .aws("ListOriginAccessControls", "the stack's origin access control")?;
         let Some(list) = output.origin_access_control_list() else { break };
         let ours = |summary: &&aws_sdk_cloudfront::types::OriginAccessControlSummary| {
             summary.name() == name || (summary.name() == legacy && used_by.iter().any(|id| id == summary.id()))
         };
         for summary in list.items().iter().filter(ours) {
-            let mut props = Props::new();
-            props.insert("name".into(), Value::string(summary.name()));
-            props.insert("description".into(), Value::string(summary.description()));
-            props.insert("origin_type".into(), Value::string(summary.origin_access_control_origin_type().as_str()));
-            props.insert("signing_behavior".into(), Value::string(summary.signing_behavior().as_str()));
-            props.insert("signing_protocol".into(), Value::string(summary.signing_protocol().as_str()));
-            live.push(LiveResource {
-                state: crate::plan::LiveState::Ready,
-                id: "frontend-oac".to_string(),
-                kind: Kind::OriginAccessControl,
-                physical_id: summary.id().to_string(),
-                props,
-                attributes: attributes(summary.id()),
-            });
+            let props = OriginAccessControlProps {
+                name: summary.name().to_string(),
+                description: summary.description().to_string(),
+                origin_type: summary.origin_access_control_origin_type().as_str().to_string(),
+                signing_behavior: summary.signing_behavior().as_str().to_string(),
+                signing_protocol: summary.signing_protocol().as_str().to_string(),
+            };
+            let id = summary.id();
+            live.push(live_resource(
+                Kind::OriginAccessControl,
+                "frontend-oac".to_string(),
+                id,
+                &props,
+                id_attributes(id),
+            ));
         }
         marker = list.next_marker().filter(|_| list.is_truncated()).map(str::to_string);
         if marker.is_none() {
@@ -72,16 +85,17 @@ pub async fn discover(clients: &super::Clients, used_by: &[String]) -> Result<Ve
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::OriginAccessControl);
+    let props: OriginAccessControlProps = context.decode(props)?;
+    let resource = context.resource();
     let output = context
         .clients
         .cloudfront
         .create_origin_access_control()
-        .origin_access_control_config(config(props, &resource)?)
+        .origin_access_control_config(config(&props, &resource)?)
         .send()
         .await
-        .map_err(|e| from_sdk("CreateOriginAccessControl", &resource, e))?;
-    Ok(attributes(output.origin_access_control().map_or("", |control| control.id())))
+        .aws("CreateOriginAccessControl", &resource)?;
+    Ok(id_attributes(output.origin_access_control().map_or("", |control| control.id())))
 }
 
 async fn etag(context: &StepContext<'_>, id: &str) -> Result<String, AwsError> {
@@ -92,12 +106,13 @@ async fn etag(context: &StepContext<'_>, id: &str) -> Result<String, AwsError> {
         .id(id)
         .send()
         .await
-        .map_err(|e| from_sdk("GetOriginAccessControl", &context.resource(Kind::OriginAccessControl), e))?;
+        .aws("GetOriginAccessControl", &context.resource())?;
     Ok(output.e_tag().unwrap_or_default().to_string())
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::OriginAccessControl);
+    let (desired, _live): (OriginAccessControlProps, OriginAccessControlProps) = update.decode(context)?;
+    let resource = context.resource();
     let etag = etag(context, update.physical_id).await?;
     context
         .clients
@@ -105,11 +120,11 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
         .update_origin_access_control()
         .id(update.physical_id)
         .if_match(etag)
-        .origin_access_control_config(config(update.props, &resource)?)
+        .origin_access_control_config(config(&desired, &resource)?)
         .send()
         .await
-        .map_err(|e| from_sdk("UpdateOriginAccessControl", &resource, e))?;
-    Ok(attributes(update.physical_id))
+        .aws("UpdateOriginAccessControl", &resource)?;
+    Ok(id_attributes(update.physical_id))
 }
 
 pub async fn delete(context: &StepContext<'_>, id: &str, _live: &Props) -> Result<(), AwsError> {
@@ -122,6 +137,6 @@ pub async fn delete(context: &StepContext<'_>, id: &str, _live: &Props) -> Resul
         .if_match(etag)
         .send()
         .await
-        .map_err(|e| from_sdk("DeleteOriginAccessControl", &context.resource(Kind::OriginAccessControl), e))?;
+        .aws("DeleteOriginAccessControl", &context.resource())?;
     Ok(())
 }

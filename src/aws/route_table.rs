@@ -1,78 +1,93 @@
 //! Driver for route tables, their routes and their subnet associations (managed as one resource).
 
-use std::collections::BTreeMap;
-
 use aws_sdk_ec2::types::{ResourceType, RouteTable};
+use serde::{Deserialize, Serialize};
 
-use super::{client_token, ec2_tags, error::from_sdk, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::props::Tags;
+use super::{
+    client_token, id_attributes, live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update,
+};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 
-/// The route targets wl-infra manages, as property keys.
-const TARGET_KEYS: &[&str] = &["gateway_id", "nat_gateway_id"];
+/// The route table's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteTableProps {
+    pub vpc_id: String,
+    pub routes: Vec<Route>,
+    pub subnet_ids: Vec<String>,
+    pub tags: Tags,
+}
 
-fn live_props(table: &RouteTable) -> Props {
-    let mut routes: Vec<Value> = table
+/// One route: its destination and the target wl-infra manages (an internet gateway or a NAT
+/// gateway). A live route to any other target reads with no target.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub destination: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+}
+
+driver!(RouteTableDriver, RouteTableProps);
+
+fn live_props(table: &RouteTable) -> RouteTableProps {
+    let mut routes: Vec<Route> = table
         .routes()
         .iter()
         // The local route comes with the table and cannot be changed.
         .filter(|route| route.gateway_id() != Some("local"))
         .filter_map(|route| {
-            let destination = route.destination_cidr_block()?;
-            let mut map = BTreeMap::new();
-            map.insert("destination".to_string(), Value::string(destination));
-            if let Some(gateway) = route.gateway_id() {
-                map.insert("gateway_id".to_string(), Value::string(gateway));
-            } else if let Some(nat) = route.nat_gateway_id() {
-                map.insert("nat_gateway_id".to_string(), Value::string(nat));
-            }
-            Some(Value::Map(map))
+            let destination = route.destination_cidr_block()?.to_string();
+            let (gateway_id, nat_gateway_id) = match (route.gateway_id(), route.nat_gateway_id()) {
+                (Some(gateway), _) => (Some(gateway.to_string()), None),
+                (None, nat) => (None, nat.map(str::to_string)),
+            };
+            Some(Route { destination, gateway_id, nat_gateway_id })
         })
         .collect();
+    // A table has one route per destination, so this is the order of the destinations.
     routes.sort();
-    let mut subnets: Vec<Value> = table
+    let mut subnet_ids: Vec<String> = table
         .associations()
         .iter()
         .filter(|association| !association.main().unwrap_or(false))
-        .filter_map(|association| association.subnet_id().map(Value::string))
+        .filter_map(|association| association.subnet_id().map(str::to_string))
         .collect();
-    subnets.sort();
-    let mut props = Props::new();
-    props.insert("vpc_id".into(), Value::string(table.vpc_id().unwrap_or_default()));
-    props.insert("routes".into(), Value::List(routes));
-    props.insert("subnet_ids".into(), Value::List(subnets));
-    props.insert("tags".into(), ec2_tags::read(table.tags()));
-    props
+    subnet_ids.sort();
+    RouteTableProps {
+        vpc_id: table.vpc_id().unwrap_or_default().to_string(),
+        routes,
+        subnet_ids,
+        tags: tags::ec2_read(table.tags()),
+    }
 }
 
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let output = clients
         .ec2
         .describe_route_tables()
-        .filters(ec2_tags::stack_filter(&clients.stack))
+        .filters(tags::ec2_stack_filter(&clients.stack))
         .send()
         .await
-        .map_err(|e| from_sdk("DescribeRouteTables", "the stack's route tables", e))?;
+        .aws("DescribeRouteTables", "the stack's route tables")?;
     Ok(output
         .route_tables()
         .iter()
         .filter_map(|table| {
-            let id = ec2_tags::owned_id(&clients.stack, table.tags())?;
-            let table_id = table.route_table_id()?.to_string();
-            Some(LiveResource {
-                state: crate::plan::LiveState::Ready,
-                id,
-                kind: Kind::RouteTable,
-                physical_id: table_id.clone(),
-                props: live_props(table),
-                attributes: Attributes::from([("id".to_string(), table_id)]),
-            })
+            let id = tags::ec2_owned_id(&clients.stack, table.tags())?;
+            let table_id = table.route_table_id()?;
+            Some(live_resource(Kind::RouteTable, id, table_id, &live_props(table), id_attributes(table_id)))
         })
         .collect())
 }
 
 async fn describe(context: &StepContext<'_>, table_id: &str) -> Result<RouteTable, AwsError> {
-    let resource = context.resource(Kind::RouteTable);
+    let resource = context.resource();
     let output = context
         .clients
         .ec2
@@ -80,71 +95,65 @@ async fn describe(context: &StepContext<'_>, table_id: &str) -> Result<RouteTabl
         .route_table_ids(table_id)
         .send()
         .await
-        .map_err(|e| from_sdk("DescribeRouteTables", &resource, e))?;
+        .aws("DescribeRouteTables", &resource)?;
     output.route_tables().first().cloned().ok_or_else(|| {
         AwsError::refused(resource, format!("route table {table_id} disappeared during apply; run apply again"))
     })
 }
 
-fn route_target(route: &Value) -> Option<(&'static str, &str)> {
-    let map = route.as_map()?;
-    TARGET_KEYS.iter().find_map(|key| map.get(*key).and_then(Value::as_str).map(|target| (*key, target)))
+/// The route's target, as its property key and value.
+fn route_target(route: &Route) -> Option<(&'static str, &str)> {
+    let gateway = route.gateway_id.as_deref().map(|target| ("gateway_id", target));
+    gateway.or_else(|| route.nat_gateway_id.as_deref().map(|target| ("nat_gateway_id", target)))
 }
 
-fn destination(route: &Value) -> &str {
-    route.as_map().and_then(|map| map.get("destination")).and_then(Value::as_str).unwrap_or_default()
-}
-
-async fn put_route(context: &StepContext<'_>, table_id: &str, route: &Value, replace: bool) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::RouteTable);
+async fn put_route(context: &StepContext<'_>, table_id: &str, route: &Route, replace: bool) -> Result<(), AwsError> {
+    let resource = context.resource();
     let Some((key, target)) = route_target(route) else { return Ok(()) };
     let ec2 = &context.clients.ec2;
     if !replace {
-        let call = ec2.create_route().route_table_id(table_id).destination_cidr_block(destination(route));
+        let call = ec2.create_route().route_table_id(table_id).destination_cidr_block(&route.destination);
         let call = if key == "gateway_id" { call.gateway_id(target) } else { call.nat_gateway_id(target) };
-        match call.send().await.map_err(|e| from_sdk("CreateRoute", &resource, e)) {
+        match call.send().await.aws("CreateRoute", &resource) {
             Ok(_) => return Ok(()),
             // An earlier attempt (whose answer was lost) created it: make sure of its target.
             Err(error) if error.code() == Some("RouteAlreadyExists") => {}
             Err(error) => return Err(error),
         }
     }
-    let call = ec2.replace_route().route_table_id(table_id).destination_cidr_block(destination(route));
+    let call = ec2.replace_route().route_table_id(table_id).destination_cidr_block(&route.destination);
     let call = if key == "gateway_id" { call.gateway_id(target) } else { call.nat_gateway_id(target) };
-    call.send().await.map(|_| ()).map_err(|e| from_sdk("ReplaceRoute", &resource, e))
+    call.send().await.map(|_| ()).aws("ReplaceRoute", &resource)
 }
 
 /// Makes the table's routes and associations match `props`, from the table as it is now.
-async fn converge(context: &StepContext<'_>, table: &RouteTable, props: &Props) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::RouteTable);
+async fn converge(context: &StepContext<'_>, table: &RouteTable, props: &RouteTableProps) -> Result<(), AwsError> {
+    let resource = context.resource();
     let table_id = table.route_table_id().unwrap_or_default();
     let live = live_props(table);
-    let live_routes = live.get("routes").map(Value::as_list).unwrap_or_default();
-    let desired_routes = props.get("routes").map(Value::as_list).unwrap_or_default();
-    for route in live_routes {
-        if !desired_routes.iter().any(|desired| destination(desired) == destination(route)) {
+    for route in &live.routes {
+        if !props.routes.iter().any(|desired| desired.destination == route.destination) {
             let deleted = context
                 .clients
                 .ec2
                 .delete_route()
                 .route_table_id(table_id)
-                .destination_cidr_block(destination(route))
+                .destination_cidr_block(&route.destination)
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| from_sdk("DeleteRoute", &resource, e));
+                .aws("DeleteRoute", &resource);
             super::done_if(deleted, &["InvalidRoute.NotFound"])?;
         }
     }
-    for route in desired_routes {
-        match live_routes.iter().find(|live| destination(live) == destination(route)) {
+    for route in &props.routes {
+        match live.routes.iter().find(|live| live.destination == route.destination) {
             None => put_route(context, table_id, route, false).await?,
             Some(existing) if existing != route => put_route(context, table_id, route, true).await?,
             Some(_) => {}
         }
     }
-    let desired_subnets: Vec<&str> =
-        props.get("subnet_ids").map(Value::as_list).unwrap_or_default().iter().filter_map(Value::as_str).collect();
+    let desired_subnets: Vec<&str> = props.subnet_ids.iter().map(String::as_str).collect();
     for association in table.associations() {
         if association.main().unwrap_or(false) {
             continue;
@@ -160,7 +169,7 @@ async fn converge(context: &StepContext<'_>, table: &RouteTable, props: &Props) 
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| from_sdk("DisassociateRouteTable", &resource, e));
+                    .aws("DisassociateRouteTable", &resource);
                 super::done_if(disassociated, &["InvalidAssociationID.NotFound"])?;
             }
         }
@@ -177,7 +186,7 @@ async fn converge(context: &StepContext<'_>, table: &RouteTable, props: &Props) 
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| from_sdk("AssociateRouteTable", &resource, e));
+                .aws("AssociateRouteTable", &resource);
             match associated {
                 // The subnet belongs to another table (hand-made, or a twin an interrupted run left,
                 // or this table when an earlier attempt's answer was lost): move it to this one.
@@ -194,14 +203,14 @@ async fn converge(context: &StepContext<'_>, table: &RouteTable, props: &Props) 
 /// Moves `subnet`'s association to `table_id` with ReplaceRouteTableAssociation (a subnet has one
 /// table, so AssociateRouteTable refuses while another holds it).
 async fn move_association(context: &StepContext<'_>, table_id: &str, subnet: &str) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::RouteTable);
+    let resource = context.resource();
     let ec2 = &context.clients.ec2;
     let output = ec2
         .describe_route_tables()
         .filters(aws_sdk_ec2::types::Filter::builder().name("association.subnet-id").values(subnet).build())
         .send()
         .await
-        .map_err(|e| from_sdk("DescribeRouteTables", &resource, e))?;
+        .aws("DescribeRouteTables", &resource)?;
     let current = output.route_tables().iter().find_map(|table| current_association(table, subnet));
     match current {
         Some((holder, _)) if holder == table_id => Ok(()),
@@ -212,7 +221,7 @@ async fn move_association(context: &StepContext<'_>, table_id: &str, subnet: &st
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| from_sdk("ReplaceRouteTableAssociation", &resource, e)),
+            .aws("ReplaceRouteTableAssociation", &resource),
         // Let go in between: associate again on the executor's retry.
         None => Err(AwsError::Service {
             operation: "AssociateRouteTable",
@@ -233,57 +242,52 @@ fn current_association(table: &RouteTable, subnet: &str) -> Option<(String, Stri
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
+    // The token is made from the resolved properties, as they came.
+    let token = client_token(super::TokenApi::Ec2, &context.clients.run_id, context.id, props);
+    let props: RouteTableProps = context.decode(props)?;
     let output = context
         .clients
         .ec2
         .create_route_table()
-        .vpc_id(text(props, "vpc_id"))
-        .client_token(client_token(super::TokenApi::Ec2, &context.clients.run_id, context.id, props))
-        .tag_specifications(ec2_tags::specification(ResourceType::RouteTable, props))
+        .vpc_id(&props.vpc_id)
+        .client_token(token)
+        .tag_specifications(tags::ec2_specification(ResourceType::RouteTable, &props.tags))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateRouteTable", &context.resource(Kind::RouteTable), e))?;
+        .aws("CreateRouteTable", &context.resource())?;
     let table = output.route_table().cloned().unwrap_or_else(|| RouteTable::builder().build());
     let table_id = table.route_table_id().unwrap_or_default().to_string();
-    converge(context, &table, props).await?;
-    Ok(Attributes::from([("id".to_string(), table_id)]))
+    converge(context, &table, &props).await?;
+    Ok(id_attributes(&table_id))
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (RouteTableProps, RouteTableProps) = update.decode(context)?;
     if update.changed("routes") || update.changed("subnet_ids") {
         let table = describe(context, update.physical_id).await?;
-        converge(context, &table, update.props).await?;
+        converge(context, &table, &desired).await?;
     }
-    ec2_tags::update(context, update).await?;
-    Ok(Attributes::from([("id".to_string(), update.physical_id.to_string())]))
+    tags::replace(context, tags::Style::Ec2, update.physical_id, &desired.tags, &live.tags).await?;
+    Ok(id_attributes(update.physical_id))
 }
 
 /// Disassociates every subnet (AWS refuses to delete an associated table), then deletes the table.
-pub async fn delete(context: &StepContext<'_>, table_id: &str) -> Result<(), AwsError> {
+pub async fn delete(context: &StepContext<'_>, table_id: &str, _live: &Props) -> Result<(), AwsError> {
     let table = describe(context, table_id).await?;
-    let mut empty = Props::new();
-    empty.insert("routes".into(), Value::List(Vec::new()));
-    empty.insert("subnet_ids".into(), Value::List(Vec::new()));
-    // Routes go with the table; only associations need removing first.
-    let routes_kept = live_props(&table).remove("routes").unwrap_or(Value::List(Vec::new()));
-    empty.insert("routes".into(), routes_kept);
+    // Routes go with the table (so the live ones are kept); only associations need removing first.
+    let empty = RouteTableProps { subnet_ids: Vec::new(), ..live_props(&table) };
     converge(context, &table, &empty).await?;
-    context
-        .clients
-        .ec2
-        .delete_route_table()
-        .route_table_id(table_id)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DeleteRouteTable", &context.resource(Kind::RouteTable), e))?;
+    let call = context.clients.ec2.delete_route_table().route_table_id(table_id);
+    call.send().await.aws("DeleteRouteTable", &context.resource())?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_ec2::types::RouteTableAssociation;
+    use aws_sdk_ec2::types::{Route as Ec2Route, RouteTableAssociation};
 
     use super::*;
+    use crate::graph::Value;
 
     #[test]
     fn the_association_to_replace_is_found_in_the_table_that_holds_the_subnet() {
@@ -299,5 +303,28 @@ mod tests {
             .build();
         assert_eq!(current_association(&other, "subnet-1"), Some(("rtb-other".into(), "rtbassoc-1".into())));
         assert_eq!(current_association(&other, "subnet-2"), None);
+    }
+
+    #[test]
+    fn live_routes_read_in_the_graph_s_shape_without_the_local_route_or_the_main_association() {
+        let table = RouteTable::builder()
+            .vpc_id("vpc-1")
+            .routes(Ec2Route::builder().destination_cidr_block("10.0.0.0/16").gateway_id("local").build())
+            .routes(Ec2Route::builder().destination_cidr_block("0.0.0.0/0").nat_gateway_id("nat-1").build())
+            .associations(RouteTableAssociation::builder().main(true).build())
+            .associations(RouteTableAssociation::builder().subnet_id("subnet-1").build())
+            .build();
+        let props = crate::aws::props::encode(&live_props(&table));
+        let route = Value::Map(
+            [
+                ("destination".to_string(), Value::string("0.0.0.0/0")),
+                ("nat_gateway_id".to_string(), Value::string("nat-1")),
+            ]
+            .into(),
+        );
+        assert_eq!(props.get("routes"), Some(&Value::List(vec![route])));
+        assert_eq!(props.get("subnet_ids"), Some(&Value::List(vec![Value::string("subnet-1")])));
+        assert_eq!(props.get("vpc_id"), Some(&Value::string("vpc-1")));
+        assert_eq!(props.get("tags"), Some(&Value::Map(Default::default())));
     }
 }

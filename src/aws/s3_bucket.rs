@@ -3,38 +3,65 @@
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
 };
+use serde::{Deserialize, Serialize};
 
-use super::{error::from_sdk, flag, tag_pairs, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::props::{tags_of, Tags};
+use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
+
+/// The bucket's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3BucketProps {
+    pub name: String,
+    pub block_public_access: bool,
+    /// The default encryption's algorithm (`AES256`), `none` without one.
+    pub encryption: String,
+    pub versioning: bool,
+    pub tags: Tags,
+}
+
+driver!(S3BucketDriver, S3BucketProps, find_by_name = find_by_name);
 
 /// The names the stack's bucket may have: its name today, and the one it had before bucket names
 /// carried the region (such a bucket, in the stack's region, is replaced by one with the new name).
-pub fn stack_bucket_names(clients: &super::Clients, account_id: &str) -> Vec<String> {
+pub fn stack_bucket_names(clients: &Clients, account_id: &str) -> Vec<String> {
     vec![
         crate::graph::bucket_name(&clients.stack, account_id, &clients.region),
         crate::graph::legacy_bucket_name(&clients.stack, account_id),
     ]
 }
 
+/// The stack's bucket(s), by the names it may have in this account, with their policies and
+/// objects. Without the account (the adoption path reads kinds found with the bucket without its
+/// facts) there is nothing to read: a bucket is found by name there ([`find_by_name`]), and its
+/// policy and objects are put whole, never looked for.
+pub async fn discover(clients: &Clients, facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
+    if facts.account_id.is_empty() {
+        return Ok(Vec::new());
+    }
+    discover_frontend(clients, &stack_bucket_names(clients, &facts.account_id)).await
+}
+
+/// The stack's bucket with this name, if it has it (the bucket only, not its contents).
+pub async fn find_by_name(clients: &Clients, name: &str) -> Result<Vec<LiveResource>, AwsError> {
+    discover_named(clients, &[name.to_string()]).await
+}
+
 /// Reads the stack's bucket under each of `names` (the first is today's name); a bucket without the
 /// stack's tags is not ours, nor is a bucket of an older name in another region.
-pub async fn discover_named(clients: &super::Clients, names: &[String]) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover_named(clients: &Clients, names: &[String]) -> Result<Vec<LiveResource>, AwsError> {
     let reads = names.iter().enumerate().map(|(index, name)| async move {
         let found = discover_one(clients, name).await?;
         if index == 0 || found.is_none() {
             return Ok(found);
         }
         // An older name carries no region: the bucket is this stack's only if it is in its region.
-        let location = clients
-            .s3
-            .get_bucket_location()
-            .bucket(name)
-            .send()
-            .await
-            .map_err(|e| from_sdk("GetBucketLocation", name, e))?;
+        let location = clients.s3.get_bucket_location().bucket(name).send().await.aws("GetBucketLocation", name)?;
         // us-east-1 has no location constraint.
         let region = location.location_constraint().map_or("", |constraint| constraint.as_str());
         let region = if region.is_empty() { "us-east-1" } else { region };
@@ -45,7 +72,7 @@ pub async fn discover_named(clients: &super::Clients, names: &[String]) -> Resul
 
 /// The stack's bucket(s) under `names`, then each one's policy and objects (which have no tags:
 /// they are the stack's because its bucket is).
-pub async fn discover_frontend(clients: &super::Clients, names: &[String]) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover_frontend(clients: &Clients, names: &[String]) -> Result<Vec<LiveResource>, AwsError> {
     let buckets = discover_named(clients, names).await?;
     let reads = buckets.iter().map(|bucket| async move {
         let (policy, objects) = tokio::join!(
@@ -58,20 +85,17 @@ pub async fn discover_frontend(clients: &super::Clients, names: &[String]) -> Re
     Ok(buckets.into_iter().chain(contents).collect())
 }
 
-async fn discover_one(clients: &super::Clients, name: &str) -> Result<Option<LiveResource>, AwsError> {
+async fn discover_one(clients: &Clients, name: &str) -> Result<Option<LiveResource>, AwsError> {
     let name = name.to_string();
     let s3 = &clients.s3;
-    let tags = match s3.get_bucket_tagging().bucket(&name).send().await {
+    let tags = match s3.get_bucket_tagging().bucket(&name).send().await.aws("GetBucketTagging", &name) {
         Ok(output) => output.tag_set().to_vec(),
-        Err(e) => {
-            let error = from_sdk("GetBucketTagging", &name, e);
-            match error.code() {
-                Some("NoSuchBucket") => return Ok(None),
-                // Someone else's bucket (403), or ours without tags: not owned either way.
-                Some("AccessDenied" | "NoSuchTagSet" | "NoSuchTagSetError") => return Ok(None),
-                _ => return Err(error),
-            }
-        }
+        Err(error) => match error.code() {
+            Some("NoSuchBucket") => return Ok(None),
+            // Someone else's bucket (403), or ours without tags: not owned either way.
+            Some("AccessDenied" | "NoSuchTagSet" | "NoSuchTagSetError") => return Ok(None),
+            _ => return Err(error),
+        },
     };
     let pairs: Vec<(&str, &str)> = tags.iter().map(|tag| (tag.key(), tag.value())).collect();
     let Some(id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(None) };
@@ -80,94 +104,57 @@ async fn discover_one(clients: &super::Clients, name: &str) -> Result<Option<Liv
         s3.get_bucket_encryption().bucket(&name).send(),
         s3.get_bucket_versioning().bucket(&name).send(),
     );
-    let block_public_access = match block {
+    let block_public_access = match block.aws("GetPublicAccessBlock", &name) {
         Ok(output) => output.public_access_block_configuration().is_some_and(|config| {
             config.block_public_acls() == Some(true)
                 && config.ignore_public_acls() == Some(true)
                 && config.block_public_policy() == Some(true)
                 && config.restrict_public_buckets() == Some(true)
         }),
-        Err(e) => {
-            let error = from_sdk("GetPublicAccessBlock", &name, e);
-            if error.code() == Some("NoSuchPublicAccessBlockConfiguration") {
-                false
-            } else {
-                return Err(error);
-            }
-        }
+        Err(error) if error.code() == Some("NoSuchPublicAccessBlockConfiguration") => false,
+        Err(error) => return Err(error),
     };
-    let encryption = match encryption {
+    let encryption = match encryption.aws("GetBucketEncryption", &name) {
         Ok(output) => output
             .server_side_encryption_configuration()
             .and_then(|config| config.rules().first())
             .and_then(|rule| rule.apply_server_side_encryption_by_default())
             .map_or("none".to_string(), |default| default.sse_algorithm().as_str().to_string()),
-        Err(e) => {
-            let error = from_sdk("GetBucketEncryption", &name, e);
-            if error.code() == Some("ServerSideEncryptionConfigurationNotFoundError") {
-                "none".to_string()
-            } else {
-                return Err(error);
-            }
-        }
+        Err(error) if error.code() == Some("ServerSideEncryptionConfigurationNotFoundError") => "none".to_string(),
+        Err(error) => return Err(error),
     };
-    let versioning = versioning.map_err(|e| from_sdk("GetBucketVersioning", &name, e))?;
-    let mut props = Props::new();
-    props.insert("name".into(), Value::string(&name));
-    props.insert("block_public_access".into(), Value::Bool(block_public_access));
-    props.insert("encryption".into(), Value::string(encryption));
-    props.insert("versioning".into(), Value::Bool(versioning.status() == Some(&BucketVersioningStatus::Enabled)));
-    props.insert("tags".into(), super::tags_value(pairs));
-    Ok(Some(LiveResource {
-        state: crate::plan::LiveState::Ready,
-        id,
-        kind: Kind::S3Bucket,
-        physical_id: name.clone(),
-        props,
-        attributes: attributes(clients, &name),
-    }))
+    let versioning = versioning.aws("GetBucketVersioning", &name)?;
+    let props = S3BucketProps {
+        name: name.clone(),
+        block_public_access,
+        encryption,
+        versioning: versioning.status() == Some(&BucketVersioningStatus::Enabled),
+        tags: tags_of(pairs),
+    };
+    Ok(Some(live_resource(Kind::S3Bucket, id, name.clone(), &props, attributes(clients, &name))))
 }
 
-fn attributes(clients: &super::Clients, name: &str) -> Attributes {
+fn attributes(clients: &Clients, name: &str) -> Attributes {
     Attributes::from([
         ("id".to_string(), name.to_string()),
         ("arn".to_string(), format!("arn:{}:s3:::{name}", clients.partition)),
     ])
 }
 
-fn s3_tags(resource: &str, props: &Props) -> Result<Vec<Tag>, AwsError> {
-    tag_pairs(props)
-        .into_iter()
-        .map(|(key, value)| {
-            Tag::builder().key(key).value(value).build().map_err(|e| AwsError::refused(resource, e.to_string()))
-        })
-        .collect()
-}
-
+/// Puts the settings a new bucket needs (all but versioning, which a new bucket has off), or on an
+/// update those that changed. Tags are not among them: a new bucket gets them in its create call,
+/// an update replaces them first.
 async fn put_settings(
     context: &StepContext<'_>,
     name: &str,
-    props: &Props,
+    props: &S3BucketProps,
     update: Option<&Update<'_>>,
 ) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::S3Bucket);
+    let resource = context.resource();
     let s3 = &context.clients.s3;
     let changed = |field: &str| update.is_none_or(|update| update.changed(field));
-    // A new bucket got its tags in the create call itself.
-    if update.is_some() && changed("tags") {
-        let tagging = Tagging::builder()
-            .set_tag_set(Some(s3_tags(&resource, props)?))
-            .build()
-            .map_err(|e| AwsError::refused(&resource, e.to_string()))?;
-        s3.put_bucket_tagging()
-            .bucket(name)
-            .tagging(tagging)
-            .send()
-            .await
-            .map_err(|e| from_sdk("PutBucketTagging", &resource, e))?;
-    }
     if changed("block_public_access") {
-        let blocked = flag(props, "block_public_access");
+        let blocked = props.block_public_access;
         let config = PublicAccessBlockConfiguration::builder()
             .block_public_acls(blocked)
             .ignore_public_acls(blocked)
@@ -179,11 +166,11 @@ async fn put_settings(
             .public_access_block_configuration(config)
             .send()
             .await
-            .map_err(|e| from_sdk("PutPublicAccessBlock", &resource, e))?;
+            .aws("PutPublicAccessBlock", &resource)?;
     }
     if changed("encryption") {
         let default = ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(ServerSideEncryption::from(text(props, "encryption")))
+            .sse_algorithm(ServerSideEncryption::from(props.encryption.as_str()))
             .build()
             .map_err(|e| AwsError::refused(&resource, e.to_string()))?;
         let config = ServerSideEncryptionConfiguration::builder()
@@ -195,25 +182,25 @@ async fn put_settings(
             .server_side_encryption_configuration(config)
             .send()
             .await
-            .map_err(|e| from_sdk("PutBucketEncryption", &resource, e))?;
+            .aws("PutBucketEncryption", &resource)?;
     }
     // A new bucket is unversioned; versioning is only ever suspended, never "disabled", once on.
     if update.is_some() && changed("versioning") {
-        let status =
-            if flag(props, "versioning") { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
+        let status = if props.versioning { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
         s3.put_bucket_versioning()
             .bucket(name)
             .versioning_configuration(VersioningConfiguration::builder().status(status).build())
             .send()
             .await
-            .map_err(|e| from_sdk("PutBucketVersioning", &resource, e))?;
+            .aws("PutBucketVersioning", &resource)?;
     }
     Ok(())
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let name = text(props, "name");
-    let resource = context.resource(Kind::S3Bucket);
+    let props: S3BucketProps = context.decode(props)?;
+    let name = props.name.as_str();
+    let resource = context.resource();
     let s3 = &context.clients.s3;
     // us-east-1 answers 200 to CreateBucket on a bucket the account already has, so an unowned
     // bucket with this name must be caught before creating, never adopted. On a retry the bucket
@@ -226,7 +213,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     }
     // Tagged in the create call itself (CreateBucketConfiguration.Tags, for general purpose buckets
     // too since 2025), so a run killed right after the create leaves a bucket the next one finds.
-    let mut configuration = CreateBucketConfiguration::builder().set_tags(Some(s3_tags(&resource, props)?));
+    let mut configuration = CreateBucketConfiguration::builder().set_tags(Some(tags::s3_list(&props.tags)));
     if context.clients.region != "us-east-1" {
         configuration =
             configuration.location_constraint(BucketLocationConstraint::from(context.clients.region.as_str()));
@@ -238,26 +225,28 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| from_sdk("CreateBucket", &resource, e));
+        .aws("CreateBucket", &resource);
     if context.retry {
         super::done_if(created, &["BucketAlreadyOwnedByYou"])?
     } else {
         created?
     };
-    put_settings(context, name, props, None).await?;
+    put_settings(context, name, &props, None).await?;
     Ok(attributes(context.clients, name))
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
-    put_settings(context, update.physical_id, update.props, Some(update)).await?;
+    let (desired, live): (S3BucketProps, S3BucketProps) = update.decode(context)?;
+    tags::replace(context, tags::Style::S3, update.physical_id, &desired.tags, &live.tags).await?;
+    put_settings(context, update.physical_id, &desired, Some(update)).await?;
     Ok(attributes(context.clients, update.physical_id))
 }
 
 /// Deletes every object version and delete marker, 1000 at a time, then the bucket. A key S3
 /// refuses to delete fails the step with the keys and S3's reasons (looping on it would never
 /// end); the whole emptying is bounded by the kind's time limit.
-pub async fn delete(context: &StepContext<'_>, name: &str) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::S3Bucket);
+pub async fn delete(context: &StepContext<'_>, name: &str, _live: &Props) -> Result<(), AwsError> {
+    let resource = context.resource();
     let s3 = &context.clients.s3;
     let deadline = std::time::Instant::now() + context.timeouts.for_kind(Kind::S3Bucket);
     loop {
@@ -268,12 +257,7 @@ pub async fn delete(context: &StepContext<'_>, name: &str) -> Result<(), AwsErro
                 seconds: context.timeouts.for_kind(Kind::S3Bucket).as_secs(),
             });
         }
-        let listing = s3
-            .list_object_versions()
-            .bucket(name)
-            .send()
-            .await
-            .map_err(|e| from_sdk("ListObjectVersions", &resource, e))?;
+        let listing = s3.list_object_versions().bucket(name).send().await.aws("ListObjectVersions", &resource)?;
         let mut objects: Vec<ObjectIdentifier> = Vec::new();
         let versions = listing.versions().iter().map(|v| (v.key(), v.version_id()));
         let markers = listing.delete_markers().iter().map(|m| (m.key(), m.version_id()));
@@ -293,13 +277,7 @@ pub async fn delete(context: &StepContext<'_>, name: &str) -> Result<(), AwsErro
                 .quiet(true)
                 .build()
                 .map_err(|e| AwsError::refused(&resource, e.to_string()))?;
-            let output = s3
-                .delete_objects()
-                .bucket(name)
-                .delete(batch)
-                .send()
-                .await
-                .map_err(|e| from_sdk("DeleteObjects", &resource, e))?;
+            let output = s3.delete_objects().bucket(name).delete(batch).send().await.aws("DeleteObjects", &resource)?;
             let refused = refused_keys(output.errors());
             if !refused.is_empty() {
                 return Err(AwsError::refused(
@@ -313,7 +291,7 @@ pub async fn delete(context: &StepContext<'_>, name: &str) -> Result<(), AwsErro
             }
         }
     }
-    s3.delete_bucket().bucket(name).send().await.map_err(|e| from_sdk("DeleteBucket", &resource, e))?;
+    s3.delete_bucket().bucket(name).send().await.aws("DeleteBucket", &resource)?;
     Ok(())
 }
 

@@ -1,32 +1,56 @@
 //! Driver for security groups and their ingress rules (compared as a set, drift reverted).
 
-use std::collections::BTreeMap;
-
 use aws_sdk_ec2::types::{
     IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, UserIdGroupPair,
 };
+use serde::{Deserialize, Serialize};
 
-use super::{ec2_tags, error::from_sdk, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::props::Tags;
+use super::{id_attributes, live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 
-/// The ingress rules of a group in the graph's shape: one map per (protocol, ports, source). Every
+/// The security group's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroupProps {
+    pub name: String,
+    pub description: String,
+    pub vpc_id: String,
+    pub ingress: Vec<IngressRule>,
+    pub tags: Tags,
+}
+
+/// One ingress rule in the graph's shape: one per (protocol, ports, source). The fields are in the
+/// order of their names, so rules sort as their maps did.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngressRule {
+    pub description: String,
+    pub from_port: i32,
+    pub protocol: String,
+    pub source: String,
+    pub to_port: i32,
+}
+
+driver!(SecurityGroupDriver, SecurityGroupProps);
+
+/// The ingress rules of a group in the graph's shape: one rule per (protocol, ports, source). Every
 /// kind of source AWS has is read (IPv4 and IPv6 ranges, groups, prefix lists), so a rule added by
 /// hand shows in the plan, whatever its kind, and apply revokes it.
-fn read_rules(group: &SecurityGroup) -> Value {
+fn read_rules(group: &SecurityGroup) -> Vec<IngressRule> {
     let mut rules = Vec::new();
     for permission in group.ip_permissions() {
         let protocol = permission.ip_protocol().unwrap_or("-1").to_string();
-        let from_port = i64::from(permission.from_port().unwrap_or(-1));
-        let to_port = i64::from(permission.to_port().unwrap_or(-1));
-        let rule = |source: &str, description: Option<&str>| {
-            let mut map = BTreeMap::new();
-            map.insert("protocol".to_string(), Value::string(&protocol));
-            map.insert("from_port".to_string(), Value::Integer(from_port));
-            map.insert("to_port".to_string(), Value::Integer(to_port));
-            map.insert("source".to_string(), Value::string(source));
-            map.insert("description".to_string(), Value::string(description.unwrap_or_default()));
-            Value::Map(map)
+        let from_port = permission.from_port().unwrap_or(-1);
+        let to_port = permission.to_port().unwrap_or(-1);
+        let rule = |source: &str, description: Option<&str>| IngressRule {
+            description: description.unwrap_or_default().to_string(),
+            from_port,
+            protocol: protocol.clone(),
+            source: source.to_string(),
+            to_port,
         };
         for range in permission.ip_ranges() {
             rules.push(rule(range.cidr_ip().unwrap_or_default(), range.description()));
@@ -42,37 +66,31 @@ fn read_rules(group: &SecurityGroup) -> Value {
         }
     }
     rules.sort();
-    Value::List(rules)
+    rules
 }
 
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let output = clients
         .ec2
         .describe_security_groups()
-        .filters(ec2_tags::stack_filter(&clients.stack))
+        .filters(tags::ec2_stack_filter(&clients.stack))
         .send()
         .await
-        .map_err(|e| from_sdk("DescribeSecurityGroups", "the stack's security groups", e))?;
+        .aws("DescribeSecurityGroups", "the stack's security groups")?;
     Ok(output
         .security_groups()
         .iter()
         .filter_map(|group| {
-            let id = ec2_tags::owned_id(&clients.stack, group.tags())?;
-            let group_id = group.group_id()?.to_string();
-            let mut props = Props::new();
-            props.insert("name".into(), Value::string(group.group_name().unwrap_or_default()));
-            props.insert("description".into(), Value::string(group.description().unwrap_or_default()));
-            props.insert("vpc_id".into(), Value::string(group.vpc_id().unwrap_or_default()));
-            props.insert("ingress".into(), read_rules(group));
-            props.insert("tags".into(), ec2_tags::read(group.tags()));
-            Some(LiveResource {
-                state: crate::plan::LiveState::Ready,
-                id,
-                kind: Kind::SecurityGroup,
-                physical_id: group_id.clone(),
-                props,
-                attributes: Attributes::from([("id".to_string(), group_id)]),
-            })
+            let id = tags::ec2_owned_id(&clients.stack, group.tags())?;
+            let group_id = group.group_id()?;
+            let props = SecurityGroupProps {
+                name: group.group_name().unwrap_or_default().to_string(),
+                description: group.description().unwrap_or_default().to_string(),
+                vpc_id: group.vpc_id().unwrap_or_default().to_string(),
+                ingress: read_rules(group),
+                tags: tags::ec2_read(group.tags()),
+            };
+            Some(live_resource(Kind::SecurityGroup, id, group_id, &props, id_attributes(group_id)))
         })
         .collect())
 }
@@ -99,14 +117,9 @@ pub fn source_kind(source: &str) -> Source {
 }
 
 /// The API form of one rule, its source in the field of its kind.
-fn permission(rule: &Value) -> IpPermission {
-    let field = |key: &str| rule.as_map().and_then(|map| map.get(key)).cloned().unwrap_or(Value::Unknown);
-    let source = field("source").as_str().unwrap_or_default().to_string();
-    let description = field("description").as_str().unwrap_or_default().to_string();
-    let builder = IpPermission::builder()
-        .ip_protocol(field("protocol").as_str().unwrap_or("tcp"))
-        .from_port(field("from_port").as_i64().unwrap_or(-1) as i32)
-        .to_port(field("to_port").as_i64().unwrap_or(-1) as i32);
+fn permission(rule: &IngressRule) -> IpPermission {
+    let (source, description) = (rule.source.clone(), rule.description.clone());
+    let builder = IpPermission::builder().ip_protocol(&rule.protocol).from_port(rule.from_port).to_port(rule.to_port);
     match source_kind(&source) {
         Source::Group => builder
             .user_id_group_pairs(UserIdGroupPair::builder().group_id(source).description(description).build())
@@ -121,7 +134,7 @@ fn permission(rule: &Value) -> IpPermission {
     }
 }
 
-async fn authorize(context: &StepContext<'_>, group_id: &str, rules: &[&Value]) -> Result<(), AwsError> {
+async fn authorize(context: &StepContext<'_>, group_id: &str, rules: &[&IngressRule]) -> Result<(), AwsError> {
     if rules.is_empty() {
         return Ok(());
     }
@@ -134,11 +147,11 @@ async fn authorize(context: &StepContext<'_>, group_id: &str, rules: &[&Value]) 
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| from_sdk("AuthorizeSecurityGroupIngress", &context.resource(Kind::SecurityGroup), e));
+        .aws("AuthorizeSecurityGroupIngress", &context.resource());
     super::done_if(authorized, &["InvalidPermission.Duplicate"])
 }
 
-async fn revoke(context: &StepContext<'_>, group_id: &str, rules: &[&Value]) -> Result<(), AwsError> {
+async fn revoke(context: &StepContext<'_>, group_id: &str, rules: &[&IngressRule]) -> Result<(), AwsError> {
     if rules.is_empty() {
         return Ok(());
     }
@@ -151,50 +164,50 @@ async fn revoke(context: &StepContext<'_>, group_id: &str, rules: &[&Value]) -> 
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| from_sdk("RevokeSecurityGroupIngress", &context.resource(Kind::SecurityGroup), e));
+        .aws("RevokeSecurityGroupIngress", &context.resource());
     super::done_if(revoked, &["InvalidPermission.NotFound"])
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
+    let props: SecurityGroupProps = context.decode(props)?;
     let output = context
         .clients
         .ec2
         .create_security_group()
-        .group_name(text(props, "name"))
-        .description(text(props, "description"))
-        .vpc_id(text(props, "vpc_id"))
-        .tag_specifications(ec2_tags::specification(ResourceType::SecurityGroup, props))
+        .group_name(&props.name)
+        .description(&props.description)
+        .vpc_id(&props.vpc_id)
+        .tag_specifications(tags::ec2_specification(ResourceType::SecurityGroup, &props.tags))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateSecurityGroup", &context.resource(Kind::SecurityGroup), e))?;
+        .aws("CreateSecurityGroup", &context.resource())?;
     let group_id = output.group_id().unwrap_or_default().to_string();
-    let rules: Vec<&Value> = props.get("ingress").map(Value::as_list).unwrap_or_default().iter().collect();
+    let rules: Vec<&IngressRule> = props.ingress.iter().collect();
     authorize(context, &group_id, &rules).await?;
-    Ok(Attributes::from([("id".to_string(), group_id)]))
+    Ok(id_attributes(&group_id))
 }
 
 /// Revokes rules that are not desired (added by hand, or changed) and authorizes missing ones.
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (SecurityGroupProps, SecurityGroupProps) = update.decode(context)?;
     if update.changed("ingress") {
-        let desired = update.props.get("ingress").map(Value::as_list).unwrap_or_default();
-        let live = update.live.get("ingress").map(Value::as_list).unwrap_or_default();
-        let extra: Vec<&Value> = live.iter().filter(|rule| !desired.contains(rule)).collect();
-        let missing: Vec<&Value> = desired.iter().filter(|rule| !live.contains(rule)).collect();
+        let extra: Vec<&IngressRule> = live.ingress.iter().filter(|rule| !desired.ingress.contains(rule)).collect();
+        let missing: Vec<&IngressRule> = desired.ingress.iter().filter(|rule| !live.ingress.contains(rule)).collect();
         revoke(context, update.physical_id, &extra).await?;
         authorize(context, update.physical_id, &missing).await?;
     }
-    ec2_tags::update(context, update).await?;
-    Ok(Attributes::from([("id".to_string(), update.physical_id.to_string())]))
+    tags::replace(context, tags::Style::Ec2, update.physical_id, &desired.tags, &live.tags).await?;
+    Ok(id_attributes(update.physical_id))
 }
 
 /// Waits until no network interface uses the group (those of stopped Fargate tasks and of a
 /// deleted load balancer are released minutes after their owner is gone), then deletes it. A
 /// DependencyViolation that still comes (an interface of another owner, a group that refers to
 /// this one) is waited out too, within the kind's limit.
-pub async fn delete(context: &StepContext<'_>, group_id: &str) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::SecurityGroup);
-    super::wait_for_network_interfaces_to_go(context, Kind::SecurityGroup, "group-id", group_id).await?;
-    super::retry_while(context, Kind::SecurityGroup, "deleted", &["DependencyViolation"], || async {
+pub async fn delete(context: &StepContext<'_>, group_id: &str, _live: &Props) -> Result<(), AwsError> {
+    let resource = context.resource();
+    super::wait_for_network_interfaces_to_go(context, "group-id", group_id).await?;
+    super::retry_while(context, "deleted", &["DependencyViolation"], || async {
         context
             .clients
             .ec2
@@ -203,7 +216,7 @@ pub async fn delete(context: &StepContext<'_>, group_id: &str) -> Result<(), Aws
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| from_sdk("DeleteSecurityGroup", &resource, e))
+            .aws("DeleteSecurityGroup", &resource)
     })
     .await
 }
@@ -211,6 +224,8 @@ pub async fn delete(context: &StepContext<'_>, group_id: &str) -> Result<(), Aws
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::props::encode;
+    use crate::graph::Value;
 
     /// A group as DescribeSecurityGroups answers it, with one rule of every source kind, the
     /// three a person might add by hand among them.
@@ -227,14 +242,10 @@ mod tests {
             .build();
         let group = SecurityGroup::builder().ip_permissions(every_source).build();
         let rules = read_rules(&group);
-        let mut sources: Vec<&str> = rules
-            .as_list()
-            .iter()
-            .filter_map(|rule| rule.as_map().and_then(|map| map.get("source")).and_then(Value::as_str))
-            .collect();
+        let mut sources: Vec<&str> = rules.iter().map(|rule| rule.source.as_str()).collect();
         sources.sort_unstable();
         assert_eq!(sources, vec!["2001:db8::/32", "203.0.113.0/24", "pl-4fa04526", "sg-0abc"]);
-        for rule in rules.as_list() {
+        for rule in &rules {
             let written = permission(rule);
             let fields = [
                 written.ip_ranges().len(),
@@ -247,5 +258,26 @@ mod tests {
         assert_eq!(source_kind("2001:db8::/32"), Source::Ipv6);
         assert_eq!(source_kind("pl-4fa04526"), Source::PrefixList);
         assert_eq!(source_kind("0.0.0.0/0"), Source::Ipv4);
+    }
+
+    /// A rule reads as the map the graph builds for it, and rules sort as those maps do.
+    #[test]
+    fn rules_are_the_graph_s_maps_in_the_maps_order() {
+        let rule = |description: &str, port: i32, source: &str| IngressRule {
+            description: description.to_string(),
+            from_port: port,
+            protocol: "tcp".to_string(),
+            source: source.to_string(),
+            to_port: port,
+        };
+        let mut rules = [rule("b", 80, "sg-1"), rule("a", 443, "0.0.0.0/0"), rule("a", 80, "sg-2")];
+        let map = |rule: &IngressRule| Value::Map(encode(rule));
+        let mut maps: Vec<Value> = rules.iter().map(map).collect();
+        maps.sort();
+        rules.sort();
+        assert_eq!(rules.iter().map(map).collect::<Vec<_>>(), maps);
+        let keys: Vec<String> = encode(&rules[0]).into_keys().collect();
+        assert_eq!(keys, ["description", "from_port", "protocol", "source", "to_port"]);
+        assert_eq!(encode(&rules[0]).get("from_port"), Some(&Value::Integer(80)));
     }
 }

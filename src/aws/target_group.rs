@@ -2,13 +2,36 @@
 //! short deregistration delay.
 
 use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetGroup, TargetGroupAttribute, TargetTypeEnum};
+use serde::{Deserialize, Serialize};
 
-use super::load_balancer::{dimension_of, elb_tags, owned, read_tags, update_tags};
-use super::{error::from_sdk, integer, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use super::driver::driver;
+use super::load_balancer::{dimension_of, owned, read_tags};
+use super::props::Tags;
+use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
+
+/// The target group's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetGroupProps {
+    pub name: String,
+    pub protocol: String,
+    pub port: i32,
+    pub vpc_id: String,
+    pub target_type: String,
+    pub health_check_path: String,
+    pub health_check_matcher: String,
+    pub health_check_interval_seconds: i32,
+    pub healthy_threshold: i32,
+    pub unhealthy_threshold: i32,
+    pub deregistration_delay_seconds: i64,
+    pub tags: Tags,
+}
+
+driver!(TargetGroupDriver, TargetGroupProps);
 
 fn attributes(arn: &str) -> Attributes {
     Attributes::from([
@@ -18,11 +41,11 @@ fn attributes(arn: &str) -> Attributes {
     ])
 }
 
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let mut groups = Vec::new();
     let mut pages = clients.elb.describe_target_groups().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| from_sdk("DescribeTargetGroups", "the stack's target groups", e))?;
+        let page = page.aws("DescribeTargetGroups", "the stack's target groups")?;
         // Every name wl-infra gives starts with the stack's: others' tags need not be read.
         let prefix = format!("{}-", clients.stack);
         groups.extend(
@@ -39,7 +62,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         let (id, tags) = owned(clients, tags.get(arn))?;
         Some(async move {
             let output = clients.elb.describe_target_group_attributes().target_group_arn(arn).send().await;
-            let delay = match output.map_err(|e| from_sdk("DescribeTargetGroupAttributes", arn, e)) {
+            let delay = match output.aws("DescribeTargetGroupAttributes", arn) {
                 Ok(output) => output
                     .attributes()
                     .iter()
@@ -50,41 +73,40 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
                 Err(error) if error.is_not_found() => return Ok(None),
                 Err(error) => return Err(error),
             };
-            Ok::<_, AwsError>(Some(LiveResource {
-                state: crate::plan::LiveState::Ready,
+            Ok::<_, AwsError>(Some(live_resource(
+                Kind::TargetGroup,
                 id,
-                kind: Kind::TargetGroup,
-                physical_id: arn.to_string(),
-                props: props_of(group, delay, tags),
-                attributes: attributes(arn),
-            }))
+                arn,
+                &props_of(group, delay, tags),
+                attributes(arn),
+            )))
         })
     });
     Ok(super::bounded(reads.collect()).await?.into_iter().flatten().collect())
 }
 
-fn props_of(group: &TargetGroup, delay: i64, tags: Value) -> Props {
-    let mut props = Props::new();
-    let number = |value: Option<i32>| Value::Integer(i64::from(value.unwrap_or(0)));
-    props.insert("name".into(), Value::string(group.target_group_name().unwrap_or_default()));
-    props.insert("protocol".into(), Value::string(group.protocol().map_or("", |p| p.as_str())));
-    props.insert("port".into(), number(group.port()));
-    props.insert("vpc_id".into(), Value::string(group.vpc_id().unwrap_or_default()));
-    props.insert("target_type".into(), Value::string(group.target_type().map_or("", |t| t.as_str())));
-    props.insert("health_check_path".into(), Value::string(group.health_check_path().unwrap_or_default()));
-    props.insert(
-        "health_check_matcher".into(),
-        Value::string(group.matcher().and_then(|m| m.http_code()).unwrap_or_default()),
-    );
-    props.insert("health_check_interval_seconds".into(), number(group.health_check_interval_seconds()));
-    props.insert("healthy_threshold".into(), number(group.healthy_threshold_count()));
-    props.insert("unhealthy_threshold".into(), number(group.unhealthy_threshold_count()));
-    props.insert("deregistration_delay_seconds".into(), Value::Integer(delay));
-    props.insert("tags".into(), tags);
-    props
+fn props_of(group: &TargetGroup, delay: i64, tags: Tags) -> TargetGroupProps {
+    TargetGroupProps {
+        name: group.target_group_name().unwrap_or_default().to_string(),
+        protocol: group.protocol().map_or("", |p| p.as_str()).to_string(),
+        port: group.port().unwrap_or(0),
+        vpc_id: group.vpc_id().unwrap_or_default().to_string(),
+        target_type: group.target_type().map_or("", |t| t.as_str()).to_string(),
+        health_check_path: group.health_check_path().unwrap_or_default().to_string(),
+        health_check_matcher: group.matcher().and_then(|m| m.http_code()).unwrap_or_default().to_string(),
+        health_check_interval_seconds: group.health_check_interval_seconds().unwrap_or(0),
+        healthy_threshold: group.healthy_threshold_count().unwrap_or(0),
+        unhealthy_threshold: group.unhealthy_threshold_count().unwrap_or(0),
+        deregistration_delay_seconds: delay,
+        tags,
+    }
 }
 
-async fn set_deregistration_delay(context: &StepContext<'_>, arn: &str, props: &Props) -> Result<(), AwsError> {
+async fn set_deregistration_delay(
+    context: &StepContext<'_>,
+    arn: &str,
+    props: &TargetGroupProps,
+) -> Result<(), AwsError> {
     context
         .clients
         .elb
@@ -93,45 +115,47 @@ async fn set_deregistration_delay(context: &StepContext<'_>, arn: &str, props: &
         .attributes(
             TargetGroupAttribute::builder()
                 .key(DEREGISTRATION_DELAY)
-                .value(integer(props, "deregistration_delay_seconds").to_string())
+                .value(props.deregistration_delay_seconds.to_string())
                 .build(),
         )
         .send()
         .await
-        .map_err(|e| from_sdk("ModifyTargetGroupAttributes", &context.resource(Kind::TargetGroup), e))?;
+        .aws("ModifyTargetGroupAttributes", &context.resource())?;
     Ok(())
 }
 
-fn matcher(props: &Props) -> Matcher {
-    Matcher::builder().http_code(text(props, "health_check_matcher")).build()
+fn matcher(props: &TargetGroupProps) -> Matcher {
+    Matcher::builder().http_code(&props.health_check_matcher).build()
 }
 
 /// Creates the target group (a repeated create with the same settings answers with the same one).
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
+    let props: TargetGroupProps = context.decode(props)?;
     let output = context
         .clients
         .elb
         .create_target_group()
-        .name(text(props, "name"))
-        .protocol(ProtocolEnum::from(text(props, "protocol")))
-        .port(integer(props, "port") as i32)
-        .vpc_id(text(props, "vpc_id"))
-        .target_type(TargetTypeEnum::from(text(props, "target_type")))
-        .health_check_path(text(props, "health_check_path"))
-        .matcher(matcher(props))
-        .health_check_interval_seconds(integer(props, "health_check_interval_seconds") as i32)
-        .healthy_threshold_count(integer(props, "healthy_threshold") as i32)
-        .unhealthy_threshold_count(integer(props, "unhealthy_threshold") as i32)
-        .set_tags(Some(elb_tags(props)))
+        .name(&props.name)
+        .protocol(ProtocolEnum::from(props.protocol.as_str()))
+        .port(props.port)
+        .vpc_id(&props.vpc_id)
+        .target_type(TargetTypeEnum::from(props.target_type.as_str()))
+        .health_check_path(&props.health_check_path)
+        .matcher(matcher(&props))
+        .health_check_interval_seconds(props.health_check_interval_seconds)
+        .healthy_threshold_count(props.healthy_threshold)
+        .unhealthy_threshold_count(props.unhealthy_threshold)
+        .set_tags(Some(tags::elb_list(&props.tags)))
         .send()
         .await
-        .map_err(|e| from_sdk("CreateTargetGroup", &context.resource(Kind::TargetGroup), e))?;
+        .aws("CreateTargetGroup", &context.resource())?;
     let arn = output.target_groups().first().and_then(|g| g.target_group_arn()).unwrap_or_default().to_string();
-    set_deregistration_delay(context, &arn, props).await?;
+    set_deregistration_delay(context, &arn, &props).await?;
     Ok(attributes(&arn))
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (TargetGroupProps, TargetGroupProps) = update.decode(context)?;
     let arn = update.physical_id;
     let health_fields = [
         "health_check_path",
@@ -141,25 +165,24 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
         "unhealthy_threshold",
     ];
     if health_fields.iter().any(|field| update.changed(field)) {
-        let props = update.props;
         context
             .clients
             .elb
             .modify_target_group()
             .target_group_arn(arn)
-            .health_check_path(text(props, "health_check_path"))
-            .matcher(matcher(props))
-            .health_check_interval_seconds(integer(props, "health_check_interval_seconds") as i32)
-            .healthy_threshold_count(integer(props, "healthy_threshold") as i32)
-            .unhealthy_threshold_count(integer(props, "unhealthy_threshold") as i32)
+            .health_check_path(&desired.health_check_path)
+            .matcher(matcher(&desired))
+            .health_check_interval_seconds(desired.health_check_interval_seconds)
+            .healthy_threshold_count(desired.healthy_threshold)
+            .unhealthy_threshold_count(desired.unhealthy_threshold)
             .send()
             .await
-            .map_err(|e| from_sdk("ModifyTargetGroup", &context.resource(Kind::TargetGroup), e))?;
+            .aws("ModifyTargetGroup", &context.resource())?;
     }
     if update.changed("deregistration_delay_seconds") {
-        set_deregistration_delay(context, arn, update.props).await?;
+        set_deregistration_delay(context, arn, &desired).await?;
     }
-    update_tags(context, Kind::TargetGroup, arn, update).await?;
+    tags::replace(context, tags::Style::Elb, arn, &desired.tags, &live.tags).await?;
     Ok(attributes(arn))
 }
 
@@ -167,8 +190,8 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
 /// it (ResourceInUse: "Target group '<arn>' is currently in use by a listener or a rule"), which
 /// lasts a little after the rule moved or the service let go: waited out within the kind's limit.
 pub async fn delete(context: &StepContext<'_>, arn: &str, _live: &Props) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::TargetGroup);
-    super::retry_while(context, Kind::TargetGroup, "deleted", &["ResourceInUse"], || async {
+    let resource = context.resource();
+    super::retry_while(context, "deleted", &["ResourceInUse"], || async {
         context
             .clients
             .elb
@@ -177,7 +200,7 @@ pub async fn delete(context: &StepContext<'_>, arn: &str, _live: &Props) -> Resu
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| from_sdk("DeleteTargetGroup", &resource, e))
+            .aws("DeleteTargetGroup", &resource)
     })
     .await
 }

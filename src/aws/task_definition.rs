@@ -10,10 +10,46 @@ use aws_sdk_ecs::types::{
     TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
 };
 
-use super::ecs_cluster::{ecs_tags, pairs};
-use super::{error::from_sdk, integer, text, Attributes, AwsError, StepContext, Update};
-use crate::graph::{Kind, Props, Value};
+use serde::{Deserialize, Serialize};
+
+use super::driver::driver;
+use super::ecs_cluster::pairs;
+use super::props::Tags;
+use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
+
+/// The task definition's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskDefinitionProps {
+    pub family: String,
+    pub cpu: i64,
+    pub memory: i64,
+    pub execution_role_arn: String,
+    pub task_role_arn: String,
+    pub container_name: String,
+    pub image: String,
+    pub port: i32,
+    pub environment: BTreeMap<String, String>,
+    pub secrets: BTreeMap<String, SecretReference>,
+    pub log_group: String,
+    pub log_region: String,
+    pub cpu_architecture: String,
+    pub operating_system_family: String,
+    pub health_check_command: Vec<String>,
+    pub tags: Tags,
+}
+
+/// A container secret: the secret's ARN and the key of its JSON document (empty: the whole value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretReference {
+    pub secret: String,
+    pub key: String,
+}
+
+driver!(TaskDefinitionDriver, TaskDefinitionProps);
 
 /// Revisions kept registered after a new one, for rollbacks by hand.
 pub const KEEP_REVISIONS: usize = 5;
@@ -58,60 +94,54 @@ pub fn value_from(secret_arn: &str, key: &str) -> String {
 }
 
 /// The properties of a registered task definition, in the shape `graph` gives the desired one.
-pub fn props_of(definition: &TaskDefinition, tags: Value) -> Props {
+pub fn props_of(definition: &TaskDefinition, tags: Tags) -> TaskDefinitionProps {
     let container = definition.container_definitions().first();
-    let mut props = Props::new();
-    props.insert("family".into(), Value::string(definition.family().unwrap_or_default()));
-    let number = |text: Option<&str>| Value::Integer(text.and_then(|t| t.parse().ok()).unwrap_or(0));
-    props.insert("cpu".into(), number(definition.cpu()));
-    props.insert("memory".into(), number(definition.memory()));
-    props.insert("execution_role_arn".into(), Value::string(definition.execution_role_arn().unwrap_or_default()));
-    props.insert("task_role_arn".into(), Value::string(definition.task_role_arn().unwrap_or_default()));
-    props.insert("container_name".into(), Value::string(container.and_then(|c| c.name()).unwrap_or_default()));
-    props.insert("image".into(), Value::string(container.and_then(|c| c.image()).unwrap_or_default()));
-    let port = container.and_then(|c| c.port_mappings().first()).and_then(|p| p.container_port()).unwrap_or(0);
-    props.insert("port".into(), Value::Integer(i64::from(port)));
-    let environment: BTreeMap<String, Value> = container
+    let number = |text: Option<&str>| text.and_then(|t| t.parse().ok()).unwrap_or(0);
+    let environment = container
         .map(|c| c.environment())
         .unwrap_or_default()
         .iter()
-        .filter_map(|pair| Some((pair.name()?.to_string(), Value::string(pair.value().unwrap_or_default()))))
+        .filter_map(|pair| Some((pair.name()?.to_string(), pair.value().unwrap_or_default().to_string())))
         .collect();
-    props.insert("environment".into(), Value::Map(environment));
-    let secrets: BTreeMap<String, Value> = container
+    let secrets = container
         .map(|c| c.secrets())
         .unwrap_or_default()
         .iter()
         .map(|secret| {
             let (arn, key) = split_value_from(secret.value_from());
-            let reference: BTreeMap<String, Value> =
-                [("secret".to_string(), Value::string(arn)), ("key".to_string(), Value::string(key))].into();
-            (secret.name().to_string(), Value::Map(reference))
+            (secret.name().to_string(), SecretReference { secret: arn, key })
         })
         .collect();
-    props.insert("secrets".into(), Value::Map(secrets));
     let options = container.and_then(|c| c.log_configuration()).and_then(|l| l.options());
-    let option = |key: &str| Value::string(options.and_then(|o| o.get(key)).map_or("", String::as_str));
-    props.insert("log_group".into(), option("awslogs-group"));
-    props.insert("log_region".into(), option("awslogs-region"));
+    let option = |key: &str| options.and_then(|o| o.get(key)).map_or("", String::as_str).to_string();
     // Fargate runs LINUX on X86_64 when a task definition names no platform.
     let platform = definition.runtime_platform();
-    props.insert(
-        "cpu_architecture".into(),
-        Value::string(platform.and_then(|p| p.cpu_architecture()).map_or("X86_64", |a| a.as_str())),
-    );
-    props.insert(
-        "operating_system_family".into(),
-        Value::string(platform.and_then(|p| p.operating_system_family()).map_or("LINUX", |f| f.as_str())),
-    );
     let command = container.and_then(|c| c.health_check()).map(|h| h.command()).unwrap_or_default();
-    props.insert("health_check_command".into(), Value::List(command.iter().map(Value::string).collect()));
-    props.insert("tags".into(), tags);
-    props
+    TaskDefinitionProps {
+        family: definition.family().unwrap_or_default().to_string(),
+        cpu: number(definition.cpu()),
+        memory: number(definition.memory()),
+        execution_role_arn: definition.execution_role_arn().unwrap_or_default().to_string(),
+        task_role_arn: definition.task_role_arn().unwrap_or_default().to_string(),
+        container_name: container.and_then(|c| c.name()).unwrap_or_default().to_string(),
+        image: container.and_then(|c| c.image()).unwrap_or_default().to_string(),
+        port: container.and_then(|c| c.port_mappings().first()).and_then(|p| p.container_port()).unwrap_or(0),
+        environment,
+        secrets,
+        log_group: option("awslogs-group"),
+        log_region: option("awslogs-region"),
+        cpu_architecture: platform.and_then(|p| p.cpu_architecture()).map_or("X86_64", |a| a.as_str()).to_string(),
+        operating_system_family: platform
+            .and_then(|p| p.operating_system_family())
+            .map_or("LINUX", |f| f.as_str())
+            .to_string(),
+        health_check_command: command.to_vec(),
+        tags,
+    }
 }
 
 /// Lists the stack's families, then reads each family's latest active revision (concurrently).
-pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, AwsError> {
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let mut families = Vec::new();
     let mut pages = clients
         .ecs
@@ -121,7 +151,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| from_sdk("ListTaskDefinitionFamilies", "the stack's task definitions", e))?;
+        let page = page.aws("ListTaskDefinitionFamilies", "the stack's task definitions")?;
         families.extend(page.families().iter().cloned());
     }
     let reads = families.iter().map(|family| async move {
@@ -132,7 +162,7 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
             .include(TaskDefinitionField::Tags)
             .send()
             .await
-            .map_err(|e| from_sdk("DescribeTaskDefinition", family, e));
+            .aws("DescribeTaskDefinition", family);
         let output = match output {
             Ok(output) => output,
             // A family whose revisions are all deregistered has no active revision to describe.
@@ -146,54 +176,41 @@ pub async fn discover(clients: &super::Clients) -> Result<Vec<LiveResource>, Aws
         let tags = pairs(output.tags());
         let Some(id) = super::owned_id(&clients.stack, tags.iter().copied()) else { return Ok(None) };
         let arn = definition.task_definition_arn().unwrap_or_default();
-        Ok::<_, AwsError>(Some(LiveResource {
-            state: crate::plan::LiveState::Ready,
-            id,
-            kind: Kind::TaskDefinition,
-            physical_id: arn.to_string(),
-            props: props_of(definition, super::tags_value(tags)),
-            attributes: attributes(arn),
-        }))
+        let props = props_of(definition, super::props::tags_of(tags));
+        Ok::<_, AwsError>(Some(live_resource(Kind::TaskDefinition, id, arn, &props, attributes(arn))))
     });
     Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
 }
 
-fn container_definition(props: &Props) -> ContainerDefinition {
-    let map_of = |field: &str| props.get(field).and_then(Value::as_map).cloned().unwrap_or_default();
-    let environment = map_of("environment")
-        .iter()
-        .map(|(name, value)| KeyValuePair::builder().name(name).value(value.as_str().unwrap_or_default()).build())
-        .collect();
-    let secrets = map_of("secrets")
+fn container_definition(props: &TaskDefinitionProps) -> ContainerDefinition {
+    let environment =
+        props.environment.iter().map(|(name, value)| KeyValuePair::builder().name(name).value(value).build()).collect();
+    let secrets = props
+        .secrets
         .iter()
         .filter_map(|(name, reference)| {
-            let reference = reference.as_map()?;
-            let arn = reference.get("secret").and_then(Value::as_str)?;
-            let key = reference.get("key").and_then(Value::as_str).unwrap_or_default();
-            Secret::builder().name(name).value_from(value_from(arn, key)).build().ok()
+            Secret::builder().name(name).value_from(value_from(&reference.secret, &reference.key)).build().ok()
         })
         .collect();
-    let port = integer(props, "port") as i32;
-    let command: Vec<String> = super::texts(props, "health_check_command");
     ContainerDefinition::builder()
-        .name(text(props, "container_name"))
-        .image(text(props, "image"))
+        .name(&props.container_name)
+        .image(&props.image)
         .essential(true)
-        .port_mappings(PortMapping::builder().container_port(port).protocol(TransportProtocol::Tcp).build())
+        .port_mappings(PortMapping::builder().container_port(props.port).protocol(TransportProtocol::Tcp).build())
         .set_environment(Some(environment))
         .set_secrets(Some(secrets))
         .log_configuration(
             LogConfiguration::builder()
                 .log_driver(LogDriver::Awslogs)
-                .options("awslogs-group", text(props, "log_group"))
-                .options("awslogs-region", text(props, "log_region"))
+                .options("awslogs-group", &props.log_group)
+                .options("awslogs-region", &props.log_region)
                 .options("awslogs-stream-prefix", "ecs")
                 .build()
                 .expect("the log driver is set"),
         )
         .health_check(
             HealthCheck::builder()
-                .set_command(Some(command))
+                .set_command(Some(props.health_check_command.clone()))
                 .interval(HEALTH_CHECK_INTERVAL_SECONDS)
                 .timeout(HEALTH_CHECK_TIMEOUT_SECONDS)
                 .retries(HEALTH_CHECK_RETRIES)
@@ -206,30 +223,36 @@ fn container_definition(props: &Props) -> ContainerDefinition {
 
 /// Registers a revision from the desired properties and deregisters all but the newest few.
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let resource = context.resource(Kind::TaskDefinition);
-    let family = text(props, "family");
+    let props: TaskDefinitionProps = context.decode(props)?;
+    register(context, &props).await
+}
+
+/// Registers a revision of `props` and deregisters all but the newest few.
+async fn register(context: &StepContext<'_>, props: &TaskDefinitionProps) -> Result<Attributes, AwsError> {
+    let resource = context.resource();
+    let family = &props.family;
     let output = context
         .clients
         .ecs
         .register_task_definition()
         .family(family)
-        .cpu(integer(props, "cpu").to_string())
-        .memory(integer(props, "memory").to_string())
+        .cpu(props.cpu.to_string())
+        .memory(props.memory.to_string())
         .network_mode(NetworkMode::Awsvpc)
         .requires_compatibilities(Compatibility::Fargate)
-        .execution_role_arn(text(props, "execution_role_arn"))
-        .task_role_arn(text(props, "task_role_arn"))
+        .execution_role_arn(&props.execution_role_arn)
+        .task_role_arn(&props.task_role_arn)
         .runtime_platform(
             RuntimePlatform::builder()
-                .cpu_architecture(CpuArchitecture::from(text(props, "cpu_architecture")))
-                .operating_system_family(OsFamily::from(text(props, "operating_system_family")))
+                .cpu_architecture(CpuArchitecture::from(props.cpu_architecture.as_str()))
+                .operating_system_family(OsFamily::from(props.operating_system_family.as_str()))
                 .build(),
         )
         .container_definitions(container_definition(props))
-        .set_tags(Some(ecs_tags(props)))
+        .set_tags(Some(tags::ecs_list(&props.tags)))
         .send()
         .await
-        .map_err(|e| from_sdk("RegisterTaskDefinition", &resource, e))?;
+        .aws("RegisterTaskDefinition", &resource)?;
     let arn = output.task_definition().and_then(|d| d.task_definition_arn()).unwrap_or_default().to_string();
     let revisions = active_revisions(context, family).await?;
     deregister(context, revisions.iter().skip(KEEP_REVISIONS).filter(|old| **old != arn), false).await?;
@@ -238,11 +261,12 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
 
 /// Any change but the tags registers a new revision; tags are changed on the current one.
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
-    if update.changes.iter().all(|change| change.field == "tags") {
-        super::ecs_cluster::update_tags(context, Kind::TaskDefinition, update.physical_id, update).await?;
+    let (desired, live): (TaskDefinitionProps, TaskDefinitionProps) = update.decode(context)?;
+    if !update.changed_beyond_tags() {
+        tags::replace(context, tags::Style::Ecs, update.physical_id, &desired.tags, &live.tags).await?;
         return Ok(attributes(update.physical_id));
     }
-    create(context, update.props).await
+    register(context, &desired).await
 }
 
 /// The family's active revisions, newest first.
@@ -267,7 +291,7 @@ async fn revisions(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| from_sdk("ListTaskDefinitions", &context.resource(Kind::TaskDefinition), e))?;
+        let page = page.aws("ListTaskDefinitions", &context.resource())?;
         // `familyPrefix` takes the full family name; the check guards against a looser match.
         arns.extend(page.task_definition_arns().iter().filter(|arn| family_of(arn) == family).cloned());
     }
@@ -279,7 +303,7 @@ async fn deregister<'a>(
     arns: impl Iterator<Item = &'a String>,
     and_delete: bool,
 ) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::TaskDefinition);
+    let resource = context.resource();
     let mut deregistered = Vec::new();
     for arn in arns {
         let result = context
@@ -289,7 +313,7 @@ async fn deregister<'a>(
             .task_definition(arn)
             .send()
             .await
-            .map_err(|e| from_sdk("DeregisterTaskDefinition", &resource, e));
+            .aws("DeregisterTaskDefinition", &resource);
         match result {
             Err(error) if error.is_not_found() => {}
             other => {
@@ -307,7 +331,7 @@ async fn deregister<'a>(
 /// Deletes deregistered (INACTIVE) revisions, ten a call (DeleteTaskDefinitions' limit); they
 /// would otherwise stay listed for good.
 async fn delete_revisions(context: &StepContext<'_>, arns: &[String]) -> Result<(), AwsError> {
-    let resource = context.resource(Kind::TaskDefinition);
+    let resource = context.resource();
     for batch in arns.chunks(10) {
         context
             .clients
@@ -316,7 +340,7 @@ async fn delete_revisions(context: &StepContext<'_>, arns: &[String]) -> Result<
             .set_task_definitions(Some(batch.to_vec()))
             .send()
             .await
-            .map_err(|e| from_sdk("DeleteTaskDefinitions", &resource, e))?;
+            .aws("DeleteTaskDefinitions", &resource)?;
     }
     Ok(())
 }

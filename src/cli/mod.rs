@@ -67,6 +67,9 @@ struct PlanArgs {
     detailed_exitcode: bool,
     #[command(flatten)]
     images: ImageArgs,
+    /// Also save the plan to FILE, for `wl-infra apply FILE` to apply exactly what it shows.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -78,8 +81,13 @@ struct ImageArgs {
 
 #[derive(Args, Debug)]
 struct ApplyArgs {
-    #[command(flatten)]
-    stack: StackArgs,
+    /// A plan saved by `wl-infra plan --out FILE`: apply exactly its steps, without asking, and
+    /// only if AWS has not changed since it was made.
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["stack", "yes", "image_tags"])]
+    plan_file: Option<PathBuf>,
+    /// The stack file, e.g. stacks/dev.toml.
+    #[arg(long, value_name = "FILE", required_unless_present = "plan_file")]
+    stack: Option<PathBuf>,
     #[command(flatten)]
     aws: AwsArgs,
     /// Apply without asking for confirmation.
@@ -232,7 +240,7 @@ async fn plan(args: PlanArgs, terminal: &Terminal) -> Outcome {
     let stack = load(&args.stack)?;
     let image_tags = check_image_tags(&stack, &args.images.image_tags)?;
     let clients = aws::connect(&stack.name, &stack.region, &connection(&args.aws)).await;
-    let (plan, _) =
+    let (plan, live) =
         ops::read_and_plan(&clients, &stack, Goal::Apply, &image_tags).await.map_err(|error| error.to_string())?;
     let mut stdout = std::io::stdout().lock();
     if args.json {
@@ -241,7 +249,12 @@ async fn plan(args: PlanArgs, terminal: &Terminal) -> Outcome {
         let _ = write!(stdout, "{}", render::human_plan(&plan, terminal.stdout_style));
     }
     refuse(&plan, terminal)?;
-    Ok(if args.detailed_exitcode && plan.has_changes() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    let has_changes = plan.has_changes();
+    if let Some(out) = &args.out {
+        ops::save_plan(out, plan, live).map_err(|error| error.to_string())?;
+        eprintln!("Saved the plan to {}; `wl-infra apply {}` applies exactly this plan.", out.display(), out.display());
+    }
+    Ok(if args.detailed_exitcode && has_changes { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
 /// Fails with the plan's refusals, if it has any: such a plan must not be applied.
@@ -304,7 +317,7 @@ fn execute_options(args: &ExecutionArgs) -> Result<ExecuteOptions, String> {
                 ))
             }
         };
-        options.timeouts.by_kind.insert(*kind, std::time::Duration::from_secs(seconds.max(1)));
+        options.timeouts.overrides.insert(*kind, std::time::Duration::from_secs(seconds.max(1)));
     }
     Ok(options)
 }
@@ -340,10 +353,22 @@ async fn converge(
         eprintln!("Nothing was changed.");
         return Ok(ExitCode::from(1));
     }
+    execute_and_report(clients, &plan, &live, goal, &options, terminal).await
+}
+
+/// Runs a reviewed plan's steps with progress on stderr, and says how it went.
+async fn execute_and_report(
+    clients: aws::Clients,
+    plan: &crate::plan::Plan,
+    live: &[crate::plan::LiveResource],
+    goal: Goal,
+    options: &ExecuteOptions,
+    terminal: &Terminal,
+) -> Outcome {
     let interrupted = watch_interrupts();
     let printer = Arc::new(ProgressPrinter::new(terminal.stderr_style, terminal.stderr_is_terminal));
     let started = std::time::Instant::now();
-    let report = apply::execute(Arc::new(clients), &plan, &live, &options, printer, interrupted).await;
+    let report = apply::execute(Arc::new(clients), plan, live, options, printer, interrupted).await;
     let elapsed = render::progress_seconds(started.elapsed());
     if report.is_success() {
         let summary = plan.summary();
@@ -373,9 +398,32 @@ async fn converge(
 }
 
 async fn apply(args: ApplyArgs, terminal: &Terminal) -> Outcome {
-    let stack = load(&args.stack)?;
+    let stack_file = match (&args.plan_file, &args.stack) {
+        (Some(plan_file), _) => return apply_saved(plan_file, &args, terminal).await,
+        (None, Some(stack_file)) => stack_file.clone(),
+        // clap requires one of the two.
+        (None, None) => return Err("pass --stack FILE or a saved plan file".to_string()),
+    };
+    let stack = load(&StackArgs { stack: stack_file })?;
     let image_tags = check_image_tags(&stack, &args.images.image_tags)?;
     converge(&stack, &args.aws, Goal::Apply, &image_tags, args.yes, &args.execution, terminal).await
+}
+
+/// `apply PLAN_FILE`: reads the live stack again, refuses before any write when it differs from
+/// the one the plan was made from, and otherwise runs the saved steps as they are.
+async fn apply_saved(plan_file: &std::path::Path, args: &ApplyArgs, terminal: &Terminal) -> Outcome {
+    let options = execute_options(&args.execution)?;
+    let saved = ops::load_saved_plan(plan_file).map_err(|error| error.to_string())?;
+    let clients = aws::connect(&saved.plan.stack, &saved.plan.region, &connection(&args.aws)).await;
+    let (_, live) = ops::read_live(&clients).await.map_err(|error| error.to_string())?;
+    saved.check_fresh(&plan_file.display().to_string(), &live).map_err(|error| error.to_string())?;
+    print!("{}", render::human_plan(&saved.plan, terminal.stdout_style));
+    let _ = std::io::stdout().flush();
+    refuse(&saved.plan, terminal)?;
+    if !saved.plan.has_changes() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    execute_and_report(clients, &saved.plan, &live, Goal::Apply, &options, terminal).await
 }
 
 async fn destroy(args: DestroyArgs, terminal: &Terminal) -> Outcome {

@@ -330,8 +330,10 @@ fn add_task_definition(
     let mut environment: BTreeMap<String, Value> = BTreeMap::new();
     let mut secrets: BTreeMap<String, Value> = BTreeMap::new();
     environment.insert("PORT".into(), Value::string(service.port.to_string()));
-    // The load balancer is the only client, and it says who called in X-Forwarded-For.
-    environment.insert("TRUST_FORWARDED_FOR".into(), Value::string("true"));
+    // The load balancer appends its caller to X-Forwarded-For, and CloudFront, when the stack has
+    // a frontend, appends the browser's before it: the client is that many hops from the right.
+    let trusted_proxy_hops = if stack.frontend.is_some() { "2" } else { "1" };
+    environment.insert("TRUSTED_PROXY_HOPS".into(), Value::string(trusted_proxy_hops));
     secrets.insert("JWT_SECRET".into(), secret_value("jwt-secret", ""));
     if let Some(database) = &service.database {
         let instance = format!("db-{database}");

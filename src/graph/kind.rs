@@ -1,246 +1,363 @@
-//! The resource kinds wl-infra manages and the static facts the planner needs about each.
+//! The resource kinds wl-infra manages, and every static fact about each in one row: its
+//! [`KindSpec`]. Adding a kind means a variant in `kinds!`, its row in `Kind::spec` (a struct
+//! literal, so no fact can be forgotten), a driver (`aws::driver`) and graph entries.
 
 use std::fmt;
 
-/// A kind of AWS resource. Adding one means: a variant here, its facts below, a driver, graph entries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Vpc,
-    Subnet,
-    InternetGateway,
-    ElasticIp,
-    NatGateway,
-    RouteTable,
-    SecurityGroup,
-    EcrRepository,
-    S3Bucket,
-    DbSubnetGroup,
-    Secret,
-    DbInstance,
-    CacheSubnetGroup,
-    CacheReplicationGroup,
-    IamRole,
-    LogGroup,
-    EcsCluster,
-    TaskDefinition,
-    LoadBalancer,
-    TargetGroup,
-    Listener,
-    ListenerRule,
-    EcsService,
-    MetricAlarm,
-    OriginAccessControl,
-    Distribution,
-    BucketPolicy,
-    FrontendObject,
-    CacheInvalidation,
+/// Declares the kinds: the enum, `Kind::ALL` (every variant, so discovery cannot miss one) and
+/// the name each has in plans, `--timeout` and messages.
+macro_rules! kinds {
+    ($($variant:ident => $name:literal),* $(,)?) => {
+        /// A kind of AWS resource.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Kind {
+            $($variant),*
+        }
+
+        impl Kind {
+            /// Every kind, in the order discovery and the plan list them.
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $name),*
+                }
+            }
+        }
+    };
 }
 
-impl Kind {
-    pub const ALL: &'static [Kind] = &[
-        Kind::Vpc,
-        Kind::Subnet,
-        Kind::InternetGateway,
-        Kind::ElasticIp,
-        Kind::NatGateway,
-        Kind::RouteTable,
-        Kind::SecurityGroup,
-        Kind::EcrRepository,
-        Kind::S3Bucket,
-        Kind::DbSubnetGroup,
-        Kind::Secret,
-        Kind::DbInstance,
-        Kind::CacheSubnetGroup,
-        Kind::CacheReplicationGroup,
-        Kind::IamRole,
-        Kind::LogGroup,
-        Kind::EcsCluster,
-        Kind::TaskDefinition,
-        Kind::LoadBalancer,
-        Kind::TargetGroup,
-        Kind::Listener,
-        Kind::ListenerRule,
-        Kind::EcsService,
-        Kind::MetricAlarm,
-        Kind::OriginAccessControl,
-        Kind::Distribution,
-        Kind::BucketPolicy,
-        Kind::FrontendObject,
-        Kind::CacheInvalidation,
-    ];
+kinds! {
+    Vpc => "vpc",
+    Subnet => "subnet",
+    InternetGateway => "internet_gateway",
+    ElasticIp => "elastic_ip",
+    NatGateway => "nat_gateway",
+    RouteTable => "route_table",
+    SecurityGroup => "security_group",
+    EcrRepository => "ecr_repository",
+    S3Bucket => "s3_bucket",
+    DbSubnetGroup => "db_subnet_group",
+    Secret => "secret",
+    DbInstance => "db_instance",
+    CacheSubnetGroup => "cache_subnet_group",
+    CacheReplicationGroup => "cache_replication_group",
+    IamRole => "iam_role",
+    LogGroup => "log_group",
+    EcsCluster => "ecs_cluster",
+    TaskDefinition => "task_definition",
+    LoadBalancer => "load_balancer",
+    TargetGroup => "target_group",
+    Listener => "listener",
+    ListenerRule => "listener_rule",
+    EcsService => "ecs_service",
+    MetricAlarm => "metric_alarm",
+    OriginAccessControl => "origin_access_control",
+    Distribution => "distribution",
+    BucketPolicy => "bucket_policy",
+    FrontendObject => "frontend_object",
+    CacheInvalidation => "cache_invalidation",
+}
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Vpc => "vpc",
-            Kind::Subnet => "subnet",
-            Kind::InternetGateway => "internet_gateway",
-            Kind::ElasticIp => "elastic_ip",
-            Kind::NatGateway => "nat_gateway",
-            Kind::RouteTable => "route_table",
-            Kind::SecurityGroup => "security_group",
-            Kind::EcrRepository => "ecr_repository",
-            Kind::S3Bucket => "s3_bucket",
-            Kind::DbSubnetGroup => "db_subnet_group",
-            Kind::Secret => "secret",
-            Kind::DbInstance => "db_instance",
-            Kind::CacheSubnetGroup => "cache_subnet_group",
-            Kind::CacheReplicationGroup => "cache_replication_group",
-            Kind::IamRole => "iam_role",
-            Kind::LogGroup => "log_group",
-            Kind::EcsCluster => "ecs_cluster",
-            Kind::TaskDefinition => "task_definition",
-            Kind::LoadBalancer => "load_balancer",
-            Kind::TargetGroup => "target_group",
-            Kind::Listener => "listener",
-            Kind::ListenerRule => "listener_rule",
-            Kind::EcsService => "ecs_service",
-            Kind::MetricAlarm => "metric_alarm",
-            Kind::OriginAccessControl => "origin_access_control",
-            Kind::Distribution => "distribution",
-            Kind::BucketPolicy => "bucket_policy",
-            Kind::FrontendObject => "frontend_object",
-            Kind::CacheInvalidation => "cache_invalidation",
-        }
-    }
+/// How a create is made safe to repeat after a failed attempt whose answer may have been lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// The resource is put whole (a policy, an object) or carries its own caller reference (an
+    /// invalidation): repeating the call is harmless.
+    PutWhole,
+    /// The driver makes its create safe to repeat itself (a database fills its secret in, which an
+    /// update could not redo).
+    InDriver,
+    /// The executor's retry first looks for what the failed attempt made (tag-on-create makes it
+    /// findable) and adopts it; a name conflict on create is adopted the same way.
+    FindFirst,
+}
 
+/// The data-safety checks the planner runs on a kind's changes (`plan::safety`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SafetyRule {
+    None,
+    /// Deletion protection, final snapshots, storage growth, major versions.
+    Database,
+    /// A deletion without a recovery window loses the secret.
+    Secret,
+    /// A subnet that still holds a database or cache node cannot go.
+    Subnet,
+}
+
+/// Every static fact the planner and the executor need about one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindSpec {
     /// Fields AWS cannot change in place: a change to any of them replaces the resource.
-    pub fn replace_fields(self) -> &'static [&'static str] {
+    pub replace_fields: &'static [&'static str],
+    /// List fields whose order carries no meaning; the planner compares them sorted.
+    pub unordered_fields: &'static [&'static str],
+    /// Fields a create call needs but discovery cannot read back; they are not compared.
+    pub create_only_fields: &'static [&'static str],
+    /// Attributes an update gives new values (a task definition's update registers a new
+    /// revision): references to them are not known until the update has run.
+    pub renewed_attributes: &'static [&'static str],
+    /// Fields that name the resource: when a replacement changes one of them, the new resource
+    /// can exist beside the old one, so it is created first, what refers to the old one moves
+    /// over, and the old one is deleted last.
+    pub coexisting_identity_fields: &'static [&'static str],
+    /// Kinds whose deletes must be done before one of this kind is deleted, beyond the references
+    /// visible in properties (AWS blockers such as mapped public addresses).
+    pub deleted_after: &'static [Kind],
+    /// Kinds whose creates and updates must all be done before a delete of this kind.
+    pub deleted_after_applies_of: &'static [Kind],
+    /// Whether the wait for readiness is a step of its own after a create or update, which
+    /// nothing else waits for.
+    pub waits_in_own_step: bool,
+    /// How long a wait for the kind to be ready or gone may take by default, in minutes.
+    pub wait_minutes: u64,
+    /// AWS error codes that say a create's name is taken already (possibly by the stack's own
+    /// resource, made by an attempt whose answer was lost).
+    pub conflict_codes: &'static [&'static str],
+    pub repeat: Repeat,
+    pub safety: SafetyRule,
+    /// Attributes whose values are secrets: references to them show as `(sensitive)`.
+    pub sensitive_attributes: &'static [&'static str],
+    /// The kind whose discovery also finds this one (listeners through their load balancer), or
+    /// `None` when this kind is discovered on its own.
+    pub discovered_with: Option<Kind>,
+}
+
+/// The facts most kinds share; a row names what differs.
+const BASE: KindSpec = KindSpec {
+    replace_fields: &[],
+    unordered_fields: &[],
+    create_only_fields: &[],
+    renewed_attributes: &[],
+    coexisting_identity_fields: &[],
+    deleted_after: &[],
+    deleted_after_applies_of: &[],
+    waits_in_own_step: false,
+    wait_minutes: 10,
+    conflict_codes: &[],
+    repeat: Repeat::FindFirst,
+    safety: SafetyRule::None,
+    sensitive_attributes: &[],
+    discovered_with: None,
+};
+
+/// Network interfaces of databases, caches, tasks and the load balancer hold their subnets and
+/// security groups until those are gone.
+const HOLD_NETWORK_INTERFACES: &[Kind] =
+    &[Kind::NatGateway, Kind::DbInstance, Kind::CacheReplicationGroup, Kind::EcsService, Kind::LoadBalancer];
+
+impl Kind {
+    /// The kind's facts. One row per kind, no fallback: a new kind does not compile without one.
+    pub fn spec(self) -> &'static KindSpec {
         match self {
-            Kind::Vpc => &["cidr_block"],
-            Kind::Subnet => &["vpc_id", "cidr_block", "availability_zone"],
-            Kind::InternetGateway => &[],
-            Kind::ElasticIp => &["domain"],
-            Kind::NatGateway => &["subnet_id", "allocation_id"],
-            Kind::RouteTable => &["vpc_id"],
-            Kind::SecurityGroup => &["name", "description", "vpc_id"],
-            Kind::EcrRepository => &["name"],
-            Kind::S3Bucket => &["name"],
-            Kind::DbSubnetGroup => &["name"],
-            Kind::Secret => &["name"],
+            Kind::Vpc => &KindSpec {
+                replace_fields: &["cidr_block"],
+                deleted_after: &[
+                    Kind::Subnet,
+                    Kind::InternetGateway,
+                    Kind::RouteTable,
+                    Kind::SecurityGroup,
+                    Kind::NatGateway,
+                    Kind::LoadBalancer,
+                    Kind::TargetGroup,
+                ],
+                ..BASE
+            },
+            Kind::Subnet => &KindSpec {
+                replace_fields: &["vpc_id", "cidr_block", "availability_zone"],
+                deleted_after: HOLD_NETWORK_INTERFACES,
+                // AWS takes minutes to release the network interfaces of what is deleted.
+                wait_minutes: 20,
+                conflict_codes: &["InvalidSubnet.Conflict"],
+                safety: SafetyRule::Subnet,
+                ..BASE
+            },
+            // An internet-facing load balancer's public addresses block detaching the gateway.
+            Kind::InternetGateway => &KindSpec {
+                deleted_after: &[Kind::NatGateway, Kind::ElasticIp, Kind::LoadBalancer],
+                wait_minutes: 20,
+                ..BASE
+            },
+            // An address is released once its NAT gateway is fully deleted.
+            Kind::ElasticIp => {
+                &KindSpec { replace_fields: &["domain"], deleted_after: &[Kind::NatGateway], wait_minutes: 20, ..BASE }
+            }
+            Kind::NatGateway => &KindSpec { replace_fields: &["subnet_id", "allocation_id"], wait_minutes: 15, ..BASE },
+            Kind::RouteTable => {
+                &KindSpec { replace_fields: &["vpc_id"], unordered_fields: &["routes", "subnet_ids"], ..BASE }
+            }
+            Kind::SecurityGroup => &KindSpec {
+                replace_fields: &["name", "description", "vpc_id"],
+                unordered_fields: &["ingress"],
+                deleted_after: HOLD_NETWORK_INTERFACES,
+                wait_minutes: 20,
+                conflict_codes: &["InvalidGroup.Duplicate"],
+                ..BASE
+            },
+            Kind::EcrRepository => {
+                &KindSpec { replace_fields: &["name"], conflict_codes: &["RepositoryAlreadyExistsException"], ..BASE }
+            }
+            // The bucket is emptied first, and goes after the distribution moved away from it.
+            Kind::S3Bucket => &KindSpec {
+                replace_fields: &["name"],
+                coexisting_identity_fields: &["name"],
+                deleted_after: &[Kind::FrontendObject, Kind::BucketPolicy],
+                conflict_codes: &["BucketAlreadyOwnedByYou"],
+                ..BASE
+            },
+            Kind::DbSubnetGroup => &KindSpec {
+                replace_fields: &["name"],
+                unordered_fields: &["subnet_ids"],
+                deleted_after: &[Kind::DbInstance],
+                conflict_codes: &["DBSubnetGroupAlreadyExists", "DBSubnetGroupAlreadyExistsFault"],
+                ..BASE
+            },
+            Kind::Secret => &KindSpec {
+                replace_fields: &["name"],
+                deleted_after: &[Kind::DbInstance, Kind::EcsService],
+                conflict_codes: &["ResourceExistsException"],
+                safety: SafetyRule::Secret,
+                ..BASE
+            },
             // A new major version is an in-place upgrade (ModifyDBInstance with
             // AllowMajorVersionUpgrade), never a new, empty database.
-            Kind::DbInstance => {
-                &["identifier", "engine", "db_name", "master_username", "storage_encrypted", "subnet_group"]
-            }
-            Kind::CacheSubnetGroup => &["name"],
-            Kind::CacheReplicationGroup => {
-                &["id", "engine", "at_rest_encryption", "transit_encryption", "subnet_group", "security_group_ids"]
-            }
-            Kind::IamRole => &["name", "path"],
-            Kind::LogGroup | Kind::EcsCluster | Kind::MetricAlarm => &["name"],
-            // Every change registers a new revision: an update, see `attributes_renewed_by_update`.
-            Kind::TaskDefinition => &[],
-            Kind::LoadBalancer => &["name", "scheme", "type"],
-            Kind::TargetGroup => &["name", "port", "protocol", "vpc_id", "target_type"],
-            Kind::Listener => &["load_balancer_arn"],
-            Kind::ListenerRule => &["listener_arn"],
-            // UpdateService changes the load balancer (target group, container and port) of a service
-            // with the rolling deployment controller in place.
-            Kind::EcsService => &["name", "cluster", "launch_type"],
-            Kind::OriginAccessControl | Kind::Distribution | Kind::CacheInvalidation => &[],
-            Kind::BucketPolicy => &["bucket"],
-            Kind::FrontendObject => &["bucket", "key"],
-        }
-    }
-
-    /// Fields that name the resource: when a replacement changes one of them, the new resource can
-    /// exist beside the old one, so it is created first, what refers to the old one moves over,
-    /// and the old one is deleted last (a target group whose port changed, a role renamed).
-    pub fn coexisting_identity_fields(self) -> &'static [&'static str] {
-        match self {
-            Kind::TargetGroup | Kind::IamRole | Kind::S3Bucket => &["name"],
-            Kind::FrontendObject | Kind::BucketPolicy => &["bucket"],
-            _ => &[],
-        }
-    }
-
-    /// Kinds whose creates and updates must all be done before a delete of this kind: removed
-    /// frontend files go after every upload, so no page is ever left naming a missing file.
-    pub fn deleted_after_applies_of(self) -> &'static [Kind] {
-        match self {
-            Kind::FrontendObject => &[Kind::FrontendObject],
-            _ => &[],
-        }
-    }
-
-    /// Whether the wait for the resource to be ready is a step of its own after its create or update,
-    /// which nothing else waits for: a distribution takes 15 minutes or more to deploy to the edge,
-    /// while its bucket policy and invalidation need only its ARN and id.
-    pub fn waits_in_own_step(self) -> bool {
-        matches!(self, Kind::Distribution)
-    }
-
-    /// Attributes an update gives new values (a task definition's update registers a new revision):
-    /// references to them are not known until the update has run.
-    pub fn attributes_renewed_by_update(self) -> &'static [&'static str] {
-        match self {
-            Kind::TaskDefinition => &["id", "arn"],
-            _ => &[],
-        }
-    }
-
-    /// Fields a create call needs but the kind's one discovery read does not return; they are not
-    /// compared (a cache's subnet group and security groups live on its member clusters).
-    pub fn create_only_fields(self) -> &'static [&'static str] {
-        match self {
-            Kind::CacheReplicationGroup => &["subnet_group", "security_group_ids"],
-            // A listing gives an object's key and content hash; how it is served is set on upload.
-            Kind::FrontendObject => &["content_type", "cache_control", "source"],
-            _ => &[],
-        }
-    }
-
-    /// List fields whose order carries no meaning; the planner compares them sorted.
-    pub fn unordered_fields(self) -> &'static [&'static str] {
-        match self {
-            Kind::RouteTable => &["routes", "subnet_ids"],
-            Kind::SecurityGroup => &["ingress"],
-            Kind::DbSubnetGroup | Kind::CacheSubnetGroup => &["subnet_ids"],
-            Kind::DbInstance => &["security_group_ids", "log_exports"],
-            Kind::IamRole => &["managed_policy_arns"],
-            Kind::LoadBalancer | Kind::EcsService => &["subnet_ids", "security_group_ids"],
-            Kind::ListenerRule => &["paths"],
-            _ => &[],
-        }
-    }
-
-    /// Kinds whose resources must be gone before one of this kind can be deleted, beyond the
-    /// references visible in properties (AWS blockers such as mapped public addresses).
-    pub fn deleted_after(self) -> &'static [Kind] {
-        match self {
-            Kind::Vpc => &[
-                Kind::Subnet,
-                Kind::InternetGateway,
-                Kind::RouteTable,
-                Kind::SecurityGroup,
-                Kind::NatGateway,
-                Kind::LoadBalancer,
-                Kind::TargetGroup,
-            ],
-            // An internet-facing load balancer's public addresses block detaching the gateway.
-            Kind::InternetGateway => &[Kind::NatGateway, Kind::ElasticIp, Kind::LoadBalancer],
-            Kind::ElasticIp => &[Kind::NatGateway],
-            // Network interfaces of databases, caches, tasks and the load balancer hold their subnets
-            // and security groups until those are gone.
-            Kind::Subnet | Kind::SecurityGroup => {
-                &[Kind::NatGateway, Kind::DbInstance, Kind::CacheReplicationGroup, Kind::EcsService, Kind::LoadBalancer]
-            }
-            // Destroy removes the databases and services first, then their subnet group and secrets.
-            Kind::DbSubnetGroup => &[Kind::DbInstance],
-            Kind::Secret => &[Kind::DbInstance, Kind::EcsService],
-            // A target group in use by a rule or a service cannot be deleted.
-            Kind::TargetGroup => &[Kind::ListenerRule, Kind::Listener, Kind::EcsService],
-            // The bucket is emptied first; the distribution goes after the policy that names it, and
-            // its origin access control after the distribution.
-            Kind::S3Bucket => &[Kind::FrontendObject, Kind::BucketPolicy],
-            Kind::Distribution => &[Kind::BucketPolicy, Kind::CacheInvalidation],
-            Kind::OriginAccessControl => &[Kind::Distribution],
-            // Tasks write their last lines while they stop.
-            Kind::LogGroup | Kind::TaskDefinition | Kind::IamRole => &[Kind::EcsService],
-            Kind::CacheSubnetGroup => &[Kind::CacheReplicationGroup],
+            Kind::DbInstance => &KindSpec {
+                replace_fields: &[
+                    "identifier",
+                    "engine",
+                    "db_name",
+                    "master_username",
+                    "storage_encrypted",
+                    "subnet_group",
+                ],
+                unordered_fields: &["security_group_ids", "log_exports"],
+                // Multi-AZ creation and storage changes can take most of an hour.
+                wait_minutes: 90,
+                conflict_codes: &["DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"],
+                repeat: Repeat::InDriver,
+                safety: SafetyRule::Database,
+                ..BASE
+            },
+            Kind::CacheSubnetGroup => &KindSpec {
+                replace_fields: &["name"],
+                unordered_fields: &["subnet_ids"],
+                deleted_after: &[Kind::CacheReplicationGroup],
+                conflict_codes: &["CacheSubnetGroupAlreadyExists", "CacheSubnetGroupAlreadyExistsFault"],
+                ..BASE
+            },
+            // A cache's subnet group and security groups live on its member clusters, which the
+            // one discovery read does not return: they are set on create and not compared.
+            Kind::CacheReplicationGroup => &KindSpec {
+                replace_fields: &[
+                    "id",
+                    "engine",
+                    "at_rest_encryption",
+                    "transit_encryption",
+                    "subnet_group",
+                    "security_group_ids",
+                ],
+                create_only_fields: &["subnet_group", "security_group_ids"],
+                wait_minutes: 60,
+                conflict_codes: &["ReplicationGroupAlreadyExists", "ReplicationGroupAlreadyExistsFault"],
+                ..BASE
+            },
+            // Tasks write their last lines, and use their roles, while they stop.
+            Kind::IamRole => &KindSpec {
+                replace_fields: &["name", "path"],
+                unordered_fields: &["managed_policy_arns"],
+                coexisting_identity_fields: &["name"],
+                deleted_after: &[Kind::EcsService],
+                conflict_codes: &["EntityAlreadyExists"],
+                ..BASE
+            },
+            Kind::LogGroup => &KindSpec {
+                replace_fields: &["name"],
+                deleted_after: &[Kind::EcsService],
+                conflict_codes: &["ResourceAlreadyExistsException"],
+                ..BASE
+            },
             // A cluster with services (even draining ones) cannot be deleted.
-            Kind::EcsCluster => &[Kind::EcsService],
-            _ => &[],
+            Kind::EcsCluster => &KindSpec { replace_fields: &["name"], deleted_after: &[Kind::EcsService], ..BASE },
+            // Every change registers a new revision: an update that renews the ARN.
+            Kind::TaskDefinition => {
+                &KindSpec { renewed_attributes: &["id", "arn"], deleted_after: &[Kind::EcsService], ..BASE }
+            }
+            Kind::LoadBalancer => &KindSpec {
+                replace_fields: &["name", "scheme", "type"],
+                unordered_fields: &["subnet_ids", "security_group_ids"],
+                wait_minutes: 15,
+                conflict_codes: &["DuplicateLoadBalancerName"],
+                ..BASE
+            },
+            // A target group in use by a rule or a service cannot be deleted; its name carries
+            // its port, so a new port makes a new group beside the old one.
+            Kind::TargetGroup => &KindSpec {
+                replace_fields: &["name", "port", "protocol", "vpc_id", "target_type"],
+                coexisting_identity_fields: &["name"],
+                deleted_after: &[Kind::ListenerRule, Kind::Listener, Kind::EcsService],
+                conflict_codes: &["DuplicateTargetGroupName"],
+                ..BASE
+            },
+            Kind::Listener => &KindSpec {
+                replace_fields: &["load_balancer_arn"],
+                conflict_codes: &["DuplicateListener"],
+                discovered_with: Some(Kind::LoadBalancer),
+                ..BASE
+            },
+            Kind::ListenerRule => &KindSpec {
+                replace_fields: &["listener_arn"],
+                unordered_fields: &["paths"],
+                conflict_codes: &["PriorityInUse"],
+                discovered_with: Some(Kind::LoadBalancer),
+                ..BASE
+            },
+            // UpdateService changes a rolling service's load balancer (target group, container and
+            // port) in place. A rollout waits for new tasks to pass health checks and old ones to
+            // drain.
+            Kind::EcsService => &KindSpec {
+                replace_fields: &["name", "cluster", "launch_type"],
+                unordered_fields: &["subnet_ids", "security_group_ids"],
+                wait_minutes: 30,
+                ..BASE
+            },
+            Kind::MetricAlarm => &KindSpec { replace_fields: &["name"], ..BASE },
+            // Found through the distributions (it has no tags), deleted after them.
+            Kind::OriginAccessControl => &KindSpec {
+                deleted_after: &[Kind::Distribution],
+                conflict_codes: &["OriginAccessControlAlreadyExists"],
+                discovered_with: Some(Kind::Distribution),
+                ..BASE
+            },
+            // A distribution takes 15 minutes or more to deploy to every edge; its bucket policy
+            // and invalidation need only its ARN and id.
+            Kind::Distribution => &KindSpec {
+                deleted_after: &[Kind::BucketPolicy, Kind::CacheInvalidation],
+                waits_in_own_step: true,
+                wait_minutes: 30,
+                conflict_codes: &["DistributionAlreadyExists"],
+                ..BASE
+            },
+            Kind::BucketPolicy => &KindSpec {
+                replace_fields: &["bucket"],
+                coexisting_identity_fields: &["bucket"],
+                repeat: Repeat::PutWhole,
+                discovered_with: Some(Kind::S3Bucket),
+                ..BASE
+            },
+            // A listing gives an object's key and content hash; how it is served is set on
+            // upload. Removed files go after every upload, so no page names a missing file.
+            Kind::FrontendObject => &KindSpec {
+                replace_fields: &["bucket", "key"],
+                create_only_fields: &["content_type", "cache_control", "source"],
+                coexisting_identity_fields: &["bucket"],
+                deleted_after_applies_of: &[Kind::FrontendObject],
+                repeat: Repeat::PutWhole,
+                discovered_with: Some(Kind::S3Bucket),
+                ..BASE
+            },
+            // An event, not a resource that stays: never discovered.
+            Kind::CacheInvalidation => &KindSpec { repeat: Repeat::PutWhole, ..BASE },
         }
     }
 }
@@ -248,5 +365,32 @@ impl Kind {
 impl fmt::Display for Kind {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_listed_once_with_a_unique_name() {
+        let mut names: Vec<&str> = Kind::ALL.iter().map(|kind| kind.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Kind::ALL.len());
+    }
+
+    #[test]
+    fn the_facts_agree_with_each_other() {
+        for kind in Kind::ALL {
+            let spec = kind.spec();
+            for field in spec.coexisting_identity_fields {
+                assert!(spec.replace_fields.contains(field), "{kind}: {field} names it, so a change replaces it");
+            }
+            if let Some(owner) = spec.discovered_with {
+                assert_eq!(owner.spec().discovered_with, None, "{kind}: discovered with a kind discovered on its own");
+            }
+            assert!(spec.wait_minutes > 0, "{kind}");
+        }
     }
 }

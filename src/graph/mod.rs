@@ -19,7 +19,7 @@ pub use frontend::{
     access_control_name, cache_control, content_type, distribution_comment, object_id, FrontendFile,
     ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED, CACHING_OPTIMIZED, INVALIDATION_ID, SECURITY_HEADERS,
 };
-pub use kind::Kind;
+pub use kind::{Kind, KindSpec, Repeat, SafetyRule};
 pub use value::{Props, Value};
 
 use crate::stack::{NatGateways, Stack};
@@ -44,7 +44,7 @@ pub struct Resource {
 }
 
 /// What `desired` needs to know about the account and region, read at the edge.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountFacts {
     pub account_id: String,
     /// The names of the region's zones that can take new subnets (available, and running Fargate),

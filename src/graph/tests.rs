@@ -257,6 +257,14 @@ fn services_get_their_connections_and_secrets_by_reference() {
         ]))
     );
     assert!(environment.keys().all(|key| !key.contains("PASSWORD") && key != "JWT_SECRET"), "{environment:?}");
+    // CloudFront and the load balancer each append to X-Forwarded-For.
+    assert_eq!(environment.get("TRUSTED_PROXY_HOPS"), Some(&Value::string("2")));
+    let mut without_frontend = dev_stack();
+    without_frontend.frontend = None;
+    let resources_without_frontend = desired(&without_frontend, &facts()).expect("enough zones");
+    let task_without_frontend = resources_without_frontend.iter().find(|r| r.id == "task-watchlist").expect("the task");
+    let environment_without_frontend = task_without_frontend.props.get("environment").and_then(Value::as_map);
+    assert_eq!(environment_without_frontend.and_then(|e| e.get("TRUSTED_PROXY_HOPS")), Some(&Value::string("1")));
     let secrets = task.props.get("secrets").and_then(Value::as_map).expect("secrets");
     assert_eq!(secrets.keys().collect::<Vec<_>>(), vec!["JWT_SECRET", "PGPASSWORD"]);
     assert!(

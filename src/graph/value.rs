@@ -6,8 +6,9 @@ use std::fmt;
 /// Properties of a resource, by field name, in a stable order.
 pub type Props = BTreeMap<String, Value>;
 
-/// A property value. `Ref` and `Unknown` exist only on the desired side.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// A property value. `Ref` and `Unknown` exist only on the desired side. Serialised only inside a
+/// saved plan (`plan --out`); `--json` output uses [`Value::to_json`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     String(String),
     Integer(i64),

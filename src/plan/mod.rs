@@ -4,6 +4,7 @@
 //! [`Step`]s with their ordering); the executor only runs the steps in that order.
 
 mod safety;
+mod saved;
 #[cfg(test)]
 mod tests;
 
@@ -12,9 +13,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::graph::{Kind, Props, Resource, Value};
 
 pub use safety::Safety;
+pub use saved::{SavedPlan, SavedPlanError};
 
 /// A resource as read from AWS: found by the stack's tags or deterministic name.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LiveResource {
     /// The logical id from the `wl:id` tag.
     pub id: String,
@@ -31,7 +33,7 @@ pub struct LiveResource {
 }
 
 /// Where a live resource stands in its life.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LiveState {
     Ready,
     /// Not ready yet (`creating`, `modifying`, `pending`, a deployment in progress): its
@@ -41,7 +43,7 @@ pub enum LiveState {
     Deleting,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Create,
@@ -65,7 +67,7 @@ impl Action {
 }
 
 /// One field that differs between live and desired.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FieldChange {
     pub field: String,
     pub before: Option<Value>,
@@ -75,7 +77,7 @@ pub struct FieldChange {
 }
 
 /// What the plan does to one resource, for people and for `--json`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceChange {
     pub id: String,
     pub kind: Kind,
@@ -101,7 +103,7 @@ impl ResourceChange {
 }
 
 /// The operation of one step; all the executor needs, nothing to decide.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Operation {
     /// Create the resource; `Ref`s in `props` are resolved by the executor from earlier outputs.
     Create { props: Props },
@@ -114,7 +116,7 @@ pub enum Operation {
 }
 
 /// One unit of work: an operation on a resource, run after the steps in `after`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Step {
     pub id: String,
     pub kind: Kind,
@@ -135,7 +137,7 @@ impl Step {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Plan {
     pub stack: String,
     pub region: String,
@@ -212,7 +214,8 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
         .map(|resource| {
             let fields = resource
                 .kind
-                .coexisting_identity_fields()
+                .spec()
+                .coexisting_identity_fields
                 .iter()
                 .filter_map(|field| {
                     resource.props.get(*field).filter(|value| value.is_known()).map(|value| (*field, value))
@@ -293,7 +296,7 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
                 let create_before_delete = action == Action::Replace
                     && field_changes
                         .iter()
-                        .any(|c| resource.kind.coexisting_identity_fields().contains(&c.field.as_str()));
+                        .any(|c| resource.kind.spec().coexisting_identity_fields.contains(&c.field.as_str()));
                 ResourceChange {
                     id: resource.id.clone(),
                     kind: resource.kind,
@@ -420,7 +423,7 @@ fn resolve_value(
                 && match action_of.get(id) {
                     Some(Action::NoOp) => true,
                     Some(Action::Update) => {
-                        live.is_some_and(|live| !live.kind.attributes_renewed_by_update().contains(&attribute.as_str()))
+                        live.is_some_and(|live| !live.kind.spec().renewed_attributes.contains(&attribute.as_str()))
                     }
                     _ => false,
                 };
@@ -445,7 +448,7 @@ fn resolve_value(
 /// Sorts the kind's unordered list fields so that order never shows as a change.
 fn normalise(props: &Props, kind: Kind) -> Props {
     let mut props = props.clone();
-    for field in kind.unordered_fields() {
+    for field in kind.spec().unordered_fields {
         if let Some(Value::List(items)) = props.get_mut(*field) {
             items.sort();
         }
@@ -461,7 +464,8 @@ pub fn field_changes(kind: Kind, before: &Props, after: &Props) -> Vec<FieldChan
 
 fn diff(kind: Kind, before: &Props, after: &Props) -> Vec<FieldChange> {
     let mut changes = Vec::new();
-    for (field, desired) in after.iter().filter(|(field, _)| !kind.create_only_fields().contains(&field.as_str())) {
+    for (field, desired) in after.iter().filter(|(field, _)| !kind.spec().create_only_fields.contains(&field.as_str()))
+    {
         let live = before.get(field);
         let equal = match live {
             Some(live) => live == desired,
@@ -472,7 +476,7 @@ fn diff(kind: Kind, before: &Props, after: &Props) -> Vec<FieldChange> {
                 field: field.clone(),
                 before: live.cloned(),
                 after: Some(desired.clone()),
-                forces_replacement: kind.replace_fields().contains(&field.as_str()),
+                forces_replacement: kind.spec().replace_fields.contains(&field.as_str()),
             });
         }
     }
@@ -548,7 +552,7 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
                 let applied = steps.len();
                 apply_step.insert(change.id.clone(), applied);
                 steps.push(Step { id: change.id.clone(), kind: change.kind, operation, after: Vec::new() });
-                if change.kind.waits_in_own_step() {
+                if change.kind.spec().waits_in_own_step {
                     // Only the run waits for this; dependents go on with the id and ARN.
                     own_wait_step.insert(steps.len(), applied);
                     steps.push(Step {
@@ -637,12 +641,12 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
                     }
                 }
                 for (_, other_index, other_kind) in &deletes {
-                    if step.kind.deleted_after().contains(other_kind) && *other_index != index {
+                    if step.kind.spec().deleted_after.contains(other_kind) && *other_index != index {
                         after.insert(*other_index);
                     }
                 }
                 for (apply_index, apply_kind) in &applies {
-                    if step.kind.deleted_after_applies_of().contains(apply_kind) {
+                    if step.kind.spec().deleted_after_applies_of.contains(apply_kind) {
                         after.insert(*apply_index);
                     }
                 }

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::{Action, LiveResource, LiveState, ResourceChange};
-use crate::graph::{Kind, Props, Value, DELETE_AUTOMATED_BACKUPS_TAG, FINAL_SNAPSHOT_TAG, RECOVERY_WINDOW_TAG};
+use crate::graph::{
+    Kind, Props, SafetyRule, Value, DELETE_AUTOMATED_BACKUPS_TAG, FINAL_SNAPSHOT_TAG, RECOVERY_WINDOW_TAG,
+};
 
 /// What the stack allows a plan to destroy for good.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,8 +52,8 @@ pub(super) fn check(changes: &[ResourceChange], live: &[LiveResource], safety: &
     let mut findings = Findings::default();
     for change in changes {
         let Some(before) = change.before.as_ref() else { continue };
-        match change.kind {
-            Kind::DbInstance => {
+        match change.kind.spec().safety {
+            SafetyRule::Database => {
                 if deletes_live(change) {
                     database_deleted(&mut findings, &change.id, before, change.action == Action::Replace, safety);
                 }
@@ -59,14 +61,20 @@ pub(super) fn check(changes: &[ResourceChange], live: &[LiveResource], safety: &
                     database_changed(&mut findings, &change.id, before, after);
                 }
             }
-            Kind::Secret if deletes_live(change) && tag(before, RECOVERY_WINDOW_TAG) == Some("0") => {
-                findings.data_loss.push(format!(
-                    "secret {} is deleted at once, without a recovery window (`secret_recovery_days = 0`)",
-                    text(before, "name")
-                ));
+            SafetyRule::Secret => {
+                if deletes_live(change) && tag(before, RECOVERY_WINDOW_TAG) == Some("0") {
+                    findings.data_loss.push(format!(
+                        "secret {} is deleted at once, without a recovery window (`secret_recovery_days = 0`)",
+                        text(before, "name")
+                    ));
+                }
             }
-            Kind::Subnet if deletes_live(change) => subnet_removed(&mut findings, changes, live, change),
-            _ => {}
+            SafetyRule::Subnet => {
+                if deletes_live(change) {
+                    subnet_removed(&mut findings, changes, live, change);
+                }
+            }
+            SafetyRule::None => {}
         }
     }
     findings

@@ -21,8 +21,9 @@ pub struct CommonConfig {
     /// Origins allowed by CORS; empty means same-origin only.
     pub cors_origins: Vec<String>,
     pub rate_limit_per_minute: u32,
-    /// Use the first `X-Forwarded-For` address as the client (behind a load balancer or gateway).
-    pub trust_forwarded_for: bool,
+    /// How many proxies in front of the service append to `X-Forwarded-For` (0: the peer is the
+    /// client); the client is the address that many hops from the right.
+    pub trusted_proxy_hops: usize,
 }
 
 impl std::fmt::Debug for CommonConfig {
@@ -35,7 +36,7 @@ impl std::fmt::Debug for CommonConfig {
             .field("jwt_secret", &"(sensitive)")
             .field("cors_origins", &self.cors_origins)
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
-            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("trusted_proxy_hops", &self.trusted_proxy_hops)
             .finish()
     }
 }
@@ -151,7 +152,30 @@ pub fn common_from_env(
             })
             .unwrap_or_default(),
         rate_limit_per_minute: parse_number(env, "RATE_LIMIT_PER_MINUTE", 300, "a number of requests per minute")?,
-        trust_forwarded_for: matches!(env.get("TRUST_FORWARDED_FOR").as_deref(), Some("1" | "true" | "yes")),
+        trusted_proxy_hops: trusted_proxy_hops(env)?,
+    })
+}
+
+/// `TRUSTED_PROXY_HOPS`, refusing the older `TRUST_FORWARDED_FOR`, which trusted the leftmost
+/// address, the one a client writes itself.
+fn trusted_proxy_hops(env: &dyn Environment) -> Result<usize, ConfigError> {
+    if let Some(value) = env.get("TRUST_FORWARDED_FOR") {
+        return Err(ConfigError::Invalid {
+            name: "TRUST_FORWARDED_FOR".into(),
+            value,
+            expected: "unset (TRUSTED_PROXY_HOPS, the number of proxies in front of the service, replaces it)".into(),
+        });
+    }
+    parse_number(env, "TRUSTED_PROXY_HOPS", 0, "a number of proxies (0 to 5)").and_then(|hops| {
+        if hops <= 5 {
+            Ok(hops)
+        } else {
+            Err(ConfigError::Invalid {
+                name: "TRUSTED_PROXY_HOPS".into(),
+                value: hops.to_string(),
+                expected: "a number of proxies (0 to 5)".into(),
+            })
+        }
     })
 }
 
@@ -182,6 +206,16 @@ mod tests {
         ];
         let shown = format!("{:?}", common_from_env(&env, 8000, "db").expect("valid"));
         assert!(!shown.contains("a-very-secret-value") && !shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn trusted_proxy_hops_default_to_none_and_the_old_leftmost_switch_is_refused() {
+        assert_eq!(trusted_proxy_hops(&[("PORT", "1")]).expect("valid"), 0);
+        assert_eq!(trusted_proxy_hops(&[("TRUSTED_PROXY_HOPS", "2")]).expect("valid"), 2);
+        assert!(trusted_proxy_hops(&[("TRUSTED_PROXY_HOPS", "9")]).is_err());
+        assert!(trusted_proxy_hops(&[("TRUSTED_PROXY_HOPS", "two")]).is_err());
+        let old = trusted_proxy_hops(&[("TRUST_FORWARDED_FOR", "true")]).expect_err("replaced").to_string();
+        assert!(old.contains("TRUSTED_PROXY_HOPS"), "{old}");
     }
 
     #[test]

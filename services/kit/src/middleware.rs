@@ -77,17 +77,38 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 #[derive(Clone)]
 pub struct RateLimiter {
     per_minute: u32,
-    trust_forwarded_for: bool,
+    trusted_proxy_hops: usize,
     buckets: Arc<Mutex<HashMap<IpAddr, (f64, Instant)>>>,
 }
 
+/// The address a request came from, as the rate limiter decided it: what other services are told
+/// when this one calls them on the request's behalf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+/// The client's address, given the `X-Forwarded-For` chain, the peer's address and how many
+/// proxies in front of the service append to the chain. Each trusted proxy appends the address
+/// it was called from, so the client is the entry `hops` places left of the peer; everything left
+/// of that was written by the client and proves nothing. ALB appends by default
+/// (`routing.http.xff_header_processing.mode` = `append`, "Application Load Balancer: HTTP
+/// headers"), and so does CloudFront ("If the viewer request includes X-Forwarded-For, CloudFront
+/// appends the viewer IP address", "CloudFront: request and response behavior for custom
+/// origins"). A chain shorter than `hops` (the request skipped a proxy) gives its leftmost
+/// address; an entry that is not an address gives the nearest address right of it.
+pub fn client_address(forwarded_for: Option<&str>, peer: Option<IpAddr>, hops: usize) -> Option<IpAddr> {
+    let mut chain: Vec<Option<IpAddr>> = forwarded_for
+        .map(|header| header.split(',').map(|entry| entry.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    chain.push(peer);
+    let position = chain.len().saturating_sub(1).saturating_sub(hops);
+    chain[position..].iter().flatten().next().copied()
+}
+
 impl RateLimiter {
-    pub fn new(per_minute: u32, trust_forwarded_for: bool) -> RateLimiter {
-        RateLimiter {
-            per_minute: per_minute.max(1),
-            trust_forwarded_for,
-            buckets: Arc::new(Mutex::new(HashMap::new())),
-        }
+    /// `trusted_proxy_hops`: how many proxies in front of the service append to
+    /// `X-Forwarded-For` (0: the peer is the client).
+    pub fn new(per_minute: u32, trusted_proxy_hops: usize) -> RateLimiter {
+        RateLimiter { per_minute: per_minute.max(1), trusted_proxy_hops, buckets: Arc::new(Mutex::new(HashMap::new())) }
     }
 
     /// Takes one token for `client`; `Err(seconds)` says how long until one is available.
@@ -111,28 +132,20 @@ impl RateLimiter {
     }
 
     fn client(&self, request: &Request) -> Option<IpAddr> {
-        if self.trust_forwarded_for {
-            let forwarded = request
-                .headers()
-                .get("x-forwarded-for")
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.split(',').next())
-                .and_then(|first| first.trim().parse().ok());
-            if forwarded.is_some() {
-                return forwarded;
-            }
-        }
-        request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
+        let forwarded_for = request.headers().get("x-forwarded-for").and_then(|value| value.to_str().ok());
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        client_address(forwarded_for, peer, self.trusted_proxy_hops)
     }
 }
 
-pub async fn rate_limit(State(limiter): State<RateLimiter>, request: Request, next: Next) -> Response {
+pub async fn rate_limit(State(limiter): State<RateLimiter>, mut request: Request, next: Next) -> Response {
     // Health checks come from the load balancer and monitors and must never be throttled.
     let path = request.uri().path();
     if path.ends_with("/health") || path == "/ready" || path.starts_with("/api/health/") {
         return next.run(request).await;
     }
     if let Some(client) = limiter.client(&request) {
+        request.extensions_mut().insert(ClientAddress(client));
         if let Err(seconds) = limiter.check(client, Instant::now()) {
             return ApiError {
                 retry_after: Some(seconds),
@@ -197,8 +210,29 @@ mod tests {
     use std::time::Duration;
 
     #[test]
+    fn the_client_is_the_address_the_trusted_proxies_saw_and_a_spoofed_chain_changes_nothing() {
+        let ip = |text: &str| Some(text.parse::<IpAddr>().expect("an address"));
+        let alb = ip("10.0.1.5");
+        // Browser -> ALB -> service: the ALB appends the browser's address.
+        assert_eq!(client_address(Some("198.51.100.7"), alb, 1), ip("198.51.100.7"));
+        // Browser -> CloudFront -> ALB -> service, with a chain the browser wrote itself.
+        let spoofed = "1.2.3.4, 5.6.7.8, 198.51.100.7, 130.176.1.1";
+        assert_eq!(client_address(Some(spoofed), alb, 2), ip("198.51.100.7"));
+        assert_eq!(client_address(Some("9.9.9.9, 198.51.100.7, 130.176.1.1"), alb, 2), ip("198.51.100.7"));
+        // A request that skipped CloudFront has a shorter chain: its leftmost entry.
+        assert_eq!(client_address(Some("198.51.100.7"), alb, 2), ip("198.51.100.7"));
+        assert_eq!(client_address(None, alb, 2), alb);
+        // No trusted proxy: the peer, whatever the header says.
+        assert_eq!(client_address(Some("1.2.3.4"), alb, 0), alb);
+        // Garbage where the client should be: the nearest address a proxy wrote.
+        assert_eq!(client_address(Some("not-an-ip, 198.51.100.7"), alb, 2), ip("198.51.100.7"));
+        assert_eq!(client_address(Some("2001:db8::1"), alb, 1), ip("2001:db8::1"));
+        assert_eq!(client_address(None, None, 1), None);
+    }
+
+    #[test]
     fn the_bucket_empties_then_refills() {
-        let limiter = RateLimiter::new(2, false);
+        let limiter = RateLimiter::new(2, 0);
         let client: IpAddr = "127.0.0.1".parse().expect("an address");
         let start = Instant::now();
         assert!(limiter.check(client, start).is_ok());
@@ -218,8 +252,9 @@ mod tests {
 }
 
 /// Who a request came from, to pass on when calling other services: its request id, and the
-/// `X-Forwarded-For` chain with this hop's peer appended (as a proxy would), so the callee's rate
-/// limit counts the original client rather than the calling service.
+/// client's address as this service's rate limiter decided it (never the client-written part of
+/// the chain), sent as `X-Forwarded-For`. The callee's own proxies append to it as to any client's
+/// request, so the callee counts the same client at the same number of hops.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Caller {
     pub request_id: String,
@@ -231,19 +266,9 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let request_id = parts.extensions.get::<RequestId>().map(|id| id.0.clone()).unwrap_or_else(new_request_id);
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
-        let incoming = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|value| value.to_str().ok())
-            .map(str::trim)
-            .filter(|value| !value.is_empty() && value.len() <= 1024);
-        let forwarded_for = match (incoming, peer) {
-            (Some(chain), Some(peer)) => format!("{chain}, {peer}"),
-            (Some(chain), None) => chain.to_string(),
-            (None, Some(peer)) => peer,
-            (None, None) => String::new(),
-        };
+        let client = parts.extensions.get::<ClientAddress>().map(|client| client.0);
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        let forwarded_for = client.or(peer).map(|address| address.to_string()).unwrap_or_default();
         Ok(Caller { request_id, forwarded_for })
     }
 }

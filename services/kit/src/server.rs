@@ -78,7 +78,7 @@ pub async fn prepare(
     crate::db::migrate(&pool, migrations).await?;
     let layers = crate::middleware::Layers {
         cors_origins: common.cors_origins.clone(),
-        rate_limiter: crate::middleware::RateLimiter::new(common.rate_limit_per_minute, common.trust_forwarded_for),
+        rate_limiter: crate::middleware::RateLimiter::new(common.rate_limit_per_minute, common.trusted_proxy_hops),
     };
     let listener = TcpListener::bind(&common.bind_address).await?;
     tracing::info!(service, address = %common.bind_address, "listening");

@@ -29,7 +29,7 @@ async fn spawn() -> Harness {
     let prefix = format!("test:{}:", database.get_dbname().unwrap_or_default());
     let cache = Cache::new(Some(&format!("redis://{}", redis.address)), 60, &prefix).expect("a cache");
     let state = AppState { pool, cache, jwt_secret: Arc::new(SECRET.to_vec()) };
-    let layers = Layers { cors_origins: vec![], rate_limiter: RateLimiter::new(10_000, false) };
+    let layers = Layers { cors_origins: vec![], rate_limiter: RateLimiter::new(10_000, 0) };
     let app = testing::spawn(app(state, layers)).await;
     Harness { api: Api::new(&app), _app: app, token: testing::token_for(SECRET, 1), redis }
 }

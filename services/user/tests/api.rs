@@ -24,7 +24,7 @@ async fn spawn_with_rate_limit(per_minute: u32) -> Harness {
     watchlist_kit::db::migrate(&pool, MIGRATIONS).await.expect("migrations apply");
     let state = AppState { pool, jwt_secret: Arc::new(SECRET.to_vec()), token_lifetime_seconds: 600 };
     let layers =
-        Layers { cors_origins: vec!["https://app.example".into()], rate_limiter: RateLimiter::new(per_minute, false) };
+        Layers { cors_origins: vec!["https://app.example".into()], rate_limiter: RateLimiter::new(per_minute, 0) };
     Harness { app: testing::spawn(app(state, layers)).await, http: reqwest::Client::new(), relay }
 }
 

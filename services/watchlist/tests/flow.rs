@@ -13,7 +13,7 @@ use watchlist_kit::testing::{self, Api, TcpRelay, TestApp};
 const SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
 
 fn layers() -> Layers {
-    Layers { cors_origins: vec![], rate_limiter: RateLimiter::new(10_000, false) }
+    Layers { cors_origins: vec![], rate_limiter: RateLimiter::new(10_000, 0) }
 }
 
 async fn pool(prefix: &str, migrations: &[watchlist_kit::db::Migration]) -> deadpool_postgres::Pool {
@@ -232,21 +232,23 @@ async fn the_request_id_and_the_client_address_are_passed_to_the_services_it_cal
         upstream,
         jwt_secret: Arc::new(SECRET.to_vec()),
     };
-    let watchlist = testing::spawn(watchlist_watchlist::app(state, layers())).await;
+    // One trusted proxy in front (the gateway), and a client that wrote its own chain before it.
+    let behind_one_proxy = Layers { cors_origins: vec![], rate_limiter: RateLimiter::new(10_000, 1) };
+    let watchlist = testing::spawn(watchlist_watchlist::app(state, behind_one_proxy)).await;
     let api = Api::new(&watchlist);
     let response = api
         .http
         .post(watchlist.url("/api/watchlist/1"))
         .bearer_auth(testing::token_for(SECRET, 1))
         .header("x-request-id", "req-from-gateway-42")
-        .header("x-forwarded-for", "203.0.113.9")
+        .header("x-forwarded-for", "10.9.9.9, 203.0.113.9")
         .json(&json!({ "movie_id": 1 }))
         .send()
         .await
         .expect("a response");
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(response.headers()["x-request-id"], "req-from-gateway-42");
-    // The callee sees the request id and the original client first in X-Forwarded-For.
-    let expected = "req-from-gateway-42 via 203.0.113.9, 127.0.0.1".to_string();
+    // The callee sees the request id and the client the gateway saw, not what the client wrote.
+    let expected = "req-from-gateway-42 via 203.0.113.9".to_string();
     assert_eq!(*seen.lock().expect("lock"), vec![expected.clone(), expected]);
 }

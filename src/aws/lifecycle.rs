@@ -1,0 +1,120 @@
+//! The generic machinery over the drivers: discovery of every kind at once, create-or-adopt,
+//! update, delete and the wait for readiness, each through the kind's driver and its facts.
+
+use super::driver::driver;
+use super::{Attributes, AwsError, Clients, StepContext, Update};
+use crate::graph::{AccountFacts, Kind, Props, Repeat, Value, STACK_TAG};
+use crate::plan::{FieldChange, LiveResource, LiveState};
+
+/// Reads every live resource owned by the stack: one filtered read per kind, all kinds at once.
+/// Kinds found with another (listeners through their load balancer, the bucket's policy and
+/// objects through the bucket) come with their owner's discovery.
+pub async fn discover(clients: &Clients, facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
+    let kinds = Kind::ALL
+        .iter()
+        .filter(|kind| kind.spec().discovered_with.is_none())
+        .map(|kind| driver(*kind).discover(clients, facts));
+    Ok(futures_util::future::try_join_all(kinds).await?.into_iter().flatten().collect())
+}
+
+/// Every live resource of one kind (the adoption path needs only the kind it creates).
+async fn discover_kind(clients: &Clients, kind: Kind) -> Result<Vec<LiveResource>, AwsError> {
+    let owner = kind.spec().discovered_with.unwrap_or(kind);
+    // Only the bucket's discovery reads the account, and a bucket is found by name instead.
+    let found = driver(owner).discover(clients, &AccountFacts::default()).await?;
+    Ok(found.into_iter().filter(|resource| resource.kind == kind).collect())
+}
+
+/// Creates a resource from resolved properties, safe to repeat after a failed attempt: the retry
+/// first looks for what that attempt may have made (tag-on-create makes it findable), and a name
+/// conflict with the stack's own resource adopts it.
+pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
+    let kind = context.kind;
+    if context.retry && kind.spec().repeat == Repeat::FindFirst {
+        if let Some(live) = find_own(context, props).await? {
+            return bring_to(context, props, live).await;
+        }
+    }
+    match driver(kind).create(context, props).await {
+        Err(error) if error.code().is_some_and(|code| kind.spec().conflict_codes.contains(&code)) => {
+            adopt(context, props, error).await
+        }
+        other => other,
+    }
+}
+
+/// The stack's own resource of this step, if it exists already: by name where the kind's listing
+/// can lag behind a create, otherwise through its discovery.
+async fn find_own(context: &StepContext<'_>, props: &Props) -> Result<Option<LiveResource>, AwsError> {
+    let clients = context.clients;
+    let name = props.get("name").and_then(Value::as_str).unwrap_or_default();
+    let found = match driver(context.kind).find_by_name(clients, name) {
+        Some(found) => found.await?,
+        None => discover_kind(clients, context.kind).await?,
+    };
+    Ok(found.into_iter().find(|resource| resource.id == context.id && resource.state != LiveState::Deleting))
+}
+
+/// After a name conflict on create: when the existing resource carries this stack's tags (an
+/// earlier attempt created it, and its answer was lost), it is adopted and brought to the desired
+/// properties; otherwise it belongs to someone else and is never touched.
+async fn adopt(context: &StepContext<'_>, props: &Props, conflict: AwsError) -> Result<Attributes, AwsError> {
+    let Some(live) = find_own(context, props).await? else {
+        let name = props
+            .get("name")
+            .or_else(|| props.get("identifier"))
+            .or_else(|| props.get("id"))
+            .and_then(Value::as_str)
+            .unwrap_or(context.id);
+        return Err(AwsError::refused(
+            context.resource(),
+            format!(
+                "{name} exists but is not tagged {STACK_TAG}={}; wl-infra never touches resources it does not own: rename the stack, delete it, or tag it to adopt it ({conflict})",
+                context.clients.stack
+            ),
+        ));
+    };
+    bring_to(context, props, live).await
+}
+
+/// Brings an adopted resource to the desired properties, then waits for it to be ready, as its
+/// create would have (an adopted service may still be rolling out, or rolling back). This is the
+/// one decision the executor's side takes: the fields to change are those the found resource lacks
+/// (ARCHITECTURE.md, invariants).
+async fn bring_to(context: &StepContext<'_>, props: &Props, live: LiveResource) -> Result<Attributes, AwsError> {
+    let changes = crate::plan::field_changes(context.kind, &live.props, props);
+    if changes.is_empty() {
+        return wait_ready(context, &live.physical_id, &live.attributes).await;
+    }
+    update(context, &live.physical_id, props, &live.props, &changes).await
+}
+
+/// Brings the changed fields of a resource to their desired (resolved) values.
+pub async fn update(
+    context: &StepContext<'_>,
+    physical_id: &str,
+    props: &Props,
+    live: &Props,
+    changes: &[FieldChange],
+) -> Result<Attributes, AwsError> {
+    let change = Update { physical_id, props, live, changes };
+    driver(context.kind).update(context, &change).await
+}
+
+/// Deletes a resource; a resource that is already gone counts as deleted.
+pub async fn delete(context: &StepContext<'_>, physical_id: &str, live: &Props) -> Result<(), AwsError> {
+    match driver(context.kind).delete(context, physical_id, live).await {
+        Err(error) if error.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+/// Waits until a resource is ready for what refers to it (an earlier run left it pending, or a
+/// create was adopted), and returns its attributes then.
+pub async fn wait_ready(
+    context: &StepContext<'_>,
+    physical_id: &str,
+    known: &Attributes,
+) -> Result<Attributes, AwsError> {
+    driver(context.kind).wait_ready(context, physical_id, known).await
+}
