@@ -363,3 +363,37 @@ fn drift_in_the_compute_tier_is_shown_and_reverted() {
     wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
     assert_eq!(checker.total_owned(&stack.name), 0);
 }
+
+#[test]
+fn a_cluster_of_the_stack_s_name_that_the_stack_does_not_own_is_refused_never_used() {
+    let directory = TempDir::new("foreign-cluster");
+    let stack = StackFile::new(&unique_stack_name("fcl"));
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    let checker = Checker::new("us-east-1");
+    // Someone else's cluster of that name: CreateCluster would answer with it, unchanged.
+    checker.runtime.block_on(async {
+        checker.ecs.create_cluster().cluster_name(&stack.name).send().await.expect("a foreign cluster");
+    });
+    let applied = wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(1);
+    assert!(
+        applied.stderr.contains(&format!("{} exists but is not tagged wl:stack={}", stack.name, stack.name)),
+        "{}",
+        applied.stderr
+    );
+    assert!(applied.stderr.contains("ACTIVE ECS cluster"), "{}", applied.stderr);
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+    checker.runtime.block_on(async {
+        let described = checker
+            .ecs
+            .describe_clusters()
+            .clusters(&stack.name)
+            .include(aws_sdk_ecs::types::ClusterField::Tags)
+            .send()
+            .await
+            .expect("the foreign cluster");
+        let cluster = &described.clusters()[0];
+        assert_eq!(cluster.status(), Some("ACTIVE"), "destroy left it alone");
+        assert!(cluster.tags().is_empty(), "wl-infra never tagged it");
+    });
+}

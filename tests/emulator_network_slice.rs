@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use support::proxy::RecordingProxy;
-use support::{endpoint, unique_stack_name, wl_infra, wl_infra_at, Checker, StackFile, TempDir};
+use support::{changed_resources, endpoint, unique_stack_name, wl_infra, wl_infra_at, Checker, StackFile, TempDir};
 
 #[test]
 fn apply_from_empty_converges_and_a_third_apply_writes_nothing() {
@@ -552,19 +552,6 @@ fn an_interrupted_apply_starts_nothing_new_and_the_next_apply_converges() {
 fn planned_json(path: &str) -> serde_json::Value {
     let planned = wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(2);
     serde_json::from_str(&planned.stdout).expect("plan --json is JSON")
-}
-
-/// (action, id) of every change that is not a no-op, sorted.
-fn changed_resources(document: &serde_json::Value) -> Vec<(&str, &str)> {
-    let mut changed: Vec<(&str, &str)> = document["changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .filter(|change| change["action"] != "no-op")
-        .map(|change| (change["action"].as_str().unwrap_or_default(), change["id"].as_str().unwrap_or_default()))
-        .collect();
-    changed.sort();
-    changed
 }
 
 fn find_change<'a>(document: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {

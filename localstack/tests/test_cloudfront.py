@@ -164,3 +164,30 @@ def test_a_caller_reference_is_used_once_and_never_changes(aws):
     current = cloudfront.get_distribution_config(Id=distribution)
     changed = dict(current["DistributionConfig"], CallerReference="another")
     assert refused(lambda: cloudfront.update_distribution(Id=distribution, IfMatch=current["ETag"], DistributionConfig=changed))[0] == "IllegalUpdate"
+
+
+@pytest.mark.parametrize("missing", ["Aliases", "CustomErrorResponses", "Logging", "ViewerCertificate", "Restrictions", "WebACLId", "HttpVersion", "PriceClass", "CacheBehaviors"])
+def test_an_update_must_carry_the_whole_configuration(aws, missing):
+    cloudfront = aws("cloudfront")
+    distribution, _ = create(aws)
+    current = cloudfront.get_distribution_config(Id=distribution)
+    partial = {key: value for key, value in current["DistributionConfig"].items() if key != missing}
+    with pytest.raises(ClientError) as refused:
+        cloudfront.update_distribution(Id=distribution, IfMatch=current["ETag"], DistributionConfig=partial)
+    code, message, _ = error_of(refused)
+    assert (code, message) == ("IllegalUpdate", f"{missing} is missing for the resource")
+    # The configuration as read, sent back whole, is taken.
+    cloudfront.update_distribution(Id=distribution, IfMatch=current["ETag"], DistributionConfig=current["DistributionConfig"])
+
+
+@pytest.mark.parametrize("missing", ["AllowedMethods", "SmoothStreaming", "LambdaFunctionAssociations", "FieldLevelEncryptionId"])
+def test_every_cache_behaviour_of_an_update_carries_its_required_fields(aws, missing):
+    cloudfront = aws("cloudfront")
+    distribution, _ = create(aws)
+    current = cloudfront.get_distribution_config(Id=distribution)
+    config = dict(current["DistributionConfig"])
+    config["DefaultCacheBehavior"] = {k: v for k, v in config["DefaultCacheBehavior"].items() if k != missing}
+    with pytest.raises(ClientError) as refused:
+        cloudfront.update_distribution(Id=distribution, IfMatch=current["ETag"], DistributionConfig=config)
+    code, message, _ = error_of(refused)
+    assert code == "InvalidArgument" and missing in message

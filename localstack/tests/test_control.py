@@ -55,6 +55,24 @@ def test_a_lost_answer_carries_the_request_out(emulator, aws, name):
     assert faults.get("ecr:CreateRepository", 0) >= 1
 
 
+def test_a_limit_stops_the_faults_after_that_many(emulator):
+    key = "LIMITEDFAULTS"
+    emulator.control("POST", "/wl-api/requests/mark")
+    emulator.control("POST", "/wl-api/faults", {"rate": 1, "access_key": key, "kinds": ["throttle"], "limit": 1, "actions": ["ListClusters"]})
+    try:
+        client = emulator.client("ecs", access_key=key)
+        for _ in range(3):
+            try:
+                client.list_clusters()
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "ThrottlingException"
+        log = emulator.control("GET", "/wl-api/requests")
+        assert log["counts"]["ecs:ListClusters"] >= 3
+        assert log["faults"] == {"ecs:ListClusters": 1}, "one fault, then none"
+    finally:
+        emulator.control("POST", "/wl-api/faults", {"rate": 0, "access_key": key})
+
+
 def test_the_emulator_refuses_to_start_on_another_moto_version(tmp_path):
     fake = tmp_path / "moto"
     fake.mkdir()

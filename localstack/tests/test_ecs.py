@@ -225,8 +225,15 @@ def test_load_balancers_need_a_target_group_a_listener_forwards_to_and_can_chang
     service(aws, name, cluster, definition, loadBalancers=attached)
     first = settle(aws, name)["deployments"][0]["id"]
     other = elbv2.create_target_group(Name=f"{name}-b", Protocol="HTTP", Port=8000, VpcId=cluster["vpc"], TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
-    elbv2.create_rule(ListenerArn=listener, Priority=8, Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/b/*"]}}], Actions=[{"Type": "forward", "TargetGroupArn": other}])
-    moved = aws("ecs").update_service(cluster=name, service="app", loadBalancers=[dict(attached[0], targetGroupArn=other)])["service"]
+    move = lambda: aws("ecs").update_service(cluster=name, service="app", loadBalancers=[dict(attached[0], targetGroupArn=other)])["service"]
+    code, _, _ = refused(move)
+    assert code == "InvalidParameterException", "a group nothing forwards to cannot take the service"
+    # Forwarding to it with weight 0 associates it; the old group keeps all the traffic.
+    rules = elbv2.describe_rules(ListenerArn=listener)["Rules"]
+    rule = next(r for r in rules if r["Priority"] == "7")["RuleArn"]
+    both = {"TargetGroups": [{"TargetGroupArn": group, "Weight": 1}, {"TargetGroupArn": other, "Weight": 0}]}
+    elbv2.modify_rule(RuleArn=rule, Actions=[{"Type": "forward", "ForwardConfig": both}])
+    moved = move()
     assert moved["loadBalancers"][0]["targetGroupArn"] == other
     assert moved["deployments"][0]["id"] != first
 

@@ -305,3 +305,46 @@ def caller_reference_cannot_change(call):
     reference = call.get("DistributionConfig", "CallerReference")
     if distribution is not None and reference is not None and reference != distribution.distribution_config.caller_reference:
         raise Refusal("IllegalUpdate", "The update contains modifications that are not allowed. You cannot update Origin or CallerReference.")
+
+
+# Required on UpdateDistribution though optional on create
+# (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-overview-required-fields.html).
+_UPDATE_REQUIRED_CONFIG_FIELDS = (
+    "CallerReference", "Aliases", "DefaultRootObject", "Origins", "DefaultCacheBehavior", "CacheBehaviors",
+    "CustomErrorResponses", "Comment", "Logging", "PriceClass", "Enabled", "ViewerCertificate", "Restrictions",
+    "WebACLId", "HttpVersion",
+)
+_UPDATE_REQUIRED_BEHAVIOR_FIELDS = (
+    "TargetOriginId", "ViewerProtocolPolicy", "AllowedMethods", "SmoothStreaming", "Compress",
+    "LambdaFunctionAssociations", "FieldLevelEncryptionId",
+)
+
+
+@rule("cloudfront", "UpdateDistribution")
+def update_distribution_carries_the_whole_configuration(call):
+    """"Use UpdateDistribution to update the distribution, providing the entire distribution
+    configuration, including the fields that you modified and those that you didn't." The fields
+    required on update: CallerReference, Aliases, DefaultRootObject, Origins, DefaultCacheBehavior,
+    CacheBehaviors, CustomErrorResponses, Comment, Logging, PriceClass, Enabled, ViewerCertificate,
+    Restrictions, WebACLId and HttpVersion, and in every cache behaviour (the default one included)
+    TargetOriginId, ViewerProtocolPolicy, AllowedMethods, SmoothStreaming, Compress,
+    LambdaFunctionAssociations and FieldLevelEncryptionId, PathPattern besides the default one
+    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-overview-required-fields.html).
+    "The values that you specify in an UpdateDistribution request are not merged into your existing
+    configuration" (API_UpdateDistribution). AWS answers IllegalUpdate "WebACLId is missing for the
+    resource" (yaybu/touchdown#66) for a missing field of the configuration and InvalidArgument "The
+    parameter Field level encryption id is required." (boto/boto3#1558) for one of a behaviour."""
+    config = call.get("DistributionConfig", default={}) or {}
+    for field in _UPDATE_REQUIRED_CONFIG_FIELDS:
+        if config.get(field) is None:
+            raise Refusal("IllegalUpdate", f"{field} is missing for the resource")
+    behaviors = [("DefaultCacheBehavior", config.get("DefaultCacheBehavior") or {})]
+    behaviors += [
+        (f"CacheBehaviors.Items[{index}]", behavior)
+        for index, behavior in enumerate((config.get("CacheBehaviors") or {}).get("Items") or [])
+    ]
+    for where, behavior in behaviors:
+        required = _UPDATE_REQUIRED_BEHAVIOR_FIELDS + (("PathPattern",) if where != "DefaultCacheBehavior" else ())
+        for field in required:
+            if behavior.get(field) is None:
+                raise Refusal("InvalidArgument", f"The parameter {field} is required in {where}.")

@@ -4,10 +4,10 @@ them (and the strict request layer) in front of moto.
 GET  /wl-api/requests          counts of requests per "service:Action" since the last mark
 POST /wl-api/requests/mark     starts counting afresh
 POST /wl-api/faults            {"rate": 0.2, "access_key": "FAULTY", "kinds": ["throttle", "500", "503", "lost", "drop", "drop-after"],
-                                "services": ["ec2"], "actions": ["CreateVpc"], "seed": 7}
+                                "services": ["ec2"], "actions": ["CreateVpc"], "seed": 7, "limit": 1}
                                a fraction of matching requests is answered with an error in the
                                service's own shape ("lost" carries the request out, then answers
-                               503); {"rate": 0} turns that key's faults off. Settings are kept per
+                               503), at most "limit" times when given; {"rate": 0} turns that key's faults off. Settings are kept per
                                access key ("*" without one), so concurrent tests do not interfere.
 WL_FAULT_RATE / WL_FAULT_ACCESS_KEY / WL_FAULT_KINDS / WL_FAULT_SERVICES / WL_FAULT_SEED set the
 same at start.
@@ -220,11 +220,14 @@ class WlDispatcher(moto.server.DomainDispatcherApplication):
                 faults is not None
                 and (not faults["services"] or service in faults["services"])
                 and (not faults["actions"] or action in faults["actions"])
+                and faults.get("limit", None) != 0
                 and _random.random() < faults["rate"]
             )
             kind = _random.choice(faults["kinds"]) if inject else None
             if inject:
                 _fault_counts[f"{service}:{action}"] += 1
+                if faults.get("limit") is not None:
+                    faults["limit"] -= 1
         if inject and kind in ("drop", "drop-after"):
             # The connection breaks without an answer, before the request is carried out or after.
             if kind == "drop-after":
@@ -275,6 +278,8 @@ class WlDispatcher(moto.server.DomainDispatcherApplication):
                         "kinds": document.get("kinds") or ["throttle"],
                         "services": document.get("services") or [],
                         "actions": document.get("actions") or [],
+                        # At most this many faults for the key, then none (None: no limit).
+                        "limit": document.get("limit"),
                     }
                 else:
                     _faults.pop(key, None)

@@ -441,9 +441,12 @@ def create_service_is_idempotent(call):
         raise Refusal("InvalidParameterException", "Creation of service was not idempotent.")
 
 
-@rule("ecs", "CreateService", kind="state")
+@rule("ecs", "CreateService", "UpdateService", kind="state")
 def target_group_has_an_associated_load_balancer(call):
-    """A service's target group must be one a listener or a listener rule forwards to: ECS answers
+    """A service's target group must be one a listener or a listener rule forwards to, on create
+    and when UpdateService moves the service to another group (a forward with weight 0 is enough
+    to associate it, which lets a rule keep all traffic on the old group until the service has
+    moved; ForwardActionConfig, API_TargetGroupTuple: weight 0 to 999): ECS answers
     InvalidParameterException "The target group with targetGroupArn ... does not have an associated
     load balancer." (umotif-public/terraform-aws-ecs-fargate#43,
     cloudposse/terraform-aws-ecs-web-app#226; terraform retries it while a rule is being created)."""

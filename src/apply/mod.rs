@@ -121,14 +121,7 @@ pub async fn execute(
     sink: Arc<dyn EventSink>,
     interrupt: Arc<AtomicBool>,
 ) -> Report {
-    let mut outputs: HashMap<String, Attributes> = HashMap::new();
-    for change in &plan.changes {
-        if matches!(change.action, Action::NoOp | Action::Update) {
-            if let Some(resource) = live.iter().find(|r| Some(&r.physical_id) == change.physical_id.as_ref()) {
-                outputs.insert(resource.id.clone(), resource.attributes.clone());
-            }
-        }
-    }
+    let mut outputs = known_attributes(plan, live);
     let after: Vec<Vec<usize>> = plan.steps.iter().map(|step| step.after.clone()).collect();
     let mut queue = Queue::new(&after);
     let mut ready: VecDeque<usize> = VecDeque::new();
@@ -208,6 +201,25 @@ pub async fn execute(
         }
     }
     report
+}
+
+/// The attributes of the resources the plan keeps (no-ops and updates), by logical id: what steps
+/// that refer to them resolve against. A live resource is matched by logical id, kind and physical
+/// id together: physical ids are only unique within a kind (the cache and its subnet group are
+/// both named `<stack>-cache`).
+pub fn known_attributes(plan: &Plan, live: &[LiveResource]) -> HashMap<String, Attributes> {
+    plan.changes
+        .iter()
+        .filter(|change| matches!(change.action, Action::NoOp | Action::Update))
+        .filter_map(|change| {
+            live.iter().find(|resource| {
+                resource.id == change.id
+                    && resource.kind == change.kind
+                    && Some(&resource.physical_id) == change.physical_id.as_ref()
+            })
+        })
+        .map(|resource| (resource.id.clone(), resource.attributes.clone()))
+        .collect()
 }
 
 /// Replaces references in a step's properties by the attributes of resources that now exist.
@@ -309,6 +321,77 @@ async fn run_with_retries(
                 attempt += 1;
             }
             other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Kind;
+    use crate::plan::{LiveState, ResourceChange};
+
+    fn live(id: &str, kind: Kind, physical_id: &str, address: &str) -> LiveResource {
+        LiveResource {
+            id: id.into(),
+            kind,
+            physical_id: physical_id.into(),
+            props: Props::new(),
+            attributes: [("id".to_string(), physical_id.to_string()), ("address".to_string(), address.to_string())]
+                .into(),
+            state: LiveState::Ready,
+        }
+    }
+
+    fn no_op(id: &str, kind: Kind, physical_id: &str) -> ResourceChange {
+        ResourceChange {
+            id: id.into(),
+            kind,
+            action: Action::NoOp,
+            physical_id: Some(physical_id.into()),
+            before: None,
+            after: None,
+            changes: Vec::new(),
+            waits_for: None,
+            create_before_delete: false,
+        }
+    }
+
+    /// The cache and its subnet group share the name `<stack>-cache`; whichever discovery listed
+    /// first used to stand in for both, and a new movie image failed with "address of cache is not
+    /// known".
+    #[test]
+    fn resources_kept_by_the_plan_are_known_by_id_and_kind_not_by_name_alone() {
+        let plan = Plan {
+            stack: "s".into(),
+            region: "us-east-1".into(),
+            refusals: Vec::new(),
+            data_loss: Vec::new(),
+            kept: Vec::new(),
+            changes: vec![
+                no_op("cache-subnets", Kind::CacheSubnetGroup, "s-cache"),
+                no_op("cache", Kind::CacheReplicationGroup, "s-cache"),
+            ],
+            steps: Vec::new(),
+        };
+        for live in [
+            vec![
+                live("cache-subnets", Kind::CacheSubnetGroup, "s-cache", ""),
+                live("cache", Kind::CacheReplicationGroup, "s-cache", "s-cache.abc.cache.amazonaws.com"),
+            ],
+            vec![
+                live("cache", Kind::CacheReplicationGroup, "s-cache", "s-cache.abc.cache.amazonaws.com"),
+                live("cache-subnets", Kind::CacheSubnetGroup, "s-cache", ""),
+            ],
+        ] {
+            let known = known_attributes(&plan, &live);
+            assert_eq!(known["cache"]["address"], "s-cache.abc.cache.amazonaws.com");
+            assert!(known.contains_key("cache-subnets"));
+            let reference = Value::Ref { id: "cache".into(), attribute: "address".into() };
+            assert_eq!(
+                resolve(&reference, &known, "update task_definition task-movie").expect("known"),
+                Value::String("s-cache.abc.cache.amazonaws.com".into())
+            );
         }
     }
 }

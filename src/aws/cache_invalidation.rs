@@ -63,31 +63,149 @@ fn encode_path(path: &str) -> String {
     encoded
 }
 
+/// At most this many wildcard paths may be in progress at once per distribution ("If you're
+/// using the * wildcard, you can have requests for up to 15 invalidation paths in progress at one
+/// time", InvalidationLimits).
+pub const MAX_WILDCARD_PATHS: usize = 15;
+
+/// The paths of a distribution's invalidations still in progress, counted the way CloudFront's
+/// limits count them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InFlight {
+    pub files: usize,
+    pub wildcards: usize,
+}
+
+impl InFlight {
+    pub fn of<'a>(paths: impl IntoIterator<Item = &'a str>) -> InFlight {
+        paths.into_iter().fold(InFlight::default(), |count, path| {
+            if path.ends_with('*') {
+                InFlight { wildcards: count.wildcards + 1, ..count }
+            } else {
+                InFlight { files: count.files + 1, ..count }
+            }
+        })
+    }
+
+    fn fits_beside(self, other: InFlight) -> bool {
+        self.files + other.files <= MAX_PATHS && self.wildcards + other.wildcards <= MAX_WILDCARD_PATHS
+    }
+}
+
+/// What to send, given the changed paths and what is already in progress: the exact paths when
+/// they fit beside the invalidations in flight, `/*` when only a wildcard fits, or nothing yet
+/// (wait for some to complete). Pure.
+pub fn choose_paths(changed: &[String], in_flight: InFlight) -> Option<Vec<String>> {
+    let exact = invalidation_paths(changed);
+    if InFlight::of(exact.iter().map(String::as_str)).fits_beside(in_flight) {
+        return Some(exact);
+    }
+    let everything = vec!["/*".to_string()];
+    InFlight::of(["/*"]).fits_beside(in_flight).then_some(everything)
+}
+
+/// What the distribution's invalidations in progress hold, or the id of the one this step's
+/// caller reference made already (an earlier attempt whose answer was lost).
+async fn in_flight(
+    context: &StepContext<'_>,
+    distribution: &str,
+    reference: &str,
+) -> Result<Result<InFlight, String>, AwsError> {
+    let resource = &context.resource();
+    let cloudfront = &context.clients.cloudfront;
+    let mut in_progress = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let output = cloudfront
+            .list_invalidations()
+            .distribution_id(distribution)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .aws("ListInvalidations", resource)?;
+        let Some(list) = output.invalidation_list() else { break };
+        in_progress.extend(
+            list.items()
+                .iter()
+                .filter(|summary| summary.status() == "InProgress")
+                .map(|summary| summary.id().to_string()),
+        );
+        marker = list.next_marker().filter(|_| list.is_truncated()).map(str::to_string);
+        if marker.is_none() {
+            break;
+        }
+    }
+    let reads = in_progress
+        .iter()
+        .map(|id| async move {
+            let output = cloudfront.get_invalidation().distribution_id(distribution).id(id).send().await;
+            match output.aws("GetInvalidation", resource) {
+                Ok(output) => {
+                    Ok(output.invalidation().and_then(|invalidation| invalidation.invalidation_batch()).map(|batch| {
+                        let paths: Vec<String> = batch.paths().map(|paths| paths.items().to_vec()).unwrap_or_default();
+                        (id.clone(), batch.caller_reference().to_string(), paths)
+                    }))
+                }
+                // Completed and purged between the listing and the read.
+                Err(error) if error.is_not_found() => Ok(None),
+                Err(error) => Err(error),
+            }
+        })
+        .collect();
+    let batches: Vec<(String, String, Vec<String>)> = super::bounded(reads).await?.into_iter().flatten().collect();
+    if let Some((id, _, _)) = batches.iter().find(|(_, caller, _)| caller == reference) {
+        return Ok(Err(id.clone()));
+    }
+    Ok(Ok(InFlight::of(batches.iter().flat_map(|(_, _, paths)| paths.iter().map(String::as_str)))))
+}
+
+/// Invalidates the changed paths. CloudFront refuses an invalidation over its in-progress limits
+/// (TooManyInvalidationsInProgress: 3,000 file paths or 15 wildcard paths per distribution), so
+/// the invalidations in flight are counted first to choose between the exact paths and `/*`, and
+/// while neither fits (or CloudFront still answers so) the step waits for some to complete,
+/// within the kind's limit.
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
     let desired: CacheInvalidationProps = context.decode(props)?;
     let resource = context.resource();
-    let paths = invalidation_paths(&desired.paths);
-    let batch = InvalidationBatch::builder()
-        .paths(Paths::builder().quantity(paths.len() as i32).set_items(Some(paths)).build().map_err(|e| {
-            AwsError::refused(&resource, format!("cannot build the invalidation: {e}; this is a bug in wl-infra"))
-        })?)
-        // The same caller reference makes a retried call answer with the first invalidation.
-        .caller_reference(super::client_token(super::TokenApi::CloudFront, &context.clients.run_id, context.id, props))
-        .build()
-        .map_err(|e| {
-            AwsError::refused(&resource, format!("cannot build the invalidation: {e}; this is a bug in wl-infra"))
-        })?;
-    let output = context
-        .clients
-        .cloudfront
-        .create_invalidation()
-        .distribution_id(desired.distribution_id)
-        .invalidation_batch(batch)
-        .send()
-        .await
-        .aws("CreateInvalidation", &resource)?;
-    Ok(id_attributes(output.invalidation().map_or("", |i| i.id())))
+    // The same caller reference makes a retried call answer with the first invalidation.
+    let reference = super::client_token(super::TokenApi::CloudFront, &context.clients.run_id, context.id, props);
+    let id = super::wait_for(context, "free of invalidations over CloudFront's in-progress limits", || async {
+        let in_flight = match in_flight(context, &desired.distribution_id, &reference).await? {
+            Ok(in_flight) => in_flight,
+            Err(made_already) => return Ok(Some(made_already)),
+        };
+        let Some(paths) = choose_paths(&desired.paths, in_flight) else { return Ok(None) };
+        let batch = InvalidationBatch::builder()
+            .paths(Paths::builder().quantity(paths.len() as i32).set_items(Some(paths)).build().map_err(|e| {
+                AwsError::refused(&resource, format!("cannot build the invalidation: {e}; this is a bug in wl-infra"))
+            })?)
+            .caller_reference(&reference)
+            .build()
+            .map_err(|e| {
+                AwsError::refused(&resource, format!("cannot build the invalidation: {e}; this is a bug in wl-infra"))
+            })?;
+        let output = context
+            .clients
+            .cloudfront
+            .create_invalidation()
+            .distribution_id(&desired.distribution_id)
+            .invalidation_batch(batch)
+            .send()
+            .await
+            .aws("CreateInvalidation", &resource);
+        match output {
+            Ok(output) => Ok(Some(output.invalidation().map_or("", |i| i.id()).to_string())),
+            // Others invalidated in between: wait for them.
+            Err(error) if error.code() == Some(TOO_MANY_IN_PROGRESS) => Ok(None),
+            Err(error) => Err(error),
+        }
+    })
+    .await?;
+    Ok(id_attributes(&id))
 }
+
+/// CloudFront's answer to an invalidation over its in-progress limits.
+pub const TOO_MANY_IN_PROGRESS: &str = "TooManyInvalidationsInProgress";
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
     create(context, update.props).await
@@ -108,6 +226,23 @@ mod tests {
             invalidation_paths(&paths),
             vec!["/index.html", "/assets/caf%C3%A9%20menu.png", "/a*", "/%C3%BCber/x.js", "/100%25.txt"]
         );
+    }
+
+    #[test]
+    fn the_invalidations_in_flight_choose_between_exact_paths_and_everything() {
+        let changed: Vec<String> = (0..100).map(|n| format!("/assets/{n}.js")).collect();
+        assert_eq!(choose_paths(&changed, InFlight::default()).map(|p| p.len()), Some(100));
+        // 2,950 files in flight: 100 more would pass 3,000, one wildcard fits.
+        let busy = InFlight { files: 2950, wildcards: 0 };
+        assert_eq!(choose_paths(&changed, busy), Some(vec!["/*".to_string()]));
+        // And with 15 wildcards in flight as well, nothing fits: wait.
+        assert_eq!(choose_paths(&changed, InFlight { files: 2950, wildcards: 15 }), None);
+        // Few files fit beside 15 wildcards.
+        assert_eq!(
+            choose_paths(&changed[..1], InFlight { files: 0, wildcards: 15 }),
+            Some(vec!["/assets/0.js".into()])
+        );
+        assert_eq!(InFlight::of(["/a.js", "/b*", "/*"]), InFlight { files: 1, wildcards: 2 });
     }
 
     #[test]

@@ -87,7 +87,7 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
         let live = live_resource(Kind::CacheReplicationGroup, id, group_id, &props, attributes(group));
         Ok::<_, AwsError>(Some(LiveResource { state, ..live }))
     });
-    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    Ok(super::bounded(reads.collect()).await?.into_iter().flatten().collect())
 }
 
 fn props_of(group: &ReplicationGroup, tags: Tags) -> CacheReplicationGroupProps {

@@ -61,7 +61,7 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
         let name = props.name.clone();
         Ok::<_, AwsError>(Some(live_resource(Kind::CacheSubnetGroup, id, &name, &props, attributes(&name, arn))))
     });
-    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    Ok(super::bounded(reads.collect()).await?.into_iter().flatten().collect())
 }
 
 fn props_of(group: &CacheSubnetGroup, tags: Tags) -> CacheSubnetGroupProps {

@@ -3,9 +3,10 @@
 //! ETag; destroy disables the distribution, waits until that is deployed, then deletes it.
 
 use aws_sdk_cloudfront::types::{
-    AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomOriginConfig, DefaultCacheBehavior,
-    DistributionConfig, DistributionConfigWithTags, HttpVersion, Method, Origin, OriginProtocolPolicy, Origins,
-    PriceClass, S3OriginConfig, ViewerProtocolPolicy,
+    Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponses, CustomOriginConfig,
+    DefaultCacheBehavior, DistributionConfig, DistributionConfigWithTags, GeoRestriction, GeoRestrictionType,
+    HttpVersion, LambdaFunctionAssociations, LoggingConfig, Method, Origin, OriginProtocolPolicy, Origins, PriceClass,
+    Restrictions, S3OriginConfig, ViewerCertificate, ViewerProtocolPolicy,
 };
 use serde::{Deserialize, Serialize};
 
@@ -107,6 +108,9 @@ pub fn config_of(props: &DistributionProps, caller_reference: &str) -> Result<Di
                         .map_err(|e| e.to_string())?,
                 )
                 .compress(true)
+                .smooth_streaming(false)
+                .lambda_function_associations(no_lambda_functions()?)
+                .field_level_encryption_id("")
                 // Nothing under /api is cached; every header but Host (Authorization included),
                 // every cookie and query string goes to the load balancer.
                 .cache_policy_id(CACHING_DISABLED)
@@ -128,6 +132,9 @@ pub fn config_of(props: &DistributionProps, caller_reference: &str) -> Result<Di
                 .map_err(|e| e.to_string())?,
         )
         .compress(true)
+        .smooth_streaming(false)
+        .lambda_function_associations(no_lambda_functions()?)
+        .field_level_encryption_id("")
         .cache_policy_id(&props.cache_policy)
         .response_headers_policy_id(&props.response_headers_policy)
         .build()
@@ -158,6 +165,86 @@ pub fn config_of(props: &DistributionProps, caller_reference: &str) -> Result<Di
         );
     }
     config.build().map_err(|e| e.to_string())
+}
+
+/// An empty list of Lambda@Edge associations: required in every cache behaviour of an update.
+fn no_lambda_functions() -> Result<LambdaFunctionAssociations, String> {
+    LambdaFunctionAssociations::builder().quantity(0).build().map_err(|e| e.to_string())
+}
+
+/// The configuration an UpdateDistribution sends: the live configuration as read (with what
+/// wl-infra does not manage: aliases, certificate, logging, restrictions, web ACL, error
+/// responses, origin groups, ...), with the fields wl-infra manages overwritten. CloudFront
+/// replaces the whole configuration with what an update carries ("The values that you specify in
+/// an UpdateDistribution request are not merged into your existing configuration",
+/// https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_UpdateDistribution.html) and
+/// refuses one without Aliases, CacheBehaviors, CustomErrorResponses, Logging, PriceClass,
+/// ViewerCertificate, Restrictions, WebACLId or HttpVersion
+/// (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-overview-required-fields.html);
+/// a field the answer left out is filled with CloudFront's default.
+pub fn updated_config(props: &DistributionProps, current: &DistributionConfig) -> Result<DistributionConfig, String> {
+    let managed = config_of(props, current.caller_reference())?;
+    let mut config = current.clone();
+    config.comment = managed.comment;
+    config.enabled = managed.enabled;
+    config.price_class = managed.price_class;
+    config.default_root_object = managed.default_root_object;
+    config.http_version = managed.http_version;
+    config.is_ipv6_enabled = managed.is_ipv6_enabled;
+    config.origins = managed.origins;
+    config.default_cache_behavior = managed.default_cache_behavior;
+    config.cache_behaviors = Some(match managed.cache_behaviors {
+        Some(behaviors) => behaviors,
+        None => CacheBehaviors::builder().quantity(0).build().map_err(|e| e.to_string())?,
+    });
+    with_update_defaults(config)
+}
+
+/// Fills the fields an update requires that a configuration lacks, with CloudFront's defaults.
+fn with_update_defaults(mut config: DistributionConfig) -> Result<DistributionConfig, String> {
+    if config.aliases.is_none() {
+        config.aliases = Some(Aliases::builder().quantity(0).build().map_err(|e| e.to_string())?);
+    }
+    if config.cache_behaviors.is_none() {
+        config.cache_behaviors = Some(CacheBehaviors::builder().quantity(0).build().map_err(|e| e.to_string())?);
+    }
+    if config.custom_error_responses.is_none() {
+        config.custom_error_responses =
+            Some(CustomErrorResponses::builder().quantity(0).build().map_err(|e| e.to_string())?);
+    }
+    if config.logging.is_none() {
+        config.logging =
+            Some(LoggingConfig::builder().enabled(false).include_cookies(false).bucket("").prefix("").build());
+    }
+    if config.price_class.is_none() {
+        config.price_class = Some(PriceClass::PriceClassAll);
+    }
+    if config.viewer_certificate.is_none() {
+        config.viewer_certificate = Some(ViewerCertificate::builder().cloud_front_default_certificate(true).build());
+    }
+    if config.restrictions.is_none() {
+        config.restrictions = Some(
+            Restrictions::builder()
+                .geo_restriction(
+                    GeoRestriction::builder()
+                        .restriction_type(GeoRestrictionType::None)
+                        .quantity(0)
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                )
+                .build(),
+        );
+    }
+    if config.web_acl_id.is_none() {
+        config.web_acl_id = Some(String::new());
+    }
+    if config.http_version.is_none() {
+        config.http_version = Some(HttpVersion::Http2);
+    }
+    if config.default_root_object.is_none() {
+        config.default_root_object = Some(String::new());
+    }
+    Ok(config)
 }
 
 /// The properties of a live configuration, in the shape `graph` gives the desired one: only the
@@ -207,6 +294,15 @@ pub fn in_region(region: &str, tags: &[(&str, &str)], origins: &[&str]) -> bool 
         Some((_, tagged)) => *tagged == region,
         None => origins.iter().any(|domain| domain.contains(&format!(".s3.{region}.amazonaws.com"))),
     }
+}
+
+/// Whether the region's partition has CloudFront: the commercial one only (there is no CloudFront
+/// endpoint in `aws-us-gov`, and validation refuses `[frontend]` outside `aws`), so a stack
+/// elsewhere has no distribution to find and its discovery makes no CloudFront call. In `aws`
+/// discovery runs with or without `[frontend]`: a removed `[frontend]` leaves a distribution to
+/// delete.
+pub fn has_cloudfront(region: &str) -> bool {
+    crate::stack::facts::partition(region) == "aws"
 }
 
 /// The bucket of an S3 origin domain (`<bucket>.s3.<region>.amazonaws.com`).
@@ -295,6 +391,9 @@ async fn discover_distributions(clients: &Clients) -> Result<Vec<LiveResource>, 
 /// The stack's distributions, then its origin access control (which has no tags: it is found by
 /// its name, or by the name of before when one of the distributions reads through it).
 pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
+    if !has_cloudfront(&clients.region) {
+        return Ok(Vec::new());
+    }
     let mut live = discover_distributions(clients).await?;
     let used_by: Vec<String> = live
         .iter()
@@ -405,7 +504,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let id = update.physical_id;
     let (current_config, etag) = current(context, id).await?;
     let (arn, domain) = if update.changed_beyond_tags() {
-        let config = config_of(&desired, current_config.caller_reference()).map_err(|e| build_error(&resource, e))?;
+        let config = updated_config(&desired, &current_config).map_err(|e| build_error(&resource, e))?;
         put(context, id, config, &etag).await?
     } else {
         let output = context.clients.cloudfront.get_distribution().id(id).send().await;
@@ -449,7 +548,7 @@ pub async fn delete(context: &StepContext<'_>, id: &str, _live: &Props) -> Resul
         match next_delete_step(enabled, distribution.status()) {
             DeleteStep::Disable => {
                 let (config, etag) = current(context, id).await?;
-                let mut disabled = config.clone();
+                let mut disabled = with_update_defaults(config).map_err(|e| build_error(&resource, e))?;
                 disabled.enabled = false;
                 put(context, id, disabled, &etag).await?;
             }
@@ -516,6 +615,115 @@ mod tests {
         assert_eq!(s3.s3_origin_config().map(|c| c.origin_access_identity()), Some(""), "no legacy identity");
     }
 
+    /// A live configuration as GetDistributionConfig answers it, with what someone set outside
+    /// wl-infra (an alias, a certificate, logging, a geo restriction, a web ACL, an error page).
+    fn live_config() -> DistributionConfig {
+        let mut config = config_of(&desired(), "ref-live").expect("a configuration");
+        config.price_class = Some(PriceClass::PriceClass200);
+        config.aliases = Some(Aliases::builder().quantity(1).items("www.example.com").build().expect("aliases"));
+        config.viewer_certificate = Some(
+            ViewerCertificate::builder()
+                .acm_certificate_arn("arn:aws:acm:us-east-1:123:certificate/abc")
+                .ssl_support_method(aws_sdk_cloudfront::types::SslSupportMethod::SniOnly)
+                .build(),
+        );
+        config.logging = Some(
+            LoggingConfig::builder()
+                .enabled(true)
+                .include_cookies(false)
+                .bucket("logs.s3.amazonaws.com")
+                .prefix("cf/")
+                .build(),
+        );
+        config.restrictions = Some(
+            Restrictions::builder()
+                .geo_restriction(
+                    GeoRestriction::builder()
+                        .restriction_type(GeoRestrictionType::Blacklist)
+                        .quantity(1)
+                        .items("KP")
+                        .build()
+                        .expect("a restriction"),
+                )
+                .build(),
+        );
+        config.web_acl_id = Some("arn:aws:wafv2:us-east-1:123:global/webacl/x/1".into());
+        config.custom_error_responses = Some(
+            CustomErrorResponses::builder()
+                .quantity(1)
+                .items(
+                    aws_sdk_cloudfront::types::CustomErrorResponse::builder()
+                        .error_code(404)
+                        .response_page_path("/index.html")
+                        .response_code("200")
+                        .build()
+                        .expect("an error response"),
+                )
+                .build()
+                .expect("error responses"),
+        );
+        config
+    }
+
+    #[test]
+    fn an_update_sends_the_live_configuration_back_with_only_the_managed_fields_changed() {
+        let live = live_config();
+        let updated = updated_config(&desired(), &live).expect("an update");
+        assert_eq!(updated.price_class, Some(PriceClass::PriceClass100), "managed: overwritten");
+        assert_eq!(updated.caller_reference, "ref-live", "never changed");
+        for (field, kept) in [
+            ("aliases", updated.aliases == live.aliases),
+            ("viewer_certificate", updated.viewer_certificate == live.viewer_certificate),
+            ("logging", updated.logging == live.logging),
+            ("restrictions", updated.restrictions == live.restrictions),
+            ("web_acl_id", updated.web_acl_id == live.web_acl_id),
+            ("custom_error_responses", updated.custom_error_responses == live.custom_error_responses),
+        ] {
+            assert!(kept, "{field} is sent back as read");
+        }
+        for behavior_fields in [
+            updated.default_cache_behavior.as_ref().map(|b| {
+                (
+                    b.allowed_methods.is_some(),
+                    b.smooth_streaming,
+                    b.lambda_function_associations.is_some(),
+                    b.field_level_encryption_id.clone(),
+                )
+            }),
+            updated.cache_behaviors.as_ref().and_then(|b| b.items.as_ref()).map(|items| {
+                let b = &items[0];
+                (
+                    b.allowed_methods.is_some(),
+                    b.smooth_streaming,
+                    b.lambda_function_associations.is_some(),
+                    b.field_level_encryption_id.clone(),
+                )
+            }),
+        ] {
+            assert_eq!(
+                behavior_fields,
+                Some((true, Some(false), true, Some(String::new()))),
+                "what an update requires of a behaviour"
+            );
+        }
+    }
+
+    #[test]
+    fn an_update_fills_every_required_field_a_sparse_answer_left_out() {
+        let mut props = desired();
+        props.api_origin_domain = None;
+        props.api_path = None;
+        let sparse = config_of(&props, "ref-1").expect("a configuration");
+        assert!(sparse.aliases.is_none() && sparse.logging.is_none() && sparse.cache_behaviors.is_none());
+        let updated = updated_config(&props, &sparse).expect("an update");
+        assert_eq!(updated.aliases.as_ref().map(|a| a.quantity), Some(0));
+        assert_eq!(updated.cache_behaviors.as_ref().map(|b| b.quantity), Some(0));
+        assert_eq!(updated.custom_error_responses.as_ref().map(|c| c.quantity), Some(0));
+        assert_eq!(updated.logging.as_ref().map(|l| l.enabled), Some(false));
+        assert!(updated.viewer_certificate.is_some() && updated.restrictions.is_some());
+        assert_eq!(updated.web_acl_id.as_deref(), Some(""));
+    }
+
     #[test]
     fn a_frontend_without_services_has_no_api_behaviour() {
         let mut props = desired();
@@ -534,6 +742,12 @@ mod tests {
         // Made before the region tag: its bucket says.
         assert!(in_region("us-west-2", &[("wl:stack", "s")], &origins));
         assert!(!in_region("us-east-1", &[("wl:stack", "s")], &origins));
+    }
+
+    #[test]
+    fn only_the_commercial_partition_has_distributions_to_discover() {
+        assert!(has_cloudfront("us-east-1") && has_cloudfront("eu-west-1"));
+        assert!(!has_cloudfront("us-gov-west-1") && !has_cloudfront("cn-north-1"));
     }
 
     #[test]

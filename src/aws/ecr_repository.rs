@@ -105,7 +105,7 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
         ]);
         Ok::<_, AwsError>(Some(live_resource(Kind::EcrRepository, id, name, &props, attributes)))
     });
-    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    Ok(super::bounded(reads.collect()).await?.into_iter().flatten().collect())
 }
 
 fn scanning(props: &EcrRepositoryProps) -> ImageScanningConfiguration {

@@ -1,7 +1,7 @@
 //! Driver for the stack's ECS cluster (named after the stack, container insights on), and the
 //! ECS tag reading the service and task definition drivers share.
 
-use aws_sdk_ecs::types::{ClusterField, ClusterSetting, ClusterSettingName, Tag};
+use aws_sdk_ecs::types::{Cluster, ClusterField, ClusterSetting, ClusterSettingName, Tag};
 use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
@@ -38,54 +38,75 @@ fn attributes(name: &str, arn: &str) -> Attributes {
     ])
 }
 
-/// The cluster has the stack's name, so one DescribeClusters finds it.
-pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
+/// The ACTIVE cluster of this name, with its tags and settings (a deleted cluster stays visible
+/// as INACTIVE for a while, and a new one of its name can be made).
+async fn active_cluster(clients: &Clients, name: &str) -> Result<Option<Cluster>, AwsError> {
     let output = clients
         .ecs
         .describe_clusters()
-        .clusters(&clients.stack)
+        .clusters(name)
         .include(ClusterField::Tags)
         .include(ClusterField::Settings)
         .send()
         .await
-        .aws("DescribeClusters", "the stack's cluster")?;
-    let mut live = Vec::new();
-    // A deleted cluster stays visible as INACTIVE for a while.
-    for cluster in output.clusters().iter().filter(|cluster| cluster.status() == Some("ACTIVE")) {
-        let tags = pairs(cluster.tags());
-        let Some(id) = super::owned_id(&clients.stack, tags.iter().copied()) else { continue };
-        let name = cluster.cluster_name().unwrap_or_default();
-        let insights = cluster
-            .settings()
-            .iter()
-            .find(|setting| setting.name() == Some(&ClusterSettingName::ContainerInsights))
-            .and_then(|setting| setting.value())
-            .unwrap_or("disabled");
-        let props = EcsClusterProps {
-            name: name.to_string(),
-            container_insights: insights.to_string(),
-            tags: super::props::tags_of(tags),
-        };
-        let attributes = attributes(name, cluster.cluster_arn().unwrap_or_default());
-        live.push(live_resource(Kind::EcsCluster, id, name, &props, attributes));
-    }
-    Ok(live)
+        .aws("DescribeClusters", name)?;
+    Ok(output.clusters().iter().find(|cluster| cluster.status() == Some("ACTIVE")).cloned())
 }
 
+/// The cluster as a live resource of the stack, when it carries the stack's tags.
+fn owned_cluster(stack: &str, cluster: &Cluster) -> Option<LiveResource> {
+    let tags = pairs(cluster.tags());
+    let id = super::owned_id(stack, tags.iter().copied())?;
+    let name = cluster.cluster_name().unwrap_or_default();
+    let insights = cluster
+        .settings()
+        .iter()
+        .find(|setting| setting.name() == Some(&ClusterSettingName::ContainerInsights))
+        .and_then(|setting| setting.value())
+        .unwrap_or("disabled");
+    let props = EcsClusterProps {
+        name: name.to_string(),
+        container_insights: insights.to_string(),
+        tags: super::props::tags_of(tags),
+    };
+    let attributes = attributes(name, cluster.cluster_arn().unwrap_or_default());
+    Some(live_resource(Kind::EcsCluster, id, name, &props, attributes))
+}
+
+/// The cluster has the stack's name, so one DescribeClusters finds it.
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
+    let found = active_cluster(clients, &clients.stack).await?;
+    Ok(found.and_then(|cluster| owned_cluster(&clients.stack, &cluster)).into_iter().collect())
+}
+
+/// Looks first: "If you create a cluster with the same name as an existing cluster, the existing
+/// cluster is returned" with neither the new tags nor the new settings
+/// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html — the call
+/// is idempotent by name). An ACTIVE cluster of the stack's name is adopted when it is the stack's
+/// own (an earlier attempt made it) and refused otherwise: never used, never changed.
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
-    let props: EcsClusterProps = context.decode(props)?;
-    // CreateCluster of an existing cluster name answers with that cluster: safe to repeat.
+    let desired: EcsClusterProps = context.decode(props)?;
+    if let Some(cluster) = active_cluster(context.clients, &desired.name).await? {
+        let own = owned_cluster(&context.clients.stack, &cluster).filter(|live| live.id == context.id);
+        return super::lifecycle::adopt_or_refuse(
+            context,
+            props,
+            own,
+            "an ACTIVE ECS cluster of that name exists, and CreateCluster would answer with it unchanged",
+        )
+        .await;
+    }
     let output = context
         .clients
         .ecs
         .create_cluster()
-        .cluster_name(&props.name)
-        .settings(insights(&props.container_insights))
-        .set_tags(Some(tags::ecs_list(&props.tags)))
+        .cluster_name(&desired.name)
+        .settings(insights(&desired.container_insights))
+        .set_tags(Some(tags::ecs_list(&desired.tags)))
         .send()
         .await
         .aws("CreateCluster", &context.resource())?;
-    Ok(attributes(&props.name, output.cluster().and_then(|c| c.cluster_arn()).unwrap_or_default()))
+    Ok(attributes(&desired.name, output.cluster().and_then(|c| c.cluster_arn()).unwrap_or_default()))
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
@@ -108,7 +129,9 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
 /// (`/aws/ecs/containerinsights/<cluster>/performance`): AWS creates it and never deletes it.
 pub async fn delete(context: &StepContext<'_>, name: &str, _live: &Props) -> Result<(), AwsError> {
     let resource = context.resource();
-    context.clients.ecs.delete_cluster().cluster(name).send().await.aws("DeleteCluster", &resource)?;
+    // Gone already (a repeated destroy, or an attempt whose answer was lost): the log group may
+    // still be there.
+    context.clients.ecs.delete_cluster().cluster(name).send().await.aws_or_gone("DeleteCluster", &resource)?;
     let call = context.clients.logs.delete_log_group().log_group_name(insights_log_group(name));
     call.send().await.aws_or_gone("DeleteLogGroup", &resource)?;
     Ok(())

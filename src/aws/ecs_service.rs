@@ -88,7 +88,7 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
             .aws("DescribeServices", "the stack's services")?;
         Ok::<_, AwsError>(output.services().to_vec())
     });
-    let services: Vec<Service> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
+    let services: Vec<Service> = super::bounded(reads.collect()).await?.into_iter().flatten().collect();
     Ok(services
         .iter()
         // A deleted service is DRAINING, then INACTIVE: gone as far as the stack is concerned.

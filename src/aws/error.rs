@@ -108,6 +108,9 @@ const TRANSIENT_CODES: &[&str] = &[
     "UpdateInProgressException",
     // A CloudFront If-Match that went stale between the read and the write: read again.
     "PreconditionFailed",
+    // Over CloudFront's in-progress invalidation limits (3,000 files or 15 wildcard paths per
+    // distribution): they complete within minutes (the driver waits for them first).
+    "TooManyInvalidationsInProgress",
 ];
 
 /// Classifies an AWS error code. `...NotFound` codes and the S3/ECR equivalents are `NotFound`.
@@ -257,6 +260,7 @@ mod tests {
         // CloudFront: a stale If-Match is read again and retried; an enabled distribution is not
         // deleted by retrying (the driver disables it first); gone is gone.
         assert_eq!(classify("PreconditionFailed", Some(412)), ErrorClass::Transient);
+        assert_eq!(classify("TooManyInvalidationsInProgress", Some(400)), ErrorClass::Transient);
         assert_eq!(classify("DistributionNotDisabled", Some(409)), ErrorClass::Permanent);
         assert_eq!(classify("NoSuchDistribution", Some(404)), ErrorClass::NotFound);
         assert_eq!(classify("NoSuchOriginAccessControl", Some(404)), ErrorClass::NotFound);

@@ -54,7 +54,7 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
         );
     }
     let reads = roles.iter().map(|name| read_role(clients, name));
-    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    Ok(super::bounded(reads.collect()).await?.into_iter().flatten().collect())
 }
 
 /// The stack's role of this name, read by name: ListRoles can lag behind a create (IAM is
@@ -86,7 +86,7 @@ async fn read_role(clients: &Clients, name: &str) -> Result<Option<LiveResource>
             iam.get_role_policy().role_name(name).policy_name(policy).send().await.aws("GetRolePolicy", name)?;
         Ok::<_, AwsError>((policy.clone(), normalise_policy(&percent_decode(output.policy_document()))))
     });
-    let documents = futures_util::future::try_join_all(documents).await?;
+    let documents = super::bounded(documents.collect()).await?;
     let mut managed: Vec<String> =
         attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect();
     managed.sort();

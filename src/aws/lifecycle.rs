@@ -59,7 +59,21 @@ async fn find_own(context: &StepContext<'_>, props: &Props) -> Result<Option<Liv
 /// earlier attempt created it, and its answer was lost), it is adopted and brought to the desired
 /// properties; otherwise it belongs to someone else and is never touched.
 async fn adopt(context: &StepContext<'_>, props: &Props, conflict: AwsError) -> Result<Attributes, AwsError> {
-    let Some(live) = find_own(context, props).await? else {
+    let found = find_own(context, props).await?;
+    adopt_or_refuse(context, props, found, &conflict.to_string()).await
+}
+
+/// The stack's own resource found where a create was about to make one (`own`) is adopted and
+/// brought to the desired properties; without it, what holds the name is someone else's and the
+/// create is refused, saying why (`cause`). For drivers whose create call would silently return
+/// an existing resource (ECS CreateCluster) and so must look first.
+pub async fn adopt_or_refuse(
+    context: &StepContext<'_>,
+    props: &Props,
+    own: Option<LiveResource>,
+    cause: &str,
+) -> Result<Attributes, AwsError> {
+    let Some(live) = own else {
         let name = props
             .get("name")
             .or_else(|| props.get("identifier"))
@@ -69,7 +83,7 @@ async fn adopt(context: &StepContext<'_>, props: &Props, conflict: AwsError) -> 
         return Err(AwsError::refused(
             context.resource(),
             format!(
-                "{name} exists but is not tagged {STACK_TAG}={}; wl-infra never touches resources it does not own: rename the stack, delete it, or tag it to adopt it ({conflict})",
+                "{name} exists but is not tagged {STACK_TAG}={}; wl-infra never touches resources it does not own: rename the stack, delete it, or tag it to adopt it ({cause})",
                 context.clients.stack
             ),
         ));

@@ -69,7 +69,7 @@ pub async fn discover_on(clients: &Clients, balancers: Vec<String>) -> Result<Ve
         }
         Ok::<_, AwsError>(listeners)
     });
-    let listeners: Vec<Listener> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
+    let listeners: Vec<Listener> = super::bounded(reads.collect()).await?.into_iter().flatten().collect();
     let arns: Vec<String> = listeners.iter().filter_map(|l| l.listener_arn().map(str::to_string)).collect();
     let tags = read_tags(clients, &arns).await?;
     Ok(listeners

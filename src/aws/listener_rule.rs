@@ -2,7 +2,8 @@
 //! derived from the service's name (see `graph::rule_priorities`).
 
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
+    Action, ActionTypeEnum, ForwardActionConfig, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
+    TargetGroupTuple,
 };
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +22,12 @@ pub struct ListenerRuleProps {
     pub listener_arn: String,
     pub priority: i32,
     pub paths: Vec<String>,
+    /// The group the rule forwards to.
     pub target_group_arn: String,
+    /// A second group forwarded to with weight 0, beside `target_group_arn`: set only by the step
+    /// that associates a service's new target group before the service moves to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standby_target_group_arn: Option<String>,
     pub tags: Tags,
 }
 
@@ -53,7 +59,7 @@ pub async fn discover_on(clients: &Clients, listeners: Vec<String>) -> Result<Ve
         }
         Ok::<_, AwsError>(rules)
     });
-    let rules: Vec<(String, Rule)> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
+    let rules: Vec<(String, Rule)> = super::bounded(reads.collect()).await?.into_iter().flatten().collect();
     let arns: Vec<String> = rules
         .iter()
         .filter(|(_, rule)| !rule.is_default().unwrap_or(false))
@@ -87,26 +93,38 @@ fn props_of(listener: &str, rule: &Rule, tags: Tags) -> ListenerRuleProps {
         .collect();
     paths.sort();
     paths.dedup();
-    let target = rule
-        .actions()
-        .iter()
-        .find(|action| action.r#type() == Some(&ActionTypeEnum::Forward))
-        .and_then(|action| {
-            action.target_group_arn().map(str::to_string).or_else(|| {
-                action
-                    .forward_config()
-                    .and_then(|config| config.target_groups().first())
-                    .and_then(|group| group.target_group_arn().map(str::to_string))
-            })
-        })
-        .unwrap_or_default();
+    let (target, standby) = forward_targets(rule.actions());
     ListenerRuleProps {
         listener_arn: listener.to_string(),
         priority: rule.priority().and_then(|p| p.parse().ok()).unwrap_or(0),
         paths,
         target_group_arn: target,
+        standby_target_group_arn: standby,
         tags,
     }
+}
+
+/// The group a forward action sends traffic to (the heaviest), and a group beside it with weight
+/// 0 (a rule an interrupted port change left forwarding to both). AWS answers a plain forward
+/// with both `TargetGroupArn` and a one-group `ForwardConfig`.
+pub fn forward_targets(actions: &[Action]) -> (String, Option<String>) {
+    let Some(action) = actions.iter().find(|action| action.r#type() == Some(&ActionTypeEnum::Forward)) else {
+        return (String::new(), None);
+    };
+    let mut groups: Vec<(&str, i32)> = action
+        .forward_config()
+        .map(|config| config.target_groups())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|group| Some((group.target_group_arn()?, group.weight().unwrap_or(1))))
+        .collect();
+    if groups.is_empty() {
+        return (action.target_group_arn().unwrap_or_default().to_string(), None);
+    }
+    // Heaviest first; equal weights keep AWS's order.
+    groups.sort_by_key(|(_, weight)| std::cmp::Reverse(*weight));
+    let standby = groups.iter().skip(1).find(|(_, weight)| *weight == 0).map(|(arn, _)| arn.to_string());
+    (groups[0].0.to_string(), standby)
 }
 
 fn condition(props: &ListenerRuleProps) -> RuleCondition {
@@ -116,8 +134,25 @@ fn condition(props: &ListenerRuleProps) -> RuleCondition {
         .build()
 }
 
-fn forward(props: &ListenerRuleProps) -> Action {
-    Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(&props.target_group_arn).build()
+/// Forwards to the target group; with a standby group, to both: every request to the first
+/// (weight 1), none to the standby (weight 0), which only associates it with the load balancer
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupTuple.html:
+/// weights 0 to 999).
+pub fn forward(props: &ListenerRuleProps) -> Action {
+    let action = Action::builder().r#type(ActionTypeEnum::Forward);
+    match &props.standby_target_group_arn {
+        None => action.target_group_arn(&props.target_group_arn).build(),
+        Some(standby) => action
+            .forward_config(
+                ForwardActionConfig::builder()
+                    .target_groups(
+                        TargetGroupTuple::builder().target_group_arn(&props.target_group_arn).weight(1).build(),
+                    )
+                    .target_groups(TargetGroupTuple::builder().target_group_arn(standby).weight(0).build())
+                    .build(),
+            )
+            .build(),
+    }
 }
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
@@ -143,7 +178,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let arn = update.physical_id;
     let resource = context.resource();
     let elb = &context.clients.elb;
-    if update.changed("paths") || update.changed("target_group_arn") {
+    if update.changed("paths") || update.changed("target_group_arn") || update.changed("standby_target_group_arn") {
         elb.modify_rule()
             .rule_arn(arn)
             .conditions(condition(&desired))
@@ -166,4 +201,47 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
 pub async fn delete(context: &StepContext<'_>, arn: &str, _live: &Props) -> Result<(), AwsError> {
     context.clients.elb.delete_rule().rule_arn(arn).send().await.aws("DeleteRule", &context.resource())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(standby: Option<&str>) -> ListenerRuleProps {
+        ListenerRuleProps {
+            listener_arn: "listener".into(),
+            priority: 10,
+            paths: vec!["/api/movies*".into()],
+            target_group_arn: "tg-old".into(),
+            standby_target_group_arn: standby.map(str::to_string),
+            tags: Tags::new(),
+        }
+    }
+
+    #[test]
+    fn a_standby_group_is_forwarded_to_with_no_traffic_and_reads_back_as_standby() {
+        let both = forward(&props(Some("tg-new")));
+        let groups = both.forward_config().expect("a forward config").target_groups();
+        let weights: Vec<(&str, Option<i32>)> =
+            groups.iter().map(|g| (g.target_group_arn().unwrap_or_default(), g.weight())).collect();
+        assert_eq!(weights, vec![("tg-old", Some(1)), ("tg-new", Some(0))]);
+        assert_eq!(forward_targets(&[both]), ("tg-old".to_string(), Some("tg-new".to_string())));
+        let alone = forward(&props(None));
+        assert_eq!(alone.target_group_arn(), Some("tg-old"));
+        assert_eq!(forward_targets(&[alone]), ("tg-old".to_string(), None));
+    }
+
+    #[test]
+    fn the_heaviest_group_is_the_target_whatever_the_order_aws_answers_in() {
+        let action = Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .forward_config(
+                ForwardActionConfig::builder()
+                    .target_groups(TargetGroupTuple::builder().target_group_arn("tg-new").weight(0).build())
+                    .target_groups(TargetGroupTuple::builder().target_group_arn("tg-old").weight(1).build())
+                    .build(),
+            )
+            .build();
+        assert_eq!(forward_targets(&[action]), ("tg-old".to_string(), Some("tg-new".to_string())));
+    }
 }

@@ -54,7 +54,7 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
         };
         Ok::<_, AwsError>(Some(live_resource(Kind::LogGroup, id, name, &props, attributes(name, &arn))))
     });
-    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    Ok(super::bounded(reads.collect()).await?.into_iter().flatten().collect())
 }
 
 async fn put_retention(context: &StepContext<'_>, name: &str, days: i32) -> Result<(), AwsError> {

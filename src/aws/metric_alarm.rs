@@ -66,7 +66,7 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
         let props = props_of(alarm, tags_of(pairs));
         Ok::<_, AwsError>(Some(live_resource(Kind::MetricAlarm, id, name, &props, attributes(name))))
     });
-    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    Ok(super::bounded(reads.collect()).await?.into_iter().flatten().collect())
 }
 
 fn props_of(alarm: &MetricAlarm, tags: Tags) -> MetricAlarmProps {

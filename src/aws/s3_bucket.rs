@@ -67,7 +67,7 @@ pub async fn discover_named(clients: &Clients, names: &[String]) -> Result<Vec<L
         let region = if region.is_empty() { "us-east-1" } else { region };
         Ok::<_, AwsError>(found.filter(|_| region == clients.region))
     });
-    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    Ok(super::bounded(reads.collect()).await?.into_iter().flatten().collect())
 }
 
 /// The stack's bucket(s) under `names`, then each one's policy and objects (which have no tags:
@@ -81,7 +81,7 @@ pub async fn discover_frontend(clients: &Clients, names: &[String]) -> Result<Ve
         );
         Ok::<_, AwsError>(policy?.into_iter().chain(objects?).collect::<Vec<_>>())
     });
-    let contents: Vec<LiveResource> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
+    let contents: Vec<LiveResource> = super::bounded(reads.collect()).await?.into_iter().flatten().collect();
     Ok(buckets.into_iter().chain(contents).collect())
 }
 

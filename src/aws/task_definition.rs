@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{
-    Compatibility, ContainerDefinition, CpuArchitecture, HealthCheck, KeyValuePair, LogConfiguration, LogDriver,
-    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinition, TaskDefinitionFamilyStatus,
+    Compatibility, ContainerDefinition, CpuArchitecture, Failure, HealthCheck, KeyValuePair, LogConfiguration,
+    LogDriver, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinition, TaskDefinitionFamilyStatus,
     TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
 };
 
@@ -179,7 +179,7 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
         let props = props_of(definition, super::props::tags_of(tags));
         Ok::<_, AwsError>(Some(live_resource(Kind::TaskDefinition, id, arn, &props, attributes(arn))))
     });
-    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    Ok(super::bounded(reads.collect()).await?.into_iter().flatten().collect())
 }
 
 fn container_definition(props: &TaskDefinitionProps) -> ContainerDefinition {
@@ -332,8 +332,9 @@ async fn deregister<'a>(
 /// would otherwise stay listed for good.
 async fn delete_revisions(context: &StepContext<'_>, arns: &[String]) -> Result<(), AwsError> {
     let resource = context.resource();
+    // "You can specify up to 10 task definitions" per call (API_DeleteTaskDefinitions).
     for batch in arns.chunks(10) {
-        context
+        let output = context
             .clients
             .ecs
             .delete_task_definitions()
@@ -341,8 +342,36 @@ async fn delete_revisions(context: &StepContext<'_>, arns: &[String]) -> Result<
             .send()
             .await
             .aws("DeleteTaskDefinitions", &resource)?;
+        revisions_left_behind(&resource, output.failures())?;
     }
     Ok(())
+}
+
+/// DeleteTaskDefinitions answers 200 with a `failures` entry per revision it did not delete (one
+/// still ACTIVE, one in use): destroy must not report success while they remain. A revision
+/// already gone (DELETE_IN_PROGRESS, or not found: a repeated call) is not a failure. Pure.
+pub fn revisions_left_behind(resource: &str, failures: &[Failure]) -> Result<(), AwsError> {
+    let left: Vec<String> = failures
+        .iter()
+        .filter(|failure| {
+            let reason = failure.reason().unwrap_or_default().to_ascii_lowercase();
+            !(reason.contains("delete_in_progress") || reason.contains("missing") || reason.contains("not found"))
+        })
+        .map(|failure| {
+            format!("{}: {}", failure.arn().unwrap_or("a revision"), failure.reason().unwrap_or("no reason given"))
+        })
+        .collect();
+    if left.is_empty() {
+        return Ok(());
+    }
+    Err(AwsError::refused(
+        resource,
+        format!(
+            "ECS did not delete {} task definition revision(s) ({}); run destroy again, or deregister them in the console",
+            left.len(),
+            left.join("; ")
+        ),
+    ))
 }
 
 /// Deregisters every active revision of the family, then deletes every revision, the ones
@@ -358,6 +387,28 @@ pub async fn delete(context: &StepContext<'_>, arn: &str, _live: &Props) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn revisions_ecs_did_not_delete_fail_the_step() {
+        let failure = |arn: &str, reason: &str| Failure::builder().arn(arn).reason(reason).build();
+        assert!(revisions_left_behind("task_definition task-movie", &[]).is_ok());
+        let refused = revisions_left_behind(
+            "task_definition task-movie",
+            &[failure(
+                "arn:aws:ecs:us-east-1:123:task-definition/s-movie:3",
+                "The specified task definition is still in ACTIVE status.",
+            )],
+        )
+        .expect_err("a revision left behind");
+        let message = refused.to_string();
+        assert!(message.contains("s-movie:3") && message.contains("run destroy again"), "{message}");
+        // Gone already: a repeated call.
+        assert!(revisions_left_behind(
+            "task_definition task-movie",
+            &[failure("arn:aws:ecs:us-east-1:123:task-definition/s-movie:2", "DELETE_IN_PROGRESS")]
+        )
+        .is_ok());
+    }
 
     #[test]
     fn families_and_secret_references_round_trip() {

@@ -143,3 +143,52 @@ pub async fn wait_for_network_interfaces_to_go(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn per_item_reads_run_at_most_eight_at_a_time_and_keep_their_order() {
+        let in_flight = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let reads: Vec<_> = (0..40)
+            .map(|n| {
+                let (in_flight, most) = (&in_flight, &most);
+                async move {
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    Ok::<_, AwsError>(n)
+                }
+            })
+            .collect();
+        let read = bounded(reads).await.expect("every read");
+        assert_eq!(read, (0..40).collect::<Vec<_>>());
+        assert_eq!(most.load(Ordering::SeqCst), PER_ITEM_READS_AT_ONCE);
+    }
+
+    /// Every per-item read of a driver goes through `bounded`: an unbounded `try_join_all` over an
+    /// account's roles, log groups, alarms or task definitions sends hundreds of requests at once
+    /// and is throttled. (The one exception is the fan-out over the kinds in `lifecycle.rs`: one
+    /// listing per kind.)
+    #[test]
+    fn no_driver_fans_out_without_the_bound() {
+        let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join("aws");
+        let mut unbounded = Vec::new();
+        for entry in std::fs::read_dir(&directory).expect("src/aws") {
+            let path = entry.expect("an entry").path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+            if name == "lifecycle.rs" || name == "wait.rs" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("a source file");
+            if text.contains(concat!("try_join", "_all")) || text.contains(concat!("join", "_all(")) {
+                unbounded.push(name);
+            }
+        }
+        assert_eq!(unbounded, Vec::<String>::new(), "use aws::bounded for per-item reads");
+    }
+}

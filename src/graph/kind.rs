@@ -122,6 +122,23 @@ pub struct KindSpec {
     /// The kind whose discovery also finds this one (listeners through their load balancer), or
     /// `None` when this kind is discovered on its own.
     pub discovered_with: Option<Kind>,
+    /// Fields whose update supersedes the state a live resource is pending in: the update runs
+    /// without waiting for it (a new task definition replaces an ECS deployment in progress,
+    /// which may never finish on its own: the update carrying the fix must not wait for it).
+    pub pending_superseded_by: &'static [&'static str],
+    /// A field that routes traffic to another resource, and the field that adds a second target
+    /// beside it with no traffic. When an update moves the field and a resource depending on this
+    /// one moves to the same new target, the plan first adds the new target beside the old one
+    /// (enough for the dependent to use it), then moves the dependent, then the field: traffic
+    /// never reaches a target nothing serves yet.
+    pub associate_before_move: Option<AssociateBeforeMove>,
+}
+
+/// See [`KindSpec::associate_before_move`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssociateBeforeMove {
+    pub field: &'static str,
+    pub standby_field: &'static str,
 }
 
 /// The facts most kinds share; a row names what differs.
@@ -140,6 +157,8 @@ const BASE: KindSpec = KindSpec {
     safety: SafetyRule::None,
     sensitive_attributes: &[],
     discovered_with: None,
+    pending_superseded_by: &[],
+    associate_before_move: None,
 };
 
 /// Network interfaces of databases, caches, tasks and the load balancer hold their subnets and
@@ -305,11 +324,19 @@ impl Kind {
                 discovered_with: Some(Kind::LoadBalancer),
                 ..BASE
             },
+            // A service moving to a new target group (a new port): the rule forwards to both
+            // groups first (weights 1 and 0, which associates the new group with the load
+            // balancer, all ECS needs), the service moves and rolls out, then the rule forwards
+            // to the new group alone.
             Kind::ListenerRule => &KindSpec {
                 replace_fields: &["listener_arn"],
                 unordered_fields: &["paths"],
                 conflict_codes: &["PriorityInUse"],
                 discovered_with: Some(Kind::LoadBalancer),
+                associate_before_move: Some(AssociateBeforeMove {
+                    field: "target_group_arn",
+                    standby_field: "standby_target_group_arn",
+                }),
                 ..BASE
             },
             // UpdateService changes a rolling service's load balancer (target group, container and
@@ -319,6 +346,7 @@ impl Kind {
                 replace_fields: &["name", "cluster", "launch_type"],
                 unordered_fields: &["subnet_ids", "security_group_ids"],
                 wait_minutes: 30,
+                pending_superseded_by: &["task_definition"],
                 ..BASE
             },
             Kind::MetricAlarm => &KindSpec { replace_fields: &["name"], ..BASE },
@@ -357,7 +385,8 @@ impl Kind {
                 ..BASE
             },
             // An event, not a resource that stays: never discovered.
-            Kind::CacheInvalidation => &KindSpec { repeat: Repeat::PutWhole, ..BASE },
+            // Waits while CloudFront's in-progress invalidations are over its limits.
+            Kind::CacheInvalidation => &KindSpec { repeat: Repeat::PutWhole, wait_minutes: 20, ..BASE },
         }
     }
 }

@@ -19,7 +19,7 @@ pub use frontend::{
     access_control_name, cache_control, content_type, distribution_comment, object_id, FrontendFile,
     ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED, CACHING_OPTIMIZED, INVALIDATION_ID, SECURITY_HEADERS,
 };
-pub use kind::{Kind, KindSpec, Repeat, SafetyRule};
+pub use kind::{AssociateBeforeMove, Kind, KindSpec, Repeat, SafetyRule};
 pub use value::{Props, Value};
 
 use crate::stack::{NatGateways, Stack};

@@ -289,8 +289,14 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
                 } else {
                     Action::Update
                 };
+                // An update that supersedes what the resource is pending in (a new task
+                // definition for a service whose deployment is stuck) does not wait for it.
+                let superseded = action == Action::Update
+                    && field_changes
+                        .iter()
+                        .any(|c| resource.kind.spec().pending_superseded_by.contains(&c.field.as_str()));
                 let waits_for = match &live.state {
-                    LiveState::Pending(state) if action != Action::Replace => Some(state.clone()),
+                    LiveState::Pending(state) if action != Action::Replace && !superseded => Some(state.clone()),
                     _ => None,
                 };
                 let create_before_delete = action == Action::Replace
@@ -503,6 +509,9 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
     // Waits that follow their own resource's create or update, by step.
     let mut own_wait_step: HashMap<usize, usize> = HashMap::new();
     let desired_by_id: HashMap<&str, &Resource> = desired.iter().map(|r| (r.id.as_str(), r)).collect();
+    let moves = associations(&desired_by_id, changes);
+    // The first step of each association (old and new target side by side), by id.
+    let mut associate_step: HashMap<String, usize> = HashMap::new();
 
     for change in changes {
         let physical_id = change.physical_id.clone().unwrap_or_default();
@@ -538,6 +547,33 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
             });
         }
         if let Some(resource) = desired_by_id.get(change.id.as_str()) {
+            let association = change.kind.spec().associate_before_move.filter(|_| moves.contains_key(&change.id));
+            let targets = association.and_then(|associate| {
+                Some((associate, live_props.get(associate.field)?, resource.props.get(associate.field)?))
+            });
+            if let Some((associate, old_target, new_target)) = targets {
+                // The new target beside the old one, which keeps all the traffic.
+                let mut props = resource.props.clone();
+                props.insert(associate.field.to_string(), old_target.clone());
+                props.insert(associate.standby_field.to_string(), new_target.clone());
+                associate_step.insert(change.id.clone(), steps.len());
+                steps.push(Step {
+                    id: change.id.clone(),
+                    kind: change.kind,
+                    operation: Operation::Update {
+                        physical_id: physical_id.clone(),
+                        props,
+                        live: live_props.clone(),
+                        changes: vec![FieldChange {
+                            field: associate.standby_field.to_string(),
+                            before: None,
+                            after: Some(new_target.clone()),
+                            forces_replacement: false,
+                        }],
+                    },
+                    after: Vec::new(),
+                });
+            }
             let operation = match change.action {
                 Action::Create | Action::Replace => Some(Operation::Create { props: resource.props.clone() }),
                 Action::Update => Some(Operation::Update {
@@ -571,13 +607,20 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
     }
 
     // Which live resources each live resource refers to, found through physical ids in its props.
-    let owner_of_physical: HashMap<&str, &LiveResource> = live.iter().map(|r| (r.physical_id.as_str(), r)).collect();
+    // Physical ids are unique only within a kind (the cache and its subnet group share a name):
+    // a string names every live resource that has it as its physical id.
+    let mut owners_of_physical: HashMap<&str, Vec<&LiveResource>> = HashMap::new();
+    for resource in live {
+        owners_of_physical.entry(resource.physical_id.as_str()).or_default().push(resource);
+    }
     let mut live_references: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
     for resource in live {
         let mut strings = Vec::new();
         collect_strings(&Value::Map(resource.props.clone().into_iter().collect()), &mut strings);
         for text in strings {
-            if let Some(target) = owner_of_physical.get(text.as_str()) {
+            for target in owners_of_physical.get(text.as_str()).into_iter().flatten() {
+                // A resource's own physical id in its props names itself (a cache's `id`), and
+                // the other kind of the same name beside it.
                 if target.physical_id != resource.physical_id {
                     live_references
                         .entry((resource.id.clone(), resource.physical_id.clone()))
@@ -603,8 +646,21 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
             Operation::Create { .. } | Operation::Update { .. } => {
                 if let Some(resource) = desired_by_id.get(step.id.as_str()) {
                     for dependency in &resource.depends_on {
-                        if let Some(dependency_step) = apply_step.get(dependency) {
+                        // A resource moving to a new target needs only the association; the
+                        // move of the dependency itself waits for it instead (below).
+                        let moving = moves.get(dependency).is_some_and(|movers| movers.contains(&step.id));
+                        let dependency_step =
+                            if moving { associate_step.get(dependency) } else { apply_step.get(dependency) };
+                        if let Some(dependency_step) = dependency_step {
                             after.insert(*dependency_step);
+                        }
+                    }
+                }
+                // The move itself comes after the dependents moved (and rolled out).
+                if apply_step.get(&step.id) == Some(&index) {
+                    for mover in moves.get(&step.id).into_iter().flatten() {
+                        if let Some(mover_step) = apply_step.get(mover) {
+                            after.insert(*mover_step);
                         }
                     }
                 }
@@ -665,6 +721,37 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
         step.after = after;
     }
     steps
+}
+
+/// The updates that must associate a new target before their dependents move to it, each with
+/// those dependents: an update of a kind with `associate_before_move` that changes its field,
+/// and the updates of resources depending on it that change a field to the same desired value.
+fn associations(desired_by_id: &HashMap<&str, &Resource>, changes: &[ResourceChange]) -> HashMap<String, Vec<String>> {
+    let mut moves: HashMap<String, Vec<String>> = HashMap::new();
+    for change in changes.iter().filter(|change| change.action == Action::Update) {
+        let Some(associate) = change.kind.spec().associate_before_move else { continue };
+        if !change.changes.iter().any(|c| c.field == associate.field) {
+            continue;
+        }
+        let Some(target) = desired_by_id.get(change.id.as_str()).and_then(|r| r.props.get(associate.field)) else {
+            continue;
+        };
+        let movers: Vec<String> = changes
+            .iter()
+            .filter(|other| other.action == Action::Update)
+            .filter(|other| {
+                desired_by_id.get(other.id.as_str()).is_some_and(|resource| {
+                    resource.depends_on.contains(&change.id)
+                        && other.changes.iter().any(|c| resource.props.get(&c.field) == Some(target))
+                })
+            })
+            .map(|other| other.id.clone())
+            .collect();
+        if !movers.is_empty() {
+            moves.insert(change.id.clone(), movers);
+        }
+    }
+    moves
 }
 
 fn collect_strings(value: &Value, into: &mut Vec<String>) {

@@ -442,7 +442,10 @@ fn a_new_port_creates_the_new_target_group_first_and_deletes_the_old_one_last() 
     // The rule and the service move over (updates, no replacement), then the old group goes.
     assert_eq!(action_of(&plan, "rule-movie").map(|c| c.action), Some(Action::Update));
     assert_eq!(action_of(&plan, "service-movie").map(|c| c.action), Some(Action::Update));
-    assert!(plan.steps[delete].after.contains(&index("rule-movie", false)));
+    // The rule's last update (its move to the new group alone) is what the delete waits for;
+    // its first one associates the new group and needs it created.
+    let rule_move = plan.steps.iter().rposition(|s| s.id == "rule-movie").expect("the rule's move");
+    assert!(plan.steps[delete].after.contains(&rule_move));
     assert!(plan.steps[delete].after.contains(&index("service-movie", false)));
     assert!(plan.steps[index("rule-movie", false)].after.contains(&create));
 }
@@ -564,4 +567,85 @@ fn frontend_files_upload_only_what_changed_and_invalidate_exactly_those_paths() 
     );
     let position = |id: &str| plan.steps.iter().position(|s| s.id == id).expect("a step");
     assert!(plan.steps[position("frontend-invalidation")].after.contains(&position("file:index.html")));
+}
+
+#[test]
+fn a_new_task_definition_supersedes_a_stuck_rollout_instead_of_waiting_for_it() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    // The movie service's deployment is IN_PROGRESS (tasks that pass health checks, then crash).
+    live.iter_mut().find(|r| r.id == "service-movie").expect("service").state =
+        LiveState::Pending("IN_PROGRESS".into());
+    let stuck = plan_of(&desired, &live);
+    assert_eq!(action_of(&stuck, "service-movie").and_then(|c| c.waits_for.as_deref()), Some("IN_PROGRESS"));
+    assert!(stuck.steps.iter().any(|s| s.id == "service-movie" && matches!(s.operation, Operation::Wait { .. })));
+
+    // The fix: a new image, hence a new task definition and a service update carrying it.
+    let service = live.iter_mut().find(|r| r.id == "service-movie").expect("service");
+    service.props.insert("task_definition".into(), Value::string("phys-task-movie:1"));
+    let fixed = plan_of(&desired, &live);
+    let change = action_of(&fixed, "service-movie").expect("change");
+    assert_eq!((change.action, change.waits_for.as_deref()), (Action::Update, None));
+    assert!(
+        !fixed.steps.iter().any(|s| s.id == "service-movie" && matches!(s.operation, Operation::Wait { .. })),
+        "the update is not gated on the deployment it replaces: {:#?}",
+        fixed.steps
+    );
+}
+
+#[test]
+fn a_new_port_forwards_to_both_groups_then_moves_the_service_then_the_rule_then_deletes_the_old_group() {
+    let live = converged(&dev_desired());
+    let source = include_str!("../../stacks/dev.toml").replace("port = 8002", "port = 8012");
+    let stack = stack::parse("dev.toml", &source).unwrap_or_else(|d| panic!("{}", d.render()));
+    let desired: Vec<Resource> = graph::desired(&stack, &facts())
+        .expect("enough zones")
+        .into_iter()
+        .filter(|resource| resource.kind != Kind::CacheInvalidation)
+        .collect();
+    let plan = plan_of(&desired, &live);
+    let position = |what: &dyn Fn(&Step) -> bool| {
+        plan.steps.iter().position(what).unwrap_or_else(|| panic!("a step in {:#?}", plan.steps))
+    };
+    let is_update = |step: &Step, id: &str| step.id == id && matches!(step.operation, Operation::Update { .. });
+    let create_group = position(&|s| s.id == "target-movie" && matches!(s.operation, Operation::Create { .. }));
+    let delete_group = position(&|s| s.id == "target-movie" && matches!(s.operation, Operation::Delete { .. }));
+    let rule_updates: Vec<usize> =
+        plan.steps.iter().enumerate().filter(|(_, s)| is_update(s, "rule-movie")).map(|(i, _)| i).collect();
+    let [associate, move_rule] = rule_updates[..] else { panic!("two rule updates: {:#?}", plan.steps) };
+    let service = position(&|s| is_update(s, "service-movie"));
+
+    // The association forwards to the old group with all the traffic and to the new one beside it.
+    let Operation::Update { props, changes, .. } = &plan.steps[associate].operation else { unreachable!() };
+    assert_eq!(props.get("target_group_arn"), Some(&Value::string("phys-target-movie")));
+    assert_eq!(
+        props.get("standby_target_group_arn"),
+        Some(&Value::Ref { id: "target-movie".into(), attribute: "arn".into() })
+    );
+    assert_eq!(changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), vec!["standby_target_group_arn"]);
+    let Operation::Update { props, .. } = &plan.steps[move_rule].operation else { unreachable!() };
+    assert_eq!(props.get("standby_target_group_arn"), None, "the move forwards to the new group alone");
+
+    // What runs after what (transitively, the executor's order).
+    let runs_after = |later: usize, earlier: usize| {
+        let mut stack = vec![later];
+        let mut seen = BTreeSet::new();
+        while let Some(step) = stack.pop() {
+            for before in &plan.steps[step].after {
+                if *before == earlier {
+                    return true;
+                }
+                if seen.insert(*before) {
+                    stack.push(*before);
+                }
+            }
+        }
+        false
+    };
+    assert!(runs_after(associate, create_group), "the new group exists before the rule names it");
+    assert!(runs_after(service, associate), "the service moves once the new group is associated");
+    assert!(!runs_after(service, move_rule), "the service does not wait for the rule's move");
+    assert!(runs_after(move_rule, service), "the rule moves after the service rolled out on the new group");
+    assert!(runs_after(delete_group, move_rule), "the old group goes once nothing forwards to it");
+    assert!(runs_after(delete_group, service), "and once the service left it");
 }

@@ -85,7 +85,8 @@ fn read_stack(reader: &mut Reader, root: toml_span::Value<'_>) -> Option<Stack> 
     if let Some(databases) = &databases {
         check_database_names(reader, databases);
     }
-    let services = services.map(|services| check_services(reader, services, &databases, cache.is_some()));
+    let region = identity.as_ref().map(|identity| identity.region.as_str());
+    let services = services.map(|services| check_services(reader, services, &databases, cache.is_some(), region));
     let cache = cache.flatten();
     if let Some((network, spans)) = &network {
         let has_services = services.as_ref().and_then(Option::as_ref).is_some_and(|services| !services.is_empty());
@@ -935,10 +936,26 @@ fn check_services(
     drafts: BTreeMap<Spanned<String>, ServiceDraft>,
     databases: &Option<BTreeMap<Spanned<String>, Database>>,
     has_cache: bool,
+    region: Option<&str>,
 ) -> Option<BTreeMap<String, Service>> {
     let mut ok = true;
     let service_names: Vec<&str> = drafts.keys().map(|name| name.value.as_str()).collect();
     for (name, draft) in &drafts {
+        // The services verify the database's certificate against the RDS certificate authorities
+        // the image ships: the commercial bundle only (GovCloud and China have their own).
+        if let (Some(database), Some(region)) = (&draft.database_span, region) {
+            if facts::partition(region) != "aws" {
+                reader.error(Diagnostic::new(
+                    database.span,
+                    format!(
+                        "service `{}` uses a database in {region}, whose certificates the services' image cannot verify (it ships the commercial RDS certificate bundle only)",
+                        name.value
+                    ),
+                    "expected a region of the commercial `aws` partition for services with a database",
+                ));
+                ok = false;
+            }
+        }
         if let (Some(database), Some(databases)) = (&draft.database_span, databases) {
             if !databases.keys().any(|known| known.value == database.value) {
                 let known: Vec<&str> = databases.keys().map(|k| k.value.as_str()).collect();

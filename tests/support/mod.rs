@@ -718,3 +718,16 @@ pub fn converged_counts(databases: usize, cache: bool) -> Vec<(&'static str, usi
         ("frontend_object", FRONTEND_FILES.len()),
     ]
 }
+
+/// (action, id) of every change of a `plan --json` document that is not a no-op, sorted.
+pub fn changed_resources(document: &serde_json::Value) -> Vec<(&str, &str)> {
+    let mut changed: Vec<(&str, &str)> = document["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|change| change["action"] != "no-op")
+        .map(|change| (change["action"].as_str().unwrap_or_default(), change["id"].as_str().unwrap_or_default()))
+        .collect();
+    changed.sort();
+    changed
+}

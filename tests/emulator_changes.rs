@@ -1,0 +1,189 @@
+//! End-to-end test of day two: the changes a user makes to a running stack, each planned,
+//! applied and re-planned empty against the strict emulator. The first apply proves creation;
+//! these prove that every everyday change applies after it (a new image for the service that uses
+//! the cache used to fail: "address of cache is not known").
+
+mod support;
+
+use support::{
+    changed_resources, emulator_control, endpoint, unique_stack_name, wl_infra, wl_infra_as, Checker, TempDir,
+};
+
+/// The dev stack under a unique name, its frontend build beside it, and the way to change both.
+struct RunningStack {
+    directory: TempDir,
+    name: String,
+    text: String,
+}
+
+impl RunningStack {
+    fn new() -> RunningStack {
+        let directory = TempDir::new("changes");
+        let name = unique_stack_name("day2");
+        let text =
+            include_str!("../stacks/dev.toml").replace("name = \"watchlist-dev\"", &format!("name = \"{name}\""));
+        std::fs::create_dir_all(directory.0.join("stacks")).expect("a stacks directory");
+        let stack = RunningStack { directory, name, text };
+        stack.write_file("index.html", "<!doctype html><title>watchlist</title>");
+        stack.write_file("assets/index-B7x2kQ9a.js", "console.log(1)");
+        stack.write();
+        stack
+    }
+
+    fn path(&self) -> String {
+        self.directory.0.join("stacks").join("dev.toml").to_str().expect("a UTF-8 path").to_string()
+    }
+
+    fn write(&self) {
+        std::fs::write(self.path(), &self.text).expect("the stack file");
+    }
+
+    /// A file of the built frontend (`source_dir = "../frontend/dist"`).
+    fn write_file(&self, key: &str, content: &str) {
+        let path = self.directory.0.join("frontend").join("dist").join(key);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("a dist directory");
+        std::fs::write(path, content).expect("a frontend file");
+    }
+
+    /// Replaces exactly one occurrence of `from` in the stack file.
+    fn edit(&mut self, from: &str, to: &str) {
+        assert_eq!(self.text.matches(from).count(), 1, "{from:?} occurs once in the stack file");
+        self.text = self.text.replacen(from, to, 1);
+        self.write();
+    }
+
+    /// Plans (expecting exactly `expected` changed), applies, and re-plans empty.
+    fn change(&self, what: &str, extra: &[&str], expected: &[(&str, &str)]) {
+        let path = self.path();
+        let mut plan = vec!["plan", "--stack", path.as_str(), "--json", "--detailed-exitcode"];
+        plan.extend_from_slice(extra);
+        let planned = wl_infra(&plan);
+        assert_eq!(planned.code, 2, "{what}: changes are planned\n{}{}", planned.stdout, planned.stderr);
+        let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("plan --json is JSON");
+        assert_eq!(changed_resources(&document), expected, "{what}: what the plan changes");
+        let mut apply = vec!["apply", "--stack", path.as_str(), "--yes"];
+        apply.extend_from_slice(extra);
+        let applied = wl_infra(&apply);
+        assert_eq!(applied.code, 0, "{what}: apply\n{}", applied.stderr);
+        let replanned = wl_infra(&["plan", "--stack", path.as_str(), "--detailed-exitcode"]);
+        assert_eq!(replanned.code, 0, "{what}: re-planned empty\n{}{}", replanned.stdout, replanned.stderr);
+    }
+}
+
+#[test]
+fn every_everyday_change_to_a_running_stack_applies_and_converges() {
+    let mut stack = RunningStack::new();
+    let path = stack.path();
+    wl_infra(&["apply", "--stack", &path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", &path, "--detailed-exitcode"]).expect_code(0);
+
+    // A new image for every service: a new revision each, and each service rolled out on it
+    // (the movie service's environment names the cache's address, which the plan keeps).
+    stack.change(
+        "a new image for every service",
+        &["--image-tag", "user=v2", "--image-tag", "movie=v2", "--image-tag", "watchlist=v2"],
+        &[
+            ("update", "service-movie"),
+            ("update", "service-user"),
+            ("update", "service-watchlist"),
+            ("update", "task-movie"),
+            ("update", "task-user"),
+            ("update", "task-watchlist"),
+        ],
+    );
+    stack.change(
+        "the movie service alone again",
+        &["--image-tag", "movie=v3"],
+        &[("update", "service-movie"), ("update", "task-movie")],
+    );
+
+    // A service's size, count and environment.
+    stack.edit(
+        "cpu = 256\nmemory = 512\ndesired_count = 1\npaths = [\"/api/movies\"",
+        "cpu = 512\nmemory = 1024\ndesired_count = 2\npaths = [\"/api/movies\"",
+    );
+    stack.edit(
+        "cache = true\nenvironment = { RUST_LOG = \"info\" }",
+        "cache = true\nenvironment = { RUST_LOG = \"debug\" }",
+    );
+    stack.change(
+        "the movie service's cpu, memory, count and environment",
+        &[],
+        &[("update", "service-movie"), ("update", "task-movie")],
+    );
+
+    // An alarm threshold, and how many images the registry keeps.
+    stack.edit("cpu_percent = 80", "cpu_percent = 70");
+    stack.edit("keep_images = 10", "keep_images = 5");
+    stack.change(
+        "an alarm threshold and keep_images",
+        &[],
+        &[
+            ("update", "alarm-movie-cpu"),
+            ("update", "alarm-user-cpu"),
+            ("update", "alarm-watchlist-cpu"),
+            ("update", "ecr-movie"),
+            ("update", "ecr-user"),
+            ("update", "ecr-watchlist"),
+        ],
+    );
+
+    // A database's backup retention and instance class, in place.
+    stack.edit(
+        "[databases.movies]\ninstance_class = \"db.t3.micro\"\nstorage_gb = 20\nengine_version = \"16\"\nbackup_retention_days = 1",
+        "[databases.movies]\ninstance_class = \"db.t3.small\"\nstorage_gb = 20\nengine_version = \"16\"\nbackup_retention_days = 7",
+    );
+    stack.change("a database's instance class and backup retention", &[], &[("update", "db-movies")]);
+
+    // The cache's node type, in place.
+    stack.edit("node_type = \"cache.t3.micro\"", "node_type = \"cache.t3.small\"");
+    stack.change("the cache's node type", &[], &[("update", "cache")]);
+
+    // The frontend's price class (an UpdateDistribution that carries the whole configuration) and
+    // a changed file (an upload and one invalidation).
+    stack.edit(
+        "[frontend]\nsource_dir = \"../frontend/dist\"",
+        "[frontend]\nsource_dir = \"../frontend/dist\"\nprice_class = \"PriceClass_200\"",
+    );
+    stack.write_file("index.html", "<!doctype html><title>watchlist, day two</title>");
+    stack.change(
+        "the frontend's price class and a changed file",
+        &[],
+        &[("create", "frontend-invalidation"), ("update", "distribution"), ("update", "file:index.html")],
+    );
+
+    let checker = Checker::new("us-east-1");
+    checker.runtime.block_on(async {
+        let service = checker
+            .ecs
+            .describe_services()
+            .cluster(&stack.name)
+            .services("movie")
+            .send()
+            .await
+            .expect("the movie service");
+        assert_eq!(service.services()[0].desired_count(), 2);
+    });
+
+    // Destroy, with the answer to DeleteCluster lost once: the SDK's retry then hears
+    // ClusterNotFoundException, which is success, and the log group Container Insights made for
+    // the cluster (AWS makes it and never deletes it) still goes.
+    let insights = format!("/aws/ecs/containerinsights/{}/performance", stack.name);
+    checker.runtime.block_on(async {
+        checker.logs.create_log_group().log_group_name(&insights).send().await.expect("the insights log group");
+    });
+    let access_key = format!("LOSTDELETE{}", stack.name.replace('-', "").to_uppercase());
+    let settings = format!(
+        r#"{{"rate": 1, "access_key": "{access_key}", "kinds": ["lost"], "actions": ["DeleteCluster"], "limit": 1}}"#
+    );
+    emulator_control("POST", "/wl-api/faults", &settings);
+    let destroyed = wl_infra_as(endpoint(), &access_key, &["destroy", "--stack", &path, "--yes"]);
+    emulator_control("POST", "/wl-api/faults", &format!(r#"{{"rate": 0, "access_key": "{access_key}"}}"#));
+    assert_eq!(destroyed.code, 0, "{}", destroyed.stderr);
+    assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
+    checker.runtime.block_on(async {
+        let groups =
+            checker.logs.describe_log_groups().log_group_name_prefix(&insights).send().await.expect("log groups");
+        assert!(groups.log_groups().is_empty(), "the insights log group went with the cluster");
+    });
+}
