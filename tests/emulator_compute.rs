@@ -5,7 +5,7 @@
 mod support;
 
 use support::proxy::RecordingProxy;
-use support::{endpoint, unique_stack_name, wl_infra, wl_infra_at, Checker, StackFile, TempDir};
+use support::{changed_resources, endpoint, unique_stack_name, wl_infra, wl_infra_at, Checker, StackFile, TempDir};
 
 #[test]
 fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
@@ -265,14 +265,7 @@ fn check_the_frontend_edge(checker: &Checker, name: &str, path: &str, dist: &std
     std::fs::write(dist.join("index.html"), "<!doctype html><title>watchlist 2</title>").expect("index.html");
     let planned = wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(2);
     let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("JSON");
-    let changes: Vec<(&str, &str)> = document["changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .filter(|c| c["action"] != "no-op")
-        .map(|c| (c["action"].as_str().unwrap_or_default(), c["id"].as_str().unwrap_or_default()))
-        .collect();
-    assert_eq!(changes, vec![("update", "file:index.html"), ("create", "frontend-invalidation")]);
+    assert_eq!(changed_resources(&document), vec![("create", "frontend-invalidation"), ("update", "file:index.html")]);
     let invalidation =
         document["changes"].as_array().expect("changes").iter().find(|c| c["id"] == "frontend-invalidation");
     assert_eq!(invalidation.expect("an invalidation")["after"]["paths"], serde_json::json!(["/", "/index.html"]));

@@ -150,7 +150,20 @@ fn stack_changes_plan_exactly_those_changes() {
         find_change(&document, "service-movie")["changed_fields"],
         serde_json::json!(["container_port", "target_group_arn", "task_definition"])
     );
-    wl_infra(&["apply", "--stack", path_text, "--yes", "--image-tag", "movie=abc"]).expect_code(0);
+    // Without a window of 503s: the rule forwards to both groups (the new one with no traffic),
+    // the service moves, then the rule forwards to the new group alone, then the old group goes.
+    let proxy = RecordingProxy::start(endpoint());
+    wl_infra_at(&proxy.url, &["apply", "--stack", path_text, "--yes", "--image-tag", "movie=abc"]).expect_code(0);
+    let requests: Vec<String> = proxy.requests().into_iter().map(|request| request.action).collect();
+    let positions = |action: &str| -> Vec<usize> {
+        requests.iter().enumerate().filter(|(_, r)| r.ends_with(action)).map(|(index, _)| index).collect()
+    };
+    let (rule_changes, service_moves, group_deletes) =
+        (positions(":ModifyRule"), positions(":UpdateService"), positions(":DeleteTargetGroup"));
+    assert_eq!((rule_changes.len(), service_moves.len(), group_deletes.len()), (2, 1, 1), "{requests:#?}");
+    assert!(rule_changes[0] < service_moves[0], "the new group is associated before the service moves");
+    assert!(service_moves[0] < rule_changes[1], "the rule moves once the service has rolled out");
+    assert!(rule_changes[1] < group_deletes[0], "the old group goes last");
     wl_infra(&["plan", "--stack", path_text, "--detailed-exitcode"]).expect_code(0);
 
     // Removing a service deletes what belonged to it and closes its port; the others stay.

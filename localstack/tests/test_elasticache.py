@@ -180,3 +180,15 @@ def test_modifying_multi_az_needs_failover_and_tags_have_limits(aws, name):
     assert refused(lambda: elasticache.modify_replication_group(ReplicationGroupId=name, CacheNodeType="cache.t3.huge", ApplyImmediately=True))[0] == "InvalidParameterValue"
     arn = f"arn:aws:elasticache:us-east-1:123456789012:replicationgroup:{name}"
     assert refused(lambda: elasticache.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "aws:x", "Value": "v"}]))[0] == "InvalidParameterValue"
+
+
+def test_a_subnet_group_a_cache_uses_cannot_be_deleted(aws, name):
+    create_group(aws, name, replicas=0)
+    available(aws, name)
+    elasticache = aws("elasticache")
+    with pytest.raises(ClientError) as refused:
+        elasticache.delete_cache_subnet_group(CacheSubnetGroupName=name)
+    assert error_of(refused)[0] == "CacheSubnetGroupInUse"
+    elasticache.delete_replication_group(ReplicationGroupId=name)
+    wait_until(lambda: not [g for g in elasticache.describe_replication_groups()["ReplicationGroups"] if g["ReplicationGroupId"] == name])
+    elasticache.delete_cache_subnet_group(CacheSubnetGroupName=name)

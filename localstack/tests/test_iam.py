@@ -41,3 +41,15 @@ def test_list_roles_lags_behind_create_but_get_role_finds_it(aws, name):
     assert iam.get_role(RoleName=name)["Role"]["RoleName"] == name
     time.sleep(0.4)
     assert listed() == [name]
+
+
+def test_delete_role_conflicts_for_a_moment_after_its_last_policy_went(aws, name):
+    iam = aws("iam")
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
+    policy = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    iam.attach_role_policy(RoleName=name, PolicyArn=policy)
+    iam.detach_role_policy(RoleName=name, PolicyArn=policy)
+    code, message, status = refused(lambda: iam.delete_role(RoleName=name))
+    assert (code, status) == ("DeleteConflict", 409) and "detach all policies" in message
+    time.sleep(0.6)
+    iam.delete_role(RoleName=name)

@@ -111,6 +111,8 @@ def test_backup_retention_and_instance_class(aws, name):
 def test_final_snapshot_identifier(aws, name):
     database(aws, name)
     rds = aws("rds")
+    while status(aws, name) != "available":
+        pass
     assert refused(lambda: rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=False))[1] == "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified."
     assert refused(lambda: rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=False, FinalDBSnapshotIdentifier="snap--1"))[0] == "InvalidParameterValue"
     rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=False, FinalDBSnapshotIdentifier=f"{name}-final-1790000000")
@@ -231,3 +233,14 @@ def test_a_finished_storage_change_is_an_rds_event(aws, name):
     finished = [event for event in events if event["SourceIdentifier"] == name and "storage" in event["Message"]]
     assert [event["Message"] for event in finished] == ["Finished applying modification to allocated storage."]
     assert finished[0]["EventCategories"] == ["configuration change"]
+
+
+def test_a_database_still_creating_cannot_be_deleted_with_a_final_snapshot(aws, name):
+    database(aws, name)
+    rds = aws("rds")
+    delete = lambda: rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=False, FinalDBSnapshotIdentifier=f"{name}-final-1")
+    code, message, _ = refused(delete)
+    assert code == "InvalidDBInstanceState" and "a final snapshot cannot be taken" in message
+    while status(aws, name) != "available":
+        pass
+    delete()

@@ -319,3 +319,18 @@ def replica_counts(call):
     failover = str(getattr(group, "automatic_failover", "")).lower() in ("enabled", "enabling") or getattr(group, "multi_az", "") == "enabled"
     if int(count) < 1 and failover:
         raise Refusal("InvalidParameterValue", "Must have at least 1 replica when cluster mode is disabled with auto failover enabled.")
+
+
+@rule("elasticache", "DeleteCacheSubnetGroup", kind="state")
+def subnet_group_in_use(call):
+    """DeleteCacheSubnetGroup of a group a cache still uses: CacheSubnetGroupInUse "The requested
+    cache subnet group is currently in use." (botocore elasticache; "You cannot delete a cache
+    subnet group if it is associated with any clusters", API_DeleteCacheSubnetGroup). A group
+    being deleted still holds it until it is gone."""
+    backend = call.backend("elasticache")
+    name = call.get("CacheSubnetGroupName", default="")
+    # Standalone clusters only: a group's member clusters go with the group.
+    standalone = [c for c in backend.cache_clusters.values() if not getattr(c, "replication_group_id", None)]
+    users = list(backend.replication_groups.values()) + standalone
+    if any(getattr(user, "cache_subnet_group_name", None) == name for user in users):
+        raise Refusal("CacheSubnetGroupInUse", f"Cache subnet group {name} is currently in use by a cache cluster.")

@@ -69,3 +69,46 @@ def role_tags(call):
     for tag in tags:
         if str(tag.get("Key", "")).lower().startswith("aws:"):
             raise Refusal("InvalidInput", "User-defined tag keys can't start with 'aws:'. This prefix is reserved for AWS tags.")
+
+
+# --- DeleteRole right after its policies went ---------------------------------------------------
+#
+# IAM is eventually consistent: a DeleteRole right after the role's last DetachRolePolicy or
+# DeleteRolePolicy can still answer DeleteConflict "Cannot delete entity, must detach all policies
+# first." (409) while the detach propagates; here for profiles.seconds("iam-detach").
+
+_detached = {}
+control.reset_hooks.append(_detached.clear)
+
+_original_detach_role_policy = IAMBackend.detach_role_policy
+_original_delete_role_policy = IAMBackend.delete_role_policy
+
+
+def _detach_role_policy(self, policy_arn, role_name):
+    _original_detach_role_policy(self, policy_arn, role_name)
+    with _lock:
+        _detached[(self.account_id, role_name.lower())] = time.time()
+
+
+def _delete_role_policy(self, role_name, policy_name):
+    _original_delete_role_policy(self, role_name, policy_name)
+    with _lock:
+        _detached[(self.account_id, role_name.lower())] = time.time()
+
+
+IAMBackend.detach_role_policy = _detach_role_policy
+IAMBackend.delete_role_policy = _delete_role_policy
+
+
+@rule("iam", "DeleteRole", kind="state")
+def delete_role_waits_for_its_policies_to_go(call):
+    """DeleteRole of a role with policies, or within a moment of detaching its last one:
+    DeleteConflict "Cannot delete entity, must detach all policies first." (botocore iam
+    DeleteRole errors; IAM's eventual consistency,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency)."""
+    backend = call.backend("iam")
+    name = call.get("RoleName", default="")
+    with _lock:
+        detached = _detached.get((backend.account_id, name.lower()), 0)
+    if time.time() - detached < profiles.seconds("iam-detach"):
+        raise Refusal("DeleteConflict", "Cannot delete entity, must detach all policies first.", status=409)

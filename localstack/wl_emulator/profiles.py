@@ -162,6 +162,8 @@ LET_GO = {
     "list-roles": (0.3, 30, "WL_EMULATOR_LIST_LAG_SECONDS"),
     # CloudFront invalidations stay InProgress for a while.
     "invalidation": (0.5, 60, "WL_EMULATOR_INVALIDATION_SECONDS"),
+    # A role whose policies were just detached still answers DeleteConflict while IAM propagates.
+    "iam-detach": (0.5, 10, "WL_EMULATOR_IAM_DETACH_SECONDS"),
 }
 
 

@@ -351,7 +351,8 @@ def instance_being_deleted(call):
     """An instance that is `deleting`: DeleteDBInstance answers InvalidDBInstanceState "Instance <id>
     is already being deleted." (terraform-provider-aws#5624 quotes it); other changes answer
     InvalidDBInstanceState too ("Instance <id> is not in available state.",
-    cloud-custodian#1687). The same for ModifyDBInstance while the instance is still `creating`."""
+    cloud-custodian#1687). The same for ModifyDBInstance while the instance is still `creating`,
+    and for a DeleteDBInstance with a final snapshot then."""
     database = _database(call)
     if database is None:
         return
@@ -362,6 +363,10 @@ def instance_being_deleted(call):
         raise Refusal("InvalidDBInstanceState", f"Instance {identifier} is not in available state.")
     if call.action == "ModifyDBInstance" and database.status == "creating":
         raise Refusal("InvalidDBInstanceState", f"Instance {identifier} is not in available state.")
+    # A final snapshot needs a created instance: "Instance <id> is currently creating - a final
+    # snapshot cannot be taken." (terraform-provider-aws#4597, #27009 quote it).
+    if call.action == "DeleteDBInstance" and database.status == "creating" and not call.get("SkipFinalSnapshot"):
+        raise Refusal("InvalidDBInstanceState", f"Instance {identifier} is currently creating - a final snapshot cannot be taken.")
 
 
 @rule("rds", "ModifyDBInstance", kind="state")

@@ -175,15 +175,14 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
             Err(made_already) => return Ok(Some(made_already)),
         };
         let Some(paths) = choose_paths(&desired.paths, in_flight) else { return Ok(None) };
+        let build_error = |e: aws_sdk_cloudfront::error::BuildError| {
+            AwsError::refused(&resource, format!("cannot build the invalidation: {e}; this is a bug in wl-infra"))
+        };
         let batch = InvalidationBatch::builder()
-            .paths(Paths::builder().quantity(paths.len() as i32).set_items(Some(paths)).build().map_err(|e| {
-                AwsError::refused(&resource, format!("cannot build the invalidation: {e}; this is a bug in wl-infra"))
-            })?)
+            .paths(Paths::builder().quantity(paths.len() as i32).set_items(Some(paths)).build().map_err(build_error)?)
             .caller_reference(&reference)
             .build()
-            .map_err(|e| {
-                AwsError::refused(&resource, format!("cannot build the invalidation: {e}; this is a bug in wl-infra"))
-            })?;
+            .map_err(build_error)?;
         let output = context
             .clients
             .cloudfront

@@ -461,6 +461,9 @@ pub fn final_snapshot_name(identifier: &str, unix_seconds: u64) -> String {
 }
 
 /// Deletes the instance (with a final snapshot when its tag says so) and waits until it is gone.
+/// The codes a delete answers while the instance's state does not allow it yet.
+const DELETE_WAITS_FOR: &[&str] = &["InvalidDBInstanceState", "InvalidDBInstanceStateFault"];
+
 pub async fn delete(context: &StepContext<'_>, identifier: &str, live: &Props) -> Result<(), AwsError> {
     let live: DbInstanceProps = context.decode(live)?;
     let resource = context.resource();
@@ -473,26 +476,32 @@ pub async fn delete(context: &StepContext<'_>, identifier: &str, live: &Props) -
     }
     let tagged = |tag: &str| live.tags.get(tag).is_some_and(|value| value == "true");
     let snapshot = tagged(FINAL_SNAPSHOT_TAG);
-    // Automated backups are kept for their retention period unless the stack says otherwise
-    // (DeleteAutomatedBackups defaults to true on AWS, so it is always sent).
-    let mut request = context
-        .clients
-        .rds
-        .delete_db_instance()
-        .db_instance_identifier(identifier)
-        .delete_automated_backups(tagged(DELETE_AUTOMATED_BACKUPS_TAG));
-    request = if snapshot {
-        let now =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs());
-        request.skip_final_snapshot(false).final_db_snapshot_identifier(final_snapshot_name(identifier, now))
-    } else {
-        request.skip_final_snapshot(true)
-    };
-    if let Err(error) = request.send().await.aws("DeleteDBInstance", &resource) {
-        if !already_being_deleted(&error) {
-            return Err(error);
+    // An instance still `creating` (or modifying, backing up) answers InvalidDBInstanceState
+    // ("Instance <id> is currently creating - a final snapshot cannot be taken."): the delete is
+    // repeated until its state allows it, within the database kind's limit.
+    super::retry_while(context, "in a state that lets it be deleted", DELETE_WAITS_FOR, || async {
+        // Automated backups are kept for their retention period unless the stack says otherwise
+        // (DeleteAutomatedBackups defaults to true on AWS, so it is always sent).
+        let mut request = context
+            .clients
+            .rds
+            .delete_db_instance()
+            .db_instance_identifier(identifier)
+            .delete_automated_backups(tagged(DELETE_AUTOMATED_BACKUPS_TAG));
+        request = if snapshot {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs());
+            request.skip_final_snapshot(false).final_db_snapshot_identifier(final_snapshot_name(identifier, now))
+        } else {
+            request.skip_final_snapshot(true)
+        };
+        match request.send().await.aws("DeleteDBInstance", &resource) {
+            Err(error) if already_being_deleted(&error) => Ok(()),
+            other => other.map(|_| ()),
         }
-    }
+    })
+    .await?;
     wait_until(context, "deleted", || async { Ok(describe(context, identifier).await?.is_none()) }).await?;
     Ok(())
 }

@@ -131,6 +131,9 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorClass {
                 | "RuleNotFound"
                 | "ResourceNotFound"
                 | "ServiceNotActiveException"
+                // EC2's code for a NAT gateway it does not know, yet (right after
+                // CreateNatGateway) or any more (purged after deletion).
+                | "NatGatewayNotFound"
         )
         || matches!(code, "NoSuchBucket" | "NotFound" | "InvalidAllocationID.NotFound" | "NoSuchTagSet" | "NoSuchKey")
     {
@@ -261,6 +264,7 @@ mod tests {
         // deleted by retrying (the driver disables it first); gone is gone.
         assert_eq!(classify("PreconditionFailed", Some(412)), ErrorClass::Transient);
         assert_eq!(classify("TooManyInvalidationsInProgress", Some(400)), ErrorClass::Transient);
+        assert_eq!(classify("NatGatewayNotFound", Some(400)), ErrorClass::NotFound);
         assert_eq!(classify("DistributionNotDisabled", Some(409)), ErrorClass::Permanent);
         assert_eq!(classify("NoSuchDistribution", Some(404)), ErrorClass::NotFound);
         assert_eq!(classify("NoSuchOriginAccessControl", Some(404)), ErrorClass::NotFound);

@@ -234,14 +234,33 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
 }
 
 /// Detaches and deletes the role's policies (IAM refuses to delete a role that has any), then the role.
-pub async fn delete(context: &StepContext<'_>, name: &str, live: &Props) -> Result<(), AwsError> {
-    let live: IamRoleProps = context.decode(live)?;
-    for policy_arn in &live.managed_policy_arns {
+/// Detaches and deletes the role's policies as they are now (listed at delete time, not taken
+/// from the plan's read: one attached in between would make DeleteRole fail), then deletes the
+/// role. IAM answers DeleteConflict ("Cannot delete entity, must detach all policies first")
+/// for a while after the last detach, as the change propagates: repeated within the kind's limit.
+pub async fn delete(context: &StepContext<'_>, name: &str, _live: &Props) -> Result<(), AwsError> {
+    let iam = &context.clients.iam;
+    let resource = context.resource();
+    let mut attached = Vec::new();
+    let mut pages = iam.list_attached_role_policies().role_name(name).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let Some(page) = page.aws_or_gone("ListAttachedRolePolicies", &resource)? else { return Ok(()) };
+        attached.extend(page.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)));
+    }
+    let mut inline = Vec::new();
+    let mut pages = iam.list_role_policies().role_name(name).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let Some(page) = page.aws_or_gone("ListRolePolicies", &resource)? else { return Ok(()) };
+        inline.extend(page.policy_names().iter().cloned());
+    }
+    for policy_arn in &attached {
         detach(context, name, policy_arn).await?;
     }
-    for policy in live.inline_policies.keys() {
+    for policy in &inline {
         delete_inline(context, name, policy).await?;
     }
-    context.clients.iam.delete_role().role_name(name).send().await.aws("DeleteRole", &context.resource())?;
-    Ok(())
+    super::retry_while(context, "free of its policies", &["DeleteConflict"], || async {
+        iam.delete_role().role_name(name).send().await.aws("DeleteRole", &resource).map(|_| ())
+    })
+    .await
 }

@@ -126,6 +126,10 @@ pub struct KindSpec {
     /// without waiting for it (a new task definition replaces an ECS deployment in progress,
     /// which may never finish on its own: the update carrying the fix must not wait for it).
     pub pending_superseded_by: &'static [&'static str],
+    /// Fields an update can change while the resource is pending: an update that changes only
+    /// these does not wait for it (RDS tags an instance that is backing up; the driver neither
+    /// modifies nor waits for a change of tags alone).
+    pub updatable_while_pending: &'static [&'static str],
     /// A field that routes traffic to another resource, and the field that adds a second target
     /// beside it with no traffic. When an update moves the field and a resource depending on this
     /// one moves to the same new target, the plan first adds the new target beside the old one
@@ -158,6 +162,7 @@ const BASE: KindSpec = KindSpec {
     sensitive_attributes: &[],
     discovered_with: None,
     pending_superseded_by: &[],
+    updatable_while_pending: &[],
     associate_before_move: None,
 };
 
@@ -256,6 +261,7 @@ impl Kind {
                 conflict_codes: &["DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"],
                 repeat: Repeat::InDriver,
                 safety: SafetyRule::Database,
+                updatable_while_pending: &["tags"],
                 ..BASE
             },
             Kind::CacheSubnetGroup => &KindSpec {

@@ -295,8 +295,17 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
                     && field_changes
                         .iter()
                         .any(|c| resource.kind.spec().pending_superseded_by.contains(&c.field.as_str()));
+                // So does one that changes only what the resource takes while pending (an
+                // instance's tags during its backup), once its attributes are known.
+                let updatable = action == Action::Update
+                    && field_changes
+                        .iter()
+                        .all(|c| resource.kind.spec().updatable_while_pending.contains(&c.field.as_str()))
+                    && live.attributes.values().all(|value| !value.is_empty());
                 let waits_for = match &live.state {
-                    LiveState::Pending(state) if action != Action::Replace && !superseded => Some(state.clone()),
+                    LiveState::Pending(state) if action != Action::Replace && !superseded && !updatable => {
+                        Some(state.clone())
+                    }
                     _ => None,
                 };
                 let create_before_delete = action == Action::Replace
@@ -423,9 +432,14 @@ fn resolve_value(
         Value::Ref { id, attribute } => {
             // An update keeps a resource's attributes, except those the kind's updates renew (a task
             // definition's update registers a new revision with a new ARN).
+            // A resource that is pending but whose attribute is known already (a database
+            // backing up keeps its address) is used as it is: waiting is the steps' business,
+            // and an unknown address would change every task definition that names it.
             let live = live_by_id.get(id.as_str());
-            let ready = live.is_some_and(|live| live.state == LiveState::Ready);
-            let stays = ready
+            let usable = live.is_some_and(|live| {
+                live.state != LiveState::Deleting && live.attributes.get(attribute).is_some_and(|v| !v.is_empty())
+            });
+            let stays = usable
                 && match action_of.get(id) {
                     Some(Action::NoOp) => true,
                     Some(Action::Update) => {

@@ -649,3 +649,25 @@ fn a_new_port_forwards_to_both_groups_then_moves_the_service_then_the_rule_then_
     assert!(runs_after(delete_group, move_rule), "the old group goes once nothing forwards to it");
     assert!(runs_after(delete_group, service), "and once the service left it");
 }
+
+#[test]
+fn a_tag_change_of_a_database_that_is_backing_up_is_applied_without_waiting_for_the_backup() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    let database = live.iter_mut().find(|r| r.id == "db-movies").expect("database");
+    database.state = LiveState::Pending("backing-up".into());
+    live_tag(&mut live, "db-movies", "team", "data");
+    let plan = plan_of(&desired, &live);
+    let change = action_of(&plan, "db-movies").expect("change");
+    assert_eq!(change.changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), vec!["tags"]);
+    assert_eq!((change.action, change.waits_for.as_deref()), (Action::Update, None));
+    let steps: Vec<&Step> = plan.steps.iter().filter(|s| s.id == "db-movies").collect();
+    assert_eq!(steps.len(), 1, "no wait step: {steps:#?}");
+    assert!(matches!(steps[0].operation, Operation::Update { .. }));
+    // Its address is known while it backs up: nothing that names it changes.
+    assert_eq!(action_of(&plan, "task-movie").map(|c| c.action), Some(Action::NoOp));
+    // A change beyond the tags waits for the backup first.
+    live_field(&mut live, "db-movies", "backup_retention_days", Value::Integer(3));
+    let plan = plan_of(&desired, &live);
+    assert_eq!(action_of(&plan, "db-movies").and_then(|c| c.waits_for.as_deref()), Some("backing-up"));
+}

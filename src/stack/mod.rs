@@ -154,6 +154,25 @@ fn check_network_fits(
             ));
         }
     }
+    // "The subnets for your load balancer must have a CIDR block with at least a /27 bitmask and
+    // at least 8 free IP addresses" (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#subnets-load-balancer).
+    if has_services && network.subnet_prefix_length > 27 {
+        reader.error(
+            Diagnostic::new(
+                spans.subnet_prefix_length,
+                format!(
+                    "the subnets are /{}, too small for the load balancer, which needs subnets of /27 or larger",
+                    network.subnet_prefix_length
+                ),
+                "expected subnets of /27 or larger",
+            )
+            .with_help(if spans.subnet_prefix_length_set {
+                "set `network.subnet_prefix_length` to 27 or less (16 subnets of /27 need a VPC of /23)"
+            } else {
+                "the subnets are the VPC's /N + 4: widen `network.cidr` to /23 or larger, which holds 16 subnets of /27"
+            }),
+        );
+    }
     if network.nat_gateways == NatGateways::None && has_services {
         reader.error(
             Diagnostic::new(
@@ -274,6 +293,10 @@ struct NetworkSpans {
     zones: toml_span::Span,
     /// The `nat_gateways` value, or the table when the key is left at its default.
     nat_gateways: toml_span::Span,
+    /// The `subnet_prefix_length` value, or the `cidr` it follows from when left at its default.
+    subnet_prefix_length: toml_span::Span,
+    /// Whether `subnet_prefix_length` is set, rather than following from the `cidr`.
+    subnet_prefix_length_set: bool,
 }
 
 fn read_network(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<(Network, NetworkSpans)> {
@@ -343,11 +366,11 @@ fn read_network(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<(Net
             }
         },
     };
-    let (cidr, _) = cidr?;
+    let (cidr, cidr_span) = cidr?;
     let (availability_zones, zones_span) = zones?;
     let default_prefix = (cidr.prefix_length + 4).min(28);
-    let subnet_prefix_length = match subnet_prefix {
-        None => default_prefix,
+    let (subnet_prefix_length, subnet_prefix_span) = match subnet_prefix {
+        None => (default_prefix, cidr_span),
         Some(None) => return None,
         Some(Some(length)) => {
             let length_span = length.span;
@@ -360,12 +383,17 @@ fn read_network(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<(Net
                 ));
                 return None;
             }
-            length
+            (length, length_span)
         }
     };
     Some((
         Network { cidr, availability_zones, nat_gateways: nat_gateways?, subnet_prefix_length },
-        NetworkSpans { zones: zones_span, nat_gateways: nat_span },
+        NetworkSpans {
+            zones: zones_span,
+            nat_gateways: nat_span,
+            subnet_prefix_length: subnet_prefix_span,
+            subnet_prefix_length_set: subnet_prefix_span != cidr_span,
+        },
     ))
 }
 
@@ -567,6 +595,21 @@ fn read_cache(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<CacheD
     fields.finish(reader, &["node_type", "replicas"]);
     let node_type = node_type.and_then(|node_type| {
         match facts::check_instance_class(&node_type.value, "cache", facts::CACHE_NODE_TYPES) {
+            // "When using r6gd nodes, you must set DataTieringEnabled to true" and a group cannot
+            // move between tiered and untiered node types
+            // (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/data-tiering.html):
+            // wl-infra does not manage data tiering.
+            Ok(()) if node_type.value.starts_with("cache.r6gd.") => {
+                reader.error(
+                    Diagnostic::new(
+                        node_type.span,
+                        format!("`cache.node_type` is \"{}\", which needs data tiering", node_type.value),
+                        "expected a node type without data tiering, such as \"cache.r6g.xlarge\"",
+                    )
+                    .with_help("r6gd nodes keep data on SSD (DataTieringEnabled), which wl-infra does not manage"),
+                );
+                None
+            }
             Ok(()) => Some(node_type.value),
             Err(sizes) => {
                 let expected = match sizes {
