@@ -64,8 +64,16 @@ pub async fn read_and_plan(
     facts.image_tags.extend(image_tags.iter().map(|(service, tag)| (service.clone(), tag.clone())));
     facts.frontend_files = files;
     facts.subnet_zones = subnet_zones(&live);
-    let desired = match goal {
+    let wanted = match goal {
         Goal::Apply => graph::desired(stack, &facts)?,
+        // Destroy wants nothing, but still looks for what the stack names (below).
+        Goal::Destroy => graph::desired(stack, &facts).unwrap_or_default(),
+    };
+    // Secrets and roles made in the last minutes may be missing from their listings.
+    let mut live = live;
+    aws::find_listed_late(clients, &wanted, &mut live).await?;
+    let desired = match goal {
+        Goal::Apply => wanted,
         Goal::Destroy => Vec::new(),
     };
     let safety = plan::Safety { allow_data_loss: stack.allow_data_loss.clone() };

@@ -192,3 +192,20 @@ def test_a_subnet_group_a_cache_uses_cannot_be_deleted(aws, name):
     elasticache.delete_replication_group(ReplicationGroupId=name)
     wait_until(lambda: not [g for g in elasticache.describe_replication_groups()["ReplicationGroups"] if g["ReplicationGroupId"] == name])
     elasticache.delete_cache_subnet_group(CacheSubnetGroupName=name)
+
+
+def test_a_new_replica_is_creating_after_the_group_reads_available_and_failover_waits_for_it(aws, name):
+    create_group(aws, name, replicas=0)
+    available(aws, name)
+    elasticache = aws("elasticache")
+    members = lambda: {c["CacheClusterId"]: c["CacheClusterStatus"] for c in elasticache.describe_cache_clusters()["CacheClusters"] if c.get("ReplicationGroupId") == name}
+    assert members() == {f"{name}-001": "available"}
+    elasticache.increase_replica_count(ReplicationGroupId=name, NewReplicaCount=1, ApplyImmediately=True)
+    group = available(aws, name)
+    replica = group["MemberClusters"][1]
+    assert elasticache.describe_cache_clusters(CacheClusterId=replica)["CacheClusters"][0]["CacheClusterStatus"] == "creating"
+    with pytest.raises(ClientError) as refused:
+        elasticache.modify_replication_group(ReplicationGroupId=name, AutomaticFailoverEnabled=True, MultiAZEnabled=True, ApplyImmediately=True)
+    assert error_of(refused)[0] == "InvalidCacheClusterState"
+    wait_until(lambda: set(members().values()) == {"available"}, timeout=10)
+    elasticache.modify_replication_group(ReplicationGroupId=name, AutomaticFailoverEnabled=True, MultiAZEnabled=True, ApplyImmediately=True)

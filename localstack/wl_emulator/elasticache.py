@@ -37,12 +37,67 @@ def resize_replicas(group, replicas):
     ]
 
 
+# --- Member clusters ------------------------------------------------------------------------------
+#
+# A replication group's nodes are cache clusters of their own (`<group>-001`, ...), which
+# DescribeCacheClusters answers with their status; moto 5.2 keeps only their names. After
+# IncreaseReplicaCount the group reads `available` while a new member is still `creating`
+# (terraform-provider-aws#50096), here for profiles.seconds("cache-member").
+
+# (account, region, cluster id) -> when a new member cluster is available
+_member_ready = {}
+control.reset_hooks.append(_member_ready.clear)
+
+
+def member_status(backend, cluster_id):
+    ready = _member_ready.get((backend.account_id, backend.region_name, cluster_id), 0)
+    return "creating" if time.time() < ready else "available"
+
+
+class _MemberCluster:
+    """What DescribeCacheClusters says of a replication group's member cluster."""
+
+    def __init__(self, backend, group, cluster_id):
+        self.cache_cluster_id = cluster_id
+        self.replication_group_id = group.replication_group_id
+        self.cache_cluster_status = member_status(backend, cluster_id)
+        self.engine = getattr(group, "engine", "redis")
+        self.cache_node_type = getattr(group, "cache_node_type", None)
+        self.num_cache_nodes = 1
+        self.arn = f"arn:aws:elasticache:{backend.region_name}:{backend.account_id}:cluster:{cluster_id}"
+        self.a_r_n = self.arn
+
+
+_original_describe_cache_clusters = ElastiCacheBackend.describe_cache_clusters
+
+
+def _describe_cache_clusters(self, cache_cluster_id=None):
+    members = {
+        cluster: group
+        for group in self.replication_groups.values()
+        for cluster in group.member_clusters
+        if cluster not in self.cache_clusters
+    }
+    if cache_cluster_id and cache_cluster_id in members:
+        return [_MemberCluster(self, members[cache_cluster_id], cache_cluster_id)]
+    found = _original_describe_cache_clusters(self, cache_cluster_id)
+    if cache_cluster_id:
+        return found
+    return list(found) + [_MemberCluster(self, group, cluster) for cluster, group in members.items()]
+
+
+ElastiCacheBackend.describe_cache_clusters = _describe_cache_clusters
+
+
 def increase_replica_count(self):
     """Missing from moto 5.2 (IncreaseReplicaCount and DecreaseReplicaCount)."""
     backend = self.elasticache_backend
     group = backend.replication_groups[self._get_param("ReplicationGroupId")]
     before = list(group.member_clusters)
     resize_replicas(group, int(self._get_param("NewReplicaCount")))
+    for cluster in group.member_clusters:
+        if cluster not in before:
+            _member_ready[(backend.account_id, backend.region_name, cluster)] = time.time() + profiles.seconds("cache-member")
     _sync_node_interfaces(backend, group, before)
     # The group is `modifying` while the replicas are added or removed, as after ModifyReplicationGroup.
     profiles.schedule("cache", group.replication_group_id, ["modifying"], "cache-modify")
@@ -334,3 +389,22 @@ def subnet_group_in_use(call):
     users = list(backend.replication_groups.values()) + standalone
     if any(getattr(user, "cache_subnet_group_name", None) == name for user in users):
         raise Refusal("CacheSubnetGroupInUse", f"Cache subnet group {name} is currently in use by a cache cluster.")
+
+
+
+@rule("elasticache", "ModifyReplicationGroup", kind="state")
+def failover_needs_available_members(call):
+    """Automatic failover and Multi-AZ need every member cluster available: right after
+    IncreaseReplicaCount the group reads `available` while the new replica is still `creating`, and
+    ModifyReplicationGroup answers InvalidCacheClusterState (terraform-provider-aws#50096; botocore
+    elasticache ModifyReplicationGroup errors: "The requested cache cluster is not in the available
+    state.")."""
+    if call.get("AutomaticFailoverEnabled") is None and call.get("MultiAZEnabled") is None:
+        return
+    group = _group_of(call, call.get("ReplicationGroupId", default=""))
+    if group is None:
+        return
+    backend = call.backend("elasticache")
+    for cluster in group.member_clusters:
+        if member_status(backend, cluster) != "available":
+            raise Refusal("InvalidCacheClusterState", f"Cache cluster {cluster} is not in available state.")

@@ -1,7 +1,7 @@
 //! Driver for the Redis replication group (not a bare cache cluster: it has a primary endpoint and
 //! can change node type and replica count in place). Encrypted at rest and in transit.
 
-use aws_sdk_elasticache::types::ReplicationGroup;
+use aws_sdk_elasticache::types::{AutomaticFailoverStatus, MultiAzStatus, ReplicationGroup};
 use serde::{Deserialize, Serialize};
 
 use super::cache_subnet_group::read_tags;
@@ -24,6 +24,11 @@ pub struct CacheReplicationGroupProps {
     pub replicas: i64,
     pub at_rest_encryption: bool,
     pub transit_encryption: bool,
+    /// Automatic failover and Multi-AZ, on exactly when the group has a replica: read back, so a
+    /// change an interrupted apply left half done (replicas added, failover not yet on) shows in
+    /// the next plan.
+    pub automatic_failover: bool,
+    pub multi_az: bool,
     /// Set on create and not compared (`create_only_fields`): the subnet group and security groups
     /// live on the member clusters, which the one discovery read does not return.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,6 +112,11 @@ fn props_of(group: &ReplicationGroup, tags: Tags) -> CacheReplicationGroupProps 
         replicas: replicas(group),
         at_rest_encryption: group.at_rest_encryption_enabled().unwrap_or(false),
         transit_encryption: group.transit_encryption_enabled().unwrap_or(false),
+        automatic_failover: matches!(
+            group.automatic_failover(),
+            Some(AutomaticFailoverStatus::Enabled | AutomaticFailoverStatus::Enabling)
+        ),
+        multi_az: group.multi_az() == Some(&MultiAzStatus::Enabled),
         subnet_group: None,
         security_group_ids: None,
         tags,
@@ -155,15 +165,38 @@ async fn describe(context: &StepContext<'_>, group_id: &str) -> Result<Option<Re
     }
 }
 
+/// Waits until the group and every member cluster are available: after IncreaseReplicaCount the
+/// group reads `available` while the new replica is still `creating`, and ModifyReplicationGroup
+/// (failover, Multi-AZ) answers InvalidCacheClusterState until it is not
+/// (terraform-provider-aws#50096).
 async fn wait_available(context: &StepContext<'_>, group_id: &str) -> Result<ReplicationGroup, AwsError> {
     let resource = context.resource();
-    wait_for(context, "available", || async {
-        match describe(context, group_id).await? {
-            Some(group) => Ok(ready(&resource, group.status())?.then_some(group)),
-            None => Ok(None),
+    wait_for(context, "available with all its nodes", || async {
+        let Some(group) = describe(context, group_id).await? else { return Ok(None) };
+        if !ready(&resource, group.status())? {
+            return Ok(None);
         }
+        Ok(members_available(context, &group).await?.then_some(group))
     })
     .await
+}
+
+/// Whether every member cluster of the group reads `available`.
+async fn members_available(context: &StepContext<'_>, group: &ReplicationGroup) -> Result<bool, AwsError> {
+    let resource = &context.resource();
+    let reads = group
+        .member_clusters()
+        .iter()
+        .map(|member| async move {
+            let output = context.clients.elasticache.describe_cache_clusters().cache_cluster_id(member).send().await;
+            let status = output.aws_or_gone("DescribeCacheClusters", resource)?.and_then(|output| {
+                output.cache_clusters().first().and_then(|c| c.cache_cluster_status().map(str::to_string))
+            });
+            Ok::<_, AwsError>(status)
+        })
+        .collect();
+    let statuses = super::bounded(reads).await?;
+    Ok(statuses.iter().all(|status| status.as_deref() == Some("available")))
 }
 
 /// Waits for a cache an earlier run left creating or modifying, then confirms from its tags (which
@@ -203,8 +236,8 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
         .engine(&props.engine)
         .cache_node_type(&props.node_type)
         .num_cache_clusters(replicas as i32 + 1)
-        .automatic_failover_enabled(replicas > 0)
-        .multi_az_enabled(replicas > 0)
+        .automatic_failover_enabled(props.automatic_failover)
+        .multi_az_enabled(props.multi_az)
         .cache_subnet_group_name(props.subnet_group.as_deref().unwrap_or_default())
         .set_security_group_ids(Some(security_groups))
         .at_rest_encryption_enabled(props.at_rest_encryption)
@@ -236,23 +269,26 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .aws("ModifyReplicationGroup", &resource)?;
         wait_available(context, group_id).await?;
     }
+    let set_failover = |failover: bool, multi_az: bool| {
+        elasticache
+            .modify_replication_group()
+            .replication_group_id(group_id)
+            .automatic_failover_enabled(failover)
+            .multi_az_enabled(multi_az)
+            .apply_immediately(true)
+            .send()
+    };
+    // What failover and Multi-AZ are once the replica count is done.
+    let mut failover_now = (live.automatic_failover, live.multi_az);
     if update.changed("replicas") {
         let wanted = desired.replicas;
         let current = live.replicas;
-        let set_failover = |enabled: bool| {
-            elasticache
-                .modify_replication_group()
-                .replication_group_id(group_id)
-                .automatic_failover_enabled(enabled)
-                .multi_az_enabled(enabled)
-                .apply_immediately(true)
-                .send()
-        };
         if wanted < current {
             // Failover needs a replica: it is switched off before the last replica goes.
-            if wanted == 0 {
-                set_failover(false).await.aws("ModifyReplicationGroup", &resource)?;
+            if wanted == 0 && failover_now != (false, false) {
+                set_failover(false, false).await.aws("ModifyReplicationGroup", &resource)?;
                 wait_available(context, group_id).await?;
+                failover_now = (false, false);
             }
             elasticache
                 .decrease_replica_count()
@@ -262,7 +298,6 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
                 .send()
                 .await
                 .aws("DecreaseReplicaCount", &resource)?;
-            wait_available(context, group_id).await?;
         } else {
             elasticache
                 .increase_replica_count()
@@ -272,12 +307,13 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
                 .send()
                 .await
                 .aws("IncreaseReplicaCount", &resource)?;
-            wait_available(context, group_id).await?;
-            if current == 0 {
-                set_failover(true).await.aws("ModifyReplicationGroup", &resource)?;
-                wait_available(context, group_id).await?;
-            }
         }
+        wait_available(context, group_id).await?;
+    }
+    // Failover on with a replica (its new member cluster available first), off without.
+    if failover_now != (desired.automatic_failover, desired.multi_az) {
+        set_failover(desired.automatic_failover, desired.multi_az).await.aws("ModifyReplicationGroup", &resource)?;
+        wait_available(context, group_id).await?;
     }
     let group = wait_available(context, group_id).await?;
     let attributes = attributes(&group);

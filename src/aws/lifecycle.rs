@@ -17,6 +17,34 @@ pub async fn discover(clients: &Clients, facts: &AccountFacts) -> Result<Vec<Liv
     Ok(futures_util::future::try_join_all(kinds).await?.into_iter().flatten().collect())
 }
 
+/// The desired resources of kinds whose listing lags behind creates that discovery did not list,
+/// read by their deterministic names and added to `live` when they are the stack's own: a plan
+/// right after an apply would otherwise create them again, and every task definition naming a
+/// secret or role would change.
+pub async fn find_listed_late(
+    clients: &Clients,
+    desired: &[crate::graph::Resource],
+    live: &mut Vec<LiveResource>,
+) -> Result<(), AwsError> {
+    let missing: Vec<(&crate::graph::Resource, &str)> = desired
+        .iter()
+        .filter(|resource| resource.kind.spec().listing_lags)
+        .filter(|resource| !live.iter().any(|found| found.id == resource.id && found.kind == resource.kind))
+        .filter_map(|resource| Some((resource, resource.props.get("name")?.as_str()?)))
+        .collect();
+    let reads =
+        missing.iter().filter_map(|(resource, name)| driver(resource.kind).find_by_name(clients, name)).collect();
+    let found = super::bounded(reads).await?;
+    for resource in found.into_iter().flatten() {
+        let wanted = missing.iter().any(|(desired, _)| desired.id == resource.id && desired.kind == resource.kind);
+        if wanted && !live.iter().any(|known| known.kind == resource.kind && known.physical_id == resource.physical_id)
+        {
+            live.push(resource);
+        }
+    }
+    Ok(())
+}
+
 /// Every live resource of one kind (the adoption path needs only the kind it creates).
 async fn discover_kind(clients: &Clients, kind: Kind) -> Result<Vec<LiveResource>, AwsError> {
     let owner = kind.spec().discovered_with.unwrap_or(kind);

@@ -130,6 +130,10 @@ pub struct KindSpec {
     /// these does not wait for it (RDS tags an instance that is backing up; the driver neither
     /// modifies nor waits for a change of tags alone).
     pub updatable_while_pending: &'static [&'static str],
+    /// Whether the kind's listing lags behind creates (ListSecrets "might not reflect changes from
+    /// the last five minutes"; IAM is eventually consistent): discovery also reads the desired
+    /// resources it did not list by their names (`Driver::find_by_name`).
+    pub listing_lags: bool,
     /// A field that routes traffic to another resource, and the field that adds a second target
     /// beside it with no traffic. When an update moves the field and a resource depending on this
     /// one moves to the same new target, the plan first adds the new target beside the old one
@@ -163,6 +167,7 @@ const BASE: KindSpec = KindSpec {
     discovered_with: None,
     pending_superseded_by: &[],
     updatable_while_pending: &[],
+    listing_lags: false,
     associate_before_move: None,
 };
 
@@ -242,6 +247,7 @@ impl Kind {
                 deleted_after: &[Kind::DbInstance, Kind::EcsService],
                 conflict_codes: &["ResourceExistsException"],
                 safety: SafetyRule::Secret,
+                listing_lags: true,
                 ..BASE
             },
             // A new major version is an in-place upgrade (ModifyDBInstance with
@@ -294,6 +300,7 @@ impl Kind {
                 coexisting_identity_fields: &["name"],
                 deleted_after: &[Kind::EcsService],
                 conflict_codes: &["EntityAlreadyExists"],
+                listing_lags: true,
                 ..BASE
             },
             Kind::LogGroup => &KindSpec {

@@ -434,6 +434,9 @@ fn add_cache(builder: &mut Builder<'_>, stack: &Stack, zones: usize) {
             ("replicas", Value::Integer(i64::from(cache.replicas))),
             ("at_rest_encryption", Value::Bool(true)),
             ("transit_encryption", Value::Bool(true)),
+            // Failover and Multi-AZ need a replica, and are on whenever there is one.
+            ("automatic_failover", Value::Bool(cache.replicas > 0)),
+            ("multi_az", Value::Bool(cache.replicas > 0)),
             ("subnet_group", Value::id_of("cache-subnets")),
             ("security_group_ids", Value::List(vec![Value::id_of("sg-cache")])),
         ],

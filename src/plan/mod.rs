@@ -704,7 +704,11 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
                             after.insert(*referrer_delete);
                         } else if deleted_first.contains(&step.id) {
                             // The referrer's update needs the replacement, which needs this
-                            // delete: the update follows instead (AWS lets the reference dangle).
+                            // delete: the update follows instead. AWS lets some references
+                            // dangle (a subnet's NAT gateway route) but not all: a security group
+                            // another group's rule names cannot be deleted (DependencyViolation).
+                            // The only replacement that reaches one, a new network, is refused
+                            // while anything runs in it (`safety::network_replaced`).
                         } else if let Some(referrer_update) = apply_step.get(&referrer.0) {
                             after.insert(*referrer_update);
                         }

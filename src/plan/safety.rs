@@ -77,7 +77,57 @@ pub(super) fn check(changes: &[ResourceChange], live: &[LiveResource], safety: &
             SafetyRule::None => {}
         }
     }
+    network_replaced(&mut findings, changes, live);
     findings
+}
+
+/// What runs inside the network and holds its subnets and security groups through network
+/// interfaces (AWS releases them minutes after their owner goes).
+const RUNS_IN_THE_NETWORK: &[(Kind, &str)] = &[
+    (Kind::LoadBalancer, "load balancer"),
+    (Kind::EcsService, "service"),
+    (Kind::DbInstance, "database"),
+    (Kind::CacheReplicationGroup, "cache"),
+];
+
+/// A new `network.cidr` or `subnet_prefix_length` replaces the VPC or its subnets (and the
+/// security groups in it): the NAT gateways go first (an egress outage), then every delete waits
+/// for the network interfaces of what still runs there, and DeleteSecurityGroup is refused while
+/// another group's rule refers to it. Refused while a load balancer, service, database or cache
+/// is kept: destroy first.
+fn network_replaced(findings: &mut Findings, changes: &[ResourceChange], live: &[LiveResource]) {
+    let replaced: Vec<&ResourceChange> = changes
+        .iter()
+        .filter(|change| matches!(change.kind, Kind::Vpc | Kind::Subnet) && change.action == Action::Replace)
+        .collect();
+    if replaced.is_empty() {
+        return;
+    }
+    let going = |resource: &LiveResource| {
+        resource.state == LiveState::Deleting
+            || changes
+                .iter()
+                .any(|change| change.id == resource.id && change.kind == resource.kind && deletes_live(change))
+    };
+    let users: Vec<String> = live
+        .iter()
+        .filter(|resource| !going(resource))
+        .filter_map(|resource| {
+            let (_, what) = RUNS_IN_THE_NETWORK.iter().find(|(kind, _)| *kind == resource.kind)?;
+            Some(format!("{what} {}", resource.id))
+        })
+        .collect();
+    if users.is_empty() {
+        return;
+    }
+    let fields: BTreeSet<String> =
+        replaced.iter().flat_map(|change| change.replaced_by()).map(|field| format!("`{field}`")).collect();
+    findings.refusals.push(format!(
+        "the plan replaces the {} ({} changed) while {} still run in it; AWS cannot move them to a new network in place: run `wl-infra destroy` first (databases keep their final snapshots), then apply, or keep `network.cidr` and `network.subnet_prefix_length` as they are",
+        if replaced.iter().any(|change| change.kind == Kind::Vpc) { "VPC and its subnets" } else { "subnets" },
+        fields.into_iter().collect::<Vec<_>>().join(", "),
+        users.join(", ")
+    ));
 }
 
 fn database_deleted(findings: &mut Findings, id: &str, before: &Props, replaced: bool, safety: &Safety) {

@@ -671,3 +671,35 @@ fn a_tag_change_of_a_database_that_is_backing_up_is_applied_without_waiting_for_
     let plan = plan_of(&desired, &live);
     assert_eq!(action_of(&plan, "db-movies").and_then(|c| c.waits_for.as_deref()), Some("backing-up"));
 }
+
+#[test]
+fn a_new_network_under_running_services_databases_and_caches_is_refused() {
+    let live = converged(&dev_desired());
+    let source = include_str!("../../stacks/dev.toml").replace("cidr = \"10.0.0.0/16\"", "cidr = \"10.1.0.0/16\"");
+    let stack = stack::parse("dev.toml", &source).unwrap_or_else(|d| panic!("{}", d.render()));
+    let desired: Vec<Resource> = graph::desired(&stack, &facts())
+        .expect("enough zones")
+        .into_iter()
+        .filter(|resource| resource.kind != Kind::CacheInvalidation)
+        .collect();
+    let plan = plan_of(&desired, &live);
+    assert_eq!(action_of(&plan, "vpc").map(|c| c.action), Some(Action::Replace));
+    assert_eq!(plan.refusals.len(), 1, "{:#?}", plan.refusals);
+    let refusal = &plan.refusals[0];
+    for user in ["load balancer alb", "service service-movie", "database db-movies", "cache cache"] {
+        assert!(refusal.contains(user), "{user} in {refusal}");
+    }
+    assert!(refusal.contains("`cidr_block`") && refusal.contains("run `wl-infra destroy` first"), "{refusal}");
+
+    // A network with nothing running in it yet may move.
+    let network = |resources: Vec<Resource>| -> Vec<Resource> {
+        resources
+            .into_iter()
+            .filter(|r| matches!(r.kind, Kind::Vpc | Kind::Subnet | Kind::InternetGateway | Kind::RouteTable))
+            .collect()
+    };
+    let bare_live: Vec<LiveResource> = converged(&network(dev_desired()));
+    let plan = plan_of(&network(desired), &bare_live);
+    assert_eq!(action_of(&plan, "vpc").map(|c| c.action), Some(Action::Replace));
+    assert!(plan.refusals.is_empty(), "{:#?}", plan.refusals);
+}
