@@ -172,7 +172,14 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
     let remaining: Vec<(&str, usize)> =
         checker.owned_counts(&name).into_iter().filter(|(_, count)| *count > 0).collect();
     assert_eq!(remaining, Vec::<(&str, usize)>::new(), "destroy leaves nothing of any kind");
-    let requests: Vec<String> = proxy.requests().into_iter().map(|request| request.action).collect();
+    let recorded = proxy.requests();
+    // Automated backups stay for their retention period unless the stack says otherwise: the
+    // parameter is always sent, since AWS's default deletes them.
+    let database_deletes: Vec<&str> =
+        recorded.iter().filter(|r| r.action == "rds:DeleteDBInstance").map(|r| r.body.as_str()).collect();
+    assert!(database_deletes.len() >= 3, "a delete per database: {database_deletes:#?}");
+    assert!(database_deletes.iter().all(|body| body.contains("DeleteAutomatedBackups=false")), "{database_deletes:#?}");
+    let requests: Vec<String> = recorded.into_iter().map(|request| request.action).collect();
     let position = |action: &str| requests.iter().position(|r| r.ends_with(action));
     let scaled = position("UpdateService").expect("services are scaled to zero");
     let deleted = position("DeleteService").expect("services are deleted");

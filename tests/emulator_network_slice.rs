@@ -262,6 +262,15 @@ fn a_stack_made_before_names_carried_the_region_is_moved_to_region_scoped_names_
     });
     // ListRoles lags behind CreateRole, on AWS and in the emulator.
     std::thread::sleep(Duration::from_secs(1));
+    // The same stack name in another region: the old-named bucket (in us-east-1) is not its own,
+    // and reading it from us-west-2 must not fail the plan (S3 answers 301 there).
+    let west_directory = TempDir::new("legacy-names-west");
+    let mut west = StackFile::new(&name);
+    west.region = "us-west-2".into();
+    let west_path = west.write(&west_directory.0);
+    let west_plan = wl_infra(&["plan", "--stack", west_path.to_str().expect("a path"), "--json"]).expect_code(0);
+    let west_document: serde_json::Value = serde_json::from_str(&west_plan.stdout).expect("plan --json is JSON");
+    assert_eq!(find_change(&west_document, "frontend-bucket")["action"], "create", "{}", west_plan.stdout);
     let document = planned_json(path);
     for id in ["task-execution-role", "frontend-bucket"] {
         let change = find_change(&document, id);

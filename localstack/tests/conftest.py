@@ -44,10 +44,10 @@ class Emulator:
         self.endpoint = endpoint
         self.log = log
 
-    def client(self, service, access_key="test", **config):
+    def client(self, service, access_key="test", region=REGION, **config):
         return boto3.client(
             service,
-            region_name=REGION,
+            region_name=region,
             endpoint_url=self.endpoint,
             aws_access_key_id=access_key,
             aws_secret_access_key="test",

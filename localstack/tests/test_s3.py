@@ -57,3 +57,16 @@ def test_a_bucket_that_is_not_empty_cannot_be_deleted(aws, name):
     assert message == "The bucket you tried to delete is not empty"
     s3.delete_object(Bucket=name, Key="index.html")
     s3.delete_bucket(Bucket=name)
+
+
+def test_a_bucket_of_another_region_answers_permanent_redirect_but_tells_its_location(emulator, aws, name):
+    west = emulator.client("s3", region="us-west-2")
+    west.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    # botocore follows S3's 301 to the bucket's region (the Rust SDK does not): the refusal log
+    # shows the first answer.
+    with pytest.raises(ClientError):
+        aws("s3").get_bucket_tagging(Bucket=name)
+    refusals = emulator.control("GET", "/wl-api/refusals")["refusals"]
+    assert any(r["rule"] == "s3.bucket_of_another_region" and r["code"] == "PermanentRedirect" for r in refusals)
+    assert aws("s3").get_bucket_location(Bucket=name)["LocationConstraint"] == "us-west-2"
+    west.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})

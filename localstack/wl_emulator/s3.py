@@ -114,3 +114,32 @@ def bucket_tags(call):
         if key in keys:
             raise Refusal("InvalidTag", "Cannot provide multiple Tags with the same key")
         keys.add(key)
+
+
+# Operations addressed to one bucket that S3 answers from the bucket's own region only.
+_REGIONAL_BUCKET_OPERATIONS = (
+    "GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging", "GetBucketPolicy", "PutBucketPolicy",
+    "DeleteBucketPolicy", "GetPublicAccessBlock", "PutPublicAccessBlock", "GetBucketEncryption",
+    "PutBucketEncryption", "GetBucketVersioning", "PutBucketVersioning", "ListObjectsV2", "ListObjects",
+    "DeleteObjects", "PutObject", "DeleteObject", "HeadObject", "GetObject", "DeleteBucket",
+)
+
+
+@rule("s3", *_REGIONAL_BUCKET_OPERATIONS, kind="state")
+def bucket_of_another_region(call):
+    """A request signed for one region about a bucket of another: 301 PermanentRedirect "The bucket
+    you are attempting to access must be addressed using the specified endpoint. Please send all
+    future requests to this endpoint." with the bucket's region in x-amz-bucket-region
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html; the SDKs do not follow
+    it). GetBucketLocation and ListBuckets answer from any region; moto answers everything."""
+    from moto.s3.models import s3_backends
+
+    name = call.get("Bucket", default="")
+    # S3 keeps every bucket of an account in its partition's one backend, whatever its region.
+    bucket = s3_backends[call.account]["aws"].buckets.get(name)
+    if bucket is not None and getattr(bucket, "region_name", call.region) != call.region:
+        raise Refusal(
+            "PermanentRedirect",
+            "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.",
+            status=301,
+        )

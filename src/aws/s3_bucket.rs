@@ -56,16 +56,23 @@ pub async fn find_by_name(clients: &Clients, name: &str) -> Result<Vec<LiveResou
 /// stack's tags is not ours, nor is a bucket of an older name in another region.
 pub async fn discover_named(clients: &Clients, names: &[String]) -> Result<Vec<LiveResource>, AwsError> {
     let reads = names.iter().enumerate().map(|(index, name)| async move {
-        let found = discover_one(clients, name).await?;
-        if index == 0 || found.is_none() {
-            return Ok(found);
+        if index > 0 {
+            // An older name carries no region: the bucket is this stack's only if it is in its
+            // region, which is asked first. A bucket of another region answers every other call
+            // from this region with 301 PermanentRedirect, which the SDK does not follow;
+            // GetBucketLocation answers from any region.
+            let location =
+                match clients.s3.get_bucket_location().bucket(name).send().await.aws("GetBucketLocation", name) {
+                    Ok(location) => location,
+                    // Gone, or someone else's bucket: not the stack's either way.
+                    Err(error) if error.is_not_found() || error.code() == Some("AccessDenied") => return Ok(None),
+                    Err(error) => return Err(error),
+                };
+            if bucket_region(location.location_constraint().map(|c| c.as_str())) != clients.region {
+                return Ok(None);
+            }
         }
-        // An older name carries no region: the bucket is this stack's only if it is in its region.
-        let location = clients.s3.get_bucket_location().bucket(name).send().await.aws("GetBucketLocation", name)?;
-        // us-east-1 has no location constraint.
-        let region = location.location_constraint().map_or("", |constraint| constraint.as_str());
-        let region = if region.is_empty() { "us-east-1" } else { region };
-        Ok::<_, AwsError>(found.filter(|_| region == clients.region))
+        discover_one(clients, name).await
     });
     Ok(super::bounded(reads.collect()).await?.into_iter().flatten().collect())
 }
@@ -83,6 +90,16 @@ pub async fn discover_frontend(clients: &Clients, names: &[String]) -> Result<Ve
     });
     let contents: Vec<LiveResource> = super::bounded(reads.collect()).await?.into_iter().flatten().collect();
     Ok(buckets.into_iter().chain(contents).collect())
+}
+
+/// The region of a GetBucketLocation answer: us-east-1 has no location constraint (and `EU` is
+/// eu-west-1's old name).
+pub fn bucket_region(constraint: Option<&str>) -> &str {
+    match constraint {
+        None | Some("") => "us-east-1",
+        Some("EU") => "eu-west-1",
+        Some(region) => region,
+    }
 }
 
 async fn discover_one(clients: &Clients, name: &str) -> Result<Option<LiveResource>, AwsError> {
@@ -138,6 +155,8 @@ fn attributes(clients: &Clients, name: &str) -> Attributes {
     Attributes::from([
         ("id".to_string(), name.to_string()),
         ("arn".to_string(), format!("arn:{}:s3:::{name}", clients.partition)),
+        // How CloudFront names it as an origin: a distribution reading it holds this.
+        ("regional_domain_name".to_string(), format!("{name}.s3.{}.amazonaws.com", clients.region)),
     ])
 }
 
@@ -314,6 +333,14 @@ pub fn refused_keys(errors: &[aws_sdk_s3::types::Error]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bucket_location_names_its_region() {
+        assert_eq!(bucket_region(None), "us-east-1");
+        assert_eq!(bucket_region(Some("")), "us-east-1");
+        assert_eq!(bucket_region(Some("EU")), "eu-west-1");
+        assert_eq!(bucket_region(Some("us-west-2")), "us-west-2");
+    }
 
     #[test]
     fn keys_s3_refuses_to_delete_are_named_with_the_reason() {

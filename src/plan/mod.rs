@@ -623,14 +623,30 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
     // Which live resources each live resource refers to, found through physical ids in its props.
     // Physical ids are unique only within a kind (the cache and its subnet group share a name):
     // a string names every live resource that has it as its physical id.
+    // A resource is named by its physical id and by its identifying attributes: its ARN and
+    // domain names (a role by its ARN in a task definition, a bucket by its regional domain in a
+    // distribution's origin), which are unique. Other attributes are not: an object's `id` is its
+    // key, which a distribution's default root object repeats; ports, names and the like.
     let mut owners_of_physical: HashMap<&str, Vec<&LiveResource>> = HashMap::new();
     for resource in live {
-        owners_of_physical.entry(resource.physical_id.as_str()).or_default().push(resource);
+        let identifying = |name: &str| name == "arn" || name.ends_with("domain_name");
+        let names = std::iter::once(resource.physical_id.as_str()).chain(
+            resource
+                .attributes
+                .iter()
+                .filter(|(name, value)| identifying(name) && !value.is_empty() && **value != resource.physical_id)
+                .map(|(_, value)| value.as_str()),
+        );
+        for name in names {
+            owners_of_physical.entry(name).or_default().push(resource);
+        }
     }
     let mut live_references: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
     for resource in live {
         let mut strings = Vec::new();
-        collect_strings(&Value::Map(resource.props.clone().into_iter().collect()), &mut strings);
+        // Tags name no other resource (every one carries the stack's name).
+        let props = resource.props.iter().filter(|(field, _)| field.as_str() != "tags");
+        collect_strings(&Value::Map(props.map(|(k, v)| (k.clone(), v.clone())).collect()), &mut strings);
         for text in strings {
             for target in owners_of_physical.get(text.as_str()).into_iter().flatten() {
                 // A resource's own physical id in its props names itself (a cache's `id`), and
@@ -645,6 +661,8 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
         }
     }
 
+    let own_wait_of_apply: HashMap<usize, usize> =
+        own_wait_step.iter().map(|(wait, applied)| (*applied, *wait)).collect();
     let deletes: Vec<((String, String), usize, Kind)> =
         delete_step.iter().map(|(key, index)| (key.clone(), *index, steps[*index].kind)).collect();
     let applies: Vec<(usize, Kind)> = steps
@@ -710,7 +728,9 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
                             // The only replacement that reaches one, a new network, is refused
                             // while anything runs in it (`safety::network_replaced`).
                         } else if let Some(referrer_update) = apply_step.get(&referrer.0) {
-                            after.insert(*referrer_update);
+                            // A referrer that deploys in a wait of its own (a distribution moving
+                            // to a new origin) still reads the old one until that wait is done.
+                            after.insert(own_wait_of_apply.get(referrer_update).copied().unwrap_or(*referrer_update));
                         }
                     }
                 }

@@ -703,3 +703,97 @@ fn a_new_network_under_running_services_databases_and_caches_is_refused() {
     assert_eq!(action_of(&plan, "vpc").map(|c| c.action), Some(Action::Replace));
     assert!(plan.refusals.is_empty(), "{:#?}", plan.refusals);
 }
+
+#[test]
+fn a_role_renamed_goes_after_the_task_definitions_that_name_it_by_arn_and_a_bucket_after_the_edge_moved() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    // The role as an earlier version named it: task definitions name it by its ARN only.
+    let old_arn = "arn:aws:iam::123456789012:role/wl/watchlist-dev/watchlist-dev-task-execution-role";
+    let role = live.iter_mut().find(|r| r.id == "task-execution-role").expect("role");
+    role.physical_id = "watchlist-dev-task-execution-role".into();
+    role.props.insert("name".into(), Value::string("watchlist-dev-task-execution-role"));
+    role.attributes.insert("arn".into(), old_arn.into());
+    for task in live.iter_mut().filter(|r| r.kind == Kind::TaskDefinition) {
+        task.props.insert("execution_role_arn".into(), Value::string(old_arn));
+    }
+    // The bucket as an earlier version named it: the distribution reads it through its domain.
+    let bucket = live.iter_mut().find(|r| r.id == "frontend-bucket").expect("bucket");
+    bucket.physical_id = "watchlist-dev-frontend-123456789012".into();
+    bucket.props.insert("name".into(), Value::string("watchlist-dev-frontend-123456789012"));
+    bucket
+        .attributes
+        .insert("regional_domain_name".into(), "watchlist-dev-frontend-123456789012.s3.us-east-1.amazonaws.com".into());
+    live_field(
+        &mut live,
+        "distribution",
+        "s3_origin_domain",
+        Value::string("watchlist-dev-frontend-123456789012.s3.us-east-1.amazonaws.com"),
+    );
+    let plan = plan_of(&desired, &live);
+    let position = |id: &str, what: &dyn Fn(&Operation) -> bool| {
+        plan.steps
+            .iter()
+            .position(|s| s.id == id && what(&s.operation))
+            .unwrap_or_else(|| panic!("{id} in {:#?}", plan.steps))
+    };
+    let is_delete = |o: &Operation| matches!(o, Operation::Delete { .. });
+    let is_update = |o: &Operation| matches!(o, Operation::Update { .. });
+    let is_wait = |o: &Operation| matches!(o, Operation::Wait { .. });
+    let role_delete = position("task-execution-role", &is_delete);
+    assert!(
+        plan.steps[role_delete].after.contains(&position("task-movie", &is_update)),
+        "a rollback still needs the old role"
+    );
+    let bucket_delete = position("frontend-bucket", &is_delete);
+    assert!(
+        plan.steps[bucket_delete].after.contains(&position("distribution", &is_wait)),
+        "CloudFront reads the old origin until its change is deployed: {:#?}",
+        plan.steps[bucket_delete]
+    );
+}
+
+/// Every step of `plan` can run: the ordering has no cycle.
+fn runs_to_the_end(plan: &Plan) -> bool {
+    let after: Vec<Vec<usize>> = plan.steps.iter().map(|step| step.after.clone()).collect();
+    let mut queue = crate::apply::queue::Queue::new(&after);
+    let mut done = 0;
+    loop {
+        let ready = queue.take_ready();
+        if ready.is_empty() {
+            return done == plan.steps.len();
+        }
+        for step in ready {
+            queue.succeed(step);
+            done += 1;
+        }
+    }
+}
+
+#[test]
+fn attributes_that_are_not_identifiers_never_order_deletes_into_a_cycle() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    // As AWS answers them: an object's id is its key (which the distribution's default root
+    // object repeats), the bucket policy's id is its bucket's name, a bucket has an ARN.
+    let bucket = "watchlist-dev-frontend-123456789012-us-east-1";
+    for resource in live.iter_mut() {
+        match resource.kind {
+            Kind::FrontendObject => {
+                let key = resource.props.get("key").and_then(Value::as_str).unwrap_or_default().to_string();
+                resource.attributes.insert("id".into(), key);
+            }
+            Kind::BucketPolicy => {
+                resource.attributes.insert("id".into(), bucket.into());
+            }
+            Kind::S3Bucket => {
+                resource.props.insert("name".into(), Value::string(bucket));
+                resource.attributes.insert("arn".into(), format!("arn:aws:s3:::{bucket}"));
+            }
+            _ => {}
+        }
+    }
+    live_field(&mut live, "distribution", "default_root_object", Value::string("index.html"));
+    let destroy = plan_of(&[], &live);
+    assert!(runs_to_the_end(&destroy), "{:#?}", destroy.steps);
+}

@@ -12,6 +12,8 @@ pub struct Request {
     /// `ec2:DescribeVpcs`, `ecr:CreateRepository`, `s3:PUT /bucket?tagging`, ...
     pub action: String,
     pub is_write: bool,
+    /// The request body as text (query-protocol parameters, JSON, XML).
+    pub body: String,
 }
 
 pub struct RecordingProxy {
@@ -115,6 +117,7 @@ fn relay(client: TcpStream, upstream: &str, recorded: &Mutex<Vec<Request>>) -> s
         method: method.clone(),
         action: format!("{service}:{action}"),
         is_write,
+        body: body_text.to_string(),
     });
 
     let mut server = TcpStream::connect(upstream)?;
