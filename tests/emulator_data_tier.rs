@@ -240,7 +240,7 @@ fn a_stack_destroyed_with_a_recovery_window_can_be_applied_again() {
 }
 
 #[test]
-fn a_plan_right_after_an_apply_is_empty_while_secrets_and_roles_are_missing_from_their_listings() {
+fn a_plan_right_after_an_apply_is_empty_while_listings_lag_and_tags_on_bucket_create_are_denied() {
     let directory = TempDir::new("listing-lag");
     let stack = StackFile::new(&unique_stack_name("lag"));
     let path = stack.write(&directory.0);
@@ -250,6 +250,10 @@ fn a_plan_right_after_an_apply_is_empty_while_secrets_and_roles_are_missing_from
     let access_key = format!("LISTLAG{}", stack.name.replace('-', "").to_uppercase());
     let lag = format!(r#"{{"access_key": "{access_key}", "seconds": {{"list-secrets": 120, "list-roles": 120}}}}"#);
     support::emulator_control("POST", "/wl-api/pending", &lag);
+    // A principal without s3:TagResource cannot tag a bucket in CreateBucket: wl-infra tags it
+    // right after, and the next plan finds it by its tags.
+    let denied = format!(r#"{{"access_key": "{access_key}", "actions": ["s3:TagResource"]}}"#);
+    support::emulator_control("POST", "/wl-api/denied", &denied);
     let run = |args: &[&str]| support::wl_infra_as(support::endpoint(), &access_key, args);
     let applied = run(&["apply", "--stack", path, "--yes"]);
     assert_eq!(applied.code, 0, "{}", applied.stderr);
@@ -262,6 +266,7 @@ fn a_plan_right_after_an_apply_is_empty_while_secrets_and_roles_are_missing_from
         "/wl-api/pending",
         &format!(r#"{{"access_key": "{access_key}", "seconds": {{}}}}"#),
     );
+    support::emulator_control("POST", "/wl-api/denied", &format!(r#"{{"access_key": "{access_key}", "actions": []}}"#));
     let checker = Checker::new("us-east-1");
     assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
 }

@@ -70,3 +70,17 @@ def test_a_bucket_of_another_region_answers_permanent_redirect_but_tells_its_loc
     assert any(r["rule"] == "s3.bucket_of_another_region" and r["code"] == "PermanentRedirect" for r in refusals)
     assert aws("s3").get_bucket_location(Bucket=name)["LocationConstraint"] == "us-west-2"
     west.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+
+
+def test_tags_on_create_need_s3_tag_resource(emulator, name):
+    key = "NOTAGRESOURCE"
+    emulator.control("POST", "/wl-api/denied", {"access_key": key, "actions": ["s3:TagResource"]})
+    try:
+        s3 = emulator.client("s3", access_key=key)
+        tagged = {"Tags": [{"Key": "wl:stack", "Value": "x"}]}
+        with pytest.raises(ClientError) as refused:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration=tagged)
+        assert (error_of(refused)[0], error_of(refused)[2]) == ("AccessDenied", 403)
+        s3.create_bucket(Bucket=name)
+    finally:
+        emulator.control("POST", "/wl-api/denied", {"access_key": key, "actions": []})

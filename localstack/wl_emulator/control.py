@@ -291,6 +291,18 @@ class WlDispatcher(moto.server.DomainDispatcherApplication):
             document = json.loads(environ["wsgi.input"].read(length) or b"{}")
             profiles.set_pending_seconds(document.get("access_key") or "*", document.get("seconds") or {})
             return _json(start_response, {"pending": document.get("seconds") or {}})
+        if path == "/wl-api/denied" and method == "POST":
+            # {"access_key": "K", "actions": ["s3:TagResource"]}: IAM actions that key's principal
+            # is not allowed (rules that know an operation needs them answer AccessDenied).
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            document = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            key = document.get("access_key") or "*"
+            with _lock:
+                if document.get("actions"):
+                    denied[key] = set(document["actions"])
+                else:
+                    denied.pop(key, None)
+            return _json(start_response, {"denied": sorted(denied.get(key, ()))})
         if method == "GET" and path in extra_routes:
             return _json(start_response, extra_routes[path]())
         return _json(start_response, {"error": f"no such control route: {method} {path}"}, "404 Not Found")
@@ -302,6 +314,10 @@ moto.server.DomainDispatcherApplication = WlDispatcher
 # each module registers a function that forgets it, run when moto forgets its resources
 # (POST /moto-api/reset, localstack/reset).
 reset_hooks = []
+
+# IAM actions denied to an access key's principal (POST /wl-api/denied).
+denied = {}
+reset_hooks.append(denied.clear)
 
 from moto.moto_api._internal.models import MotoAPIBackend  # noqa: E402
 

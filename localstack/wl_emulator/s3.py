@@ -143,3 +143,16 @@ def bucket_of_another_region(call):
             "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.",
             status=301,
         )
+
+
+@rule("s3", "CreateBucket", kind="state")
+def tags_on_create_need_tag_resource(call):
+    """CreateBucket with CreateBucketConfiguration.Tags needs s3:TagResource besides s3:CreateBucket
+    ("To create a bucket with tags, you must have the s3:CreateBucket and s3:TagResource
+    permissions", API_CreateBucket): a principal without it gets AccessDenied (403). Which key
+    lacks it is set with POST /wl-api/denied."""
+    from . import control
+
+    tags = call.get("CreateBucketConfiguration", "Tags", default=None)
+    if tags and "s3:TagResource" in control.denied.get(call.request.access_key, ()):
+        raise Refusal("AccessDenied", "User is not authorized to perform: s3:TagResource", status=403)

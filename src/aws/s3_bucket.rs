@@ -232,24 +232,33 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     }
     // Tagged in the create call itself (CreateBucketConfiguration.Tags, for general purpose buckets
     // too since 2025), so a run killed right after the create leaves a bucket the next one finds.
-    let mut configuration = CreateBucketConfiguration::builder().set_tags(Some(tags::s3_list(&props.tags)));
-    if context.clients.region != "us-east-1" {
-        configuration =
-            configuration.location_constraint(BucketLocationConstraint::from(context.clients.region.as_str()));
+    let create = |with_tags: bool| {
+        let mut configuration = CreateBucketConfiguration::builder();
+        if with_tags {
+            configuration = configuration.set_tags(Some(tags::s3_list(&props.tags)));
+        }
+        if context.clients.region != "us-east-1" {
+            configuration =
+                configuration.location_constraint(BucketLocationConstraint::from(context.clients.region.as_str()));
+        }
+        s3.create_bucket().bucket(name).create_bucket_configuration(configuration.build()).send()
+    };
+    let mut created = create(true).await.map(|_| ()).aws("CreateBucket", &resource);
+    // Tags in CreateBucket need s3:TagResource besides s3:CreateBucket (API_CreateBucket): a
+    // principal without it is answered AccessDenied, so the bucket is made untagged and tagged
+    // right after (PutBucketTagging, s3:PutBucketTagging), as before S3 took tags on create.
+    let tag_after = created.as_ref().is_err_and(|error| error.code() == Some("AccessDenied"));
+    if tag_after {
+        created = create(false).await.map(|_| ()).aws("CreateBucket", &resource);
     }
-    let created = s3
-        .create_bucket()
-        .bucket(name)
-        .create_bucket_configuration(configuration.build())
-        .send()
-        .await
-        .map(|_| ())
-        .aws("CreateBucket", &resource);
     if context.retry {
         super::done_if(created, &["BucketAlreadyOwnedByYou"])?
     } else {
         created?
     };
+    if tag_after {
+        tags::replace(context, tags::Style::S3, name, &props.tags, &Tags::new()).await?;
+    }
     put_settings(context, name, &props, None).await?;
     Ok(attributes(context.clients, name))
 }
