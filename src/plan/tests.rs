@@ -17,8 +17,14 @@ fn facts() -> AccountFacts {
 }
 
 fn dev_desired() -> Vec<Resource> {
-    let stack =
-        stack::parse("dev.toml", include_str!("../../stacks/dev.toml")).unwrap_or_else(|d| panic!("{}", d.render()));
+    dev_desired_with("", "")
+}
+
+/// The dev stack's resources with `from` replaced by `to` in its stack file.
+fn dev_desired_with(from: &str, to: &str) -> Vec<Resource> {
+    let source = include_str!("../../stacks/dev.toml");
+    let source = if from.is_empty() { source.to_string() } else { source.replace(from, to) };
+    let stack = stack::parse("dev.toml", &source).unwrap_or_else(|d| panic!("{}", d.render()));
     // Without frontend files there is nothing to invalidate; `frontend_files_*` tests cover that.
     graph::desired(&stack, &facts())
         .expect("enough zones")
@@ -596,13 +602,7 @@ fn a_new_task_definition_supersedes_a_stuck_rollout_instead_of_waiting_for_it() 
 #[test]
 fn a_new_port_forwards_to_both_groups_then_moves_the_service_then_the_rule_then_deletes_the_old_group() {
     let live = converged(&dev_desired());
-    let source = include_str!("../../stacks/dev.toml").replace("port = 8002", "port = 8012");
-    let stack = stack::parse("dev.toml", &source).unwrap_or_else(|d| panic!("{}", d.render()));
-    let desired: Vec<Resource> = graph::desired(&stack, &facts())
-        .expect("enough zones")
-        .into_iter()
-        .filter(|resource| resource.kind != Kind::CacheInvalidation)
-        .collect();
+    let desired = dev_desired_with("port = 8002", "port = 8012");
     let plan = plan_of(&desired, &live);
     let position = |what: &dyn Fn(&Step) -> bool| {
         plan.steps.iter().position(what).unwrap_or_else(|| panic!("a step in {:#?}", plan.steps))
@@ -675,13 +675,7 @@ fn a_tag_change_of_a_database_that_is_backing_up_is_applied_without_waiting_for_
 #[test]
 fn a_new_network_under_running_services_databases_and_caches_is_refused() {
     let live = converged(&dev_desired());
-    let source = include_str!("../../stacks/dev.toml").replace("cidr = \"10.0.0.0/16\"", "cidr = \"10.1.0.0/16\"");
-    let stack = stack::parse("dev.toml", &source).unwrap_or_else(|d| panic!("{}", d.render()));
-    let desired: Vec<Resource> = graph::desired(&stack, &facts())
-        .expect("enough zones")
-        .into_iter()
-        .filter(|resource| resource.kind != Kind::CacheInvalidation)
-        .collect();
+    let desired = dev_desired_with("cidr = \"10.0.0.0/16\"", "cidr = \"10.1.0.0/16\"");
     let plan = plan_of(&desired, &live);
     assert_eq!(action_of(&plan, "vpc").map(|c| c.action), Some(Action::Replace));
     assert_eq!(plan.refusals.len(), 1, "{:#?}", plan.refusals);
