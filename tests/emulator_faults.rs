@@ -115,8 +115,9 @@ fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_twins_or_orp
                     "a database, cache or NAT gateway step started before the kill:\n{}",
                     lines.join("\n")
                 );
-                // Long enough for the create calls to reach AWS.
-                std::thread::sleep(std::time::Duration::from_millis(400));
+                // Long enough for the create calls to reach AWS, through throttled answers and
+                // the SDK's retries (400 ms was not: the kill could land before any create did).
+                std::thread::sleep(std::time::Duration::from_millis(2500));
             }
         }
         // SIGKILL: no chance to clean up, as when a CI runner dies.

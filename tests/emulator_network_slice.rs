@@ -162,7 +162,12 @@ fn stack_changes_plan_exactly_those_changes() {
         (positions(":ModifyRule"), positions(":UpdateService"), positions(":DeleteTargetGroup"));
     assert_eq!((rule_changes.len(), service_moves.len(), group_deletes.len()), (2, 1, 1), "{requests:#?}");
     assert!(rule_changes[0] < service_moves[0], "the new group is associated before the service moves");
-    assert!(service_moves[0] < rule_changes[1], "the rule moves once the service has rolled out");
+    assert!(service_moves[0] < rule_changes[1], "the rule moves once the service has moved");
+    let health_checks = positions(":DescribeTargetHealth");
+    assert!(
+        health_checks.iter().any(|read| *read > service_moves[0] && *read < rule_changes[1]),
+        "the rule moves once the new group has a healthy target: {requests:#?}"
+    );
     assert!(rule_changes[1] < group_deletes[0], "the old group goes last");
     wl_infra(&["plan", "--stack", path_text, "--detailed-exitcode"]).expect_code(0);
 

@@ -236,6 +236,11 @@ def test_load_balancers_need_a_target_group_a_listener_forwards_to_and_can_chang
     moved = move()
     assert moved["loadBalancers"][0]["targetGroupArn"] == other
     assert moved["deployments"][0]["id"] != first
+    # ECS registers a deployment's tasks in its own target group and deregisters them as they stop.
+    healthy = lambda arn: [t for t in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"] if t["TargetHealth"]["State"] == "healthy"]
+    assert len(healthy(other)) == moved["desiredCount"]
+    settle(aws, name)
+    assert healthy(group) == [] and len(healthy(other)) == moved["desiredCount"]
 
 
 def test_a_repeated_create_service_answers_with_the_first_service_and_another_is_refused(aws, name, cluster):

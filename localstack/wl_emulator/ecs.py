@@ -93,6 +93,39 @@ def _task_interfaces(backend, service, deployment, count):
         public=awsvpc.get("assignPublicIp") == "ENABLED",
         requester="amazon-ecs",
     )
+    _sync_targets(backend, service, deployment)
+
+
+def _sync_targets(backend, service, deployment):
+    """Registers the deployment's running tasks (their interfaces' private addresses) in the target
+    groups the deployment serves, as ECS does for `ip` targets, and deregisters the tasks that
+    stopped. The target groups are the service's when the deployment's first tasks start: a
+    deployment keeps its load balancer configuration (the previous one drains from its own)."""
+    from moto.elbv2.models import elbv2_backends
+
+    groups = deployment.setdefault(
+        "wl_target_groups",
+        [(lb.get("targetGroupArn"), lb.get("containerPort")) for lb in getattr(service, "load_balancers", None) or []],
+    )
+    if not groups:
+        return
+    owner = ("ecs", service.arn, deployment["id"])
+    addresses = []
+    for eni_id in ec2.interfaces_of(backend.account_id, backend.region_name, owner):
+        eni = ec2._backend(backend.account_id, backend.region_name).enis.get(eni_id)
+        if eni is not None:
+            addresses.append(eni.private_ip_address)
+    registered = deployment.get("wl_targets", [])
+    elbv2 = elbv2_backends[backend.account_id][backend.region_name]
+    for arn, port in groups:
+        group = elbv2.target_groups.get(arn)
+        if group is None:
+            continue
+        gone = [{"Id": address} for address in registered if address not in addresses and address in group.targets]
+        if gone:
+            group.deregister(gone)
+        group.register([{"Id": address, "Port": port} for address in addresses if address not in registered])
+    deployment["wl_targets"] = addresses
 
 
 def _scale_task_interfaces(backend, service, deployment, wanted):
@@ -102,10 +135,12 @@ def _scale_task_interfaces(backend, service, deployment, wanted):
         _task_interfaces(backend, service, deployment, wanted - running)
     elif wanted < running:
         ec2.release_interfaces(backend.account_id, backend.region_name, owner, "eni-ecs", count=running - wanted)
+    _sync_targets(backend, service, deployment)
 
 
 def _stop_task_interfaces(backend, service, deployment):
     ec2.release_interfaces(backend.account_id, backend.region_name, ("ecs", service.arn, deployment["id"]), "eni-ecs")
+    _sync_targets(backend, service, deployment)
 
 
 def _start_deployment(backend, service, previous):

@@ -3,7 +3,7 @@
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, ForwardActionConfig, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
-    TargetGroupTuple,
+    TargetGroupTuple, TargetHealthStateEnum,
 };
 use serde::{Deserialize, Serialize};
 
@@ -178,6 +178,9 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let arn = update.physical_id;
     let resource = context.resource();
     let elb = &context.clients.elb;
+    if update.changed("target_group_arn") && desired.standby_target_group_arn.is_none() {
+        wait_until_the_standby_serves(context, arn, &desired.target_group_arn).await?;
+    }
     if update.changed("paths") || update.changed("target_group_arn") || update.changed("standby_target_group_arn") {
         elb.modify_rule()
             .rule_arn(arn)
@@ -196,6 +199,42 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     }
     tags::replace(context, tags::Style::Elb, arn, &desired.tags, &live.tags).await?;
     Ok(attributes(arn))
+}
+
+/// A rule that forwards to `new_group` as its standby (weight 0, beside the group it serves from)
+/// moves to it once it can serve: when it has a healthy target (the service's new tasks passed its
+/// health check) or the group served from now has none left (nothing is lost by moving). Until
+/// then the old group keeps every request, so a service moving to a new target group never leaves
+/// requests with a group that has no target. A rule without that standby moves at once.
+async fn wait_until_the_standby_serves(context: &StepContext<'_>, arn: &str, new_group: &str) -> Result<(), AwsError> {
+    let resource = context.resource();
+    let elb = &context.clients.elb;
+    let rules = elb.describe_rules().rule_arns(arn).send().await.aws("DescribeRules", &resource)?;
+    let (serving, standby) = rules.rules().first().map(|rule| forward_targets(rule.actions())).unwrap_or_default();
+    if standby.as_deref() != Some(new_group) {
+        return Ok(());
+    }
+    let healthy = |group: String| {
+        let resource = resource.clone();
+        async move {
+            let output = elb.describe_target_health().target_group_arn(&group).send().await;
+            let output = output.aws("DescribeTargetHealth", &resource)?;
+            Ok::<_, AwsError>(
+                output
+                    .target_health_descriptions()
+                    .iter()
+                    .filter(|target| {
+                        target.target_health().and_then(|health| health.state())
+                            == Some(&TargetHealthStateEnum::Healthy)
+                    })
+                    .count(),
+            )
+        }
+    };
+    super::wait_until(context, "serving from its new target group", || async {
+        Ok(healthy(new_group.to_string()).await? > 0 || healthy(serving.clone()).await? == 0)
+    })
+    .await
 }
 
 pub async fn delete(context: &StepContext<'_>, arn: &str, _live: &Props) -> Result<(), AwsError> {

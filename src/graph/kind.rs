@@ -137,8 +137,9 @@ pub struct KindSpec {
     /// A field that routes traffic to another resource, and the field that adds a second target
     /// beside it with no traffic. When an update moves the field and a resource depending on this
     /// one moves to the same new target, the plan first adds the new target beside the old one
-    /// (enough for the dependent to use it), then moves the dependent, then the field: traffic
-    /// never reaches a target nothing serves yet.
+    /// (enough for the dependent to use it); then the dependent moves, and the field moves once
+    /// the new target serves (the driver waits for that): traffic never reaches a target nothing
+    /// serves yet, nor stays with one whose servers are gone.
     pub associate_before_move: Option<AssociateBeforeMove>,
 }
 
@@ -339,11 +340,12 @@ impl Kind {
             },
             // A service moving to a new target group (a new port): the rule forwards to both
             // groups first (weights 1 and 0, which associates the new group with the load
-            // balancer, all ECS needs), the service moves and rolls out, then the rule forwards
-            // to the new group alone.
+            // balancer, all ECS needs), the service moves, and the rule forwards to the new group
+            // alone once that has a healthy target (a wait as long as a service's rollout).
             Kind::ListenerRule => &KindSpec {
                 replace_fields: &["listener_arn"],
                 unordered_fields: &["paths"],
+                wait_minutes: 30,
                 conflict_codes: &["PriorityInUse"],
                 discovered_with: Some(Kind::LoadBalancer),
                 associate_before_move: Some(AssociateBeforeMove {

@@ -688,12 +688,13 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
                         }
                     }
                 }
-                // The move itself comes after the dependents moved (and rolled out).
+                // The move itself comes after the association; its driver waits until the new
+                // target serves (the dependents' new tasks are healthy there) before it moves, so
+                // it runs beside the dependents' rollouts, not after them: old tasks drain from
+                // the old target as the rollout ends.
                 if apply_step.get(&step.id) == Some(&index) {
-                    for mover in moves.get(&step.id).into_iter().flatten() {
-                        if let Some(mover_step) = apply_step.get(mover) {
-                            after.insert(*mover_step);
-                        }
+                    if let Some(associated) = associate_step.get(&step.id) {
+                        after.insert(*associated);
                     }
                 }
                 // An update of a resource left pending waits for it first.

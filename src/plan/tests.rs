@@ -645,7 +645,10 @@ fn a_new_port_forwards_to_both_groups_then_moves_the_service_then_the_rule_then_
     assert!(runs_after(associate, create_group), "the new group exists before the rule names it");
     assert!(runs_after(service, associate), "the service moves once the new group is associated");
     assert!(!runs_after(service, move_rule), "the service does not wait for the rule's move");
-    assert!(runs_after(move_rule, service), "the rule moves after the service rolled out on the new group");
+    // The move waits in its driver for the new group to serve, beside the service's rollout: not
+    // after it, when the old tasks have drained from the old group already.
+    assert!(runs_after(move_rule, associate), "the rule moves after the association");
+    assert!(!runs_after(move_rule, service), "not after the service's whole rollout");
     assert!(runs_after(delete_group, move_rule), "the old group goes once nothing forwards to it");
     assert!(runs_after(delete_group, service), "and once the service left it");
 }
