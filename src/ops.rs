@@ -59,7 +59,7 @@ pub async fn read_and_plan(
         (Goal::Apply, Some(frontend)) => frontend_files(Path::new(&frontend.source_dir))?,
         _ => Vec::new(),
     };
-    let (mut facts, live) = read_live(clients).await?;
+    let (mut facts, mut live) = read_live(clients).await?;
     facts.image_tags = deployed_image_tags(&live);
     facts.image_tags.extend(image_tags.iter().map(|(service, tag)| (service.clone(), tag.clone())));
     facts.frontend_files = files;
@@ -70,7 +70,6 @@ pub async fn read_and_plan(
         Goal::Destroy => graph::desired(stack, &facts).unwrap_or_default(),
     };
     // Secrets and roles made in the last minutes may be missing from their listings.
-    let mut live = live;
     aws::find_listed_late(clients, &wanted, &mut live).await?;
     let desired = match goal {
         Goal::Apply => wanted,

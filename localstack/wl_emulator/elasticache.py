@@ -65,7 +65,6 @@ class _MemberCluster:
         self.cache_node_type = getattr(group, "cache_node_type", None)
         self.num_cache_nodes = 1
         self.arn = f"arn:aws:elasticache:{backend.region_name}:{backend.account_id}:cluster:{cluster_id}"
-        self.a_r_n = self.arn
 
 
 _original_describe_cache_clusters = ElastiCacheBackend.describe_cache_clusters

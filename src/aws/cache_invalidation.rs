@@ -104,59 +104,44 @@ pub fn choose_paths(changed: &[String], in_flight: InFlight) -> Option<Vec<Strin
     InFlight::of(["/*"]).fits_beside(in_flight).then_some(everything)
 }
 
-/// What the distribution's invalidations in progress hold, or the id of the one this step's
-/// caller reference made already (an earlier attempt whose answer was lost).
-async fn in_flight(
-    context: &StepContext<'_>,
-    distribution: &str,
-    reference: &str,
-) -> Result<Result<InFlight, String>, AwsError> {
+/// What a distribution's invalidations in progress come to, for a step about to make one.
+enum Seen {
+    /// What they hold, counted as CloudFront's limits count.
+    InFlight(InFlight),
+    /// This step's own invalidation (its caller reference), made by an attempt whose answer was
+    /// lost: its id.
+    MadeAlready(String),
+}
+
+/// Reads the distribution's invalidations in progress (their paths need one GetInvalidation
+/// each: the listing has none).
+async fn in_flight(context: &StepContext<'_>, distribution: &str, reference: &str) -> Result<Seen, AwsError> {
     let resource = &context.resource();
     let cloudfront = &context.clients.cloudfront;
     let mut in_progress = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let output = cloudfront
-            .list_invalidations()
-            .distribution_id(distribution)
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .aws("ListInvalidations", resource)?;
-        let Some(list) = output.invalidation_list() else { break };
-        in_progress.extend(
-            list.items()
-                .iter()
-                .filter(|summary| summary.status() == "InProgress")
-                .map(|summary| summary.id().to_string()),
-        );
-        marker = list.next_marker().filter(|_| list.is_truncated()).map(str::to_string);
-        if marker.is_none() {
-            break;
-        }
+    let mut pages = cloudfront.list_invalidations().distribution_id(distribution).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.aws("ListInvalidations", resource)?;
+        let summaries = page.invalidation_list().map(|list| list.items()).unwrap_or_default();
+        in_progress.extend(summaries.iter().filter(|s| s.status() == "InProgress").map(|s| s.id().to_string()));
     }
     let reads = in_progress
         .iter()
         .map(|id| async move {
             let output = cloudfront.get_invalidation().distribution_id(distribution).id(id).send().await;
-            match output.aws("GetInvalidation", resource) {
-                Ok(output) => {
-                    Ok(output.invalidation().and_then(|invalidation| invalidation.invalidation_batch()).map(|batch| {
-                        let paths: Vec<String> = batch.paths().map(|paths| paths.items().to_vec()).unwrap_or_default();
-                        (id.clone(), batch.caller_reference().to_string(), paths)
-                    }))
-                }
-                // Completed and purged between the listing and the read.
-                Err(error) if error.is_not_found() => Ok(None),
-                Err(error) => Err(error),
-            }
+            // Completed and purged between the listing and the read: gone.
+            let Some(output) = output.aws_or_gone("GetInvalidation", resource)? else { return Ok(None) };
+            Ok(output.invalidation().and_then(|invalidation| invalidation.invalidation_batch()).map(|batch| {
+                let paths: Vec<String> = batch.paths().map(|paths| paths.items().to_vec()).unwrap_or_default();
+                (id.clone(), batch.caller_reference().to_string(), paths)
+            }))
         })
         .collect();
     let batches: Vec<(String, String, Vec<String>)> = super::bounded(reads).await?.into_iter().flatten().collect();
     if let Some((id, _, _)) = batches.iter().find(|(_, caller, _)| caller == reference) {
-        return Ok(Err(id.clone()));
+        return Ok(Seen::MadeAlready(id.clone()));
     }
-    Ok(Ok(InFlight::of(batches.iter().flat_map(|(_, _, paths)| paths.iter().map(String::as_str)))))
+    Ok(Seen::InFlight(InFlight::of(batches.iter().flat_map(|(_, _, paths)| paths.iter().map(String::as_str)))))
 }
 
 /// Invalidates the changed paths. CloudFront refuses an invalidation over its in-progress limits
@@ -171,8 +156,8 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     let reference = super::client_token(super::TokenApi::CloudFront, &context.clients.run_id, context.id, props);
     let id = super::wait_for(context, "free of invalidations over CloudFront's in-progress limits", || async {
         let in_flight = match in_flight(context, &desired.distribution_id, &reference).await? {
-            Ok(in_flight) => in_flight,
-            Err(made_already) => return Ok(Some(made_already)),
+            Seen::InFlight(in_flight) => in_flight,
+            Seen::MadeAlready(id) => return Ok(Some(id)),
         };
         let Some(paths) = choose_paths(&desired.paths, in_flight) else { return Ok(None) };
         let build_error = |e: aws_sdk_cloudfront::error::BuildError| {

@@ -620,16 +620,16 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
         }
     }
 
-    // Which live resources each live resource refers to, found through physical ids in its props.
-    // Physical ids are unique only within a kind (the cache and its subnet group share a name):
-    // a string names every live resource that has it as its physical id.
-    // A resource is named by its physical id and by its identifying attributes: its ARN and
+    // Which live resources each live resource refers to, found through the names in its props.
+    // Physical ids are unique only within a kind (the cache and its subnet group share a name),
+    // so a string names every live resource that has it. A resource is named by its physical id
+    // and by its identifying attributes: its ARN and
     // domain names (a role by its ARN in a task definition, a bucket by its regional domain in a
     // distribution's origin), which are unique. Other attributes are not: an object's `id` is its
     // key, which a distribution's default root object repeats; ports, names and the like.
     let mut owners_of_physical: HashMap<&str, Vec<&LiveResource>> = HashMap::new();
+    let identifying = |name: &str| name == "arn" || name.ends_with("domain_name");
     for resource in live {
-        let identifying = |name: &str| name == "arn" || name.ends_with("domain_name");
         let names = std::iter::once(resource.physical_id.as_str()).chain(
             resource
                 .attributes
@@ -645,8 +645,9 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
     for resource in live {
         let mut strings = Vec::new();
         // Tags name no other resource (every one carries the stack's name).
-        let props = resource.props.iter().filter(|(field, _)| field.as_str() != "tags");
-        collect_strings(&Value::Map(props.map(|(k, v)| (k.clone(), v.clone())).collect()), &mut strings);
+        for (_, value) in resource.props.iter().filter(|(field, _)| field.as_str() != "tags") {
+            collect_strings(value, &mut strings);
+        }
         for text in strings {
             for target in owners_of_physical.get(text.as_str()).into_iter().flatten() {
                 // A resource's own physical id in its props names itself (a cache's `id`), and

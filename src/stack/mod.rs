@@ -159,14 +159,14 @@ fn check_network_fits(
     if has_services && network.subnet_prefix_length > 27 {
         reader.error(
             Diagnostic::new(
-                spans.subnet_prefix_length,
+                spans.subnet_prefix_length.unwrap_or(spans.cidr),
                 format!(
                     "the subnets are /{}, too small for the load balancer, which needs subnets of /27 or larger",
                     network.subnet_prefix_length
                 ),
                 "expected subnets of /27 or larger",
             )
-            .with_help(if spans.subnet_prefix_length_set {
+            .with_help(if spans.subnet_prefix_length.is_some() {
                 "set `network.subnet_prefix_length` to 27 or less (16 subnets of /27 need a VPC of /23)"
             } else {
                 "the subnets are the VPC's /N + 4: widen `network.cidr` to /23 or larger, which holds 16 subnets of /27"
@@ -293,10 +293,10 @@ struct NetworkSpans {
     zones: toml_span::Span,
     /// The `nat_gateways` value, or the table when the key is left at its default.
     nat_gateways: toml_span::Span,
-    /// The `subnet_prefix_length` value, or the `cidr` it follows from when left at its default.
-    subnet_prefix_length: toml_span::Span,
-    /// Whether `subnet_prefix_length` is set, rather than following from the `cidr`.
-    subnet_prefix_length_set: bool,
+    /// The `cidr` value, which the subnets' prefix length follows from unless it is set.
+    cidr: toml_span::Span,
+    /// The `subnet_prefix_length` value, when it is set.
+    subnet_prefix_length: Option<toml_span::Span>,
 }
 
 fn read_network(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<(Network, NetworkSpans)> {
@@ -370,7 +370,7 @@ fn read_network(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<(Net
     let (availability_zones, zones_span) = zones?;
     let default_prefix = (cidr.prefix_length + 4).min(28);
     let (subnet_prefix_length, subnet_prefix_span) = match subnet_prefix {
-        None => (default_prefix, cidr_span),
+        None => (default_prefix, None),
         Some(None) => return None,
         Some(Some(length)) => {
             let length_span = length.span;
@@ -383,7 +383,7 @@ fn read_network(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<(Net
                 ));
                 return None;
             }
-            (length, length_span)
+            (length, Some(length_span))
         }
     };
     Some((
@@ -391,8 +391,8 @@ fn read_network(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<(Net
         NetworkSpans {
             zones: zones_span,
             nat_gateways: nat_span,
+            cidr: cidr_span,
             subnet_prefix_length: subnet_prefix_span,
-            subnet_prefix_length_set: subnet_prefix_span != cidr_span,
         },
     ))
 }
