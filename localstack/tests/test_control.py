@@ -122,3 +122,30 @@ def test_what_one_access_key_creates_stays_pending_as_long_as_it_asks(emulator, 
     other = ec2.create_nat_gateway(SubnetId=net["subnets"][1], AllocationId=ec2.allocate_address(Domain="vpc")["AllocationId"])
     other_id = other["NatGateway"]["NatGatewayId"]
     assert [ec2.describe_nat_gateways(NatGatewayIds=[other_id])["NatGateways"][0]["State"] for _ in range(2)] == ["pending", "available"]
+
+
+def test_what_one_access_key_holds_stays_pending_until_the_test_lets_it_go(emulator, name):
+    # The SIGKILL test kills an apply exactly while a NAT gateway, a database or a cache is pending.
+    from helpers import network
+
+    holder = f"HOLD{name.upper().replace('-', '')}"
+    emulator.control("POST", "/wl-api/pending", {"access_key": holder, "hold": ["nat"]})
+    ec2 = emulator.client("ec2", access_key=holder)
+    net = network(lambda service: emulator.client(service, access_key=holder), name)
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=net["subnets"][0], AllocationId=allocation)["NatGateway"]["NatGatewayId"]
+    state = lambda: ec2.describe_nat_gateways(NatGatewayIds=[nat])["NatGateways"][0]["State"]
+    assert [state() for _ in range(5)] == ["pending"] * 5, "held, however often it is read"
+    held = emulator.control("GET", "/wl-api/pending")["held"]
+    assert {"kind": "nat", "id": nat, "access_key": holder} in held
+    # Another key's creates are not held.
+    other = emulator.client("ec2")
+    other_nat = other.create_nat_gateway(SubnetId=net["subnets"][1], AllocationId=other.allocate_address(Domain="vpc")["AllocationId"])
+    assert all(entry["id"] != other_nat["NatGateway"]["NatGatewayId"] for entry in emulator.control("GET", "/wl-api/pending")["held"])
+    released = emulator.control("POST", "/wl-api/pending/release", {"access_key": holder, "kinds": ["nat"]})["released"]
+    assert released == [{"kind": "nat", "id": nat}]
+    assert [state() for _ in range(2)] == ["pending", "available"], "released: on as the fast profile goes"
+    assert all(entry["id"] != nat for entry in emulator.control("GET", "/wl-api/pending")["held"])
+    emulator.control("POST", "/wl-api/pending", {"access_key": holder, "hold": []})
+    later = ec2.create_nat_gateway(SubnetId=net["subnets"][1], AllocationId=ec2.allocate_address(Domain="vpc")["AllocationId"])
+    assert all(entry["id"] != later["NatGateway"]["NatGatewayId"] for entry in emulator.control("GET", "/wl-api/pending")["held"])

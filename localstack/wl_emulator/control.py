@@ -3,6 +3,10 @@ them (and the strict request layer) in front of moto.
 
 GET  /wl-api/requests          counts of requests per "service:Action" since the last mark
 POST /wl-api/requests/mark     starts counting afresh
+POST /wl-api/pending           {"access_key": "K", "seconds": {"rds": 15}, "hold": ["nat"]}: what K creates
+                               stays pending that long, or (hold) until released
+POST /wl-api/pending/release   {"access_key": "K", "kinds": ["nat"]}: held creates go on to available
+GET  /wl-api/pending           {"held": [{"kind", "id", "access_key"}]}
 POST /wl-api/faults            {"rate": 0.2, "access_key": "FAULTY", "kinds": ["throttle", "500", "503", "lost", "drop", "drop-after"],
                                 "services": ["ec2"], "actions": ["CreateVpc"], "seed": 7, "limit": 1}
                                a fraction of matching requests is answered with an error in the
@@ -289,8 +293,19 @@ class WlDispatcher(moto.server.DomainDispatcherApplication):
         if path == "/wl-api/pending" and method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             document = json.loads(environ["wsgi.input"].read(length) or b"{}")
-            profiles.set_pending_seconds(document.get("access_key") or "*", document.get("seconds") or {})
-            return _json(start_response, {"pending": document.get("seconds") or {}})
+            key = document.get("access_key") or "*"
+            if "seconds" in document:
+                profiles.set_pending_seconds(key, document.get("seconds") or {})
+            if "hold" in document:
+                profiles.set_holds(key, document.get("hold") or [])
+            return _json(start_response, {"pending": document.get("seconds") or {}, "hold": document.get("hold") or []})
+        if path == "/wl-api/pending/release" and method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            document = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            released = profiles.release(document.get("access_key") or "*", document.get("kinds") or [])
+            return _json(start_response, {"released": released})
+        if path == "/wl-api/pending" and method == "GET":
+            return _json(start_response, {"held": profiles.held()})
         if path == "/wl-api/denied" and method == "POST":
             # {"access_key": "K", "actions": ["s3:TagResource"]}: IAM actions that key's principal
             # is not allowed (rules that know an operation needs them answer AccessDenied).

@@ -31,6 +31,47 @@ def set_pending_seconds(access_key, seconds):
         _key_seconds.pop(access_key, None)
 
 
+# Kinds whose creates one access key holds pending until the test lets them go (POST /wl-api/pending
+# {"hold": [...]}, POST /wl-api/pending/release): a test that kills an apply while a database is
+# `creating` needs it pending for exactly as long as the kill takes, not for a guessed time.
+_key_holds = {}
+
+
+class Held:
+    """A create held in its first pending state until released; then its states pass as `fast`."""
+
+    def __init__(self, states, access_key):
+        self.states = list(states)
+        self.access_key = access_key
+
+
+def set_holds(access_key, kinds):
+    """What `access_key` creates of `kinds` stays pending until released; [] stops holding new ones."""
+    if kinds:
+        _key_holds[access_key] = set(kinds)
+    else:
+        _key_holds.pop(access_key, None)
+
+
+def release(access_key, kinds):
+    """Lets the held creates of `access_key` (of `kinds`, or all) go on: one describe per state."""
+    released = []
+    for (kind, resource_id), entry in list(_pending.items()):
+        if isinstance(entry, Held) and entry.access_key == access_key and (not kinds or kind in kinds):
+            _pending[(kind, resource_id)] = list(entry.states)
+            released.append({"kind": kind, "id": resource_id})
+    return released
+
+
+def held():
+    """The creates held now: [{"kind", "id", "access_key"}]."""
+    return [
+        {"kind": kind, "id": resource_id, "access_key": entry.access_key}
+        for (kind, resource_id), entry in list(_pending.items())
+        if isinstance(entry, Held)
+    ]
+
+
 def set_request_key(access_key):
     """The access key of the request this thread serves (the dispatcher sets it)."""
     _request.access_key = access_key
@@ -55,6 +96,7 @@ REALISTIC_SECONDS = {
 def forget():
     _pending.clear()
     _key_seconds.clear()
+    _key_holds.clear()
 
 
 def slow():
@@ -68,8 +110,11 @@ def realistic_delay(kind):
 
 
 def schedule(kind, resource_id, states, delay_kind=None):
+    access_key = getattr(_request, "access_key", None)
     override = _key_override(kind) if delay_kind is None else None
-    if override is not None:
+    if delay_kind is None and kind in _key_holds.get(access_key, ()):
+        _pending[(kind, resource_id)] = Held(states, access_key)
+    elif override is not None:
         # (ready at, states, total): the states share the key's delay evenly.
         _pending[(kind, resource_id)] = (time.time() + override, list(states), override)
     elif PROFILE == "fast":
@@ -82,6 +127,8 @@ def schedule(kind, resource_id, states, delay_kind=None):
 
 def advance(kind, resource_id, current, final):
     entry = _pending.get((kind, resource_id))
+    if isinstance(entry, Held):
+        return entry.states[0]
     if isinstance(entry, tuple):
         ready_at, states, total = entry
         remaining = ready_at - time.time()
