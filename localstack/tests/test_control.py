@@ -149,3 +149,45 @@ def test_what_one_access_key_holds_stays_pending_until_the_test_lets_it_go(emula
     emulator.control("POST", "/wl-api/pending", {"access_key": holder, "hold": []})
     later = ec2.create_nat_gateway(SubnetId=net["subnets"][1], AllocationId=ec2.allocate_address(Domain="vpc")["AllocationId"])
     assert all(entry["id"] != later["NatGateway"]["NatGatewayId"] for entry in emulator.control("GET", "/wl-api/pending")["held"])
+
+
+def test_a_fault_limit_per_action_fails_each_action_that_often(emulator, name):
+    # The Rust suite loses the first answer of each CreateSecret and CreateRole, whatever their order.
+    key = f"PERACTION{name.upper().replace('-', '')}"
+    emulator.control("POST", "/wl-api/faults", {"rate": 1, "access_key": key, "kinds": ["throttle"], "actions": ["DescribeVpcs", "ListClusters"], "limit_per_action": 1})
+    try:
+        emulator.control("POST", "/wl-api/requests/mark")
+        ec2, ecs = emulator.client("ec2", access_key=key), emulator.client("ecs", access_key=key)
+        for call in (ec2.describe_vpcs, ecs.list_clusters, ec2.describe_vpcs, ecs.list_clusters):
+            call()  # the SDK's retry carries the first of each through
+        log = emulator.control("GET", "/wl-api/requests")
+        assert log["faults"] == {"ec2:DescribeVpcs": 1, "ecs:ListClusters": 1}
+        assert (log["counts"]["ec2:DescribeVpcs"], log["counts"]["ecs:ListClusters"]) == (3, 3)
+        assert emulator.control("GET", "/wl-api/requests")["faults"] == {"ec2:DescribeVpcs": 1, "ecs:ListClusters": 1}
+    finally:
+        emulator.control("POST", "/wl-api/faults", {"rate": 0, "access_key": key})
+
+
+def test_a_hold_on_a_change_keeps_the_cache_modifying_until_released(emulator, name):
+    from helpers import network
+
+    key = f"HOLDMOD{name.upper().replace('-', '')}"
+    aws = lambda service: emulator.client(service, access_key=key)
+    net = network(aws, name)
+    elasticache = aws("elasticache")
+    elasticache.create_cache_subnet_group(CacheSubnetGroupName=name, CacheSubnetGroupDescription="test", SubnetIds=net["subnets"])
+    elasticache.create_replication_group(
+        ReplicationGroupId=name, ReplicationGroupDescription="test", Engine="redis", CacheNodeType="cache.t3.micro",
+        NumCacheClusters=1, CacheSubnetGroupName=name, SecurityGroupIds=[net["group"]],
+    )
+    status = lambda: elasticache.describe_replication_groups(ReplicationGroupId=name)["ReplicationGroups"][0]["Status"]
+    assert [status(), status()] == ["creating", "available"], "creates are not held by a hold on changes"
+    emulator.control("POST", "/wl-api/pending", {"access_key": key, "hold": ["cache-modify"]})
+    try:
+        elasticache.modify_replication_group(ReplicationGroupId=name, CacheNodeType="cache.t3.small", ApplyImmediately=True)
+        assert [status() for _ in range(4)] == ["modifying"] * 4
+        assert {"kind": "cache-modify", "id": name, "access_key": key} in emulator.control("GET", "/wl-api/pending")["held"]
+        emulator.control("POST", "/wl-api/pending/release", {"access_key": key, "kinds": ["cache-modify"]})
+        assert [status(), status()] == ["modifying", "available"]
+    finally:
+        emulator.control("POST", "/wl-api/pending", {"access_key": key, "hold": []})

@@ -84,3 +84,39 @@ def test_tags_on_create_need_s3_tag_resource(emulator, name):
         s3.create_bucket(Bucket=name)
     finally:
         emulator.control("POST", "/wl-api/denied", {"access_key": key, "actions": []})
+
+
+def test_delete_objects_without_s3_delete_object_answers_an_error_per_key(emulator, name):
+    key = "NODELETEOBJECT"
+    s3 = emulator.client("s3", access_key=key, s3={"addressing_style": "path"})
+    s3.create_bucket(Bucket=name)
+    for object_key in ("index.html", "assets/app.js"):
+        s3.put_object(Bucket=name, Key=object_key, Body=b"x")
+    batch = {"Objects": [{"Key": "index.html"}, {"Key": "assets/app.js"}], "Quiet": True}
+    emulator.control("POST", "/wl-api/denied", {"access_key": key, "actions": ["s3:DeleteObject"]})
+    try:
+        answer = s3.delete_objects(Bucket=name, Delete=batch)
+        assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert [(error["Key"], error["Code"]) for error in answer["Errors"]] == [("index.html", "AccessDenied"), ("assets/app.js", "AccessDenied")]
+        assert sorted(item["Key"] for item in s3.list_objects_v2(Bucket=name)["Contents"]) == ["assets/app.js", "index.html"]
+        with pytest.raises(ClientError) as refused:
+            s3.delete_object(Bucket=name, Key="index.html")
+        assert (error_of(refused)[0], error_of(refused)[2]) == ("AccessDenied", 403)
+        # Denied under a prefix only (a bucket policy protecting assets/*): the others go.
+        emulator.control("POST", "/wl-api/denied", {"access_key": key, "actions": ["s3:DeleteObject:assets/"]})
+        answer = s3.delete_objects(Bucket=name, Delete=batch)
+        assert [(error["Key"], error["Code"]) for error in answer["Errors"]] == [("assets/app.js", "AccessDenied")]
+        assert [item["Key"] for item in s3.list_objects_v2(Bucket=name)["Contents"]] == ["assets/app.js"]
+        # Deleting a version needs s3:DeleteObjectVersion, deleting the object s3:DeleteObject.
+        emulator.control("POST", "/wl-api/denied", {"access_key": key, "actions": ["s3:DeleteObjectVersion"]})
+        [version] = s3.list_object_versions(Bucket=name)["Versions"]
+        answer = s3.delete_objects(Bucket=name, Delete={"Objects": [{"Key": "assets/app.js", "VersionId": version["VersionId"]}]})
+        assert [(error["Key"], error["Code"]) for error in answer["Errors"]] == [("assets/app.js", "AccessDenied")]
+        with pytest.raises(ClientError) as refused:
+            s3.delete_object(Bucket=name, Key="assets/app.js", VersionId=version["VersionId"])
+        assert error_of(refused)[0] == "AccessDenied"
+    finally:
+        emulator.control("POST", "/wl-api/denied", {"access_key": key, "actions": []})
+    assert not s3.delete_objects(Bucket=name, Delete=batch).get("Errors")
+    assert s3.list_objects_v2(Bucket=name)["KeyCount"] == 0
+    s3.delete_bucket(Bucket=name)

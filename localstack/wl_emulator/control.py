@@ -11,7 +11,8 @@ POST /wl-api/faults            {"rate": 0.2, "access_key": "FAULTY", "kinds": ["
                                 "services": ["ec2"], "actions": ["CreateVpc"], "seed": 7, "limit": 1}
                                a fraction of matching requests is answered with an error in the
                                service's own shape ("lost" carries the request out, then answers
-                               503), at most "limit" times when given; {"rate": 0} turns that key's faults off. Settings are kept per
+                               503), at most "limit" times (or "limit_per_action" times per action) when given;
+                               {"rate": 0} turns that key's faults off. Settings are kept per
                                access key ("*" without one), so concurrent tests do not interfere.
 WL_FAULT_RATE / WL_FAULT_ACCESS_KEY / WL_FAULT_KINDS / WL_FAULT_SERVICES / WL_FAULT_SEED set the
 same at start.
@@ -48,6 +49,7 @@ if float(os.environ.get("WL_FAULT_RATE", "0") or 0) > 0:
         "kinds": _split(os.environ.get("WL_FAULT_KINDS")) or ["throttle"],
         "services": _split(os.environ.get("WL_FAULT_SERVICES")),
         "actions": [],
+        "per_action": Counter(),
     }
 _random = random.Random(int(os.environ.get("WL_FAULT_SEED", "1")))
 _fault_counts = Counter()
@@ -225,6 +227,7 @@ class WlDispatcher(moto.server.DomainDispatcherApplication):
                 and (not faults["services"] or service in faults["services"])
                 and (not faults["actions"] or action in faults["actions"])
                 and faults.get("limit", None) != 0
+                and (faults.get("limit_per_action") is None or faults["per_action"][action] < faults["limit_per_action"])
                 and _random.random() < faults["rate"]
             )
             kind = _random.choice(faults["kinds"]) if inject else None
@@ -232,6 +235,7 @@ class WlDispatcher(moto.server.DomainDispatcherApplication):
                 _fault_counts[f"{service}:{action}"] += 1
                 if faults.get("limit") is not None:
                     faults["limit"] -= 1
+                faults["per_action"][action] += 1
         if inject and kind in ("drop", "drop-after"):
             # The connection breaks without an answer, before the request is carried out or after.
             if kind == "drop-after":
@@ -284,12 +288,16 @@ class WlDispatcher(moto.server.DomainDispatcherApplication):
                         "actions": document.get("actions") or [],
                         # At most this many faults for the key, then none (None: no limit).
                         "limit": document.get("limit"),
+                        # At most this many faults per action for the key (None: no limit).
+                        "limit_per_action": document.get("limit_per_action"),
+                        "per_action": Counter(),
                     }
                 else:
                     _faults.pop(key, None)
                 if "seed" in document:
                     _random.seed(document["seed"])
-                return _json(start_response, {"faults": _faults})
+                shown = {key: {name: value for name, value in settings.items() if name != "per_action"} for key, settings in _faults.items()}
+                return _json(start_response, {"faults": shown})
         if path == "/wl-api/pending" and method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             document = json.loads(environ["wsgi.input"].read(length) or b"{}")

@@ -243,8 +243,10 @@ NatGateway.__init__ = _nat_init
 _original_delete_nat_gateway = NatGatewayBackend.delete_nat_gateway
 
 
-def _finish_nat_deletion(backend, gateway):
-    gateway.state = "deleted"
+_nat_addresses_held = {}  # (account, region, nat id) -> when its Elastic IP is let go
+
+
+def _let_go_of_addresses(backend, gateway):
     eni = getattr(gateway, "_eni", None)
     if eni is not None:
         for address in list(backend.addresses):
@@ -253,35 +255,54 @@ def _finish_nat_deletion(backend, gateway):
         backend.enis.pop(eni.id, None)
 
 
+def _finish_nat_deletion(backend, gateway, address_hold):
+    """The gateway reads `deleted`; its Elastic IP stays associated `address_hold` seconds more."""
+    gateway.state = "deleted"
+    if address_hold <= 0:
+        _let_go_of_addresses(backend, gateway)
+    else:
+        _nat_addresses_held[(backend.account_id, backend.region_name, gateway.id)] = time.time() + address_hold
+
+
 def _delete_nat_gateway(self, nat_gateway_id):
     gateway = self.nat_gateways.get(nat_gateway_id)
     if gateway is None or gateway.state in ("deleting", "deleted"):
         return _original_delete_nat_gateway(self, nat_gateway_id) if gateway is None else gateway
     profiles._pending.pop(("nat", nat_gateway_id), None)
-    hold = profiles.seconds("nat-delete")
+    # Both times are the deleting key's (POST /wl-api/pending), read now, not when they are due.
+    hold, address_hold = profiles.seconds("nat-delete"), profiles.seconds("nat-eip")
     if hold <= 0:
-        _finish_nat_deletion(self, gateway)
+        _finish_nat_deletion(self, gateway, address_hold)
     else:
         gateway.state = "deleting"
-        _nat_deleting[(self.account_id, self.region_name, nat_gateway_id)] = time.time() + hold
+        _nat_deleting[(self.account_id, self.region_name, nat_gateway_id)] = (time.time() + hold, address_hold)
     return gateway
 
 
 def settle_nat_gateways():
     now = time.time()
-    for key, due in list(_nat_deleting.items()):
+    for key, (due, address_hold) in list(_nat_deleting.items()):
         if due <= now:
             account, region, nat_id = key
             _nat_deleting.pop(key, None)
             backend = _backend(account, region)
             gateway = backend.nat_gateways.get(nat_id)
             if gateway is not None:
-                _finish_nat_deletion(backend, gateway)
+                _finish_nat_deletion(backend, gateway, address_hold)
+    for key, due in list(_nat_addresses_held.items()):
+        if due <= now:
+            account, region, nat_id = key
+            _nat_addresses_held.pop(key, None)
+            backend = _backend(account, region)
+            gateway = backend.nat_gateways.get(nat_id)
+            if gateway is not None:
+                _let_go_of_addresses(backend, gateway)
 
 
 NatGatewayBackend.delete_nat_gateway = _delete_nat_gateway
 control.before_hooks.append(settle_nat_gateways)
 control.reset_hooks.append(_nat_deleting.clear)
+control.reset_hooks.append(_nat_addresses_held.clear)
 
 # --- State rules: what AWS refuses while something still holds a resource --------------------------
 

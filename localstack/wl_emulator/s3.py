@@ -156,3 +156,82 @@ def tags_on_create_need_tag_resource(call):
     tags = call.get("CreateBucketConfiguration", "Tags", default=None)
     if tags and "s3:TagResource" in control.denied.get(call.request.access_key, ()):
         raise Refusal("AccessDenied", "User is not authorized to perform: s3:TagResource", status=403)
+
+
+# --- Deletes denied: DeleteObject answers 403, DeleteObjects a 200 with an error per key -----------
+#
+# DeleteObjects answers 200 whatever happens to each key; a key the principal may not delete comes
+# back as <Error><Key>..</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error> in
+# the DeleteResult ("the response includes ... Error elements", API_DeleteObjects); DeleteObject
+# answers 403 AccessDenied. Deleting a version (a VersionId given) needs s3:DeleteObjectVersion,
+# without one s3:DeleteObject (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html).
+# moto has no permissions: POST /wl-api/denied sets them per access key, "s3:DeleteObjectVersion"
+# for every key or "s3:DeleteObjectVersion:<prefix>" for the keys under a prefix (a bucket policy
+# that protects `uploads/*`); the same for s3:DeleteObject.
+
+import uuid  # noqa: E402
+from xml.sax.saxutils import escape as _xml_escape  # noqa: E402
+
+from . import control  # noqa: E402
+
+
+def _delete_denied(access_key, object_key, version):
+    needed = "s3:DeleteObjectVersion" if version else "s3:DeleteObject"
+    for denied in control.denied.get(access_key, ()):
+        if denied == needed or (denied.startswith(needed + ":") and object_key.startswith(denied[len(needed) + 1:])):
+            return True
+    return False
+
+
+def _object_identifiers(body):
+    root = ElementTree.fromstring(body or b"<Delete/>")
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] != "Object":
+            continue
+        fields = {child.tag.rsplit("}", 1)[-1]: (child.text or "") for child in element}
+        yield fields.get("Key", ""), fields.get("VersionId")
+
+
+def _xml_answer(start_response, status, body):
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode()
+    start_response(status, [("Content-Type", "application/xml"), ("x-amz-request-id", str(uuid.uuid4())), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def deletes_denied(request, start_response):
+    if request.service != "s3" or not any(action.startswith("s3:DeleteObject") for action in control.denied.get(request.access_key, ())):
+        return None
+    if request.method == "DELETE" and "uploadId" not in request.query:
+        # Path-style DeleteObject: /bucket/key (wl-infra signs path-style against an endpoint).
+        segments = request.path_segments()
+        object_key = "/".join(segments[1:])
+        version = (request.query.get("versionId") or [None])[0]
+        if object_key and _delete_denied(request.access_key, object_key, version):
+            return _xml_answer(start_response, "403 Forbidden", "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>")
+        return None
+    if request.method != "POST" or "delete" not in request.query:
+        return None
+    identifiers = list(_object_identifiers(request.body))
+    refused = [(key, version) for key, version in identifiers if _delete_denied(request.access_key, key, version)]
+    if not refused:
+        return None
+    # The keys it may delete go (moto deletes them, answering for those alone), the others stay.
+    allowed = [(key, version) for key, version in identifiers if (key, version) not in refused]
+    from moto.s3.models import s3_backends
+
+    from .strict import _account_of
+
+    bucket_name = request.path_segments()[0]
+    backend = s3_backends[_account_of(request.access_key)]["aws"]
+    for key, version in allowed:
+        backend.delete_object(bucket_name, key, version_id=version)
+    errors = "".join(
+        f"<Error><Key>{_xml_escape(key)}</Key>"
+        + (f"<VersionId>{_xml_escape(version)}</VersionId>" if version else "")
+        + "<Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+        for key, version in refused
+    )
+    return _xml_answer(start_response, "200 OK", f'<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{errors}</DeleteResult>')
+
+
+control.request_layers.append(deletes_denied)

@@ -365,6 +365,31 @@ mod tests {
     }
 
     #[test]
+    fn the_zones_of_a_cache_are_where_its_member_nodes_are() {
+        // DescribeReplicationGroups of a group with a primary in us-east-1a and a replica in
+        // us-east-1b, as ElastiCache answers it: the plan refuses to remove either zone's subnet.
+        let member = |cluster: &str, zone: &str| {
+            aws_sdk_elasticache::types::NodeGroupMember::builder()
+                .cache_cluster_id(cluster)
+                .preferred_availability_zone(zone)
+                .build()
+        };
+        let group = ReplicationGroup::builder()
+            .replication_group_id("watchlist-dev-cache")
+            .node_groups(
+                aws_sdk_elasticache::types::NodeGroup::builder()
+                    .node_group_id("0001")
+                    .node_group_members(member("watchlist-dev-cache-002", "us-east-1b"))
+                    .node_group_members(member("watchlist-dev-cache-001", "us-east-1a"))
+                    .node_group_members(member("watchlist-dev-cache-003", "us-east-1a"))
+                    .build(),
+            )
+            .build();
+        let props = props_of(&group, Tags::new());
+        assert_eq!(props.availability_zones, Some(vec!["us-east-1a".to_string(), "us-east-1b".to_string()]));
+    }
+
+    #[test]
     fn creating_and_modifying_are_not_ready() {
         for status in ["creating", "modifying", "snapshotting"] {
             assert!(!ready("cache", Some(status)).unwrap_or(true), "{status}");

@@ -151,6 +151,37 @@ fn a_third_zone_adds_subnets_without_moving_the_others() {
 }
 
 #[test]
+fn existing_subnets_keep_their_zones_and_new_ones_take_the_free_zones() {
+    // The stack's first zone was laid out in us-east-1c and its second in us-east-1a (the region
+    // listed its zones in another order then, or a zone was full): they stay there, whatever the
+    // order of today's listing, and a third zone takes the one left.
+    let mut stack = dev_stack();
+    stack.network.availability_zones = 3;
+    let mut facts = facts();
+    facts.subnet_zones = [
+        ("public-1".to_string(), "us-east-1c".to_string()),
+        ("private-1".to_string(), "us-east-1c".to_string()),
+        ("private-2".to_string(), "us-east-1a".to_string()),
+    ]
+    .into();
+    let resources = desired(&stack, &facts).expect("enough zones");
+    let zone = |id: &str| {
+        let subnet = resources.iter().find(|r| r.id == id).expect("the subnet");
+        subnet.props.get("availability_zone").cloned().expect("a zone")
+    };
+    assert_eq!(zone("public-1"), Value::string("us-east-1c"));
+    assert_eq!(zone("private-1"), Value::string("us-east-1c"));
+    // Only the private subnet of zone 2 exists: its public twin joins it there.
+    assert_eq!(zone("public-2"), Value::string("us-east-1a"));
+    assert_eq!(zone("private-3"), Value::string("us-east-1b"));
+    // A zone the region no longer offers for new subnets still holds the existing ones.
+    facts.availability_zones = vec!["us-east-1b".into(), "us-east-1d".into()];
+    let resources = desired(&stack, &facts).expect("enough zones");
+    let subnet = resources.iter().find(|r| r.id == "private-1").expect("the subnet");
+    assert_eq!(subnet.props.get("availability_zone"), Some(&Value::string("us-east-1c")));
+}
+
+#[test]
 fn one_nat_per_zone_gives_each_private_table_its_own_gateway() {
     let mut stack = dev_stack();
     stack.network.nat_gateways = stack::NatGateways::PerAvailabilityZone;

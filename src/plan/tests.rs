@@ -474,6 +474,32 @@ fn removing_a_zone_that_holds_a_database_is_refused() {
 }
 
 #[test]
+fn removing_a_zone_that_holds_a_cache_node_is_refused() {
+    let desired = dev_desired();
+    let mut live = converged(&desired);
+    live_field(&mut live, "private-2", "availability_zone", Value::string("us-east-1b"));
+    live_field(&mut live, "cache-subnets", "subnet_ids", Value::List(vec![Value::string("phys-private-2")]));
+    live_field(
+        &mut live,
+        "cache",
+        "availability_zones",
+        Value::List(vec![Value::string("us-east-1a"), Value::string("us-east-1b")]),
+    );
+    let one_zone: Vec<Resource> =
+        desired.iter().filter(|r| !r.id.ends_with("-2") && r.id != "private-routes-2").cloned().collect();
+    let plan = plan_of(&one_zone, &live);
+    assert!(
+        plan.refusals.iter().any(|r| r.contains("subnet private-2 in us-east-1b") && r.contains("cache cache")),
+        "{:?}",
+        plan.refusals
+    );
+    // A cache whose nodes are all in the zone that stays does not hold the change back.
+    live_field(&mut live, "cache", "availability_zones", Value::List(vec![Value::string("us-east-1a")]));
+    let plan = plan_of(&one_zone, &live);
+    assert!(!plan.refusals.iter().any(|r| r.contains("cache cache")), "{:?}", plan.refusals);
+}
+
+#[test]
 fn create_only_fields_of_the_cache_are_not_compared() {
     let desired = dev_desired();
     let mut live = converged(&desired);

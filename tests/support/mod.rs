@@ -245,12 +245,18 @@ pub struct Checker {
 
 impl Checker {
     pub fn new(region: &str) -> Checker {
+        Checker::signing_as(region, "test")
+    }
+
+    /// Clients signing with `access_key`, for what the emulator keeps per key (pending times,
+    /// holds, denied actions, its refusals log).
+    pub fn signing_as(region: &str, access_key: &str) -> Checker {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         let config = runtime.block_on(
             aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .region(aws_config::Region::new(region.to_string()))
                 .endpoint_url(endpoint())
-                .credentials_provider(aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "tests"))
+                .credentials_provider(aws_sdk_ec2::config::Credentials::new(access_key, "test", None, None, "tests"))
                 .load(),
         );
         let s3_config = aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build();
@@ -678,6 +684,23 @@ pub fn emulator_control(method: &str, path: &str, body: &str) -> serde_json::Val
     stream.read_to_string(&mut answer).expect("an answer");
     let json = answer.split("\r\n\r\n").nth(1).unwrap_or("null");
     serde_json::from_str(json).unwrap_or_else(|_| panic!("the control route answers JSON: {answer}"))
+}
+
+/// What the emulator's strict layer refused to `access_key`, as (action, code) pairs, oldest first.
+pub fn refusals_to(access_key: &str) -> Vec<(String, String)> {
+    let document = emulator_control("GET", "/wl-api/refusals", "");
+    document["refusals"]
+        .as_array()
+        .expect("the refusals log")
+        .iter()
+        .filter(|entry| entry["access_key"] == access_key)
+        .map(|entry| {
+            (
+                entry["action"].as_str().unwrap_or_default().to_string(),
+                entry["code"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
 }
 
 /// What `Checker::owned_counts` finds for a converged `StackFile` with two services, two zones,
