@@ -34,6 +34,8 @@ token="$(curl -fsS -X POST "http://127.0.0.1:$USER_PORT/api/users/login" -H 'con
   -d '{"username":"fuzzer","password":"fuzzer-password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
 
 status=0
+# schemathesis keeps its cache (.schemathesis/) in the working directory: run it outside the tree.
+mkdir -p "$logs/schemathesis" && cd "$logs/schemathesis"
 for port in "$USER_PORT" "$MOVIE_PORT" "$WATCHLIST_PORT"; do
   echo "fuzz-services: schemathesis against 127.0.0.1:$port" >&2
   "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \

@@ -7,6 +7,9 @@ cd "$root"
 
 source "$root/scripts/backing-services.sh"
 
+# The test command leaves the tree as it found it: what it changes in git's view fails the run.
+tree_before="$(git -C "$root" status --porcelain --untracked-files=all 2>/dev/null || true)"
+
 "$root/localstack/install"
 echo "test.sh: the emulator's own tests (localstack/tests)" >&2
 "$root/localstack/.venv/bin/python" -m pytest -q -p no:cacheprovider "$root/localstack/tests"
@@ -65,4 +68,11 @@ browser_status=0
 (cd "$root/frontend" && BASE_URL="$(cat "$ready")" node --test tests/browser.test.mjs) || browser_status=$?
 kill -TERM "$local_pid" 2>/dev/null || true
 wait "$local_pid" 2>/dev/null || true
-exit "$browser_status"
+((browser_status == 0)) || exit "$browser_status"
+
+tree_after="$(git -C "$root" status --porcelain --untracked-files=all 2>/dev/null || true)"
+if [[ "$tree_after" != "$tree_before" ]]; then
+  echo "test.sh: the test run changed the tree (keep tool output out of it, or in .gitignore):" >&2
+  diff <(echo "$tree_before") <(echo "$tree_after") >&2 || true
+  exit 1
+fi
