@@ -47,7 +47,8 @@ start_redis "$work/redis" "$redis_port"
 base="postgres://postgres@127.0.0.1:$pg_port"
 create_databases "$base" users movies watchlist
 secret="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
-RUST_LOG="${RUST_LOG:-info}" TRUSTED_PROXY_HOPS=1 start_services "$root" "$work/logs" "$base" "redis://127.0.0.1:$redis_port" "$secret"
+# The production limit (300 requests a minute per client), counted behind the gateway (1 hop).
+RUST_LOG="${RUST_LOG:-info}" RATE_LIMIT_PER_MINUTE="${RATE_LIMIT_PER_MINUTE:-300}" TRUSTED_PROXY_HOPS=1 start_services "$root" "$work/logs" "$base" "redis://127.0.0.1:$redis_port" "$secret"
 
 gateway_port="${GATEWAY_PORT:-$(free_port)}"
 mkdir -p "$work/nginx"

@@ -18,13 +18,20 @@ struct Harness {
 }
 
 async fn spawn_with_rate_limit(per_minute: u32) -> Harness {
+    spawn_behind_proxies(per_minute, 0).await
+}
+
+/// The service behind `trusted_proxy_hops` proxies that append to `X-Forwarded-For`.
+async fn spawn_behind_proxies(per_minute: u32, trusted_proxy_hops: usize) -> Harness {
     let database = testing::fresh_database("users").await;
     let relay = TcpRelay::start(testing::database_address(&database)).await;
     let pool = watchlist_kit::db::pool(testing::through_relay(&database, &relay), 4).expect("a pool");
     watchlist_kit::db::migrate(&pool, MIGRATIONS).await.expect("migrations apply");
     let state = AppState { pool, jwt_secret: Arc::new(SECRET.to_vec()), token_lifetime_seconds: 600 };
-    let layers =
-        Layers { cors_origins: vec!["https://app.example".into()], rate_limiter: RateLimiter::new(per_minute, 0) };
+    let layers = Layers {
+        cors_origins: vec!["https://app.example".into()],
+        rate_limiter: RateLimiter::new(per_minute, trusted_proxy_hops),
+    };
     Harness { app: testing::spawn(app(state, layers)).await, http: reqwest::Client::new(), relay }
 }
 
@@ -253,6 +260,24 @@ async fn a_client_over_its_rate_limit_gets_429_with_retry_after() {
     let retry_after: u64 = limited.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
     assert!((1..=60).contains(&retry_after));
     assert_eq!(harness.get("/health").await.0, StatusCode::OK, "health checks are never throttled");
+}
+
+#[tokio::test]
+async fn a_client_writing_its_own_forwarded_for_is_still_limited() {
+    // Behind CloudFront and the load balancer (2 hops, as the task definitions set): each request
+    // claims another leftmost address, but the address CloudFront saw is the same.
+    let harness = spawn_behind_proxies(3, 2).await;
+    let from = |client: &str, spoofed: usize| {
+        let chain = format!("203.0.113.{spoofed}, {client}, 130.176.1.1");
+        harness.http.get(harness.app.url("/api/users")).header("x-forwarded-for", chain).send()
+    };
+    for spoofed in 0..3 {
+        assert_eq!(from("198.51.100.7", spoofed).await.expect("a response").status(), StatusCode::OK);
+    }
+    let limited = from("198.51.100.7", 99).await.expect("a response");
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS, "a new leftmost address is not a new client");
+    // Another client behind the same edge has its own allowance.
+    assert_eq!(from("198.51.100.8", 0).await.expect("a response").status(), StatusCode::OK);
 }
 
 #[tokio::test]
