@@ -47,6 +47,7 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
         ("iam_role", 4),
         ("log_group", 3),
         ("ecs_cluster", 1),
+        ("service_namespace", 1),
         ("task_definition", 3),
         ("load_balancer", 1),
         ("target_group", 3),
@@ -60,6 +61,86 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
         ("frontend_object", 3),
     ];
     assert_eq!(counts, expected);
+    // The services call each other inside the VPC through Service Connect: the watchlist
+    // service's URLs are the others' names in the namespace, every service joined it as
+    // `<name>:<port>`, and the services' group admits them on the called ports.
+    checker.runtime.block_on(async {
+        let services = checker
+            .ecs
+            .describe_services()
+            .cluster(&name)
+            .services("user")
+            .services("movie")
+            .services("watchlist")
+            .send()
+            .await
+            .expect("services");
+        for service in services.services() {
+            let primary = service.deployments().first().expect("a deployment");
+            let connect = primary.service_connect_configuration().expect("Service Connect");
+            assert!(
+                connect.enabled() && connect.namespace().is_some_and(|ns| ns.contains(":namespace/")),
+                "{connect:?}"
+            );
+            let answered = connect.services().first().expect("a Service Connect service");
+            assert_eq!(Some(answered.port_name()), service.service_name());
+        }
+        let watchlist = services.services().iter().find(|s| s.service_name() == Some("watchlist")).expect("watchlist");
+        let definition = checker
+            .ecs
+            .describe_task_definition()
+            .task_definition(watchlist.task_definition().unwrap_or_default())
+            .send()
+            .await
+            .expect("the task definition");
+        let container = &definition.task_definition().expect("a definition").container_definitions()[0];
+        let environment: Vec<(&str, &str)> = container
+            .environment()
+            .iter()
+            .map(|pair| (pair.name().unwrap_or(""), pair.value().unwrap_or("")))
+            .collect();
+        assert!(environment.contains(&("USER_SERVICE_URL", "http://user:8001")), "{environment:?}");
+        assert!(environment.contains(&("MOVIE_SERVICE_URL", "http://movie:8002")), "{environment:?}");
+        assert_eq!(container.port_mappings()[0].name(), Some("watchlist"));
+    });
+    let app_group = checker.security_group_id(&name, "sg-app");
+    let own_rules = checker.runtime.block_on(async {
+        let groups = checker.ec2.describe_security_groups().group_ids(&app_group).send().await.expect("the group");
+        let mut ports: Vec<i32> = groups.security_groups()[0]
+            .ip_permissions()
+            .iter()
+            .filter(|permission| {
+                permission.user_id_group_pairs().iter().any(|pair| pair.group_id() == Some(app_group.as_str()))
+            })
+            .filter_map(|permission| permission.from_port())
+            .collect();
+        ports.sort_unstable();
+        ports
+    });
+    assert_eq!(own_rules, vec![8001, 8002], "the called services' ports, from the services' own group");
+    // Only CloudFront reaches the load balancer: its origin-facing prefix list, no internet range.
+    let alb_group = checker.security_group_id(&name, "sg-alb");
+    checker.runtime.block_on(async {
+        let groups = checker.ec2.describe_security_groups().group_ids(&alb_group).send().await.expect("the group");
+        let permissions = groups.security_groups()[0].ip_permissions();
+        assert!(permissions.iter().all(|p| p.ip_ranges().is_empty() && p.ipv6_ranges().is_empty()), "{permissions:?}");
+        let lists = checker
+            .ec2
+            .describe_managed_prefix_lists()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("prefix-list-name")
+                    .values("com.amazonaws.global.cloudfront.origin-facing")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("prefix lists");
+        let cloudfront = lists.prefix_lists()[0].prefix_list_id().expect("an id");
+        let admitted: Vec<&str> =
+            permissions.iter().flat_map(|p| p.prefix_list_ids()).filter_map(|entry| entry.prefix_list_id()).collect();
+        assert_eq!(admitted, vec![cloudfront]);
+    });
 
     proxy.clear();
     let started = std::time::Instant::now();
@@ -114,8 +195,11 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
         let environment: Vec<(&str, &str)> =
             container.environment().iter().map(|p| (p.name().unwrap_or(""), p.value().unwrap_or(""))).collect();
         let value = |key: &str| environment.iter().find(|(k, _)| *k == key).map(|(_, v)| *v).unwrap_or_default();
-        assert!(value("USER_SERVICE_URL").starts_with("http://"), "{environment:?}");
-        assert_eq!(value("USER_SERVICE_URL"), value("MOVIE_SERVICE_URL"), "both through the load balancer");
+        assert_ne!(
+            value("USER_SERVICE_URL"),
+            value("MOVIE_SERVICE_URL"),
+            "each by its own name, not the load balancer"
+        );
         assert_eq!(value("PGDATABASE"), "watchlist");
         let secrets: Vec<&str> = container.secrets().iter().map(|s| s.name()).collect();
         assert_eq!(secrets, vec!["JWT_SECRET", "PGPASSWORD"]);

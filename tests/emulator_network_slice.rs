@@ -148,7 +148,8 @@ fn stack_changes_plan_exactly_those_changes() {
     assert_eq!(find_change(&document, "target-movie")["create_before_delete"], true);
     assert_eq!(
         find_change(&document, "service-movie")["changed_fields"],
-        serde_json::json!(["container_port", "target_group_arn", "task_definition"])
+        // The Service Connect alias moves with the port too.
+        serde_json::json!(["container_port", "service_connect_port", "target_group_arn", "task_definition"])
     );
     // Without a window of 503s: the rule forwards to both groups (the new one with no traffic),
     // the service moves, then the rule forwards to the new group alone, then the old group goes.

@@ -167,3 +167,22 @@ def test_a_vpc_with_security_groups_or_a_gateway_cannot_be_deleted(aws, name):
     assert refused(lambda: ec2.delete_vpc(VpcId=vpc))[0] == "DependencyViolation"
     ec2.detach_internet_gateway(InternetGatewayId=gateway_id, VpcId=vpc)
     ec2.delete_vpc(VpcId=vpc)
+
+
+def test_the_cloudfront_prefix_list_weighs_55_rules_against_the_group_s_60(aws, name):
+    net = network(aws, name)
+    ec2 = aws("ec2")
+    lists = ec2.describe_managed_prefix_lists(Filters=[{"Name": "prefix-list-name", "Values": ["com.amazonaws.global.cloudfront.origin-facing"]}])["PrefixLists"]
+    assert [entry["OwnerId"] for entry in lists] == ["AWS"]
+    cloudfront = lists[0]["PrefixListId"]
+    permission = lambda port, **source: {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, **source}
+    ec2.authorize_security_group_ingress(GroupId=net["group"], IpPermissions=[permission(80, PrefixListIds=[{"PrefixListId": cloudfront, "Description": "from CloudFront"}])])
+    rules = ec2.describe_security_groups(GroupIds=[net["group"]])["SecurityGroups"][0]["IpPermissions"]
+    entries = [entry for rule in rules for entry in rule.get("PrefixListIds", [])]
+    assert entries == [{"PrefixListId": cloudfront, "Description": "from CloudFront"}], "its description is kept"
+    # 55 + the same list on another port: over the quota of 60.
+    code, message, _ = refused(lambda: ec2.authorize_security_group_ingress(GroupId=net["group"], IpPermissions=[permission(443, PrefixListIds=[{"PrefixListId": cloudfront}])]))
+    assert (code, message) == ("RulesPerSecurityGroupLimitExceeded", "The maximum number of rules per security group has been reached.")
+    # Five more single rules fit; a sixth does not.
+    ec2.authorize_security_group_ingress(GroupId=net["group"], IpPermissions=[permission(8000 + n, IpRanges=[{"CidrIp": "10.0.0.0/16"}]) for n in range(5)])
+    assert refused(lambda: ec2.authorize_security_group_ingress(GroupId=net["group"], IpPermissions=[permission(9000, IpRanges=[{"CidrIp": "10.0.0.0/16"}])]))[0] == "RulesPerSecurityGroupLimitExceeded"

@@ -253,3 +253,39 @@ def test_a_repeated_create_service_answers_with_the_first_service_and_another_is
     assert [d["id"] for d in again["deployments"]] == [d["id"] for d in first["deployments"]], "no new deployment"
     code, message, _ = refused(lambda: service(aws, name, cluster, definition, clientToken="wl-token-2"))
     assert (code, message) == ("InvalidParameterException", "Creation of service was not idempotent.")
+
+
+def test_service_connect_is_answered_per_deployment_and_its_namespace_waits_for_ecs_to_let_go(aws, name, cluster):
+    cloud_map = aws("servicediscovery")
+    operation = cloud_map.create_http_namespace(Name=name)["OperationId"]
+    namespace_id = cloud_map.get_operation(OperationId=operation)["Operation"]["Targets"]["NAMESPACE"]
+    namespace_arn = cloud_map.get_namespace(Id=namespace_id)["Namespace"]["Arn"]
+    assert refused(lambda: cloud_map.create_http_namespace(Name=name))[0] == "NamespaceAlreadyExists"
+    definition = task_definition(aws, name, container={"portMappings": [{"name": "app", "containerPort": 8000, "protocol": "tcp", "appProtocol": "http"}]})
+    connect = lambda port_name, namespace=namespace_arn: {
+        "enabled": True,
+        "namespace": namespace,
+        "services": [{"portName": port_name, "discoveryName": "app", "clientAliases": [{"port": 8000, "dnsName": "app"}]}],
+    }
+    # A port name the task definition lacks, and a namespace that does not exist, are refused.
+    assert refused(lambda: service(aws, name, cluster, definition, serviceConnectConfiguration=connect("web")))[0] == "InvalidParameterException"
+    code, message, _ = refused(lambda: service(aws, name, cluster, definition, serviceConnectConfiguration=connect("app", "nowhere")))
+    assert (code, message) == ("NamespaceNotFoundException", "Failed to retrieve namespace for nowhere")
+    service(aws, name, cluster, definition, serviceConnectConfiguration=connect("app"))
+    primary = settle(aws, name)["deployments"][0]
+    assert primary["serviceConnectConfiguration"]["namespace"] == namespace_arn
+    assert primary["serviceConnectConfiguration"]["services"][0]["portName"] == "app"
+    assert [resource["discoveryName"] for resource in primary["serviceConnectResources"]] == ["app"]
+    assert "serviceConnectConfiguration" not in settle(aws, name), "not on the service itself"
+    # ECS's Cloud Map service holds the namespace until ECS removes it, after the ECS service goes.
+    aws("ecs").delete_service(cluster=name, service="app", force=True)
+    assert refused(lambda: cloud_map.delete_namespace(Id=namespace_id))[0] == "ResourceInUse"
+
+    def deleted():
+        try:
+            return cloud_map.delete_namespace(Id=namespace_id)["OperationId"]
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "ResourceInUse"
+            return None
+
+    wait_until(deleted, timeout=10)

@@ -411,3 +411,87 @@ def vpc_with_dependencies(call):
     interfaces = _interfaces_where(backend, lambda eni: eni.subnet is not None and eni.subnet.vpc_id == vpc_id)
     if groups or gateways or interfaces:
         raise Refusal("DependencyViolation", f"The vpc '{vpc_id}' has dependencies and cannot be deleted.")
+
+
+# The weight of an AWS-managed prefix list against a group's rule quota ("AWS-managed prefix list
+# weights", https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html);
+# a customer-managed list weighs its MaxEntries.
+MANAGED_PREFIX_LIST_WEIGHTS = {
+    "com.amazonaws.global.cloudfront.origin-facing": 55,
+    "com.amazonaws.global.ipv6.cloudfront.origin-facing": 55,
+    "com.amazonaws.global.groundstation": 5,
+}
+# "Inbound or outbound rules per security group: 60" (VPC quotas, adjustable).
+RULES_PER_SECURITY_GROUP = 60
+
+
+def _prefix_list_weight(backend, prefix_list_id):
+    listed = backend.managed_prefix_lists.get(prefix_list_id)
+    if listed is None:
+        return 1
+    if listed.max_entries:
+        return int(listed.max_entries)
+    name = listed.prefix_list_name or ""
+    return MANAGED_PREFIX_LIST_WEIGHTS.get(name, 10 if "vpc-lattice" in name else 1)
+
+
+@rule("ec2", "AuthorizeSecurityGroupIngress", kind="state")
+def rules_per_security_group(call):
+    """A group's inbound rules, a prefix list counting its weight, may not pass the quota of 60:
+    RulesPerSecurityGroupLimitExceeded "The maximum number of rules per security group has been
+    reached." (VPC quotas; the CloudFront origin-facing list alone weighs 55)."""
+    backend = call.backend("ec2")
+    group = None
+    group_id = call.get("GroupId", default="")
+    for groups in backend.groups.values():
+        if group_id in groups:
+            group = groups[group_id]
+    if group is None:
+        return
+    weight = sum(_prefix_list_weight(backend, rule.prefix_list_id) if rule.prefix_list_id else 1 for rule in group.ingress_rules)
+    for permission in call.get("IpPermissions", default=[]) or []:
+        weight += len(permission.get("IpRanges") or []) + len(permission.get("Ipv6Ranges") or []) + len(permission.get("UserIdGroupPairs") or [])
+        weight += sum(_prefix_list_weight(backend, entry.get("PrefixListId")) for entry in permission.get("PrefixListIds") or [])
+    if weight > RULES_PER_SECURITY_GROUP:
+        raise Refusal("RulesPerSecurityGroupLimitExceeded", "The maximum number of rules per security group has been reached.")
+
+
+# --- A prefix-list rule keeps its description ------------------------------------------------------
+#
+# AWS keeps the Description of each PrefixListIds entry (API_PrefixListId) and answers it in
+# DescribeSecurityGroups; moto 5.2 drops it.
+
+from moto.ec2.models.security_groups import SecurityGroup, SecurityGroupRule  # noqa: E402
+
+_original_rule_init = SecurityGroupRule.__init__
+
+
+_rule_signature = __import__("inspect").signature(_original_rule_init)
+
+
+def _rule_init(self, *args, **kwargs):
+    _original_rule_init(self, *args, **kwargs)
+    prefix_list = _rule_signature.bind(self, *args, **kwargs).arguments.get("prefix_list_id")
+    self.wl_prefix_list_description = prefix_list.get("Description") if isinstance(prefix_list, dict) else None
+
+
+SecurityGroupRule.__init__ = _rule_init
+_original_flattened_rules = SecurityGroup._flattened_rules
+
+
+def _flattened_rules(self, rules):
+    views = _original_flattened_rules(self, rules)
+    described = {
+        (rule.from_port, rule.to_port, rule.ip_protocol, rule.prefix_list_id): rule.wl_prefix_list_description
+        for rule in rules
+        if rule.prefix_list_id and getattr(rule, "wl_prefix_list_description", None)
+    }
+    for view in views:
+        for entry in view.prefix_list_ids:
+            description = described.get((view.from_port, view.to_port, view.ip_protocol, entry.get("PrefixListId")))
+            if description:
+                entry["Description"] = description
+    return views
+
+
+SecurityGroup._flattened_rules = _flattened_rules

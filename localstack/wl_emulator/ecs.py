@@ -20,7 +20,7 @@ import uuid
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
 
-from . import ec2, profiles
+from . import control, ec2, profiles
 from .strict import Refusal, check_tags, rule
 
 
@@ -51,7 +51,20 @@ def _deployment(service, task_definition, state):
         else {},
         "rolloutState": state,
         "rolloutStateReason": f"ECS deployment {deployment_id} {'completed' if state == 'COMPLETED' else 'in progress'}.",
+        # DescribeServices answers Service Connect per deployment (Deployment.serviceConnectConfiguration).
+        **_service_connect_fields(service),
     }
+
+
+def _service_connect_fields(service):
+    configuration = getattr(service, "wl_service_connect", None)
+    if not configuration:
+        return {}
+    resources = [
+        {"discoveryName": entry.get("discoveryName") or entry.get("portName"), "discoveryArn": arn}
+        for entry, arn in zip(configuration.get("services") or [], getattr(service, "wl_discovery_arns", []))
+    ]
+    return {"serviceConnectConfiguration": configuration, "serviceConnectResources": resources}
 
 
 def _image_fails(backend, task_definition):
@@ -220,6 +233,7 @@ def _create_service(self, *args, **kwargs):
         return existing
     service = _original_create_service(self, *args, **kwargs)
     service.wl_client_token = token
+    _join_namespace(self, service, getattr(_create_request, "service_connect", None))
     service.deployments = []
     service.events = []
     _start_deployment(self, service, None)
@@ -244,7 +258,12 @@ def _update_service(self, service_properties):
     deploys = bool(service_properties.get("force_new_deployment")) or any(
         service_properties.get(parameter) is not None for parameter in DEPLOYING_PARAMETERS
     )
+    connect = service_properties.get("service_connect_configuration")
     service = _original_update_service(self, service_properties)
+    if connect is not None:
+        # "Changing this setting starts a new deployment" (API_UpdateService).
+        _join_namespace(self, service, connect)
+        deploys = True
     definition = service.task_definition
     if definition and ":" not in definition.rsplit("/", 1)[-1]:
         definition = self.describe_task_definition(definition).arn
@@ -268,6 +287,7 @@ def _delete_service(self, cluster_name, service_name, force):
     service = _original_delete_service(self, cluster_name, service_name, force)
     for deployment in getattr(service, "deployments", None) or []:
         _stop_task_interfaces(self, service, deployment)
+    _leave_namespace(self, service)
     return service
 
 
@@ -293,10 +313,12 @@ _original_create_service_response = EC2ContainerServiceResponse.create_service
 def _create_service_response(self):
     """Keeps the create's deploymentConfiguration and health check grace period, as AWS does."""
     _create_request.client_token = self._get_param("clientToken")
+    _create_request.service_connect = self._get_param("serviceConnectConfiguration")
     try:
         result = _original_create_service_response(self)
     finally:
         _create_request.client_token = None
+        _create_request.service_connect = None
     service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
     service.deployment_configuration = self._get_param("deploymentConfiguration")
     service.health_check_grace_period_seconds = self._get_param("healthCheckGracePeriodSeconds")
@@ -493,3 +515,111 @@ def target_group_has_an_associated_load_balancer(call):
         arn = balancer.get("targetGroupArn")
         if arn and arn in elbv2.target_groups and not elbv2._any_listener_using(arn):
             raise Refusal("InvalidParameterException", f"The target group with targetGroupArn {arn} does not have an associated load balancer.")
+
+
+# --- Service Connect ------------------------------------------------------------------------------
+#
+# moto ignores serviceConnectConfiguration. Here a service keeps it and every deployment answers
+# it (with serviceConnectResources), ECS makes a Cloud Map service per Service Connect service in
+# the namespace (AmazonECSManaged), and removes it a while after the ECS service is deleted
+# (profiles.seconds("sc-cleanup")): until then DeleteNamespace answers ResourceInUse.
+
+_cloud_map_cleanups = {}  # (account, region, Cloud Map service id) -> when ECS removes it
+
+
+def _namespace_of(account, region, name_or_arn):
+    from moto.servicediscovery.models import servicediscovery_backends
+
+    backend = servicediscovery_backends[account][region]
+    for namespace in backend.namespaces.values():
+        if name_or_arn in (namespace.arn, namespace.name, namespace.id):
+            return backend, namespace
+    return backend, None
+
+
+def _join_namespace(backend, service, configuration):
+    _leave_namespace(backend, service)
+    service.wl_service_connect = configuration if configuration and configuration.get("enabled") else None
+    service.wl_discovery_arns = []
+    if not service.wl_service_connect:
+        return
+    cloud_map, namespace = _namespace_of(backend.account_id, backend.region_name, configuration.get("namespace", ""))
+    if namespace is None:
+        return
+    for entry in configuration.get("services") or []:
+        made = cloud_map.create_service(
+            name=entry.get("discoveryName") or entry.get("portName"), namespace_id=namespace.id, creator_request_id="",
+            description="", dns_config=None, health_check_config=None, health_check_custom_config=None,
+            tags=[{"Key": "AmazonECSManaged", "Value": "true"}], service_type="HTTP",
+        )
+        service.wl_discovery_arns.append(made.arn)
+
+
+def _leave_namespace(backend, service):
+    from moto.servicediscovery.models import servicediscovery_backends
+
+    cloud_map = servicediscovery_backends[backend.account_id][backend.region_name]
+    due = time.time() + profiles.seconds("sc-cleanup")
+    for arn in getattr(service, "wl_discovery_arns", None) or []:
+        for made in list(cloud_map.services.values()):
+            if made.arn == arn:
+                _cloud_map_cleanups[(backend.account_id, backend.region_name, made.id)] = due
+    service.wl_discovery_arns = []
+
+
+def settle_service_connect():
+    from moto.servicediscovery.models import servicediscovery_backends
+
+    now = time.time()
+    for key, due in list(_cloud_map_cleanups.items()):
+        if due <= now:
+            account, region, service_id = key
+            _cloud_map_cleanups.pop(key, None)
+            servicediscovery_backends[account][region].services.pop(service_id, None)
+
+
+control.before_hooks.append(settle_service_connect)
+control.reset_hooks.append(_cloud_map_cleanups.clear)
+
+
+def _task_definition_port_names(call, reference):
+    backend = call.backend("ecs")
+    try:
+        definition = backend.describe_task_definition(reference)
+    except Exception:
+        return None
+    return {mapping.get("name") for container in definition.container_definitions for mapping in container.get("portMappings") or []}
+
+
+@rule("ecs", "CreateService", "UpdateService", kind="state")
+def service_connect_namespace_and_port_names(call):
+    """serviceConnectConfiguration: the namespace (a name or an ARN) must exist in Cloud Map, else
+    NamespaceNotFoundException ("Failed to retrieve namespace for <namespace>",
+    terraform-aws-modules/terraform-aws-ecs#116); each service's portName "must match the name of
+    one of the portMappings from all the containers in the task definition"
+    (API_ServiceConnectService), else InvalidParameterException (its message is not documented;
+    this one names the port and the task definition)."""
+    configuration = call.get("serviceConnectConfiguration", default=None)
+    if not configuration or not configuration.get("enabled"):
+        return
+    namespace = configuration.get("namespace")
+    if namespace:
+        _, found = _namespace_of(call.account, call.region, namespace)
+        if found is None:
+            raise Refusal("NamespaceNotFoundException", f"Failed to retrieve namespace for {namespace}")
+    reference = call.get("taskDefinition", default=None)
+    if reference is None and call.action == "UpdateService":
+        backend = call.backend("ecs")
+        try:
+            reference = backend._get_service(call.get("cluster", default="default"), call.get("service", default="").split("/")[-1]).task_definition
+        except Exception:
+            return
+    names = _task_definition_port_names(call, reference) if reference else None
+    if names is None:
+        return
+    for entry in configuration.get("services") or []:
+        if entry.get("portName") not in names:
+            raise Refusal("InvalidParameterException", f"The portName {entry.get('portName')} is not a port mapping name of the task definition {reference}.")
+        aliases = entry.get("clientAliases") or []
+        if len(aliases) > 1:
+            raise Refusal("InvalidParameterException", "The maximum number of client aliases is 1.")

@@ -219,6 +219,9 @@ LET_GO = {
     "invalidation": (0.5, 60, "WL_EMULATOR_INVALIDATION_SECONDS"),
     # A replica added to a cache group is `creating` a while after the group reads `available`.
     "cache-member": (2.0, 600, "WL_EMULATOR_CACHE_MEMBER_SECONDS"),
+    # ECS removes the Cloud Map service Service Connect made a while after the ECS service is
+    # deleted ("minutes later"; DeleteNamespace answers ResourceInUse until then). No AWS number.
+    "sc-cleanup": (1.0, 120, "WL_EMULATOR_DELETE_SECONDS"),
     # A role whose policies were just detached still answers DeleteConflict while IAM propagates.
     "iam-detach": (0.5, 10, "WL_EMULATOR_IAM_DETACH_SECONDS"),
 }

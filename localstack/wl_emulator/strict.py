@@ -53,6 +53,7 @@ MODELS = {
     "s3": "s3",
     "cloudfront": "cloudfront",
     "sts": "sts",
+    "servicediscovery": "servicediscovery",
 }
 
 # The code each service answers a model constraint violation with (its Coral validation):
@@ -80,6 +81,8 @@ GENERIC_CODES = {
     "secretsmanager": "ValidationException",
     "s3": "InvalidArgument",
     "cloudfront": "InvalidArgument",
+    # Cloud Map documents InvalidInput for "One or more specified values aren't valid".
+    "servicediscovery": "InvalidInput",
 }
 MISSING_CODES = {"ec2": "MissingParameter", "rds": "MissingParameter", "elasticache": "MissingParameter"}
 

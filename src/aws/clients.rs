@@ -15,6 +15,7 @@ pub struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub elasticache: aws_sdk_elasticache::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub cloud_map: aws_sdk_servicediscovery::Client,
     pub iam: aws_sdk_iam::Client,
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
@@ -57,6 +58,7 @@ pub async fn connect(stack: &str, region: &str, connection: &Connection) -> Clie
         rds: aws_sdk_rds::Client::new(&config),
         elasticache: aws_sdk_elasticache::Client::new(&config),
         secrets: aws_sdk_secretsmanager::Client::new(&config),
+        cloud_map: aws_sdk_servicediscovery::Client::new(&config),
         iam: aws_sdk_iam::Client::new(&config),
         cloudfront: aws_sdk_cloudfront::Client::new(&config),
         logs: aws_sdk_cloudwatchlogs::Client::new(&config),
@@ -82,9 +84,26 @@ pub async fn account_facts(clients: &Clients) -> Result<AccountFacts, AwsError> 
         .describe_availability_zones()
         .filters(aws_sdk_ec2::types::Filter::builder().name("zone-type").values("availability-zone").build())
         .send();
-    let (identity, zones) = tokio::join!(identity, zones);
+    let prefix_lists = clients
+        .ec2
+        .describe_managed_prefix_lists()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("prefix-list-name")
+                .values(crate::graph::CLOUDFRONT_PREFIX_LIST_NAME)
+                .build(),
+        )
+        .send();
+    let (identity, zones, prefix_lists) = tokio::join!(identity, zones, prefix_lists);
     let identity = identity.aws("GetCallerIdentity", "the account")?;
     let zones = zones.aws("DescribeAvailabilityZones", &clients.region)?;
+    let prefix_lists = prefix_lists.aws("DescribeManagedPrefixLists", &clients.region)?;
+    let cloudfront_prefix_list = prefix_lists
+        .prefix_lists()
+        .iter()
+        .find(|list| list.prefix_list_name() == Some(crate::graph::CLOUDFRONT_PREFIX_LIST_NAME))
+        .and_then(|list| list.prefix_list_id())
+        .map(str::to_string);
     let listed: Vec<(String, String, String)> = zones
         .availability_zones()
         .iter()
@@ -102,6 +121,7 @@ pub async fn account_facts(clients: &Clients) -> Result<AccountFacts, AwsError> 
         subnet_zones: BTreeMap::new(),
         image_tags: BTreeMap::new(),
         frontend_files: Vec::new(),
+        cloudfront_prefix_list,
     })
 }
 

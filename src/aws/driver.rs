@@ -152,6 +152,7 @@ pub fn driver(kind: Kind) -> &'static dyn Driver {
         Kind::IamRole => &iam_role::IamRoleDriver,
         Kind::LogGroup => &log_group::LogGroupDriver,
         Kind::EcsCluster => &ecs_cluster::EcsClusterDriver,
+        Kind::ServiceNamespace => &service_namespace::ServiceNamespaceDriver,
         Kind::TaskDefinition => &task_definition::TaskDefinitionDriver,
         Kind::LoadBalancer => &load_balancer::LoadBalancerDriver,
         Kind::TargetGroup => &target_group::TargetGroupDriver,

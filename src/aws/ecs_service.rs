@@ -7,7 +7,8 @@ use std::time::SystemTime;
 
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, LaunchType,
-    LoadBalancer, NetworkConfiguration, PropagateTags, Service, ServiceField,
+    LoadBalancer, NetworkConfiguration, PropagateTags, Service, ServiceConnectClientAlias, ServiceConnectConfiguration,
+    ServiceConnectService, ServiceField,
 };
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,11 @@ pub struct EcsServiceProps {
     pub minimum_healthy_percent: i32,
     pub maximum_percent: i32,
     pub health_check_grace_seconds: i32,
+    /// Service Connect: the Cloud Map namespace (its ARN) the service joins, and the port mapping
+    /// it answers on as `<port name>:<port>`; an empty namespace is a service without it.
+    pub service_connect_namespace: String,
+    pub service_connect_port_name: String,
+    pub service_connect_port: i32,
     pub tags: Tags,
 }
 
@@ -114,6 +120,11 @@ pub fn props_of(service: &Service, tags: Tags) -> EcsServiceProps {
     };
     let balancer = service.load_balancers().first();
     let deployment = service.deployment_configuration();
+    // DescribeServices answers Service Connect per deployment only (Deployment
+    // .serviceConnectConfiguration): the primary one's is the service's.
+    let primary = service.deployments().iter().find(|d| d.status() == Some("PRIMARY"));
+    let connect = primary.and_then(|d| d.service_connect_configuration()).filter(|c| c.enabled());
+    let connected = connect.and_then(|c| c.services().first());
     let breaker = deployment.and_then(|d| d.deployment_circuit_breaker());
     EcsServiceProps {
         name: service.service_name().unwrap_or_default().to_string(),
@@ -132,8 +143,35 @@ pub fn props_of(service: &Service, tags: Tags) -> EcsServiceProps {
         minimum_healthy_percent: deployment.and_then(|d| d.minimum_healthy_percent()).unwrap_or(100),
         maximum_percent: deployment.and_then(|d| d.maximum_percent()).unwrap_or(200),
         health_check_grace_seconds: service.health_check_grace_period_seconds().unwrap_or(0),
+        service_connect_namespace: connect.and_then(|c| c.namespace()).unwrap_or_default().to_string(),
+        service_connect_port_name: connected.map(|s| s.port_name()).unwrap_or_default().to_string(),
+        service_connect_port: connected.and_then(|s| s.client_aliases().first()).map(|alias| alias.port()).unwrap_or(0),
         tags,
     }
+}
+
+/// The Service Connect configuration: the namespace, and the service answering as
+/// `<port name>:<port>` (its discovery name and client alias are the port name).
+fn service_connect(props: &EcsServiceProps) -> Result<ServiceConnectConfiguration, String> {
+    if props.service_connect_namespace.is_empty() {
+        return Ok(ServiceConnectConfiguration::builder().enabled(false).build());
+    }
+    let alias = ServiceConnectClientAlias::builder()
+        .port(props.service_connect_port)
+        .dns_name(&props.service_connect_port_name)
+        .build()
+        .map_err(|error| error.to_string())?;
+    let service = ServiceConnectService::builder()
+        .port_name(&props.service_connect_port_name)
+        .discovery_name(&props.service_connect_port_name)
+        .client_aliases(alias)
+        .build()
+        .map_err(|error| error.to_string())?;
+    Ok(ServiceConnectConfiguration::builder()
+        .enabled(true)
+        .namespace(&props.service_connect_namespace)
+        .services(service)
+        .build())
 }
 
 fn network(props: &EcsServiceProps) -> NetworkConfiguration {
@@ -180,6 +218,9 @@ pub async fn create(context: &StepContext<'_>, resolved: &Props) -> Result<Attri
         .load_balancers(load_balancer(&props))
         .deployment_configuration(deployment(&props))
         .health_check_grace_period_seconds(props.health_check_grace_seconds)
+        .service_connect_configuration(
+            service_connect(&props).map_err(|error| AwsError::refused(&resource, format!("{error}; this is a bug")))?,
+        )
         .propagate_tags(PropagateTags::Service)
         .enable_ecs_managed_tags(true)
         .set_tags(Some(tags::ecs_list(&props.tags)))
@@ -220,6 +261,7 @@ pub enum UpdateParameter {
     DeploymentConfiguration,
     HealthCheckGracePeriodSeconds,
     LoadBalancers,
+    ServiceConnectConfiguration,
 }
 
 /// The UpdateService parameters a change needs, by the fields that changed. Pure.
@@ -234,6 +276,11 @@ pub fn parameters_to_send(update: &Update<'_>) -> Vec<UpdateParameter> {
         // A new target group (a new port): "For services that use rolling updates, you can add,
         // update, or remove Elastic Load Balancing target groups" (API_UpdateService).
         (UpdateParameter::LoadBalancers, &["target_group_arn", "container_name", "container_port"]),
+        // "Changing this setting starts a new deployment" (API_UpdateService).
+        (
+            UpdateParameter::ServiceConnectConfiguration,
+            &["service_connect_namespace", "service_connect_port_name", "service_connect_port"],
+        ),
     ]
     .into_iter()
     .filter(|(_, fields)| changed(fields))
@@ -264,6 +311,9 @@ fn service_update(
                 request.health_check_grace_period_seconds(props.health_check_grace_seconds)
             }
             UpdateParameter::LoadBalancers => request.load_balancers(load_balancer(props)),
+            UpdateParameter::ServiceConnectConfiguration => {
+                request.set_service_connect_configuration(service_connect(props).ok())
+            }
         };
     }
     Some(request)

@@ -134,6 +134,8 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorClass {
                 // EC2's code for a NAT gateway it does not know, yet (right after
                 // CreateNatGateway) or any more (purged after deletion).
                 | "NatGatewayNotFound"
+                // Cloud Map's namespace that does not exist (any more).
+                | "NamespaceNotFound"
         )
         || matches!(code, "NoSuchBucket" | "NotFound" | "InvalidAllocationID.NotFound" | "NoSuchTagSet" | "NoSuchKey")
     {

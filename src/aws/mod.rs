@@ -41,6 +41,7 @@ pub mod route_table;
 pub mod s3_bucket;
 pub mod secret;
 pub mod security_group;
+pub mod service_namespace;
 pub mod subnet;
 pub mod target_group;
 pub mod task_definition;
@@ -232,6 +233,7 @@ mod driver_tests {
                 md5: "0".repeat(32),
                 path: "index.html".into(),
             }],
+            cloudfront_prefix_list: Some("pl-3b927c52".into()),
             ..AccountFacts::default()
         };
         graph::desired(&stack, &facts)

@@ -36,10 +36,14 @@ pub struct IngressRule {
 
 driver!(SecurityGroupDriver, SecurityGroupProps);
 
+/// The source of a rule that admits the group's own members.
+pub use crate::graph::OWN_SECURITY_GROUP as OWN_GROUP;
+
 /// The ingress rules of a group in the graph's shape: one rule per (protocol, ports, source). Every
 /// kind of source AWS has is read (IPv4 and IPv6 ranges, groups, prefix lists), so a rule added by
 /// hand shows in the plan, whatever its kind, and apply revokes it.
 fn read_rules(group: &SecurityGroup) -> Vec<IngressRule> {
+    let own_id = group.group_id().unwrap_or_default();
     let mut rules = Vec::new();
     for permission in group.ip_permissions() {
         let protocol = permission.ip_protocol().unwrap_or("-1").to_string();
@@ -59,7 +63,9 @@ fn read_rules(group: &SecurityGroup) -> Vec<IngressRule> {
             rules.push(rule(range.cidr_ipv6().unwrap_or_default(), range.description()));
         }
         for pair in permission.user_id_group_pairs() {
-            rules.push(rule(pair.group_id().unwrap_or_default(), pair.description()));
+            let source = pair.group_id().unwrap_or_default();
+            let source = if !own_id.is_empty() && source == own_id { OWN_GROUP } else { source };
+            rules.push(rule(source, pair.description()));
         }
         for list in permission.prefix_list_ids() {
             rules.push(rule(list.prefix_list_id().unwrap_or_default(), list.description()));
@@ -101,11 +107,15 @@ pub enum Source {
     Ipv4,
     Ipv6,
     Group,
+    /// The group itself (`self` in the graph: its members reach each other).
+    OwnGroup,
     PrefixList,
 }
 
 pub fn source_kind(source: &str) -> Source {
-    if source.starts_with("sg-") {
+    if source == OWN_GROUP {
+        Source::OwnGroup
+    } else if source.starts_with("sg-") {
         Source::Group
     } else if source.starts_with("pl-") {
         Source::PrefixList
@@ -117,10 +127,13 @@ pub fn source_kind(source: &str) -> Source {
 }
 
 /// The API form of one rule, its source in the field of its kind.
-fn permission(rule: &IngressRule) -> IpPermission {
+fn permission(rule: &IngressRule, group_id: &str) -> IpPermission {
     let (source, description) = (rule.source.clone(), rule.description.clone());
     let builder = IpPermission::builder().ip_protocol(&rule.protocol).from_port(rule.from_port).to_port(rule.to_port);
     match source_kind(&source) {
+        Source::OwnGroup => builder
+            .user_id_group_pairs(UserIdGroupPair::builder().group_id(group_id).description(description).build())
+            .build(),
         Source::Group => builder
             .user_id_group_pairs(UserIdGroupPair::builder().group_id(source).description(description).build())
             .build(),
@@ -143,7 +156,7 @@ async fn authorize(context: &StepContext<'_>, group_id: &str, rules: &[&IngressR
         .ec2
         .authorize_security_group_ingress()
         .group_id(group_id)
-        .set_ip_permissions(Some(rules.iter().map(|rule| permission(rule)).collect()))
+        .set_ip_permissions(Some(rules.iter().map(|rule| permission(rule, group_id)).collect()))
         .send()
         .await
         .map(|_| ())
@@ -160,7 +173,7 @@ async fn revoke(context: &StepContext<'_>, group_id: &str, rules: &[&IngressRule
         .ec2
         .revoke_security_group_ingress()
         .group_id(group_id)
-        .set_ip_permissions(Some(rules.iter().map(|rule| permission(rule)).collect()))
+        .set_ip_permissions(Some(rules.iter().map(|rule| permission(rule, group_id)).collect()))
         .send()
         .await
         .map(|_| ())
@@ -246,7 +259,7 @@ mod tests {
         sources.sort_unstable();
         assert_eq!(sources, vec!["2001:db8::/32", "203.0.113.0/24", "pl-4fa04526", "sg-0abc"]);
         for rule in &rules {
-            let written = permission(rule);
+            let written = permission(rule, "sg-own");
             let fields = [
                 written.ip_ranges().len(),
                 written.ipv6_ranges().len(),
@@ -258,6 +271,24 @@ mod tests {
         assert_eq!(source_kind("2001:db8::/32"), Source::Ipv6);
         assert_eq!(source_kind("pl-4fa04526"), Source::PrefixList);
         assert_eq!(source_kind("0.0.0.0/0"), Source::Ipv4);
+    }
+
+    /// A rule naming the group itself reads as `self`, and `self` is written as the group's id.
+    #[test]
+    fn a_rule_from_the_group_itself_reads_and_writes_as_self() {
+        let from_itself = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(8001)
+            .to_port(8001)
+            .user_id_group_pairs(UserIdGroupPair::builder().group_id("sg-app1").description("calls").build())
+            .user_id_group_pairs(UserIdGroupPair::builder().group_id("sg-alb1").build())
+            .build();
+        let group = SecurityGroup::builder().group_id("sg-app1").ip_permissions(from_itself).build();
+        let sources: Vec<String> = read_rules(&group).into_iter().map(|rule| rule.source).collect();
+        assert_eq!(sources, vec!["sg-alb1".to_string(), "self".to_string()]);
+        let own = read_rules(&group).into_iter().find(|rule| rule.source == "self").expect("the own rule");
+        let written = permission(&own, "sg-app1");
+        assert_eq!(written.user_id_group_pairs()[0].group_id(), Some("sg-app1"));
     }
 
     /// A rule reads as the map the graph builds for it, and rules sort as those maps do.

@@ -97,6 +97,13 @@ pub fn cloudfront_list(tags: &Tags) -> Vec<aws_sdk_cloudfront::types::Tag> {
         .collect()
 }
 
+pub fn cloud_map_list(tags: &Tags) -> Vec<aws_sdk_servicediscovery::types::Tag> {
+    sdk_tags(tags, |key, value| aws_sdk_servicediscovery::types::Tag::builder().key(key).value(value).build())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// The tagging styles: which calls remove and write a resource's tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -119,6 +126,8 @@ pub enum Style {
     Secrets,
     /// PutBucketTagging of the whole set by bucket name.
     S3,
+    /// TagResource / UntagResource by ARN (Cloud Map).
+    CloudMap,
 }
 
 /// Makes the tags of `target` (an id, ARN or name, as `style` wants) equal to `desired`.
@@ -209,6 +218,10 @@ async fn remove(context: &StepContext<'_>, style: Style, target: &str, keys: Vec
         }
         // PutBucketTagging replaces the whole set: nothing to remove first.
         Style::S3 => {}
+        Style::CloudMap => {
+            let call = clients.cloud_map.untag_resource().resource_arn(target).set_tag_keys(Some(keys));
+            call.send().await.aws("UntagResource", resource)?;
+        }
     }
     Ok(())
 }
@@ -282,6 +295,10 @@ async fn put(context: &StepContext<'_>, style: Style, target: &str, tags: &Tags)
                 .send()
                 .await
                 .aws("PutBucketTagging", resource)?;
+        }
+        Style::CloudMap => {
+            let call = clients.cloud_map.tag_resource().resource_arn(target).set_tags(Some(cloud_map_list(tags)));
+            call.send().await.aws("TagResource", resource)?;
         }
     }
     Ok(())

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{
-    Compatibility, ContainerDefinition, CpuArchitecture, Failure, HealthCheck, KeyValuePair, LogConfiguration,
-    LogDriver, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinition, TaskDefinitionFamilyStatus,
-    TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+    ApplicationProtocol, Compatibility, ContainerDefinition, CpuArchitecture, Failure, HealthCheck, KeyValuePair,
+    LogConfiguration, LogDriver, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinition,
+    TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
 };
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,8 @@ pub struct TaskDefinitionProps {
     pub container_name: String,
     pub image: String,
     pub port: i32,
+    /// The port mapping's name, which Service Connect's `portName` refers to.
+    pub port_name: String,
     pub environment: BTreeMap<String, String>,
     pub secrets: BTreeMap<String, SecretReference>,
     pub log_group: String,
@@ -126,6 +128,11 @@ pub fn props_of(definition: &TaskDefinition, tags: Tags) -> TaskDefinitionProps 
         container_name: container.and_then(|c| c.name()).unwrap_or_default().to_string(),
         image: container.and_then(|c| c.image()).unwrap_or_default().to_string(),
         port: container.and_then(|c| c.port_mappings().first()).and_then(|p| p.container_port()).unwrap_or(0),
+        port_name: container
+            .and_then(|c| c.port_mappings().first())
+            .and_then(|p| p.name())
+            .unwrap_or_default()
+            .to_string(),
         environment,
         secrets,
         log_group: option("awslogs-group"),
@@ -196,7 +203,16 @@ fn container_definition(props: &TaskDefinitionProps) -> ContainerDefinition {
         .name(&props.container_name)
         .image(&props.image)
         .essential(true)
-        .port_mappings(PortMapping::builder().container_port(props.port).protocol(TransportProtocol::Tcp).build())
+        // Named for Service Connect; `http` gives its proxy's HTTP metrics (ECS developer guide,
+        // "Service Connect configuration overview").
+        .port_mappings(
+            PortMapping::builder()
+                .name(&props.port_name)
+                .container_port(props.port)
+                .protocol(TransportProtocol::Tcp)
+                .app_protocol(ApplicationProtocol::Http)
+                .build(),
+        )
         .set_environment(Some(environment))
         .set_secrets(Some(secrets))
         .log_configuration(

@@ -14,13 +14,16 @@ pub enum TokenApi {
     SecretsManager,
     /// CloudFront `CallerReference`: no documented limit (API_DistributionConfig); kept at 64.
     CloudFront,
+    /// Cloud Map `CreatorRequestId`: "Length Constraints: Maximum length of 64"
+    /// (API_CreateHttpNamespace).
+    CloudMap,
 }
 
 impl TokenApi {
     pub fn max_length(self) -> usize {
         match self {
             TokenApi::Ecs => 36,
-            TokenApi::Ec2 | TokenApi::SecretsManager | TokenApi::CloudFront => 64,
+            TokenApi::Ec2 | TokenApi::SecretsManager | TokenApi::CloudFront | TokenApi::CloudMap => 64,
         }
     }
 }

@@ -178,6 +178,17 @@ pub(super) fn add_compute(builder: &mut Builder<'_>, stack: &Stack, facts: &Acco
         name,
         vec![("name", Value::string(name)), ("container_insights", Value::string("enabled"))],
     );
+    // The Cloud Map namespace ECS Service Connect names the services in: they call each other
+    // by name (`http://user:8001`) inside the VPC (ARCHITECTURE.md, "service calls").
+    builder.add_named(
+        "namespace",
+        Kind::ServiceNamespace,
+        name,
+        vec![
+            ("name", Value::string(name)),
+            ("description", Value::string(format!("the services of stack {name} call each other here"))),
+        ],
+    );
 
     let public_subnets: Vec<Value> = (1..=zones).map(|n| Value::id_of(&format!("public-{n}"))).collect();
     let private_subnets: Vec<Value> = (1..=zones).map(|n| Value::id_of(&format!("private-{n}"))).collect();
@@ -283,6 +294,11 @@ pub(super) fn add_compute(builder: &mut Builder<'_>, stack: &Stack, facts: &Acco
                 ("minimum_healthy_percent", Value::Integer(i64::from(service.deployment.minimum_healthy_percent))),
                 ("maximum_percent", Value::Integer(i64::from(service.deployment.maximum_percent))),
                 ("health_check_grace_seconds", Value::Integer(60)),
+                // Service Connect: the service answers as `<name>:<port>` to the others in the
+                // namespace, through the proxy ECS adds to each task.
+                ("service_connect_namespace", reference("namespace", "arn")),
+                ("service_connect_port_name", Value::string(service_name)),
+                ("service_connect_port", Value::Integer(i64::from(service.port))),
             ],
         );
         // ECS refuses a target group that no listener routes to yet.
@@ -354,10 +370,12 @@ fn add_task_definition(
         );
     }
     for called in &service.calls {
-        // Services call each other through the load balancer (ARCHITECTURE.md, "service calls").
+        // Services call each other inside the VPC by their Service Connect names
+        // (ARCHITECTURE.md, "service calls").
+        let port = stack.services.get(called).map_or(0, |called| called.port);
         environment.insert(
             format!("{}_SERVICE_URL", called.to_uppercase().replace('-', "_")),
-            Value::Join(vec![Value::string("http://"), reference("alb", "dns_name")]),
+            Value::string(format!("http://{called}:{port}")),
         );
     }
     for (key, value) in &service.environment {
@@ -378,6 +396,8 @@ fn add_task_definition(
             ("container_name", Value::string(service_name)),
             ("image", Value::string(image(facts, stack, service_name))),
             ("port", Value::Integer(i64::from(service.port))),
+            // The port mapping's name, which Service Connect's `portName` refers to.
+            ("port_name", Value::string(service_name)),
             ("environment", Value::Map(environment)),
             ("secrets", Value::Map(secrets)),
             ("log_group", Value::string(log_group_name(&stack.name, service_name))),

@@ -46,6 +46,7 @@ kinds! {
     IamRole => "iam_role",
     LogGroup => "log_group",
     EcsCluster => "ecs_cluster",
+    ServiceNamespace => "service_namespace",
     TaskDefinition => "task_definition",
     LoadBalancer => "load_balancer",
     TargetGroup => "target_group",
@@ -312,6 +313,15 @@ impl Kind {
             },
             // A cluster with services (even draining ones) cannot be deleted.
             Kind::EcsCluster => &KindSpec { replace_fields: &["name"], deleted_after: &[Kind::EcsService], ..BASE },
+            // ECS removes the Cloud Map services Service Connect made in the namespace minutes
+            // after the ECS services are gone; the delete waits for that.
+            Kind::ServiceNamespace => &KindSpec {
+                replace_fields: &["name"],
+                deleted_after: &[Kind::EcsService],
+                wait_minutes: 15,
+                conflict_codes: &["NamespaceAlreadyExists"],
+                ..BASE
+            },
             // Every change registers a new revision: an update that renews the ARN.
             Kind::TaskDefinition => {
                 &KindSpec { renewed_attributes: &["id", "arn"], deleted_after: &[Kind::EcsService], ..BASE }

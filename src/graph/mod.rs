@@ -58,10 +58,18 @@ pub struct AccountFacts {
     pub image_tags: BTreeMap<String, String>,
     /// The files of `[frontend] source_dir`, with their content hashes.
     pub frontend_files: Vec<FrontendFile>,
+    /// The id of the region's AWS-managed prefix list of CloudFront's origin-facing servers
+    /// (`com.amazonaws.global.cloudfront.origin-facing`), looked up by name, never hard-coded.
+    pub cloudfront_prefix_list: Option<String>,
 }
+
+/// The AWS-managed prefix list of the addresses CloudFront reaches origins from.
+pub const CLOUDFRONT_PREFIX_LIST_NAME: &str = "com.amazonaws.global.cloudfront.origin-facing";
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum GraphError {
+    #[error("region {region} has no AWS-managed prefix list {CLOUDFRONT_PREFIX_LIST_NAME}, which the load balancer admits CloudFront by; deploy the stack in a region CloudFront serves, or leave out [frontend]")]
+    NoCloudFrontPrefixList { region: String },
     #[error("region {region} has {available} availability zones that can take the stack's subnets (available and running Fargate) but the stack asks for {wanted}; lower `network.availability_zones`")]
     NotEnoughAvailabilityZones { region: String, available: usize, wanted: usize },
 }
@@ -238,18 +246,45 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
             ],
         );
     };
-    let mut alb_ingress = vec![rule("tcp", 80, Value::string("0.0.0.0/0"), "http from anywhere")];
-    if stack.load_balancer.certificate_arn.is_some() {
-        alb_ingress.push(rule("tcp", 443, Value::string("0.0.0.0/0"), "https from anywhere"));
-    }
+    // Behind CloudFront the load balancer admits CloudFront's origin-facing servers only, on the
+    // port CloudFront's origin uses (HTTP): the prefix list weighs 55 rules against the group's
+    // quota of 60 (VPC user guide, "AWS-managed prefix list weights"), so it is admitted once.
+    // Without a frontend there is no CloudFront, and the load balancer serves the internet.
+    let behind_cloudfront = stack.frontend.is_some() && !stack.services.is_empty();
+    let alb_ingress = if behind_cloudfront {
+        let prefix_list = facts
+            .cloudfront_prefix_list
+            .clone()
+            .ok_or_else(|| GraphError::NoCloudFrontPrefixList { region: stack.region.clone() })?;
+        vec![rule("tcp", 80, Value::string(prefix_list), "http from CloudFront's origin-facing servers")]
+    } else {
+        let mut ingress = vec![rule("tcp", 80, Value::string("0.0.0.0/0"), "http from anywhere")];
+        if stack.load_balancer.certificate_arn.is_some() {
+            ingress.push(rule("tcp", 443, Value::string("0.0.0.0/0"), "https from anywhere"));
+        }
+        ingress
+    };
     security_group(&mut builder, "sg-alb", "load balancer: http(s) from the internet", alb_ingress);
     let mut service_ports: Vec<u16> = stack.services.values().map(|service| service.port).collect();
     service_ports.sort_unstable();
     service_ports.dedup();
-    let app_ingress = service_ports
+    let mut app_ingress: Vec<Value> = service_ports
         .iter()
         .map(|port| rule("tcp", *port, Value::id_of("sg-alb"), "service port from the load balancer"))
         .collect();
+    // The services call each other inside the VPC (ECS Service Connect): each service port from
+    // the services' own group, where Service Connect's proxy listens (service-connect-concepts-deploy).
+    let called_ports: std::collections::BTreeSet<u16> = stack
+        .services
+        .values()
+        .flat_map(|service| service.calls.iter())
+        .filter_map(|called| stack.services.get(called).map(|service| service.port))
+        .collect();
+    app_ingress.extend(
+        called_ports
+            .iter()
+            .map(|port| rule("tcp", *port, Value::string(OWN_SECURITY_GROUP), "service port from the services")),
+    );
     security_group(&mut builder, "sg-app", "services: their ports from the load balancer only", app_ingress);
     if !stack.databases.is_empty() {
         security_group(
@@ -319,6 +354,10 @@ fn zone_layout(stack: &Stack, facts: &AccountFacts) -> Result<Vec<String>, Graph
     }
     Ok(layout.into_iter().flatten().collect())
 }
+
+/// The source of a security group rule that admits the group's own members (the services calling
+/// each other); the driver writes the group's own id.
+pub const OWN_SECURITY_GROUP: &str = "self";
 
 /// The user name of every database's master account.
 pub const DATABASE_MASTER_USER: &str = "watchlist_admin";

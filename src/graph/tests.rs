@@ -10,6 +10,7 @@ fn facts() -> AccountFacts {
         account_id: "123456789012".into(),
         subnet_zones: Default::default(),
         availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
+        cloudfront_prefix_list: Some("pl-3b927c52".into()),
     }
 }
 
@@ -58,6 +59,7 @@ fn dev_stack_has_every_tier() {
             "jwt-secret",
             "task-execution-role",
             "cluster",
+            "namespace",
             "alb",
             "listener-http",
             "task-role-movie",
@@ -280,13 +282,27 @@ fn services_get_their_connections_and_secrets_by_reference() {
     let resources = desired(&dev_stack(), &facts()).expect("enough zones");
     let task = resources.iter().find(|r| r.id == "task-watchlist").expect("the task definition");
     let environment = task.props.get("environment").and_then(Value::as_map).expect("environment");
-    assert_eq!(
-        environment.get("USER_SERVICE_URL"),
-        Some(&Value::Join(vec![
-            Value::string("http://"),
-            Value::Ref { id: "alb".into(), attribute: "dns_name".into() }
-        ]))
-    );
+    // Inside the VPC, by the called service's Service Connect name and port.
+    assert_eq!(environment.get("USER_SERVICE_URL"), Some(&Value::string("http://user:8001")));
+    assert_eq!(environment.get("MOVIE_SERVICE_URL"), Some(&Value::string("http://movie:8002")));
+    assert_eq!(task.props.get("port_name"), Some(&Value::string("watchlist")));
+    let service = resources.iter().find(|r| r.id == "service-user").expect("the user service");
+    let namespace_arn = Value::Ref { id: "namespace".into(), attribute: "arn".into() };
+    assert_eq!(service.props.get("service_connect_namespace"), Some(&namespace_arn));
+    assert_eq!(service.props.get("service_connect_port_name"), Some(&Value::string("user")));
+    assert_eq!(service.props.get("service_connect_port"), Some(&Value::Integer(8001)));
+    // The called services' ports are open to the services' own group, and only those.
+    let app = resources.iter().find(|r| r.id == "sg-app").expect("the services' group");
+    let from_services: Vec<&Value> = app
+        .props
+        .get("ingress")
+        .map(Value::as_list)
+        .unwrap_or_default()
+        .iter()
+        .filter(|rule| rule.as_map().and_then(|rule| rule.get("source")) == Some(&Value::string(OWN_SECURITY_GROUP)))
+        .filter_map(|rule| rule.as_map().and_then(|rule| rule.get("from_port")))
+        .collect();
+    assert_eq!(from_services, vec![&Value::Integer(8001), &Value::Integer(8002)]);
     assert!(environment.keys().all(|key| !key.contains("PASSWORD") && key != "JWT_SECRET"), "{environment:?}");
     // CloudFront and the load balancer each append to X-Forwarded-For.
     assert_eq!(environment.get("TRUSTED_PROXY_HOPS"), Some(&Value::string("2")));

@@ -13,6 +13,7 @@ fn facts() -> AccountFacts {
         account_id: "123456789012".into(),
         subnet_zones: Default::default(),
         availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
+        cloudfront_prefix_list: Some("pl-3b927c52".into()),
     }
 }
 
@@ -113,6 +114,7 @@ fn from_empty_everything_is_created_in_dependency_order() {
             "jwt-secret",
             "task-execution-role",
             "cluster",
+            "namespace",
             "task-role-movie",
             "logs-movie",
             "alarm-movie-cpu",

@@ -233,6 +233,7 @@ pub struct Checker {
     pub s3: aws_sdk_s3::Client,
     pub rds: aws_sdk_rds::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub cloud_map: aws_sdk_servicediscovery::Client,
     pub elasticache: aws_sdk_elasticache::Client,
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
@@ -266,6 +267,7 @@ impl Checker {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             rds: aws_sdk_rds::Client::new(&config),
             secrets: aws_sdk_secretsmanager::Client::new(&config),
+            cloud_map: aws_sdk_servicediscovery::Client::new(&config),
             elasticache: aws_sdk_elasticache::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
@@ -493,6 +495,19 @@ impl Checker {
             .iter()
             .filter(|cluster| cluster.status() == Some("ACTIVE"))
             .count();
+        // The stack's Cloud Map namespace, by name and tag.
+        let mut namespaces = 0;
+        let listed = self.cloud_map.list_namespaces().send().await.expect("namespaces");
+        for namespace in listed.namespaces().iter().filter(|namespace| namespace.name() == Some(stack)) {
+            let tags = self
+                .cloud_map
+                .list_tags_for_resource()
+                .resource_arn(namespace.arn().unwrap_or_default())
+                .send()
+                .await
+                .expect("namespace tags");
+            namespaces += usize::from(tags.tags().iter().any(|tag| tag.key() == "wl:stack" && tag.value() == stack));
+        }
         let mut families: Vec<String> = self
             .ecs
             .list_task_definitions()
@@ -584,6 +599,7 @@ impl Checker {
             ("iam_role", roles),
             ("log_group", log_groups),
             ("ecs_cluster", clusters),
+            ("service_namespace", namespaces),
             ("task_definition", owned_families),
             ("load_balancer", balancers.len()),
             ("target_group", target_groups),
@@ -728,6 +744,7 @@ pub fn converged_counts(databases: usize, cache: bool) -> Vec<(&'static str, usi
         ("iam_role", 1 + services),
         ("log_group", services),
         ("ecs_cluster", 1),
+        ("service_namespace", 1),
         ("task_definition", services),
         ("load_balancer", 1),
         ("target_group", services),
