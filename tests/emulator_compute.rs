@@ -40,7 +40,7 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
         ("ecr_repository", 3),
         ("s3_bucket", 1),
         ("db_subnet_group", 1),
-        ("secret", 4),
+        ("secret", 5),
         ("db_instance", 3),
         ("cache_subnet_group", 1),
         ("cache_replication_group", 1),
@@ -217,7 +217,15 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
         assert!(redis.value().is_some_and(|url| url.starts_with("rediss://")), "{redis:?}");
     });
 
-    // The listener answers unknown paths with a JSON 404, and the rules route each service's paths.
+    // Behind CloudFront the listener answers what no rule takes with a JSON 403; the rules route
+    // each service's paths, only with the origin secret in X-Origin-Verify, which the
+    // distribution's `/api/*` origin sends (and no plan, log or error shows).
+    let origin_secret = checker.runtime.block_on(async {
+        let secret = checker.secrets.get_secret_value().secret_id(format!("{name}/origin-verify")).send().await;
+        secret.expect("the origin secret").secret_string().expect("a value").to_string()
+    });
+    assert!(origin_secret.len() >= 32 && origin_secret.chars().all(|c| c.is_ascii_alphanumeric()));
+    assert!(!applied.stdout.contains(&origin_secret) && !applied.stderr.contains(&origin_secret), "never printed");
     checker.runtime.block_on(async {
         let balancers = checker.elb.describe_load_balancers().names(wl_infra::graph::short_name(&name, "alb")).send();
         let balancer = balancers.await.expect("the load balancer").load_balancers()[0].clone();
@@ -230,7 +238,7 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
             .expect("listeners");
         let listener = &listeners.listeners()[0];
         let fixed = listener.default_actions()[0].fixed_response_config().expect("a fixed response");
-        assert_eq!((fixed.status_code(), fixed.content_type()), (Some("404"), Some("application/json")));
+        assert_eq!((fixed.status_code(), fixed.content_type()), (Some("403"), Some("application/json")));
         let rules = checker
             .elb
             .describe_rules()
@@ -247,9 +255,92 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
         paths.sort();
         assert!(paths.contains(&"/api/health/movies".to_string()), "{paths:?}");
         assert!(paths.contains(&"/api/watchlist/*".to_string()), "{paths:?}");
+        for rule in rules.rules().iter().filter(|rule| !rule.is_default().unwrap_or(false)) {
+            let header = rule
+                .conditions()
+                .iter()
+                .find_map(|condition| condition.http_header_config())
+                .expect("a header condition");
+            assert_eq!(header.http_header_name(), Some("X-Origin-Verify"));
+            assert_eq!(header.values(), std::slice::from_ref(&origin_secret));
+            let values: usize = rule
+                .conditions()
+                .iter()
+                .map(|condition| {
+                    condition.values().len().max(
+                        condition.path_pattern_config().map_or(0, |p| p.values().len())
+                            + condition.http_header_config().map_or(0, |h| h.values().len()),
+                    )
+                })
+                .sum();
+            assert!(values <= 5, "within ELB's five condition values: {values}");
+        }
+        let distributions = checker.cloudfront.list_distributions().send().await.expect("distributions");
+        let summary = distributions
+            .distribution_list()
+            .map(|list| list.items().to_vec())
+            .unwrap_or_default()
+            .into_iter()
+            .find(|d| d.comment().contains(&name))
+            .expect("the stack's distribution");
+        let config = checker.cloudfront.get_distribution_config().id(summary.id()).send().await.expect("its config");
+        let origins =
+            config.distribution_config().and_then(|c| c.origins()).map(|o| o.items().to_vec()).unwrap_or_default();
+        let api = origins.iter().find(|origin| origin.id() == "load-balancer").expect("the API origin");
+        let headers = api.custom_headers().map(|h| h.items().to_vec()).unwrap_or_default();
+        assert_eq!(
+            headers.iter().map(|h| (h.header_name(), h.header_value())).collect::<Vec<_>>(),
+            vec![("X-Origin-Verify", origin_secret.as_str())]
+        );
     });
 
     check_the_frontend_edge(&checker, &name, path, &dist);
+
+    // Rotating the origin secret (a new value put into it): the plan changes the rules and the
+    // distribution without showing a value; after apply the rules take the new value and the
+    // previous one (CloudFront's edges move over for minutes), the distribution sends the new one.
+    let rotated = "Rotated0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU";
+    checker
+        .runtime
+        .block_on(
+            checker.secrets.put_secret_value().secret_id(format!("{name}/origin-verify")).secret_string(rotated).send(),
+        )
+        .expect("a new value");
+    let planned = wl_infra(&["plan", "--stack", path, "--json"]).expect_code(0);
+    let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("plan --json is JSON");
+    let mut changed = changed_resources(&document);
+    changed.sort();
+    assert_eq!(
+        changed,
+        vec![
+            ("update", "distribution"),
+            ("update", "rule-movie"),
+            ("update", "rule-user"),
+            ("update", "rule-watchlist")
+        ]
+    );
+    let shown = wl_infra(&["plan", "--stack", path]).expect_code(0);
+    for text in [&planned.stdout, &shown.stdout, &shown.stderr] {
+        assert!(!text.contains(rotated) && !text.contains(&origin_secret), "no value in a plan");
+    }
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    checker.runtime.block_on(async {
+        let balancers = checker.elb.describe_load_balancers().names(wl_infra::graph::short_name(&name, "alb")).send();
+        let balancer = balancers.await.expect("the load balancer").load_balancers()[0].clone();
+        let listeners =
+            checker.elb.describe_listeners().load_balancer_arn(balancer.load_balancer_arn().unwrap_or_default()).send();
+        let listener = listeners.await.expect("listeners").listeners()[0].clone();
+        let rules = checker.elb.describe_rules().listener_arn(listener.listener_arn().unwrap_or_default()).send();
+        for rule in rules.await.expect("rules").rules().iter().filter(|rule| !rule.is_default().unwrap_or(false)) {
+            let header = rule.conditions().iter().find_map(|c| c.http_header_config()).expect("a header condition");
+            let mut accepted = header.values().to_vec();
+            accepted.sort();
+            let mut expected = vec![rotated.to_string(), origin_secret.clone()];
+            expected.sort();
+            assert_eq!(accepted, expected, "the new value and the previous one");
+        }
+    });
 
     proxy.clear();
     wl_infra_at(&proxy.url, &["destroy", "--stack", path, "--yes"]).expect_code(0);

@@ -58,8 +58,8 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
         &counts[9..14],
         &[
             ("db_subnet_group", 1),
-            // Three master secrets and the services' token signing key.
-            ("secret", 4),
+            // Three master secrets, the services' token signing key and the origin secret.
+            ("secret", 5),
             ("db_instance", 3),
             ("cache_subnet_group", 1),
             ("cache_replication_group", 1)

@@ -3,14 +3,15 @@
 //! ETag; destroy disables the distribution, waits until that is deployed, then deletes it.
 
 use aws_sdk_cloudfront::types::{
-    Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponses, CustomOriginConfig,
-    DefaultCacheBehavior, DistributionConfig, DistributionConfigWithTags, GeoRestriction, GeoRestrictionType,
-    HttpVersion, LambdaFunctionAssociations, LoggingConfig, Method, Origin, OriginProtocolPolicy, Origins, PriceClass,
-    Restrictions, S3OriginConfig, ViewerCertificate, ViewerProtocolPolicy,
+    Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponses, CustomHeaders,
+    CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, DistributionConfigWithTags, GeoRestriction,
+    GeoRestrictionType, HttpVersion, LambdaFunctionAssociations, LoggingConfig, Method, Origin, OriginCustomHeader,
+    OriginProtocolPolicy, Origins, PriceClass, Restrictions, S3OriginConfig, ViewerCertificate, ViewerProtocolPolicy,
 };
 use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
+use super::origin_verify::OriginSecret;
 use super::props::{tags_of, Tags};
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
 use crate::graph::{AccountFacts, Kind, Props, ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED};
@@ -39,6 +40,10 @@ pub struct DistributionProps {
     pub api_origin_domain: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_path: Option<String>,
+    /// The origin secret CloudFront sends to the load balancer (`aws::origin_verify`): its ARN,
+    /// never its value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_origin_verify_secret: Option<String>,
     pub tags: Tags,
 }
 
@@ -64,7 +69,11 @@ fn build_error(resource: &str, error: impl std::fmt::Display) -> AwsError {
 
 /// The distribution's configuration from the desired properties. `caller_reference` is kept from
 /// the live configuration on updates (AWS refuses to change it).
-pub fn config_of(props: &DistributionProps, caller_reference: &str) -> Result<DistributionConfig, String> {
+pub fn config_of(
+    props: &DistributionProps,
+    caller_reference: &str,
+    origin_verify: Option<&str>,
+) -> Result<DistributionConfig, String> {
     let read_only = [Method::Get, Method::Head];
     let cached =
         CachedMethods::builder().quantity(2).set_items(Some(read_only.to_vec())).build().map_err(|e| e.to_string())?;
@@ -89,6 +98,22 @@ pub fn config_of(props: &DistributionProps, caller_reference: &str) -> Result<Di
                         .build()
                         .map_err(|e| e.to_string())?,
                 )
+                .set_custom_headers(match origin_verify {
+                    Some(value) => Some(
+                        CustomHeaders::builder()
+                            .quantity(1)
+                            .items(
+                                OriginCustomHeader::builder()
+                                    .header_name(super::origin_verify::HEADER)
+                                    .header_value(value)
+                                    .build()
+                                    .map_err(|e| e.to_string())?,
+                            )
+                            .build()
+                            .map_err(|e| e.to_string())?,
+                    ),
+                    None => None,
+                })
                 .build()
                 .map_err(|e| e.to_string())?,
         );
@@ -182,8 +207,12 @@ fn no_lambda_functions() -> Result<LambdaFunctionAssociations, String> {
 /// ViewerCertificate, Restrictions, WebACLId or HttpVersion
 /// (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-overview-required-fields.html);
 /// a field the answer left out is filled with CloudFront's default.
-pub fn updated_config(props: &DistributionProps, current: &DistributionConfig) -> Result<DistributionConfig, String> {
-    let managed = config_of(props, current.caller_reference())?;
+pub fn updated_config(
+    props: &DistributionProps,
+    current: &DistributionConfig,
+    origin_verify: Option<&str>,
+) -> Result<DistributionConfig, String> {
+    let managed = config_of(props, current.caller_reference(), origin_verify)?;
     let mut config = current.clone();
     config.comment = managed.comment;
     config.enabled = managed.enabled;
@@ -251,7 +280,7 @@ fn with_update_defaults(mut config: DistributionConfig) -> Result<DistributionCo
 /// fields wl-infra sets, so what CloudFront fills in never shows as a change. A configuration
 /// without the S3 origin or the default behaviour (AWS always answers with one) reads as empty
 /// values there, which differ from every desired one.
-pub fn props_of(config: &DistributionConfig, tags: Tags) -> DistributionProps {
+pub fn props_of(config: &DistributionConfig, tags: Tags, origin_secret: Option<&OriginSecret>) -> DistributionProps {
     let origins = config.origins().map(|o| o.items()).unwrap_or_default();
     let s3 = origins.iter().find(|o| o.id() == S3_ORIGIN);
     let default = config.default_cache_behavior();
@@ -282,8 +311,29 @@ pub fn props_of(config: &DistributionConfig, tags: Tags) -> DistributionProps {
         response_headers_policy: default.and_then(|d| d.response_headers_policy_id()).unwrap_or_default().to_string(),
         api_origin_domain: api.map(|origin| origin.domain_name().to_string()),
         api_path,
+        api_origin_verify_secret: super::origin_verify::live_reference(
+            origin_secret,
+            |secret| vec![secret.current.clone()],
+            &api.and_then(|origin| origin.custom_headers())
+                .map(|headers| headers.items())
+                .unwrap_or_default()
+                .iter()
+                .filter(|header| header.header_name().eq_ignore_ascii_case(super::origin_verify::HEADER))
+                .map(|header| header.header_value().to_string())
+                .collect::<Vec<_>>(),
+        ),
         tags,
     }
+}
+
+/// The origin secret's current value, for the header a create or update sends.
+async fn origin_verify_value(context: &StepContext<'_>, props: &DistributionProps) -> Result<Option<String>, AwsError> {
+    let Some(secret) = &props.api_origin_verify_secret else { return Ok(None) };
+    let read = super::origin_verify::read(context.clients, secret, &context.resource()).await?;
+    let secret = read.ok_or_else(|| {
+        AwsError::refused(context.resource(), format!("the origin secret {secret} does not exist; apply again"))
+    })?;
+    Ok(Some(secret.current))
 }
 
 /// Whether a distribution of the stack (by its `wl:stack` tag) is this region's: CloudFront is
@@ -323,6 +373,9 @@ pub fn live_state(status: &str) -> LiveState {
 /// Lists the distributions, reads each one's tags, and reads the full configuration of the
 /// stack's own (all at once).
 async fn discover_distributions(clients: &Clients) -> Result<Vec<LiveResource>, AwsError> {
+    let origin_secret =
+        super::origin_verify::read(clients, &format!("{}/origin-verify", clients.stack), "the origin secret").await?;
+    let origin_secret = &origin_secret;
     let mut summaries = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -379,7 +432,7 @@ async fn discover_distributions(clients: &Clients) -> Result<Vec<LiveResource>, 
         if !in_region(&clients.region, &pairs, &origins) {
             return Ok(None);
         }
-        let props = props_of(&config, tags_of(pairs));
+        let props = props_of(&config, tags_of(pairs), origin_secret.as_ref());
         Ok::<_, AwsError>(Some(LiveResource {
             state: live_state(status),
             ..live_resource(Kind::Distribution, logical_id, id, &props, attributes(id, arn, domain))
@@ -441,7 +494,8 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     let desired: DistributionProps = context.decode(props)?;
     let resource = context.resource();
     let reference = super::client_token(super::TokenApi::CloudFront, &context.clients.run_id, context.id, props);
-    let config = config_of(&desired, &reference).map_err(|e| build_error(&resource, e))?;
+    let origin_verify = origin_verify_value(context, &desired).await?;
+    let config = config_of(&desired, &reference, origin_verify.as_deref()).map_err(|e| build_error(&resource, e))?;
     let with_tags = DistributionConfigWithTags::builder()
         .distribution_config(config)
         .tags(aws_sdk_cloudfront::types::Tags::builder().set_items(Some(tags::cloudfront_list(&desired.tags))).build())
@@ -504,7 +558,9 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let id = update.physical_id;
     let (current_config, etag) = current(context, id).await?;
     let (arn, domain) = if update.changed_beyond_tags() {
-        let config = updated_config(&desired, &current_config).map_err(|e| build_error(&resource, e))?;
+        let origin_verify = origin_verify_value(context, &desired).await?;
+        let config = updated_config(&desired, &current_config, origin_verify.as_deref())
+            .map_err(|e| build_error(&resource, e))?;
         put(context, id, config, &etag).await?
     } else {
         let output = context.clients.cloudfront.get_distribution().id(id).send().await;
@@ -601,8 +657,8 @@ mod tests {
 
     #[test]
     fn the_configuration_reads_back_as_the_properties_it_was_built_from() {
-        let config = config_of(&desired(), "ref-1").expect("a configuration");
-        let mut read_back = props_of(&config, Tags::new());
+        let config = config_of(&desired(), "ref-1", None).expect("a configuration");
+        let mut read_back = props_of(&config, Tags::new(), None);
         assert_eq!(read_back.s3_origin_bucket.take(), Some("s-frontend-1".to_string()), "read, never compared");
         assert_eq!(read_back, desired());
         assert_eq!(crate::aws::props::encode(&read_back), desired_props(), "the live side has the graph's keys");
@@ -618,7 +674,7 @@ mod tests {
     /// A live configuration as GetDistributionConfig answers it, with what someone set outside
     /// wl-infra (an alias, a certificate, logging, a geo restriction, a web ACL, an error page).
     fn live_config() -> DistributionConfig {
-        let mut config = config_of(&desired(), "ref-live").expect("a configuration");
+        let mut config = config_of(&desired(), "ref-live", None).expect("a configuration");
         config.price_class = Some(PriceClass::PriceClass200);
         config.aliases = Some(Aliases::builder().quantity(1).items("www.example.com").build().expect("aliases"));
         config.viewer_certificate = Some(
@@ -668,7 +724,7 @@ mod tests {
     #[test]
     fn an_update_sends_the_live_configuration_back_with_only_the_managed_fields_changed() {
         let live = live_config();
-        let updated = updated_config(&desired(), &live).expect("an update");
+        let updated = updated_config(&desired(), &live, None).expect("an update");
         assert_eq!(updated.price_class, Some(PriceClass::PriceClass100), "managed: overwritten");
         assert_eq!(updated.caller_reference, "ref-live", "never changed");
         for (field, kept) in [
@@ -713,9 +769,9 @@ mod tests {
         let mut props = desired();
         props.api_origin_domain = None;
         props.api_path = None;
-        let sparse = config_of(&props, "ref-1").expect("a configuration");
+        let sparse = config_of(&props, "ref-1", None).expect("a configuration");
         assert!(sparse.aliases.is_none() && sparse.logging.is_none() && sparse.cache_behaviors.is_none());
-        let updated = updated_config(&props, &sparse).expect("an update");
+        let updated = updated_config(&props, &sparse, None).expect("an update");
         assert_eq!(updated.aliases.as_ref().map(|a| a.quantity), Some(0));
         assert_eq!(updated.cache_behaviors.as_ref().map(|b| b.quantity), Some(0));
         assert_eq!(updated.custom_error_responses.as_ref().map(|c| c.quantity), Some(0));
@@ -729,7 +785,7 @@ mod tests {
         let mut props = desired();
         props.api_origin_domain = None;
         props.api_path = None;
-        let config = config_of(&props, "ref-1").expect("a configuration");
+        let config = config_of(&props, "ref-1", None).expect("a configuration");
         assert!(config.cache_behaviors().is_none());
         assert_eq!(config.origins().expect("origins").items().len(), 1);
     }

@@ -2,14 +2,15 @@
 //! derived from the service's name (see `graph::rule_priorities`).
 
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, ForwardActionConfig, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
-    TargetGroupTuple, TargetHealthStateEnum,
+    Action, ActionTypeEnum, ForwardActionConfig, HttpHeaderConditionConfig, PathPatternConditionConfig, Rule,
+    RuleCondition, RulePriorityPair, TargetGroupTuple, TargetHealthStateEnum,
 };
 use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::driver::found_with_owner as discover;
 use super::load_balancer::{owned, read_tags};
+use super::origin_verify::OriginSecret;
 use super::props::Tags;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
 use crate::graph::{Kind, Props};
@@ -28,6 +29,10 @@ pub struct ListenerRuleProps {
     /// that associates a service's new target group before the service moves to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standby_target_group_arn: Option<String>,
+    /// Behind CloudFront: the origin secret whose values the rule requires in the
+    /// `X-Origin-Verify` header (`aws::origin_verify`): its ARN, never its values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_verify_secret: Option<String>,
     pub tags: Tags,
 }
 
@@ -39,6 +44,8 @@ fn attributes(arn: &str) -> Attributes {
 
 /// The owned rules of the given listeners: one DescribeRules per listener, all at once.
 pub async fn discover_on(clients: &Clients, listeners: Vec<String>) -> Result<Vec<LiveResource>, AwsError> {
+    let origin_secret =
+        super::origin_verify::read(clients, &format!("{}/origin-verify", clients.stack), "the origin secret").await?;
     let reads = listeners.iter().map(|listener| async move {
         // DescribeRules has no paginator in the SDK; follow the marker by hand.
         let mut rules = Vec::new();
@@ -71,12 +78,23 @@ pub async fn discover_on(clients: &Clients, listeners: Vec<String>) -> Result<Ve
         .filter_map(|(listener, rule)| {
             let arn = rule.rule_arn().unwrap_or_default();
             let (id, tags) = owned(clients, tags.get(arn))?;
-            Some(live_resource(Kind::ListenerRule, id, arn, &props_of(listener, rule, tags), attributes(arn)))
+            let props = props_of(listener, rule, tags, origin_secret.as_ref());
+            Some(live_resource(Kind::ListenerRule, id, arn, &props, attributes(arn)))
         })
         .collect())
 }
 
-fn props_of(listener: &str, rule: &Rule, tags: Tags) -> ListenerRuleProps {
+fn props_of(listener: &str, rule: &Rule, tags: Tags, origin_secret: Option<&OriginSecret>) -> ListenerRuleProps {
+    let verified: Vec<String> = rule
+        .conditions()
+        .iter()
+        .filter(|condition| condition.field() == Some("http-header"))
+        .filter_map(|condition| condition.http_header_config())
+        .filter(|config| {
+            config.http_header_name().is_some_and(|name| name.eq_ignore_ascii_case(super::origin_verify::HEADER))
+        })
+        .flat_map(|config| config.values().to_vec())
+        .collect();
     let mut paths: Vec<String> = rule
         .conditions()
         .iter()
@@ -100,6 +118,7 @@ fn props_of(listener: &str, rule: &Rule, tags: Tags) -> ListenerRuleProps {
         paths,
         target_group_arn: target,
         standby_target_group_arn: standby,
+        origin_verify_secret: super::origin_verify::live_reference(origin_secret, OriginSecret::accepted, &verified),
         tags,
     }
 }
@@ -127,11 +146,37 @@ pub fn forward_targets(actions: &[Action]) -> (String, Option<String>) {
     (groups[0].0.to_string(), standby)
 }
 
-fn condition(props: &ListenerRuleProps) -> RuleCondition {
-    RuleCondition::builder()
+/// The rule's conditions: its paths, and behind CloudFront the origin secret's values in its
+/// header (at most 3 paths and 2 values: "up to five match evaluations per rule", ALB listener
+/// rules).
+fn conditions(props: &ListenerRuleProps, origin_verify: Option<&OriginSecret>) -> Vec<RuleCondition> {
+    let mut conditions = vec![RuleCondition::builder()
         .field("path-pattern")
         .path_pattern_config(PathPatternConditionConfig::builder().set_values(Some(props.paths.clone())).build())
-        .build()
+        .build()];
+    if let Some(secret) = origin_verify {
+        conditions.push(
+            RuleCondition::builder()
+                .field("http-header")
+                .http_header_config(
+                    HttpHeaderConditionConfig::builder()
+                        .http_header_name(super::origin_verify::HEADER)
+                        .set_values(Some(secret.accepted()))
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    conditions
+}
+
+/// The origin secret the rule requires, read for a create or update.
+async fn origin_verify(context: &StepContext<'_>, props: &ListenerRuleProps) -> Result<Option<OriginSecret>, AwsError> {
+    let Some(secret) = &props.origin_verify_secret else { return Ok(None) };
+    let read = super::origin_verify::read(context.clients, secret, &context.resource()).await?;
+    read.map(Some).ok_or_else(|| {
+        AwsError::refused(context.resource(), format!("the origin secret {secret} does not exist; apply again"))
+    })
 }
 
 /// Forwards to the target group; with a standby group, to both: every request to the first
@@ -157,13 +202,14 @@ pub fn forward(props: &ListenerRuleProps) -> Action {
 
 pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attributes, AwsError> {
     let props: ListenerRuleProps = context.decode(props)?;
+    let secret = origin_verify(context, &props).await?;
     let output = context
         .clients
         .elb
         .create_rule()
         .listener_arn(&props.listener_arn)
         .priority(props.priority)
-        .conditions(condition(&props))
+        .set_conditions(Some(conditions(&props, secret.as_ref())))
         .actions(forward(&props))
         .set_tags(Some(tags::elb_list(&props.tags)))
         .send()
@@ -181,10 +227,12 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     if update.changed("target_group_arn") && desired.standby_target_group_arn.is_none() {
         wait_until_the_standby_serves(context, arn, &desired.target_group_arn).await?;
     }
-    if update.changed("paths") || update.changed("target_group_arn") || update.changed("standby_target_group_arn") {
+    let modified = ["paths", "target_group_arn", "standby_target_group_arn", "origin_verify_secret"];
+    if modified.iter().any(|field| update.changed(field)) {
+        let secret = origin_verify(context, &desired).await?;
         elb.modify_rule()
             .rule_arn(arn)
-            .conditions(condition(&desired))
+            .set_conditions(Some(conditions(&desired, secret.as_ref())))
             .actions(forward(&desired))
             .send()
             .await
@@ -253,6 +301,7 @@ mod tests {
             paths: vec!["/api/movies*".into()],
             target_group_arn: "tg-old".into(),
             standby_target_group_arn: standby.map(str::to_string),
+            origin_verify_secret: None,
             tags: Tags::new(),
         }
     }

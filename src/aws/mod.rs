@@ -37,6 +37,7 @@ pub mod log_group;
 pub mod metric_alarm;
 pub mod nat_gateway;
 pub mod origin_access_control;
+pub mod origin_verify;
 pub mod route_table;
 pub mod s3_bucket;
 pub mod secret;

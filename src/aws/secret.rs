@@ -130,6 +130,9 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
     let document = match props.tags.get(SECRET_CONTENT_TAG).map(String::as_str) {
         // 64 random characters (about 380 bits) for HMAC-SHA256 token signing.
         Some(SIGNING_KEY_CONTENT) => generate_password()? + &generate_password()?,
+        // 64 letters and digits: a header value CloudFront sends and an ELB condition matches
+        // (at most 128 characters, ELB's HttpHeaderConditionConfig).
+        Some(crate::graph::ORIGIN_VERIFY_CONTENT) => generate_password()? + &generate_password()?,
         _ => {
             let database = context.id.trim_start_matches("db-").trim_end_matches("-secret");
             secret_document(

@@ -160,8 +160,16 @@ pub(super) fn add_frontend(builder: &mut Builder<'_>, stack: &Stack, facts: &Acc
     if !stack.services.is_empty() {
         fields.push(("api_origin_domain", Value::Ref { id: "alb".into(), attribute: "dns_name".into() }));
         fields.push(("api_path", Value::string("/api/*")));
+        fields.push((
+            "api_origin_verify_secret",
+            Value::Ref { id: super::compute::ORIGIN_SECRET_ID.into(), attribute: "arn".into() },
+        ));
     }
     builder.add_named("distribution", Kind::Distribution, &physical_name(&stack.name, "frontend"), fields);
+    // The rules accept a new origin secret before CloudFront sends it.
+    for service in stack.services.keys() {
+        builder.depends("distribution", &format!("rule-{service}"));
+    }
     // CloudFront is global: the region tells one region's distribution of a stack name from another's.
     builder.tag("distribution", super::REGION_TAG, &stack.region);
     // The origin names the bucket by its domain, not by a reference: the bucket comes first.

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 pub use compute::{
     bounded_name, execution_managed_policy, format_threshold, image, legacy_role_path, log_group_name, role_path,
-    rule_priorities, short_name, DEFAULT_IMAGE_TAG, SECRET_CONTENT_TAG, SIGNING_KEY_CONTENT,
+    rule_priorities, short_name, DEFAULT_IMAGE_TAG, FORBIDDEN_BODY, ORIGIN_SECRET_ID, ORIGIN_VERIFY_CONTENT,
+    SECRET_CONTENT_TAG, SIGNING_KEY_CONTENT,
 };
 pub use frontend::{
     access_control_name, cache_control, content_type, distribution_comment, object_id, FrontendFile,
@@ -250,7 +251,7 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
     // port CloudFront's origin uses (HTTP): the prefix list weighs 55 rules against the group's
     // quota of 60 (VPC user guide, "AWS-managed prefix list weights"), so it is admitted once.
     // Without a frontend there is no CloudFront, and the load balancer serves the internet.
-    let behind_cloudfront = stack.frontend.is_some() && !stack.services.is_empty();
+    let behind_cloudfront = compute::behind_cloudfront(stack);
     let alb_ingress = if behind_cloudfront {
         let prefix_list = facts
             .cloudfront_prefix_list

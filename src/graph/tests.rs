@@ -57,6 +57,7 @@ fn dev_stack_has_every_tier() {
             "ecr-user",
             "ecr-watchlist",
             "jwt-secret",
+            "origin-secret",
             "task-execution-role",
             "cluster",
             "namespace",
@@ -328,4 +329,31 @@ fn services_get_their_connections_and_secrets_by_reference() {
     let inline = role.props.get("inline_policies").and_then(Value::as_map).expect("inline policies");
     let policy = inline["read-stack-secrets"].as_str().expect("a document");
     assert!(policy.contains("arn:aws:secretsmanager:us-east-1:123456789012:secret:watchlist-dev/*"), "{policy}");
+}
+
+#[test]
+fn behind_cloudfront_every_rule_requires_the_origin_secret_and_the_rest_is_refused() {
+    let resources = desired(&dev_stack(), &facts()).expect("enough zones");
+    let secret_arn = Value::Ref { id: ORIGIN_SECRET_ID.into(), attribute: "arn".into() };
+    let origin = resources.iter().find(|r| r.id == ORIGIN_SECRET_ID).expect("the origin secret");
+    assert_eq!(origin.props.get("name"), Some(&Value::string("watchlist-dev/origin-verify")));
+    for rule in resources.iter().filter(|r| r.kind == Kind::ListenerRule) {
+        assert_eq!(rule.props.get("origin_verify_secret"), Some(&secret_arn), "{}", rule.id);
+    }
+    let distribution = resources.iter().find(|r| r.id == "distribution").expect("the distribution");
+    assert_eq!(distribution.props.get("api_origin_verify_secret"), Some(&secret_arn));
+    assert!(distribution.depends_on.iter().any(|id| id == "rule-movie"), "rules accept a new value first");
+    let listener = resources.iter().find(|r| r.id == "listener-http").expect("the listener");
+    let default = listener.props.get("default_action").and_then(Value::as_map).expect("a default action");
+    assert_eq!(default.get("status_code"), Some(&Value::string("403")));
+    assert_eq!(default.get("message_body"), Some(&Value::string(FORBIDDEN_BODY)));
+    // Without a frontend there is no CloudFront: no secret, no header condition, 404 for the rest.
+    let mut without_frontend = dev_stack();
+    without_frontend.frontend = None;
+    let resources = desired(&without_frontend, &facts()).expect("enough zones");
+    assert!(resources.iter().all(|r| r.id != ORIGIN_SECRET_ID));
+    assert!(resources
+        .iter()
+        .filter(|r| r.kind == Kind::ListenerRule)
+        .all(|r| !r.props.contains_key("origin_verify_secret")));
 }

@@ -112,6 +112,7 @@ fn from_empty_everything_is_created_in_dependency_order() {
             "ecr-user",
             "ecr-watchlist",
             "jwt-secret",
+            "origin-secret",
             "task-execution-role",
             "cluster",
             "namespace",

@@ -736,8 +736,8 @@ pub fn converged_counts(databases: usize, cache: bool) -> Vec<(&'static str, usi
         ("ecr_repository", 2),
         ("s3_bucket", 1),
         ("db_subnet_group", 1),
-        // One master secret per database and the services' token signing key.
-        ("secret", databases + 1),
+        // One master secret per database, the services' token signing key and the origin secret.
+        ("secret", databases + 2),
         ("db_instance", databases),
         ("cache_subnet_group", cache),
         ("cache_replication_group", cache),
