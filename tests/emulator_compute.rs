@@ -78,10 +78,7 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
         for service in services.services() {
             let primary = service.deployments().first().expect("a deployment");
             let connect = primary.service_connect_configuration().expect("Service Connect");
-            assert!(
-                connect.enabled() && connect.namespace().is_some_and(|ns| ns.contains(":namespace/")),
-                "{connect:?}"
-            );
+            assert!(connect.enabled() && connect.namespace() == Some(name.as_str()), "{connect:?}");
             let answered = connect.services().first().expect("a Service Connect service");
             assert_eq!(Some(answered.port_name()), service.service_name());
         }

@@ -21,6 +21,20 @@ fn faults_injected(action: &str) -> u64 {
     emulator_control("GET", "/wl-api/requests", "")["faults"][action].as_u64().unwrap_or(0)
 }
 
+/// The route table that holds `subnet` now.
+fn table_holding(checker: &Checker, subnet: &str) -> aws_sdk_ec2::types::RouteTable {
+    checker.runtime.block_on(async {
+        let tables = checker
+            .ec2
+            .describe_route_tables()
+            .filters(Filter::builder().name("association.subnet-id").values(subnet).build())
+            .send()
+            .await
+            .expect("tables");
+        tables.route_tables()[0].clone()
+    })
+}
+
 fn tagged(stack: &str, id: &str) -> [Filter; 2] {
     [
         Filter::builder().name("tag:wl:stack").values(stack).build(),
@@ -68,26 +82,18 @@ fn lost_creates_inside_the_listing_lag_a_taken_subnet_and_a_held_address_all_con
     // A subnet someone moved to a route table of their own: AssociateRouteTable answers
     // Resource.AlreadyAssociated, and the driver moves the association back.
     let vpc = checker.vpc_id(&stack.name);
-    let (subnet, association) = checker.runtime.block_on(async {
+    let subnet = checker.runtime.block_on(async {
         let subnets =
             checker.ec2.describe_subnets().set_filters(Some(tagged(&stack.name, "private-1").to_vec())).send();
-        let subnet = subnets.await.expect("subnets").subnets()[0].subnet_id().expect("an id").to_string();
-        let tables = checker
-            .ec2
-            .describe_route_tables()
-            .filters(Filter::builder().name("association.subnet-id").values(&subnet).build())
-            .send()
-            .await
-            .expect("tables");
-        let association = tables.route_tables()[0]
-            .associations()
-            .iter()
-            .find(|association| association.subnet_id() == Some(subnet.as_str()))
-            .and_then(|association| association.route_table_association_id())
-            .expect("the subnet's association")
-            .to_string();
-        (subnet, association)
+        subnets.await.expect("subnets").subnets()[0].subnet_id().expect("an id").to_string()
     });
+    let association = table_holding(&checker, &subnet)
+        .associations()
+        .iter()
+        .find(|association| association.subnet_id() == Some(subnet.as_str()))
+        .and_then(|association| association.route_table_association_id())
+        .expect("the subnet's association")
+        .to_string();
     let hand_made = checker.runtime.block_on(async {
         let table = checker.ec2.create_route_table().vpc_id(&vpc).send().await.expect("a hand-made table");
         let table_id = table.route_table().and_then(|table| table.route_table_id()).expect("an id").to_string();
@@ -110,21 +116,12 @@ fn lost_creates_inside_the_listing_lag_a_taken_subnet_and_a_held_address_all_con
         "{:?}",
         refusals_to(&key)
     );
-    let holder = checker.runtime.block_on(async {
-        let tables = checker
-            .ec2
-            .describe_route_tables()
-            .filters(Filter::builder().name("association.subnet-id").values(&subnet).build())
-            .send()
-            .await
-            .expect("tables");
-        tables.route_tables()[0]
-            .tags()
-            .iter()
-            .find(|tag| tag.key() == Some("wl:id"))
-            .and_then(|tag| tag.value())
-            .map(str::to_string)
-    });
+    let holder = table_holding(&checker, &subnet)
+        .tags()
+        .iter()
+        .find(|tag| tag.key() == Some("wl:id"))
+        .and_then(|tag| tag.value())
+        .map(str::to_string);
     assert_eq!(holder.as_deref(), Some("private-routes-1"), "the subnet is back in the stack's table");
     run(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
     checker.runtime.block_on(checker.ec2.delete_route_table().route_table_id(&hand_made).send()).expect("deleted");

@@ -279,24 +279,22 @@ def _delete_nat_gateway(self, nat_gateway_id):
     return gateway
 
 
-def settle_nat_gateways():
+def _settle(pending, due_of, finish):
+    """Runs `finish(backend, gateway, entry)` for each entry of `pending` whose time has come."""
     now = time.time()
-    for key, (due, address_hold) in list(_nat_deleting.items()):
-        if due <= now:
+    for key, entry in list(pending.items()):
+        if due_of(entry) <= now:
             account, region, nat_id = key
-            _nat_deleting.pop(key, None)
+            pending.pop(key, None)
             backend = _backend(account, region)
             gateway = backend.nat_gateways.get(nat_id)
             if gateway is not None:
-                _finish_nat_deletion(backend, gateway, address_hold)
-    for key, due in list(_nat_addresses_held.items()):
-        if due <= now:
-            account, region, nat_id = key
-            _nat_addresses_held.pop(key, None)
-            backend = _backend(account, region)
-            gateway = backend.nat_gateways.get(nat_id)
-            if gateway is not None:
-                _let_go_of_addresses(backend, gateway)
+                finish(backend, gateway, entry)
+
+
+def settle_nat_gateways():
+    _settle(_nat_deleting, lambda entry: entry[0], lambda backend, gateway, entry: _finish_nat_deletion(backend, gateway, entry[1]))
+    _settle(_nat_addresses_held, lambda due: due, lambda backend, gateway, _: _let_go_of_addresses(backend, gateway))
 
 
 NatGatewayBackend.delete_nat_gateway = _delete_nat_gateway

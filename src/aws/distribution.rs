@@ -373,8 +373,7 @@ pub fn live_state(status: &str) -> LiveState {
 /// Lists the distributions, reads each one's tags, and reads the full configuration of the
 /// stack's own (all at once).
 async fn discover_distributions(clients: &Clients) -> Result<Vec<LiveResource>, AwsError> {
-    let origin_secret =
-        super::origin_verify::read(clients, &format!("{}/origin-verify", clients.stack), "the origin secret").await?;
+    let origin_secret = super::origin_verify::read_stack(clients).await?;
     let origin_secret = &origin_secret;
     let mut summaries = Vec::new();
     let mut marker: Option<String> = None;

@@ -39,7 +39,7 @@ pub struct EcsServiceProps {
     pub minimum_healthy_percent: i32,
     pub maximum_percent: i32,
     pub health_check_grace_seconds: i32,
-    /// Service Connect: the Cloud Map namespace (its ARN) the service joins, and the port mapping
+    /// Service Connect: the Cloud Map namespace (its name) the service joins, and the port mapping
     /// it answers on as `<port name>:<port>`; an empty namespace is a service without it.
     pub service_connect_namespace: String,
     pub service_connect_port_name: String,
@@ -95,7 +95,7 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
         Ok::<_, AwsError>(output.services().to_vec())
     });
     let services: Vec<Service> = super::bounded(reads.collect()).await?.into_iter().flatten().collect();
-    Ok(services
+    let mut live: Vec<(LiveResource, EcsServiceProps)> = services
         .iter()
         // A deleted service is DRAINING, then INACTIVE: gone as far as the stack is concerned.
         .filter(|service| service.status() == Some("ACTIVE"))
@@ -105,9 +105,35 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
             let arn = service.service_arn().unwrap_or_default();
             let props = props_of(service, super::props::tags_of(tags));
             let live = live_resource(Kind::EcsService, id, arn, &props, attributes(service));
-            Some(LiveResource { state: live_state(service), ..live })
+            Some((LiveResource { state: live_state(service), ..live }, props))
         })
-        .collect())
+        .collect();
+    // ECS answers the namespace as it was given: a service joined by ARN (by hand, or by another
+    // tool) reads as the namespace's name, as wl-infra names it.
+    let arns: std::collections::BTreeSet<String> = live
+        .iter()
+        .filter(|(_, props)| namespace_id_of_arn(&props.service_connect_namespace).is_some())
+        .map(|(_, props)| props.service_connect_namespace.clone())
+        .collect();
+    for arn in arns {
+        let id = namespace_id_of_arn(&arn).unwrap_or_default();
+        let output = clients.cloud_map.get_namespace().id(id).send().await;
+        let name = match output.aws("GetNamespace", &arn) {
+            Ok(output) => output.namespace().and_then(|namespace| namespace.name()).unwrap_or_default().to_string(),
+            Err(error) if error.is_not_found() => continue,
+            Err(error) => return Err(error),
+        };
+        for (resource, props) in live.iter_mut().filter(|(_, props)| props.service_connect_namespace == arn) {
+            props.service_connect_namespace = name.clone();
+            resource.props = super::props::encode(props);
+        }
+    }
+    Ok(live.into_iter().map(|(resource, _)| resource).collect())
+}
+
+/// The namespace id in a Cloud Map namespace ARN (`arn:aws:servicediscovery:<region>:<account>:namespace/ns-…`).
+pub fn namespace_id_of_arn(arn: &str) -> Option<&str> {
+    arn.strip_prefix("arn:").and_then(|rest| rest.rsplit_once(":namespace/")).map(|(_, id)| id)
 }
 
 /// The properties of a live service, in the shape `graph` gives the desired one.
@@ -552,6 +578,14 @@ mod tests {
     use aws_sdk_ecs::types::{Container, Deployment, DeploymentRolloutState, ServiceEvent, Task};
 
     use super::*;
+
+    #[test]
+    fn a_namespace_given_by_arn_is_known_by_its_id() {
+        let arn = "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-kpfljha2hj2yic3m";
+        assert_eq!(namespace_id_of_arn(arn), Some("ns-kpfljha2hj2yic3m"));
+        assert_eq!(namespace_id_of_arn("watchlist-dev"), None);
+        assert_eq!(namespace_id_of_arn(""), None);
+    }
 
     const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/watchlist-dev-movie:8";
     const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/watchlist-dev-movie:7";

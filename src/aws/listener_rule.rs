@@ -44,8 +44,7 @@ fn attributes(arn: &str) -> Attributes {
 
 /// The owned rules of the given listeners: one DescribeRules per listener, all at once.
 pub async fn discover_on(clients: &Clients, listeners: Vec<String>) -> Result<Vec<LiveResource>, AwsError> {
-    let origin_secret =
-        super::origin_verify::read(clients, &format!("{}/origin-verify", clients.stack), "the origin secret").await?;
+    let origin_secret = super::origin_verify::read_stack(clients).await?;
     let reads = listeners.iter().map(|listener| async move {
         // DescribeRules has no paginator in the SDK; follow the marker by hand.
         let mut rules = Vec::new();

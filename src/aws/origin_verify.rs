@@ -39,6 +39,11 @@ impl OriginSecret {
     }
 }
 
+/// The stack's origin secret, read by its name (discovery of the distribution and of the rules).
+pub async fn read_stack(clients: &Clients) -> Result<Option<OriginSecret>, AwsError> {
+    read(clients, &crate::graph::origin_secret_name(&clients.stack), "the origin secret").await
+}
+
 /// Reads the secret (by name or ARN) at both stages; `None` when it does not exist (yet).
 pub async fn read(clients: &Clients, secret: &str, resource: &str) -> Result<Option<OriginSecret>, AwsError> {
     let stage = |stage: &'static str| async move {

@@ -12,9 +12,9 @@ mod value;
 use std::collections::BTreeMap;
 
 pub use compute::{
-    bounded_name, execution_managed_policy, format_threshold, image, legacy_role_path, log_group_name, role_path,
-    rule_priorities, short_name, DEFAULT_IMAGE_TAG, FORBIDDEN_BODY, ORIGIN_SECRET_ID, ORIGIN_VERIFY_CONTENT,
-    SECRET_CONTENT_TAG, SIGNING_KEY_CONTENT,
+    bounded_name, execution_managed_policy, format_threshold, image, legacy_role_path, log_group_name,
+    origin_secret_name, role_path, rule_priorities, short_name, DEFAULT_IMAGE_TAG, FORBIDDEN_BODY, ORIGIN_SECRET_ID,
+    ORIGIN_VERIFY_CONTENT, SECRET_CONTENT_TAG, SIGNING_KEY_CONTENT,
 };
 pub use frontend::{
     access_control_name, cache_control, content_type, distribution_comment, object_id, FrontendFile,

@@ -288,8 +288,8 @@ fn services_get_their_connections_and_secrets_by_reference() {
     assert_eq!(environment.get("MOVIE_SERVICE_URL"), Some(&Value::string("http://movie:8002")));
     assert_eq!(task.props.get("port_name"), Some(&Value::string("watchlist")));
     let service = resources.iter().find(|r| r.id == "service-user").expect("the user service");
-    let namespace_arn = Value::Ref { id: "namespace".into(), attribute: "arn".into() };
-    assert_eq!(service.props.get("service_connect_namespace"), Some(&namespace_arn));
+    assert_eq!(service.props.get("service_connect_namespace"), Some(&Value::string("watchlist-dev")));
+    assert!(service.depends_on.iter().any(|id| id == "namespace"), "{:?}", service.depends_on);
     assert_eq!(service.props.get("service_connect_port_name"), Some(&Value::string("user")));
     assert_eq!(service.props.get("service_connect_port"), Some(&Value::Integer(8001)));
     // The called services' ports are open to the services' own group, and only those.
