@@ -4,7 +4,6 @@
 use aws_sdk_elasticache::types::{AutomaticFailoverStatus, MultiAzStatus, ReplicationGroup};
 use serde::{Deserialize, Serialize};
 
-use super::cache_subnet_group::read_tags;
 use super::driver::driver;
 use super::props::{tags_of, Tags};
 use super::{
@@ -122,6 +121,11 @@ fn props_of(group: &ReplicationGroup, tags: Tags) -> CacheReplicationGroupProps 
         tags,
         availability_zones: Some(zones),
     }
+}
+
+/// The tags and owner id of a replication group (ElastiCache's ListTagsForResource).
+async fn read_tags(clients: &Clients, arn: &str) -> Result<(Tags, Option<String>), AwsError> {
+    super::subnet_group::read_tags(clients, super::subnet_group::Service::Elasticache, arn).await
 }
 
 /// The tags wl-infra gives the stack's cache, for a cache whose tags cannot be read yet.

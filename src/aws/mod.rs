@@ -44,6 +44,7 @@ pub mod secret;
 pub mod security_group;
 pub mod service_namespace;
 pub mod subnet;
+pub mod subnet_group;
 pub mod target_group;
 pub mod task_definition;
 pub mod vpc;
