@@ -49,32 +49,31 @@ fn attributes(name: &str, arn: &str) -> Attributes {
 
 /// The tags and owner id of an RDS or ElastiCache resource, read with one ListTagsForResource.
 pub async fn read_tags(clients: &Clients, service: Service, arn: &str) -> Result<(Tags, Option<String>), AwsError> {
-    let pairs: Vec<(String, String)> = match service {
-        Service::Rds => {
-            let output = clients.rds.list_tags_for_resource().resource_name(arn).send().await;
-            match output.aws("ListTagsForResource", arn) {
-                Ok(output) => output
-                    .tag_list()
-                    .iter()
-                    .map(|tag| (tag.key().unwrap_or_default().to_string(), tag.value().unwrap_or_default().to_string()))
-                    .collect(),
-                // Deleted between the listing and this read (by another stack, say): no one's.
-                Err(error) if error.is_not_found() => return Ok((Tags::new(), None)),
-                Err(error) => return Err(error),
-            }
-        }
-        Service::Elasticache => {
-            let output = clients.elasticache.list_tags_for_resource().resource_name(arn).send().await;
-            match output.aws("ListTagsForResource", arn) {
-                Ok(output) => output
-                    .tag_list()
-                    .iter()
-                    .map(|tag| (tag.key().unwrap_or_default().to_string(), tag.value().unwrap_or_default().to_string()))
-                    .collect(),
-                Err(error) if error.is_not_found() => return Ok((Tags::new(), None)),
-                Err(error) => return Err(error),
-            }
-        }
+    // Both services answer a `TagList` of `Tag { Key, Value }`, each in its own SDK type.
+    macro_rules! tag_pairs {
+        ($client:expr) => {
+            $client.list_tags_for_resource().resource_name(arn).send().await.aws("ListTagsForResource", arn).map(
+                |output| {
+                    output
+                        .tag_list()
+                        .iter()
+                        .map(|tag| {
+                            (tag.key().unwrap_or_default().to_string(), tag.value().unwrap_or_default().to_string())
+                        })
+                        .collect::<Vec<(String, String)>>()
+                },
+            )
+        };
+    }
+    let read = match service {
+        Service::Rds => tag_pairs!(clients.rds),
+        Service::Elasticache => tag_pairs!(clients.elasticache),
+    };
+    let pairs = match read {
+        Ok(pairs) => pairs,
+        // Deleted between the listing and this read (by another stack, say): no one's.
+        Err(error) if error.is_not_found() => return Ok((Tags::new(), None)),
+        Err(error) => return Err(error),
     };
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect();
     Ok((tags_of(pairs.iter().copied()), super::owned_id(&clients.stack, pairs.iter().copied())))
