@@ -439,11 +439,8 @@ def rules_per_security_group(call):
     RulesPerSecurityGroupLimitExceeded "The maximum number of rules per security group has been
     reached." (VPC quotas; the CloudFront origin-facing list alone weighs 55)."""
     backend = call.backend("ec2")
-    group = None
     group_id = call.get("GroupId", default="")
-    for groups in backend.groups.values():
-        if group_id in groups:
-            group = groups[group_id]
+    group = next((groups[group_id] for groups in backend.groups.values() if group_id in groups), None)
     if group is None:
         return
     weight = sum(_prefix_list_weight(backend, rule.prefix_list_id) if rule.prefix_list_id else 1 for rule in group.ingress_rules)

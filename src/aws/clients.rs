@@ -26,6 +26,9 @@ pub struct Clients {
     pub region: String,
     /// The partition every ARN of the region names (`aws`, `aws-us-gov`).
     pub partition: &'static str,
+    /// The stack's origin secret once read (`origin_verify::read_stack`): the distribution's and
+    /// the rules' discoveries both compare with it.
+    pub origin_secret: std::sync::Arc<tokio::sync::OnceCell<Option<super::origin_verify::OriginSecret>>>,
     /// Distinguishes this run's client tokens from earlier runs' (EC2 remembers tokens for a while,
     /// so a token reused after a destroy would return the deleted resource).
     pub run_id: String,
@@ -68,6 +71,7 @@ pub async fn connect(stack: &str, region: &str, connection: &Connection) -> Clie
         stack: stack.to_string(),
         region: region.to_string(),
         partition: crate::stack::facts::partition(region),
+        origin_secret: Default::default(),
         run_id: format!(
             "{:x}",
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis())

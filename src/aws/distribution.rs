@@ -280,6 +280,23 @@ fn with_update_defaults(mut config: DistributionConfig) -> Result<DistributionCo
 /// fields wl-infra sets, so what CloudFront fills in never shows as a change. A configuration
 /// without the S3 origin or the default behaviour (AWS always answers with one) reads as empty
 /// values there, which differ from every desired one.
+/// The values of the API origin's `X-Origin-Verify` header.
+fn origin_verify_values(config: &DistributionConfig) -> Vec<String> {
+    let origins = config.origins().map(|o| o.items()).unwrap_or_default();
+    let api = origins.iter().find(|o| o.id() == API_ORIGIN);
+    api.and_then(|origin| origin.custom_headers())
+        .map(|headers| headers.items())
+        .unwrap_or_default()
+        .iter()
+        .filter(|header| header.header_name().eq_ignore_ascii_case(super::origin_verify::HEADER))
+        .map(|header| header.header_value().to_string())
+        .collect()
+}
+
+fn sends_origin_verify(config: &DistributionConfig) -> bool {
+    !origin_verify_values(config).is_empty()
+}
+
 pub fn props_of(config: &DistributionConfig, tags: Tags, origin_secret: Option<&OriginSecret>) -> DistributionProps {
     let origins = config.origins().map(|o| o.items()).unwrap_or_default();
     let s3 = origins.iter().find(|o| o.id() == S3_ORIGIN);
@@ -314,13 +331,7 @@ pub fn props_of(config: &DistributionConfig, tags: Tags, origin_secret: Option<&
         api_origin_verify_secret: super::origin_verify::live_reference(
             origin_secret,
             |secret| vec![secret.current.clone()],
-            &api.and_then(|origin| origin.custom_headers())
-                .map(|headers| headers.items())
-                .unwrap_or_default()
-                .iter()
-                .filter(|header| header.header_name().eq_ignore_ascii_case(super::origin_verify::HEADER))
-                .map(|header| header.header_value().to_string())
-                .collect::<Vec<_>>(),
+            &origin_verify_values(config),
         ),
         tags,
     }
@@ -329,11 +340,7 @@ pub fn props_of(config: &DistributionConfig, tags: Tags, origin_secret: Option<&
 /// The origin secret's current value, for the header a create or update sends.
 async fn origin_verify_value(context: &StepContext<'_>, props: &DistributionProps) -> Result<Option<String>, AwsError> {
     let Some(secret) = &props.api_origin_verify_secret else { return Ok(None) };
-    let read = super::origin_verify::read(context.clients, secret, &context.resource()).await?;
-    let secret = read.ok_or_else(|| {
-        AwsError::refused(context.resource(), format!("the origin secret {secret} does not exist; apply again"))
-    })?;
-    Ok(Some(secret.current))
+    Ok(Some(super::origin_verify::read_required(context, secret).await?.current))
 }
 
 /// Whether a distribution of the stack (by its `wl:stack` tag) is this region's: CloudFront is
@@ -373,8 +380,6 @@ pub fn live_state(status: &str) -> LiveState {
 /// Lists the distributions, reads each one's tags, and reads the full configuration of the
 /// stack's own (all at once).
 async fn discover_distributions(clients: &Clients) -> Result<Vec<LiveResource>, AwsError> {
-    let origin_secret = super::origin_verify::read_stack(clients).await?;
-    let origin_secret = &origin_secret;
     let mut summaries = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -431,6 +436,9 @@ async fn discover_distributions(clients: &Clients) -> Result<Vec<LiveResource>, 
         if !in_region(&clients.region, &pairs, &origins) {
             return Ok(None);
         }
+        // The origin secret is read only for a distribution that sends the header.
+        let origin_secret =
+            if sends_origin_verify(&config) { super::origin_verify::read_stack(clients).await? } else { None };
         let props = props_of(&config, tags_of(pairs), origin_secret.as_ref());
         Ok::<_, AwsError>(Some(LiveResource {
             state: live_state(status),

@@ -95,40 +95,59 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
         Ok::<_, AwsError>(output.services().to_vec())
     });
     let services: Vec<Service> = super::bounded(reads.collect()).await?.into_iter().flatten().collect();
-    let mut live: Vec<(LiveResource, EcsServiceProps)> = services
+    let mut owned: Vec<(&Service, String, EcsServiceProps)> = services
         .iter()
         // A deleted service is DRAINING, then INACTIVE: gone as far as the stack is concerned.
         .filter(|service| service.status() == Some("ACTIVE"))
         .filter_map(|service| {
             let tags = pairs(service.tags());
             let id = super::owned_id(&clients.stack, tags.iter().copied())?;
-            let arn = service.service_arn().unwrap_or_default();
-            let props = props_of(service, super::props::tags_of(tags));
-            let live = live_resource(Kind::EcsService, id, arn, &props, attributes(service));
-            Some((LiveResource { state: live_state(service), ..live }, props))
+            Some((service, id, props_of(service, super::props::tags_of(tags))))
         })
         .collect();
-    // ECS answers the namespace as it was given: a service joined by ARN (by hand, or by another
-    // tool) reads as the namespace's name, as wl-infra names it.
-    let arns: std::collections::BTreeSet<String> = live
-        .iter()
-        .filter(|(_, props)| namespace_id_of_arn(&props.service_connect_namespace).is_some())
-        .map(|(_, props)| props.service_connect_namespace.clone())
-        .collect();
-    for arn in arns {
-        let id = namespace_id_of_arn(&arn).unwrap_or_default();
-        let output = clients.cloud_map.get_namespace().id(id).send().await;
-        let name = match output.aws("GetNamespace", &arn) {
-            Ok(output) => output.namespace().and_then(|namespace| namespace.name()).unwrap_or_default().to_string(),
-            Err(error) if error.is_not_found() => continue,
-            Err(error) => return Err(error),
-        };
-        for (resource, props) in live.iter_mut().filter(|(_, props)| props.service_connect_namespace == arn) {
+    let names =
+        namespace_names(clients, owned.iter().map(|(_, _, props)| props.service_connect_namespace.as_str())).await?;
+    for (_, _, props) in &mut owned {
+        if let Some(name) = names.get(&props.service_connect_namespace) {
             props.service_connect_namespace = name.clone();
-            resource.props = super::props::encode(props);
         }
     }
-    Ok(live.into_iter().map(|(resource, _)| resource).collect())
+    Ok(owned
+        .into_iter()
+        .map(|(service, id, props)| {
+            let live = live_resource(
+                Kind::EcsService,
+                id,
+                service.service_arn().unwrap_or_default(),
+                &props,
+                attributes(service),
+            );
+            LiveResource { state: live_state(service), ..live }
+        })
+        .collect())
+}
+
+/// The names of the namespaces ECS answers by ARN (it answers a namespace as it was given: by
+/// name as wl-infra joins, by ARN when a service was joined by hand or by another tool), one
+/// GetNamespace per distinct ARN.
+async fn namespace_names<'a>(
+    clients: &Clients,
+    namespaces: impl Iterator<Item = &'a str>,
+) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+    let arns: std::collections::BTreeSet<&str> = namespaces.filter(|ns| namespace_id_of_arn(ns).is_some()).collect();
+    let mut names = std::collections::BTreeMap::new();
+    for arn in arns {
+        let id = namespace_id_of_arn(arn).unwrap_or_default();
+        match clients.cloud_map.get_namespace().id(id).send().await.aws("GetNamespace", arn) {
+            Ok(output) => {
+                let name = output.namespace().and_then(|namespace| namespace.name()).unwrap_or_default();
+                names.insert(arn.to_string(), name.to_string());
+            }
+            Err(error) if error.is_not_found() => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(names)
 }
 
 /// The namespace id in a Cloud Map namespace ARN (`arn:aws:servicediscovery:<region>:<account>:namespace/ns-…`).
@@ -269,7 +288,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let cluster = &live.cluster;
     let arn = update.physical_id;
     tags::replace(context, tags::Style::Ecs, arn, &desired.tags, &live.tags).await?;
-    let Some(request) = service_update(context, update, &desired, cluster, arn) else {
+    let Some(request) = service_update(context, update, &desired, cluster, arn)? else {
         let service = describe(context, cluster, arn).await?.ok_or_else(|| gone(context))?;
         return Ok(attributes(&service));
     };
@@ -321,10 +340,10 @@ fn service_update(
     props: &EcsServiceProps,
     cluster: &str,
     arn: &str,
-) -> Option<aws_sdk_ecs::operation::update_service::builders::UpdateServiceFluentBuilder> {
+) -> Result<Option<aws_sdk_ecs::operation::update_service::builders::UpdateServiceFluentBuilder>, AwsError> {
     let parameters = parameters_to_send(update);
     if parameters.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut request = context.clients.ecs.update_service().cluster(cluster).service(arn);
     for parameter in parameters {
@@ -337,12 +356,13 @@ fn service_update(
                 request.health_check_grace_period_seconds(props.health_check_grace_seconds)
             }
             UpdateParameter::LoadBalancers => request.load_balancers(load_balancer(props)),
-            UpdateParameter::ServiceConnectConfiguration => {
-                request.set_service_connect_configuration(service_connect(props).ok())
-            }
+            UpdateParameter::ServiceConnectConfiguration => request.service_connect_configuration(
+                service_connect(props)
+                    .map_err(|error| AwsError::refused(context.resource(), format!("{error}; this is a bug")))?,
+            ),
         };
     }
-    Some(request)
+    Ok(Some(request))
 }
 
 fn load_balancer(props: &EcsServiceProps) -> LoadBalancer {

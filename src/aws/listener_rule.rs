@@ -44,7 +44,6 @@ fn attributes(arn: &str) -> Attributes {
 
 /// The owned rules of the given listeners: one DescribeRules per listener, all at once.
 pub async fn discover_on(clients: &Clients, listeners: Vec<String>) -> Result<Vec<LiveResource>, AwsError> {
-    let origin_secret = super::origin_verify::read_stack(clients).await?;
     let reads = listeners.iter().map(|listener| async move {
         // DescribeRules has no paginator in the SDK; follow the marker by hand.
         let mut rules = Vec::new();
@@ -72,6 +71,12 @@ pub async fn discover_on(clients: &Clients, listeners: Vec<String>) -> Result<Ve
         .filter_map(|(_, r)| r.rule_arn().map(str::to_string))
         .collect();
     let tags = read_tags(clients, &arns).await?;
+    // The origin secret is read only when a rule requires the header.
+    let origin_secret = if rules.iter().any(|(_, rule)| !origin_verify_values(rule).is_empty()) {
+        super::origin_verify::read_stack(clients).await?
+    } else {
+        None
+    };
     Ok(rules
         .iter()
         .filter_map(|(listener, rule)| {
@@ -83,9 +88,9 @@ pub async fn discover_on(clients: &Clients, listeners: Vec<String>) -> Result<Ve
         .collect())
 }
 
-fn props_of(listener: &str, rule: &Rule, tags: Tags, origin_secret: Option<&OriginSecret>) -> ListenerRuleProps {
-    let verified: Vec<String> = rule
-        .conditions()
+/// The values the rule's `X-Origin-Verify` header condition accepts.
+fn origin_verify_values(rule: &Rule) -> Vec<String> {
+    rule.conditions()
         .iter()
         .filter(|condition| condition.field() == Some("http-header"))
         .filter_map(|condition| condition.http_header_config())
@@ -93,7 +98,11 @@ fn props_of(listener: &str, rule: &Rule, tags: Tags, origin_secret: Option<&Orig
             config.http_header_name().is_some_and(|name| name.eq_ignore_ascii_case(super::origin_verify::HEADER))
         })
         .flat_map(|config| config.values().to_vec())
-        .collect();
+        .collect()
+}
+
+fn props_of(listener: &str, rule: &Rule, tags: Tags, origin_secret: Option<&OriginSecret>) -> ListenerRuleProps {
+    let verified = origin_verify_values(rule);
     let mut paths: Vec<String> = rule
         .conditions()
         .iter()
@@ -172,10 +181,7 @@ fn conditions(props: &ListenerRuleProps, origin_verify: Option<&OriginSecret>) -
 /// The origin secret the rule requires, read for a create or update.
 async fn origin_verify(context: &StepContext<'_>, props: &ListenerRuleProps) -> Result<Option<OriginSecret>, AwsError> {
     let Some(secret) = &props.origin_verify_secret else { return Ok(None) };
-    let read = super::origin_verify::read(context.clients, secret, &context.resource()).await?;
-    read.map(Some).ok_or_else(|| {
-        AwsError::refused(context.resource(), format!("the origin secret {secret} does not exist; apply again"))
-    })
+    super::origin_verify::read_required(context, secret).await.map(Some)
 }
 
 /// Forwards to the target group; with a standby group, to both: every request to the first

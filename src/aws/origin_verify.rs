@@ -8,7 +8,7 @@
 //! so after a rotation (PutSecretValue, then apply) the edges CloudFront has not yet updated are
 //! still let in.
 
-use super::{AwsError, Clients, SdkResultExt};
+use super::{AwsError, Clients, SdkResultExt, StepContext};
 
 /// The header CloudFront adds to every request to the load balancer.
 pub const HEADER: &str = "X-Origin-Verify";
@@ -39,9 +39,19 @@ impl OriginSecret {
     }
 }
 
-/// The stack's origin secret, read by its name (discovery of the distribution and of the rules).
+/// The stack's origin secret, read by its name once per run however many discoveries ask (the
+/// distribution's and the rules'); `None` when it does not exist.
 pub async fn read_stack(clients: &Clients) -> Result<Option<OriginSecret>, AwsError> {
-    read(clients, &crate::graph::origin_secret_name(&clients.stack), "the origin secret").await
+    let name = crate::graph::origin_secret_name(&clients.stack);
+    clients.origin_secret.get_or_try_init(|| read(clients, &name, "the origin secret")).await.cloned()
+}
+
+/// The secret a create or update names (by ARN), which must exist: its values are written.
+pub async fn read_required(context: &StepContext<'_>, secret: &str) -> Result<OriginSecret, AwsError> {
+    let resource = context.resource();
+    read(context.clients, secret, &resource)
+        .await?
+        .ok_or_else(|| AwsError::refused(resource, format!("the origin secret {secret} does not exist; apply again")))
 }
 
 /// Reads the secret (by name or ARN) at both stages; `None` when it does not exist (yet).
