@@ -357,3 +357,18 @@ fn behind_cloudfront_every_rule_requires_the_origin_secret_and_the_rest_is_refus
         .filter(|r| r.kind == Kind::ListenerRule)
         .all(|r| !r.props.contains_key("origin_verify_secret")));
 }
+
+#[test]
+fn a_region_without_cloudfront_s_prefix_list_is_an_error_before_any_write() {
+    let mut facts = facts();
+    facts.cloudfront_prefix_list = None;
+    let error = desired(&dev_stack(), &facts).expect_err("no prefix list to admit CloudFront by");
+    assert_eq!(error, GraphError::NoCloudFrontPrefixList { region: "us-east-1".into() });
+    assert!(error.to_string().contains("com.amazonaws.global.cloudfront.origin-facing"), "{error}");
+    // Without a frontend there is no CloudFront to admit: the load balancer serves the internet.
+    let mut without_frontend = dev_stack();
+    without_frontend.frontend = None;
+    let resources = desired(&without_frontend, &facts).expect("no prefix list needed");
+    let alb = resources.iter().find(|r| r.id == "sg-alb").expect("the load balancer's group");
+    assert!(format!("{:?}", alb.props.get("ingress")).contains("0.0.0.0/0"));
+}
