@@ -417,20 +417,13 @@ async fn discover_distributions(clients: &Clients) -> Result<Vec<LiveResource>, 
     }
     let reads = summaries.iter().map(|(id, arn, domain, status)| async move {
         let tags = clients.cloudfront.list_tags_for_resource().resource(arn).send().await;
-        let tags = match tags.aws("ListTagsForResource", arn) {
-            Ok(output) => output.tags().map(|t| t.items().to_vec()).unwrap_or_default(),
-            Err(error) if error.is_not_found() => return Ok(None),
-            Err(error) => return Err(error),
-        };
+        let Some(tags) = tags.aws_or_gone("ListTagsForResource", arn)? else { return Ok(None) };
+        let tags = tags.tags().map(|t| t.items().to_vec()).unwrap_or_default();
         let pairs: Vec<(&str, &str)> = tags.iter().map(|t| (t.key(), t.value().unwrap_or_default())).collect();
         let Some(logical_id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(None) };
         let output = clients.cloudfront.get_distribution_config().id(id).send().await;
-        let config = match output.aws("GetDistributionConfig", id) {
-            Ok(output) => output.distribution_config().cloned(),
-            Err(error) if error.is_not_found() => return Ok(None),
-            Err(error) => return Err(error),
-        };
-        let Some(config) = config else { return Ok(None) };
+        let Some(output) = output.aws_or_gone("GetDistributionConfig", id)? else { return Ok(None) };
+        let Some(config) = output.distribution_config().cloned() else { return Ok(None) };
         let origins: Vec<&str> =
             config.origins().map(|o| o.items()).unwrap_or_default().iter().map(|o| o.domain_name()).collect();
         if !in_region(&clients.region, &pairs, &origins) {

@@ -75,12 +75,9 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
     let mut arns = Vec::new();
     let mut pages = clients.ecs.list_services().cluster(cluster).into_paginator().send();
     while let Some(page) = pages.next().await {
-        match page.aws("ListServices", "the stack's services") {
-            Ok(page) => arns.extend(page.service_arns().iter().cloned()),
-            // No cluster yet: no services.
-            Err(error) if error.is_not_found() => return Ok(Vec::new()),
-            Err(error) => return Err(error),
-        }
+        // No cluster yet: no services.
+        let Some(page) = page.aws_or_gone("ListServices", "the stack's services")? else { return Ok(Vec::new()) };
+        arns.extend(page.service_arns().iter().cloned());
     }
     let reads = arns.chunks(10).map(|batch| async move {
         let output = clients

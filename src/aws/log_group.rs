@@ -40,11 +40,8 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
             .map(str::to_string)
             .unwrap_or_else(|| group.arn().unwrap_or_default().trim_end_matches(":*").to_string());
         let output = clients.logs.list_tags_for_resource().resource_arn(&arn).send().await;
-        let tags = match output.aws("ListTagsForResource", name) {
-            Ok(output) => output.tags().cloned().unwrap_or_default(),
-            Err(error) if error.is_not_found() => return Ok(None),
-            Err(error) => return Err(error),
-        };
+        let Some(output) = output.aws_or_gone("ListTagsForResource", name)? else { return Ok(None) };
+        let tags = output.tags().cloned().unwrap_or_default();
         let pairs: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let Some(id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(None) };
         let props = LogGroupProps {

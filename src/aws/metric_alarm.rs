@@ -54,11 +54,8 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
     let reads = alarms.iter().map(|alarm| async move {
         let arn = alarm.alarm_arn().unwrap_or_default();
         let output = clients.cloudwatch.list_tags_for_resource().resource_arn(arn).send().await;
-        let tags = match output.aws("ListTagsForResource", arn) {
-            Ok(output) => output.tags().to_vec(),
-            Err(error) if error.is_not_found() => return Ok(None),
-            Err(error) => return Err(error),
-        };
+        let Some(output) = output.aws_or_gone("ListTagsForResource", arn)? else { return Ok(None) };
+        let tags = output.tags().to_vec();
         let pairs: Vec<(&str, &str)> =
             tags.iter().map(|tag| (tag.key().unwrap_or_default(), tag.value().unwrap_or_default())).collect();
         let Some(id) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(None) };

@@ -55,11 +55,8 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
         let id = namespace.id().unwrap_or_default();
         let arn = namespace.arn().unwrap_or_default();
         let output = clients.cloud_map.list_tags_for_resource().resource_arn(arn).send().await;
-        let tags = match output.aws("ListTagsForResource", id) {
-            Ok(output) => output.tags().to_vec(),
-            Err(error) if error.is_not_found() => return Ok(None),
-            Err(error) => return Err(error),
-        };
+        let Some(output) = output.aws_or_gone("ListTagsForResource", id)? else { return Ok(None) };
+        let tags = output.tags().to_vec();
         let pairs: Vec<(&str, &str)> = tags.iter().map(|tag| (tag.key(), tag.value())).collect();
         let Some(owner) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(None) };
         let props = ServiceNamespaceProps {
