@@ -96,6 +96,7 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
         })
         .collect();
     let update = |id: &str, field: &str| (id.to_string(), "update".to_string(), serde_json::json!([field]));
+    let alarm = |id: &str| (id.to_string(), "update".to_string(), serde_json::json!(["description", "threshold"]));
     assert_eq!(
         changed,
         vec![
@@ -108,6 +109,12 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
                 "update".to_string(),
                 serde_json::json!(["automatic_failover", "multi_az", "replicas"])
             ),
+            // The connections alarm follows the class's memory; the new node gets its alarms.
+            alarm("alarm-db-catalog-connections"),
+            alarm("alarm-db-main-connections"),
+            alarm("alarm-db-reviews-connections"),
+            ("alarm-cache-2-memory".to_string(), "create".to_string(), serde_json::json!([])),
+            ("alarm-cache-2-evictions".to_string(), "create".to_string(), serde_json::json!([])),
         ]
     );
     transcript.keep(wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0));

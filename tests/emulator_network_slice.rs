@@ -24,7 +24,7 @@ fn apply_from_empty_converges_and_a_third_apply_writes_nothing() {
     assert!(first.stderr.contains("Apply complete"), "{}", first.stderr);
     let checker = Checker::new("us-east-1");
     let counts = checker.owned_counts(&stack.name);
-    assert_eq!(counts, support::converged_counts(1, false));
+    assert_eq!(counts, support::converged_counts(1, 0));
 
     proxy.clear();
     let second = wl_infra_at(&proxy.url, &["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
@@ -57,6 +57,7 @@ fn stack_changes_plan_exactly_those_changes() {
         ("create", "alarm-watchlist-5xx"),
         ("create", "alarm-watchlist-cpu"),
         ("create", "alarm-watchlist-latency"),
+        ("create", "alarm-watchlist-unhealthy"),
         ("create", "ecr-watchlist"),
         ("create", "logs-watchlist"),
         ("create", "rule-watchlist"),
@@ -139,6 +140,7 @@ fn stack_changes_plan_exactly_those_changes() {
             ("replace", "target-movie"),
             ("update", "alarm-movie-5xx"),
             ("update", "alarm-movie-latency"),
+            ("update", "alarm-movie-unhealthy"),
             ("update", "rule-movie"),
             ("update", "service-movie"),
             ("update", "sg-app"),
@@ -177,7 +179,7 @@ fn stack_changes_plan_exactly_those_changes() {
     stack.write(&directory.0);
     let removal = wl_infra(&["plan", "--stack", path_text]).expect_code(0);
     assert!(removal.stdout.contains("- ecr_repository ecr-movie"), "{}", removal.stdout);
-    assert!(removal.stdout.contains("0 to create, 1 to update, 0 to replace, 10 to delete"), "{}", removal.stdout);
+    assert!(removal.stdout.contains("0 to create, 1 to update, 0 to replace, 11 to delete"), "{}", removal.stdout);
     wl_infra(&["apply", "--stack", path_text, "--yes"]).expect_code(0);
     assert_eq!(checker.repository_names(&stack.name), vec![format!("{prefix}-user"), format!("{prefix}-watchlist")]);
 

@@ -1,6 +1,6 @@
 //! The compute and routing tier of a stack: IAM roles, log groups, the ECS cluster, task
-//! definitions and Fargate services, the load balancer with its listeners and path rules, and the
-//! alarms. Pure, like the rest of the graph.
+//! definitions and Fargate services, the load balancer with its listeners and path rules. Pure,
+//! like the rest of the graph.
 
 use std::collections::BTreeMap;
 
@@ -117,11 +117,11 @@ pub fn rule_priorities<'a>(services: impl IntoIterator<Item = &'a str>) -> BTree
 /// The fixed answer of the load balancer to a path no rule matches.
 pub const NOT_FOUND_BODY: &str = r#"{"error":{"code":"not_found","message":"no service serves this path"}}"#;
 
-fn map(entries: Vec<(&str, Value)>) -> Value {
+pub(super) fn map(entries: Vec<(&str, Value)>) -> Value {
     Value::Map(entries.into_iter().map(|(key, value)| (key.to_string(), value)).collect())
 }
 
-fn reference(id: &str, attribute: &str) -> Value {
+pub(super) fn reference(id: &str, attribute: &str) -> Value {
     Value::Ref { id: id.to_string(), attribute: attribute.to_string() }
 }
 
@@ -360,7 +360,7 @@ pub(super) fn add_compute(builder: &mut Builder<'_>, stack: &Stack, facts: &Acco
         // ECS refuses a target group that no listener routes to yet.
         builder.depends(&service_id, &rule_id);
         builder.depends(&service_id, "namespace");
-        add_alarms(builder, stack, service_name, &target_id);
+        super::monitoring::add_service_alarms(builder, stack, service_name, &target_id);
     }
 }
 
@@ -473,68 +473,6 @@ fn add_task_definition(
         ],
     );
     builder.depends(&task_id, &format!("logs-{service_name}"));
-}
-
-fn add_alarms(builder: &mut Builder<'_>, stack: &Stack, service_name: &str, target_id: &str) {
-    let alarms = &stack.alarms;
-    let service_dimensions =
-        map(vec![("ClusterName", Value::string(&stack.name)), ("ServiceName", Value::string(service_name))]);
-    let target_dimensions =
-        map(vec![("LoadBalancer", reference("alb", "dimension")), ("TargetGroup", reference(target_id, "dimension"))]);
-    let definitions = [
-        (
-            "cpu",
-            "AWS/ECS",
-            "CPUUtilization",
-            "Average",
-            format_threshold(f64::from(alarms.cpu_percent)),
-            service_dimensions,
-            format!("CPU of service {service_name} above {}% for 3 minutes", alarms.cpu_percent),
-        ),
-        (
-            "5xx",
-            "AWS/ApplicationELB",
-            "HTTPCode_Target_5XX_Count",
-            "Sum",
-            format_threshold(f64::from(alarms.http_5xx_per_minute)),
-            target_dimensions.clone(),
-            format!("more than {} 5xx answers a minute from service {service_name}", alarms.http_5xx_per_minute),
-        ),
-        (
-            "latency",
-            "AWS/ApplicationELB",
-            "TargetResponseTime",
-            "Average",
-            format_threshold(alarms.target_response_time_seconds),
-            target_dimensions,
-            format!(
-                "service {service_name} answers slower than {} s on average for 3 minutes",
-                alarms.target_response_time_seconds
-            ),
-        ),
-    ];
-    for (suffix, namespace, metric, statistic, threshold, dimensions, description) in definitions {
-        let id = format!("alarm-{service_name}-{suffix}");
-        let alarm_name = physical_name(&stack.name, &id);
-        builder.add_named(
-            &id,
-            Kind::MetricAlarm,
-            &alarm_name,
-            vec![
-                ("name", Value::string(&alarm_name)),
-                ("description", Value::string(description)),
-                ("namespace", Value::string(namespace)),
-                ("metric_name", Value::string(metric)),
-                ("statistic", Value::string(statistic)),
-                ("dimensions", dimensions),
-                ("period_seconds", Value::Integer(60)),
-                ("evaluation_periods", Value::Integer(3)),
-                ("threshold", Value::string(threshold)),
-                ("comparison", Value::string("GreaterThanThreshold")),
-                ("treat_missing_data", Value::string("notBreaching")),
-            ],
-        );
-    }
 }
 
 /// A threshold in the one spelling both sides use: `80`, `2`, `0.5`.

@@ -6,6 +6,7 @@
 mod compute;
 mod frontend;
 mod kind;
+mod monitoring;
 pub mod policy;
 mod value;
 
@@ -323,6 +324,7 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
     }
 
     compute::add_compute(&mut builder, stack, facts, zones);
+    monitoring::add_data_and_edge_alarms(&mut builder, stack);
 
     frontend::add_frontend(&mut builder, stack, facts);
 

@@ -72,6 +72,7 @@ fn dev_stack_has_every_tier() {
             "alarm-movie-cpu",
             "alarm-movie-5xx",
             "alarm-movie-latency",
+            "alarm-movie-unhealthy",
             "task-role-user",
             "logs-user",
             "target-user",
@@ -81,6 +82,7 @@ fn dev_stack_has_every_tier() {
             "alarm-user-cpu",
             "alarm-user-5xx",
             "alarm-user-latency",
+            "alarm-user-unhealthy",
             "task-role-watchlist",
             "logs-watchlist",
             "target-watchlist",
@@ -90,6 +92,19 @@ fn dev_stack_has_every_tier() {
             "alarm-watchlist-cpu",
             "alarm-watchlist-5xx",
             "alarm-watchlist-latency",
+            "alarm-watchlist-unhealthy",
+            "alarm-db-movies-cpu",
+            "alarm-db-movies-storage",
+            "alarm-db-movies-connections",
+            "alarm-db-users-cpu",
+            "alarm-db-users-storage",
+            "alarm-db-users-connections",
+            "alarm-db-watchlist-cpu",
+            "alarm-db-watchlist-storage",
+            "alarm-db-watchlist-connections",
+            "alarm-cache-1-memory",
+            "alarm-cache-1-evictions",
+            "alarm-alb-5xx",
             "frontend-bucket",
             "frontend-oac",
             "distribution",
@@ -371,4 +386,26 @@ fn a_region_without_cloudfront_s_prefix_list_is_an_error_before_any_write() {
     let resources = desired(&without_frontend, &facts).expect("no prefix list needed");
     let alb = resources.iter().find(|r| r.id == "sg-alb").expect("the load balancer's group");
     assert!(format!("{:?}", alb.props.get("ingress")).contains("0.0.0.0/0"));
+}
+
+#[test]
+fn data_alarms_take_their_thresholds_from_the_stack_and_the_instance_class() {
+    let mut stack = dev_stack();
+    stack.alarms.database_free_storage_percent = 25;
+    stack.alarms.database_connections_percent = 50;
+    let resources = desired(&stack, &facts()).expect("enough zones");
+    let field = |id: &str, key: &str| {
+        let resource = resources.iter().find(|r| r.id == id).unwrap_or_else(|| panic!("{id}"));
+        resource.props.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+    };
+    // 25% of 20 GiB, in bytes, and the alarm fires below it.
+    assert_eq!(field("alarm-db-users-storage", "threshold"), "5368709120");
+    assert_eq!(field("alarm-db-users-storage", "comparison"), "LessThanThreshold");
+    // A db.t3.micro (1 GiB) allows 112 connections by default; half of that.
+    assert_eq!(field("alarm-db-users-connections", "threshold"), "56");
+    // One node without replicas: its id is the group's with -001.
+    let cache_memory = resources.iter().find(|r| r.id == "alarm-cache-1-memory").expect("cache alarm");
+    let dimensions = cache_memory.props.get("dimensions").and_then(Value::as_map).expect("dimensions");
+    assert_eq!(dimensions.get("CacheClusterId"), Some(&Value::string("watchlist-dev-cache-001")));
+    assert!(!resources.iter().any(|r| r.id == "alarm-cache-2-memory"));
 }

@@ -97,6 +97,42 @@ pub const DATABASE_INSTANCE_CLASSES: &[(&str, &[&str])] = &[
     ("x2iedn", &["xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge", "24xlarge", "32xlarge"]),
 ];
 
+/// The memory of an RDS instance class, in GiB, by its family and size (the instance types' pages:
+/// burstable `t` classes go micro 1, small 2, medium 4, large 8, xlarge 16, 2xlarge 32; the others
+/// have 2 vCPUs at `large` and twice as many per size step, with the family's GiB per vCPU).
+/// `None` for a class [`DATABASE_INSTANCE_CLASSES`] does not list.
+pub fn database_memory_gib(class: &str) -> Option<u32> {
+    check_instance_class(class, "db", DATABASE_INSTANCE_CLASSES).ok()?;
+    let mut parts = class.split('.').skip(1);
+    let (family, size) = (parts.next()?, parts.next()?);
+    if family.starts_with('t') {
+        let index = ["micro", "small", "medium", "large", "xlarge", "2xlarge"].iter().position(|s| *s == size)?;
+        return Some(1 << index);
+    }
+    let vcpus = match size {
+        "large" => 2,
+        "xlarge" => 4,
+        multiple => multiple.strip_suffix("xlarge")?.parse::<u32>().ok()? * 4,
+    };
+    let gib_per_vcpu = match family.chars().next()? {
+        'm' => 4,
+        'r' => 8,
+        'x' if family == "x2iedn" => 32,
+        'x' => 16,
+        _ => return None,
+    };
+    Some(vcpus * gib_per_vcpu)
+}
+
+/// PostgreSQL's default `max_connections` on RDS: `LEAST({DBInstanceClassMemory/9531392}, 5000)`
+/// (RDS User Guide, "Maximum number of database connections"). `DBInstanceClassMemory` is the
+/// class's memory less what the operating system and RDS keep, so the real limit is a little lower
+/// than this figure from the class's nominal memory.
+pub fn postgres_default_max_connections(class: &str) -> Option<u32> {
+    let bytes = u64::from(database_memory_gib(class)?) << 30;
+    Some((bytes / 9_531_392).min(5000) as u32)
+}
+
 /// ElastiCache node types that run Redis OSS, by family, with the sizes each family really has
 /// (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheNodes.SupportedTypes.html):
 /// `cache.m7g.micro` does not exist.
@@ -353,6 +389,19 @@ fn globs_intersect(left: &[char], right: &[char], i: usize, j: usize, memo: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_default_connections_follow_the_class_memory() {
+        assert_eq!(database_memory_gib("db.t4g.micro"), Some(1));
+        assert_eq!(database_memory_gib("db.t3.2xlarge"), Some(32));
+        assert_eq!(database_memory_gib("db.m6g.large"), Some(8));
+        assert_eq!(database_memory_gib("db.r6g.4xlarge"), Some(128));
+        assert_eq!(database_memory_gib("db.x2iedn.xlarge"), Some(128));
+        assert_eq!(database_memory_gib("db.t3.8xlarge"), None);
+        assert_eq!(postgres_default_max_connections("db.t4g.micro"), Some(112));
+        assert_eq!(postgres_default_max_connections("db.t4g.medium"), Some(450));
+        assert_eq!(postgres_default_max_connections("db.r6g.4xlarge"), Some(5000));
+    }
 
     #[test]
     fn fargate_pairs() {

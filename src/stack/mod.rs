@@ -946,14 +946,22 @@ fn read_frontend(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Fro
 fn read_alarms(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Alarms> {
     let mut fields = reader.table(value, "alarms")?;
     let defaults = Alarms::default();
-    let cpu = match fields.take("cpu_percent") {
-        None => Some(defaults.cpu_percent),
-        Some(value) => reader.integer_in(value, "alarms.cpu_percent", 1..=100).map(|n| n.value as u8),
+    let mut whole = |key: &str, range: std::ops::RangeInclusive<i64>, default: u32| match fields.take(key) {
+        None => Some(default),
+        Some(value) => reader.integer_in(value, &format!("alarms.{key}"), range).map(|n| n.value as u32),
     };
-    let errors = match fields.take("http_5xx_per_minute") {
-        None => Some(defaults.http_5xx_per_minute),
-        Some(value) => reader.integer_in(value, "alarms.http_5xx_per_minute", 1..=100_000).map(|n| n.value as u32),
-    };
+    let percent = |value: Option<u32>| value.map(|n| n as u8);
+    let cpu = percent(whole("cpu_percent", 1..=100, defaults.cpu_percent.into()));
+    let errors = whole("http_5xx_per_minute", 1..=100_000, defaults.http_5xx_per_minute);
+    let unhealthy = whole("unhealthy_targets", 0..=1000, defaults.unhealthy_targets);
+    let balancer_errors = whole("load_balancer_5xx_per_minute", 1..=100_000, defaults.load_balancer_5xx_per_minute);
+    let database_cpu = percent(whole("database_cpu_percent", 1..=100, defaults.database_cpu_percent.into()));
+    let free_storage =
+        percent(whole("database_free_storage_percent", 1..=99, defaults.database_free_storage_percent.into()));
+    let connections =
+        percent(whole("database_connections_percent", 1..=100, defaults.database_connections_percent.into()));
+    let cache_memory = percent(whole("cache_memory_percent", 1..=100, defaults.cache_memory_percent.into()));
+    let evictions = whole("cache_evictions_per_minute", 0..=1_000_000, defaults.cache_evictions_per_minute);
     let response_time = match fields.take("target_response_time_seconds") {
         None => Some(defaults.target_response_time_seconds),
         Some(value) => reader.float(value, "alarms.target_response_time_seconds").and_then(|seconds| {
@@ -969,9 +977,33 @@ fn read_alarms(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Alarm
             }
         }),
     };
-    fields.finish(reader, &["cpu_percent", "http_5xx_per_minute", "target_response_time_seconds"]);
-    Some(Alarms { cpu_percent: cpu?, http_5xx_per_minute: errors?, target_response_time_seconds: response_time? })
+    fields.finish(reader, ALARM_FIELDS);
+    Some(Alarms {
+        cpu_percent: cpu?,
+        http_5xx_per_minute: errors?,
+        target_response_time_seconds: response_time?,
+        unhealthy_targets: unhealthy?,
+        load_balancer_5xx_per_minute: balancer_errors?,
+        database_cpu_percent: database_cpu?,
+        database_free_storage_percent: free_storage?,
+        database_connections_percent: connections?,
+        cache_memory_percent: cache_memory?,
+        cache_evictions_per_minute: evictions?,
+    })
 }
+
+const ALARM_FIELDS: &[&str] = &[
+    "cpu_percent",
+    "http_5xx_per_minute",
+    "target_response_time_seconds",
+    "unhealthy_targets",
+    "load_balancer_5xx_per_minute",
+    "database_cpu_percent",
+    "database_free_storage_percent",
+    "database_connections_percent",
+    "cache_memory_percent",
+    "cache_evictions_per_minute",
+];
 
 /// The checks across sections: databases and calls exist, the cache exists, paths do not overlap.
 fn check_services(

@@ -184,15 +184,43 @@ pub struct Frontend {
     pub price_class: String,
 }
 
+/// The thresholds of the stack's alarms (`[alarms]`); each has a default, stated in the README.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alarms {
+    /// A service's average CPU, in percent.
     pub cpu_percent: u8,
+    /// 5xx answers a minute from a service's targets.
     pub http_5xx_per_minute: u32,
     pub target_response_time_seconds: f64,
+    /// Unhealthy targets a service's target group may have before the alarm fires.
+    pub unhealthy_targets: u32,
+    /// 5xx answers a minute the load balancer itself gives (no target, a target that failed).
+    pub load_balancer_5xx_per_minute: u32,
+    /// A database's average CPU, in percent.
+    pub database_cpu_percent: u8,
+    /// The alarm fires when a database's free storage falls below this share of its storage.
+    pub database_free_storage_percent: u8,
+    /// The share of PostgreSQL's default `max_connections` for the instance class.
+    pub database_connections_percent: u8,
+    /// A cache node's used share of its `maxmemory`.
+    pub cache_memory_percent: u8,
+    /// Keys a cache node evicts a minute for want of memory.
+    pub cache_evictions_per_minute: u32,
 }
 
 impl Default for Alarms {
     fn default() -> Self {
-        Alarms { cpu_percent: 80, http_5xx_per_minute: 10, target_response_time_seconds: 2.0 }
+        Alarms {
+            cpu_percent: 80,
+            http_5xx_per_minute: 10,
+            target_response_time_seconds: 2.0,
+            unhealthy_targets: 0,
+            load_balancer_5xx_per_minute: 10,
+            database_cpu_percent: 80,
+            database_free_storage_percent: 10,
+            database_connections_percent: 80,
+            cache_memory_percent: 80,
+            cache_evictions_per_minute: 10,
+        }
     }
 }

@@ -720,9 +720,9 @@ pub fn refusals_to(access_key: &str) -> Vec<(String, String)> {
 }
 
 /// What `Checker::owned_counts` finds for a converged `StackFile` with two services, two zones,
-/// one NAT gateway and a frontend, given its databases and whether it has a cache.
-pub fn converged_counts(databases: usize, cache: bool) -> Vec<(&'static str, usize)> {
-    let cache = usize::from(cache);
+/// one NAT gateway and a frontend, given its databases and its cache nodes (0: no cache).
+pub fn converged_counts(databases: usize, cache_nodes: usize) -> Vec<(&'static str, usize)> {
+    let cache = usize::from(cache_nodes > 0);
     // The test stacks have two services.
     let services = 2;
     vec![
@@ -751,7 +751,9 @@ pub fn converged_counts(databases: usize, cache: bool) -> Vec<(&'static str, usi
         ("listener", 1),
         ("listener_rule", services),
         ("ecs_service", services),
-        ("metric_alarm", 3 * services),
+        // Per service CPU, 5xx, latency and unhealthy targets; per database CPU, storage and
+        // connections; per cache node memory and evictions; the load balancer's own 5xx.
+        ("metric_alarm", 4 * services + 3 * databases + 2 * cache_nodes + 1),
         ("origin_access_control", 1),
         ("distribution", 1),
         ("bucket_policy", 1),

@@ -1,0 +1,223 @@
+//! The stack's CloudWatch alarms: per service (CPU, 5xx answers, response time, unhealthy
+//! targets), per database (CPU, free storage, connections), per cache node (memory, evictions)
+//! and on the load balancer (its own 5xx answers). Thresholds come from `[alarms]`. Pure.
+
+use super::compute::{map, reference};
+use super::{format_threshold, physical_name, Builder, Kind, Value};
+use crate::stack::facts::postgres_default_max_connections;
+use crate::stack::Stack;
+
+/// One alarm: what it watches and when it fires.
+struct AlarmDefinition {
+    /// The logical id after `alarm-`.
+    id: String,
+    namespace: &'static str,
+    metric: &'static str,
+    statistic: &'static str,
+    dimensions: Value,
+    comparison: &'static str,
+    threshold: f64,
+    description: String,
+}
+
+/// Every alarm looks at one-minute periods and fires after three in a row; no data (a service
+/// scaled to nothing, a database without connections yet) is not a breach.
+fn add_alarm(builder: &mut Builder<'_>, stack: &Stack, alarm: AlarmDefinition) {
+    let id = format!("alarm-{}", alarm.id);
+    let alarm_name = physical_name(&stack.name, &id);
+    builder.add_named(
+        &id,
+        Kind::MetricAlarm,
+        &alarm_name,
+        vec![
+            ("name", Value::string(&alarm_name)),
+            ("description", Value::string(alarm.description)),
+            ("namespace", Value::string(alarm.namespace)),
+            ("metric_name", Value::string(alarm.metric)),
+            ("statistic", Value::string(alarm.statistic)),
+            ("dimensions", alarm.dimensions),
+            ("period_seconds", Value::Integer(60)),
+            ("evaluation_periods", Value::Integer(3)),
+            ("threshold", Value::string(format_threshold(alarm.threshold))),
+            ("comparison", Value::string(alarm.comparison)),
+            ("treat_missing_data", Value::string("notBreaching")),
+        ],
+    );
+}
+
+/// A service's alarms: its CPU in ECS, and what the load balancer sees of its target group.
+pub(super) fn add_service_alarms(builder: &mut Builder<'_>, stack: &Stack, service_name: &str, target_id: &str) {
+    let alarms = &stack.alarms;
+    let service_dimensions =
+        map(vec![("ClusterName", Value::string(&stack.name)), ("ServiceName", Value::string(service_name))]);
+    let target_dimensions =
+        map(vec![("LoadBalancer", reference("alb", "dimension")), ("TargetGroup", reference(target_id, "dimension"))]);
+    let definitions = [
+        AlarmDefinition {
+            id: format!("{service_name}-cpu"),
+            namespace: "AWS/ECS",
+            metric: "CPUUtilization",
+            statistic: "Average",
+            dimensions: service_dimensions,
+            comparison: "GreaterThanThreshold",
+            threshold: f64::from(alarms.cpu_percent),
+            description: format!("CPU of service {service_name} above {}% for 3 minutes", alarms.cpu_percent),
+        },
+        AlarmDefinition {
+            id: format!("{service_name}-5xx"),
+            namespace: "AWS/ApplicationELB",
+            metric: "HTTPCode_Target_5XX_Count",
+            statistic: "Sum",
+            dimensions: target_dimensions.clone(),
+            comparison: "GreaterThanThreshold",
+            threshold: f64::from(alarms.http_5xx_per_minute),
+            description: format!(
+                "more than {} 5xx answers a minute from service {service_name}",
+                alarms.http_5xx_per_minute
+            ),
+        },
+        AlarmDefinition {
+            id: format!("{service_name}-latency"),
+            namespace: "AWS/ApplicationELB",
+            metric: "TargetResponseTime",
+            statistic: "Average",
+            dimensions: target_dimensions.clone(),
+            comparison: "GreaterThanThreshold",
+            threshold: alarms.target_response_time_seconds,
+            description: format!(
+                "service {service_name} answers slower than {} s on average for 3 minutes",
+                alarms.target_response_time_seconds
+            ),
+        },
+        AlarmDefinition {
+            id: format!("{service_name}-unhealthy"),
+            namespace: "AWS/ApplicationELB",
+            metric: "UnHealthyHostCount",
+            statistic: "Maximum",
+            dimensions: target_dimensions,
+            comparison: "GreaterThanThreshold",
+            threshold: f64::from(alarms.unhealthy_targets),
+            description: format!(
+                "more than {} unhealthy targets of service {service_name} for 3 minutes",
+                alarms.unhealthy_targets
+            ),
+        },
+    ];
+    for alarm in definitions {
+        add_alarm(builder, stack, alarm);
+    }
+}
+
+/// The alarms on the databases, the cache nodes and the load balancer itself.
+pub(super) fn add_data_and_edge_alarms(builder: &mut Builder<'_>, stack: &Stack) {
+    let alarms = &stack.alarms;
+    for (key, database) in &stack.databases {
+        let dimensions = || map(vec![("DBInstanceIdentifier", Value::string(physical_name(&stack.name, key)))]);
+        // FreeStorageSpace is in bytes; storage_gb in GiB (RDS's allocated storage).
+        let storage_bytes = f64::from(database.storage_gb) * f64::from(1u32 << 30);
+        let free_floor = (storage_bytes * f64::from(alarms.database_free_storage_percent) / 100.0).round();
+        // The classes the stack accepts all have a known memory; a class without one gets
+        // RDS's ceiling, so the alarm still exists.
+        let max_connections = postgres_default_max_connections(&database.instance_class).unwrap_or(5000);
+        let connections = (f64::from(max_connections) * f64::from(alarms.database_connections_percent) / 100.0).floor();
+        let definitions = [
+            AlarmDefinition {
+                id: format!("db-{key}-cpu"),
+                namespace: "AWS/RDS",
+                metric: "CPUUtilization",
+                statistic: "Average",
+                dimensions: dimensions(),
+                comparison: "GreaterThanThreshold",
+                threshold: f64::from(alarms.database_cpu_percent),
+                description: format!("CPU of database {key} above {}% for 3 minutes", alarms.database_cpu_percent),
+            },
+            AlarmDefinition {
+                id: format!("db-{key}-storage"),
+                namespace: "AWS/RDS",
+                metric: "FreeStorageSpace",
+                statistic: "Minimum",
+                dimensions: dimensions(),
+                comparison: "LessThanThreshold",
+                threshold: free_floor,
+                description: format!(
+                    "free storage of database {key} below {}% of its {} GiB",
+                    alarms.database_free_storage_percent, database.storage_gb
+                ),
+            },
+            AlarmDefinition {
+                id: format!("db-{key}-connections"),
+                namespace: "AWS/RDS",
+                metric: "DatabaseConnections",
+                statistic: "Maximum",
+                dimensions: dimensions(),
+                comparison: "GreaterThanThreshold",
+                threshold: connections,
+                description: format!(
+                    "database {key} holds more than {connections} connections ({}% of the {max_connections} a {} allows)",
+                    alarms.database_connections_percent, database.instance_class
+                ),
+            },
+        ];
+        for alarm in definitions {
+            add_alarm(builder, stack, alarm);
+        }
+    }
+    if let Some(cache) = &stack.cache {
+        // Redis metrics are per node; a replication group's nodes are its id and -001, -002, ...
+        let group = physical_name(&stack.name, "cache");
+        for number in 1..=u32::from(cache.replicas) + 1 {
+            let node = format!("{group}-{number:03}");
+            let dimensions = || map(vec![("CacheClusterId", Value::string(&node))]);
+            let definitions = [
+                AlarmDefinition {
+                    id: format!("cache-{number}-memory"),
+                    namespace: "AWS/ElastiCache",
+                    metric: "DatabaseMemoryUsagePercentage",
+                    statistic: "Average",
+                    dimensions: dimensions(),
+                    comparison: "GreaterThanThreshold",
+                    threshold: f64::from(alarms.cache_memory_percent),
+                    description: format!(
+                        "cache node {node} uses more than {}% of its memory",
+                        alarms.cache_memory_percent
+                    ),
+                },
+                AlarmDefinition {
+                    id: format!("cache-{number}-evictions"),
+                    namespace: "AWS/ElastiCache",
+                    metric: "Evictions",
+                    statistic: "Sum",
+                    dimensions: dimensions(),
+                    comparison: "GreaterThanThreshold",
+                    threshold: f64::from(alarms.cache_evictions_per_minute),
+                    description: format!(
+                        "cache node {node} evicts more than {} keys a minute",
+                        alarms.cache_evictions_per_minute
+                    ),
+                },
+            ];
+            for alarm in definitions {
+                add_alarm(builder, stack, alarm);
+            }
+        }
+    }
+    if !stack.services.is_empty() {
+        add_alarm(
+            builder,
+            stack,
+            AlarmDefinition {
+                id: "alb-5xx".into(),
+                namespace: "AWS/ApplicationELB",
+                metric: "HTTPCode_ELB_5XX_Count",
+                statistic: "Sum",
+                dimensions: map(vec![("LoadBalancer", reference("alb", "dimension"))]),
+                comparison: "GreaterThanThreshold",
+                threshold: f64::from(alarms.load_balancer_5xx_per_minute),
+                description: format!(
+                    "the load balancer itself answers more than {} 5xx a minute",
+                    alarms.load_balancer_5xx_per_minute
+                ),
+            },
+        );
+    }
+}
