@@ -199,6 +199,8 @@ def _json(start_response, document, status="200 OK"):
 
 # Further GET routes under /wl-api/ (path -> function answering a JSON document).
 extra_routes = {}
+# Further POST routes under /wl-api/ (path -> function of the request's JSON document).
+extra_post_routes = {}
 
 # Functions run before every AWS request (they settle what time has decided: held network
 # interfaces released, deletions finished). A hook's error is logged, never answered.
@@ -328,6 +330,10 @@ class WlDispatcher(moto.server.DomainDispatcherApplication):
             return _json(start_response, {"denied": sorted(denied.get(key, ()))})
         if method == "GET" and path in extra_routes:
             return _json(start_response, extra_routes[path]())
+        if method == "POST" and path in extra_post_routes:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            document = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            return _json(start_response, extra_post_routes[path](document))
         return _json(start_response, {"error": f"no such control route: {method} {path}"}, "404 Not Found")
 
 

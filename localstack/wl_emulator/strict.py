@@ -54,6 +54,7 @@ MODELS = {
     "cloudfront": "cloudfront",
     "sts": "sts",
     "servicediscovery": "servicediscovery",
+    "sns": "sns",
 }
 
 # The code each service answers a model constraint violation with (its Coral validation):
@@ -83,6 +84,8 @@ GENERIC_CODES = {
     "cloudfront": "InvalidArgument",
     # Cloud Map documents InvalidInput for "One or more specified values aren't valid".
     "servicediscovery": "InvalidInput",
+    # SNS documents InvalidParameter: "a request parameter does not comply with the associated constraints".
+    "sns": "InvalidParameter",
 }
 MISSING_CODES = {"ec2": "MissingParameter", "rds": "MissingParameter", "elasticache": "MissingParameter"}
 

@@ -354,6 +354,7 @@ mod tests {
             changes: Vec::new(),
             waits_for: None,
             create_before_delete: false,
+            notice: None,
         }
     }
 

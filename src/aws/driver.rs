@@ -159,6 +159,8 @@ pub fn driver(kind: Kind) -> &'static dyn Driver {
         Kind::Listener => &listener::ListenerDriver,
         Kind::ListenerRule => &listener_rule::ListenerRuleDriver,
         Kind::EcsService => &ecs_service::EcsServiceDriver,
+        Kind::AlertTopic => &alert_topic::AlertTopicDriver,
+        Kind::AlertSubscription => &alert_subscription::AlertSubscriptionDriver,
         Kind::MetricAlarm => &metric_alarm::MetricAlarmDriver,
         Kind::OriginAccessControl => &origin_access_control::OriginAccessControlDriver,
         Kind::Distribution => &distribution::DistributionDriver,

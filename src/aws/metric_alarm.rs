@@ -1,4 +1,5 @@
-//! Driver for the CloudWatch alarms on each service: CPU, 5xx answers and response time.
+//! Driver for the stack's CloudWatch alarms (`graph::monitoring` says which), each notifying the
+//! stack's alert topic and the user's topic when it fires and when it is back to OK.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,9 @@ pub struct MetricAlarmProps {
     pub threshold: String,
     pub comparison: String,
     pub treat_missing_data: String,
+    /// The topics notified when the alarm fires, and when it is back to OK.
+    pub alarm_actions: Vec<String>,
+    pub ok_actions: Vec<String>,
     pub tags: Tags,
 }
 
@@ -86,6 +90,8 @@ fn props_of(alarm: &MetricAlarm, tags: Tags) -> MetricAlarmProps {
         threshold: crate::graph::format_threshold(alarm.threshold().unwrap_or_default()),
         comparison: alarm.comparison_operator().map_or("", |c| c.as_str()).to_string(),
         treat_missing_data: alarm.treat_missing_data().unwrap_or("missing").to_string(),
+        alarm_actions: alarm.alarm_actions().to_vec(),
+        ok_actions: alarm.ok_actions().to_vec(),
         tags,
     }
 }
@@ -109,6 +115,9 @@ async fn put(context: &StepContext<'_>, props: &MetricAlarmProps, tags: bool) ->
         .threshold(props.threshold.parse().unwrap_or_default())
         .comparison_operator(ComparisonOperator::from(props.comparison.as_str()))
         .treat_missing_data(&props.treat_missing_data)
+        // An empty list clears the actions of an existing alarm.
+        .set_alarm_actions(Some(props.alarm_actions.clone()))
+        .set_ok_actions(Some(props.ok_actions.clone()))
         .set_tags(tags.then(|| tags::cloudwatch_list(&props.tags)))
         .send()
         .await

@@ -16,6 +16,8 @@ pub mod tags;
 pub mod token;
 pub mod wait;
 
+pub mod alert_subscription;
+pub mod alert_topic;
 pub mod bucket_policy;
 pub mod cache_invalidation;
 pub mod cache_replication_group;

@@ -104,6 +104,13 @@ pub fn cloud_map_list(tags: &Tags) -> Vec<aws_sdk_servicediscovery::types::Tag> 
         .collect()
 }
 
+pub fn sns_list(tags: &Tags) -> Vec<aws_sdk_sns::types::Tag> {
+    sdk_tags(tags, |key, value| aws_sdk_sns::types::Tag::builder().key(key).value(value).build())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// The tagging styles: which calls remove and write a resource's tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -128,6 +135,8 @@ pub enum Style {
     S3,
     /// TagResource / UntagResource by ARN (Cloud Map).
     CloudMap,
+    /// TagResource / UntagResource by ARN (SNS).
+    Sns,
 }
 
 /// Makes the tags of `target` (an id, ARN or name, as `style` wants) equal to `desired`.
@@ -222,6 +231,10 @@ async fn remove(context: &StepContext<'_>, style: Style, target: &str, keys: Vec
             let call = clients.cloud_map.untag_resource().resource_arn(target).set_tag_keys(Some(keys));
             call.send().await.aws("UntagResource", resource)?;
         }
+        Style::Sns => {
+            let call = clients.sns.untag_resource().resource_arn(target).set_tag_keys(Some(keys));
+            call.send().await.aws("UntagResource", resource)?;
+        }
     }
     Ok(())
 }
@@ -298,6 +311,10 @@ async fn put(context: &StepContext<'_>, style: Style, target: &str, tags: &Tags)
         }
         Style::CloudMap => {
             let call = clients.cloud_map.tag_resource().resource_arn(target).set_tags(Some(cloud_map_list(tags)));
+            call.send().await.aws("TagResource", resource)?;
+        }
+        Style::Sns => {
+            let call = clients.sns.tag_resource().resource_arn(target).set_tags(Some(sns_list(tags)));
             call.send().await.aws("TagResource", resource)?;
         }
     }

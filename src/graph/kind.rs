@@ -53,6 +53,8 @@ kinds! {
     Listener => "listener",
     ListenerRule => "listener_rule",
     EcsService => "ecs_service",
+    AlertTopic => "alert_topic",
+    AlertSubscription => "alert_subscription",
     MetricAlarm => "metric_alarm",
     OriginAccessControl => "origin_access_control",
     Distribution => "distribution",
@@ -374,7 +376,26 @@ impl Kind {
                 pending_superseded_by: &["task_definition"],
                 ..BASE
             },
-            Kind::MetricAlarm => &KindSpec { replace_fields: &["name"], ..BASE },
+            // CreateTopic answers a topic of the name that exists with its ARN (same attributes
+            // and tags): a repeat is harmless. Deleting it deletes its subscriptions.
+            // The alarms stop naming it before it goes.
+            Kind::AlertTopic => &KindSpec {
+                replace_fields: &["name"],
+                deleted_after: &[Kind::MetricAlarm],
+                deleted_after_applies_of: &[Kind::MetricAlarm],
+                repeat: Repeat::PutWhole,
+                ..BASE
+            },
+            // Found through its topic (a subscription has no tags). A repeated Subscribe would send
+            // the confirmation e-mail again, so a lost answer is looked for first.
+            Kind::AlertSubscription => &KindSpec {
+                replace_fields: &["topic_arn", "protocol", "endpoint"],
+                discovered_with: Some(Kind::AlertTopic),
+                ..BASE
+            },
+            Kind::MetricAlarm => {
+                &KindSpec { replace_fields: &["name"], unordered_fields: &["alarm_actions", "ok_actions"], ..BASE }
+            }
             // Found through the distributions (it has no tags), deleted after them.
             Kind::OriginAccessControl => &KindSpec {
                 deleted_after: &[Kind::Distribution],

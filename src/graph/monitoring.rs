@@ -1,11 +1,64 @@
 //! The stack's CloudWatch alarms: per service (CPU, 5xx answers, response time, unhealthy
 //! targets), per database (CPU, free storage, connections), per cache node (memory, evictions)
-//! and on the load balancer (its own 5xx answers). Thresholds come from `[alarms]`. Pure.
+//! and on the load balancer (its own 5xx answers), and the alert topic they notify with its e-mail
+//! subscriptions. Thresholds and addresses come from `[alarms]`. Pure.
 
 use super::compute::{map, reference};
 use super::{format_threshold, physical_name, Builder, Kind, Value};
 use crate::stack::facts::postgres_default_max_connections;
 use crate::stack::Stack;
+
+/// The name of the stack's alert topic.
+pub fn alert_topic_name(stack: &str) -> String {
+    physical_name(stack, "alerts")
+}
+
+/// The logical id of the alert subscription of an address (discovery derives it the same way: a
+/// subscription has no tags).
+pub fn alert_subscription_id(address: &str) -> String {
+    format!("alerts-to-{address}")
+}
+
+/// With `[alarms] notify`, the stack's SNS topic (encrypted with SNS's AWS-managed key) and one
+/// e-mail subscription per address.
+pub(super) fn add_alerts(builder: &mut Builder<'_>, stack: &Stack) {
+    if stack.alarms.notify.is_empty() {
+        return;
+    }
+    let name = alert_topic_name(&stack.name);
+    builder.add_named(
+        "alerts",
+        Kind::AlertTopic,
+        &name,
+        vec![("name", Value::string(&name)), ("kms_master_key_id", Value::string("alias/aws/sns"))],
+    );
+    for address in &stack.alarms.notify {
+        let id = alert_subscription_id(address);
+        builder.add_named(
+            &id,
+            Kind::AlertSubscription,
+            address,
+            vec![
+                ("topic_arn", reference("alerts", "arn")),
+                ("protocol", Value::string("email")),
+                ("endpoint", Value::string(address)),
+            ],
+        );
+        builder.untag(&id);
+    }
+}
+
+/// Where every alarm sends its ALARM and OK notifications: the stack's topic and the user's.
+fn alarm_actions(stack: &Stack) -> Value {
+    let mut actions = Vec::new();
+    if !stack.alarms.notify.is_empty() {
+        actions.push(reference("alerts", "arn"));
+    }
+    if let Some(arn) = &stack.alarms.topic_arn {
+        actions.push(Value::string(arn));
+    }
+    Value::List(actions)
+}
 
 /// One alarm: what it watches and when it fires.
 struct AlarmDefinition {
@@ -41,6 +94,8 @@ fn add_alarm(builder: &mut Builder<'_>, stack: &Stack, alarm: AlarmDefinition) {
             ("threshold", Value::string(format_threshold(alarm.threshold))),
             ("comparison", Value::string(alarm.comparison)),
             ("treat_missing_data", Value::string("notBreaching")),
+            ("alarm_actions", alarm_actions(stack)),
+            ("ok_actions", alarm_actions(stack)),
         ],
     );
 }

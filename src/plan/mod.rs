@@ -41,6 +41,9 @@ pub enum LiveState {
     Pending(String),
     /// Being deleted: it goes away by itself; the plan waits for that.
     Deleting,
+    /// Made, but waiting for a person outside wl-infra (an e-mail subscription's recipient who has
+    /// not confirmed it): nothing waits for it, and it cannot be changed or deleted until then.
+    Unconfirmed(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -94,6 +97,10 @@ pub struct ResourceChange {
     /// For a replace: whether the new resource is created before the old one is deleted (its
     /// name differs, so both can exist, and what refers to the old one moves over first).
     pub create_before_delete: bool,
+    /// What the plan tells about a resource that waits for someone else (an e-mail address that has
+    /// not confirmed its subscription); shown, never acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 impl ResourceChange {
@@ -188,6 +195,20 @@ impl Plan {
     }
 }
 
+/// What the plan says of a resource that waits for a person (an e-mail subscription not confirmed
+/// yet), kept in the stack (`wanted`) or not.
+fn unconfirmed_notice(state: &str, wanted: bool) -> String {
+    if wanted {
+        format!(
+            "{state}: the address has not followed the link in the e-mail from AWS Notifications; nothing is sent again, and SNS deletes the subscription 48 hours after that e-mail (the next apply then subscribes it again)"
+        )
+    } else {
+        format!(
+            "{state} and no longer in the stack: SNS cannot unsubscribe it until it is confirmed; it lapses 48 hours after its e-mail, or goes with the topic"
+        )
+    }
+}
+
 /// Plans the changes that turn `live` into `desired`. `desired` is in dependency order; `safety`
 /// says which data the stack allows a plan to lose.
 pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResource], safety: &Safety) -> Plan {
@@ -266,6 +287,7 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
                 changes: Vec::new(),
                 waits_for: None,
                 create_before_delete: false,
+                notice: None,
             },
             // On its way out (an interrupted destroy): created again once it is gone.
             Some(live) if live.state == LiveState::Deleting => ResourceChange {
@@ -278,6 +300,7 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
                 changes: Vec::new(),
                 waits_for: Some("deleting".to_string()),
                 create_before_delete: false,
+                notice: None,
             },
             Some(live) => {
                 let before = normalise(&live.props, resource.kind);
@@ -312,6 +335,12 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
                     && field_changes
                         .iter()
                         .any(|c| resource.kind.spec().coexisting_identity_fields.contains(&c.field.as_str()));
+                // A subscription its recipient has not confirmed cannot be changed; the plan says
+                // what it waits for.
+                let (action, notice) = match &live.state {
+                    LiveState::Unconfirmed(state) => (Action::NoOp, Some(unconfirmed_notice(state, true))),
+                    _ => (action, None),
+                };
                 ResourceChange {
                     id: resource.id.clone(),
                     kind: resource.kind,
@@ -319,9 +348,10 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
                     physical_id: Some(live.physical_id.clone()),
                     before: Some(before),
                     after: Some(after),
-                    changes: field_changes,
+                    changes: if notice.is_some() { Vec::new() } else { field_changes },
                     waits_for,
                     create_before_delete,
+                    notice,
                 }
             }
         };
@@ -338,16 +368,21 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
     }
     deleted.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
     for resource in &deleted {
+        let notice = match &resource.state {
+            LiveState::Unconfirmed(state) => Some(unconfirmed_notice(state, false)),
+            _ => None,
+        };
         changes.push(ResourceChange {
             id: resource.id.clone(),
             kind: resource.kind,
-            action: Action::Delete,
+            action: if notice.is_some() { Action::NoOp } else { Action::Delete },
             physical_id: Some(resource.physical_id.clone()),
             before: Some(normalise(&resource.props, resource.kind)),
             after: None,
             changes: Vec::new(),
             waits_for: (resource.state == LiveState::Deleting).then(|| "deleting".to_string()),
             create_before_delete: false,
+            notice,
         });
     }
 

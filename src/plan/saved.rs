@@ -129,6 +129,7 @@ fn state_name(state: &LiveState) -> &str {
         LiveState::Ready => "ready",
         LiveState::Pending(what) => what,
         LiveState::Deleting => "deleting",
+        LiveState::Unconfirmed(what) => what,
     }
 }
 

@@ -834,3 +834,27 @@ fn attributes_that_are_not_identifiers_never_order_deletes_into_a_cycle() {
     let destroy = plan_of(&[], &live);
     assert!(runs_to_the_end(&destroy), "{:#?}", destroy.steps);
 }
+
+#[test]
+fn an_unconfirmed_subscription_gets_a_notice_and_no_step_kept_or_removed() {
+    let source = include_str!("../../stacks/prod.toml");
+    let stack = crate::stack::parse("prod.toml", source).unwrap_or_else(|d| panic!("{}", d.render()));
+    let desired = crate::graph::desired(&stack, &facts()).expect("enough zones");
+    let mut live = converged(&desired);
+    let kept = crate::graph::alert_subscription_id("ops@example.com");
+    let subscription = live.iter_mut().find(|r| r.id == kept).expect("the subscription");
+    subscription.state = LiveState::Unconfirmed("pending confirmation".into());
+    let mut removed = subscription.clone();
+    removed.id = crate::graph::alert_subscription_id("gone@example.com");
+    removed.physical_id = "gone@example.com".into();
+    live.push(removed);
+    let plan = plan("watchlist-prod", "us-east-1", &desired, &live, &Safety::default());
+    assert!(plan.steps.is_empty(), "nothing is done about a subscription waiting for its recipient");
+    let notice = |id: &str| {
+        let change = plan.changes.iter().find(|c| c.id == id).expect("a change");
+        assert_eq!(change.action, Action::NoOp, "{id}");
+        change.notice.clone().unwrap_or_default()
+    };
+    assert!(notice(&kept).starts_with("pending confirmation: the address has not followed the link"));
+    assert!(notice("alerts-to-gone@example.com").contains("no longer in the stack: SNS cannot unsubscribe it"));
+}

@@ -71,6 +71,7 @@ pub fn human_plan(plan: &Plan, style: Style) -> String {
         plan.changes.iter().filter(|change| change.action != Action::NoOp || change.waits_for.is_some()).collect();
     if changed.is_empty() {
         let _ = writeln!(out, "No changes. Stack {} in {} matches its stack file.", plan.stack, plan.region);
+        render_notices(&mut out, plan, style);
         return out;
     }
     let _ =
@@ -123,6 +124,7 @@ pub fn human_plan(plan: &Plan, style: Style) -> String {
         }
         out.push('\n');
     }
+    render_notices(&mut out, plan, style);
     for kept in &plan.kept {
         let _ = writeln!(out, "  {} {kept}", style.green("kept:"));
     }
@@ -143,6 +145,19 @@ pub fn human_plan(plan: &Plan, style: Style) -> String {
         summary.create, summary.update, summary.replace, summary.delete
     );
     out
+}
+
+/// What waits for someone else (an address that has not confirmed its alert subscription).
+fn render_notices(out: &mut String, plan: &Plan, style: Style) {
+    let notices: Vec<&ResourceChange> = plan.changes.iter().filter(|change| change.notice.is_some()).collect();
+    for change in &notices {
+        let physical = change.physical_id.as_deref().unwrap_or_default();
+        let notice = change.notice.as_deref().unwrap_or_default();
+        let _ = writeln!(out, "  {} {} {physical}: {notice}", style.yellow("waiting:"), change.kind);
+    }
+    if !notices.is_empty() {
+        out.push('\n');
+    }
 }
 
 fn render_props(out: &mut String, props: Option<&Props>, sign: &str, style: Style) {
@@ -237,6 +252,7 @@ pub fn json_plan(plan: &Plan) -> serde_json::Value {
                 "replace_fields": change.replaced_by(),
                 "create_before_delete": change.create_before_delete,
                 "waits_for": change.waits_for,
+                "notice": change.notice,
             })
         })
         .collect();

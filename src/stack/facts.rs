@@ -133,6 +133,53 @@ pub fn postgres_default_max_connections(class: &str) -> Option<u32> {
     Some((bytes / 9_531_392).min(5000) as u32)
 }
 
+/// Whether `text` is an e-mail address SNS can subscribe: one `@`, a local part of 1 to 64
+/// printable characters without spaces, a domain of dot-separated labels of letters, digits and
+/// hyphens with at least one dot, 254 characters at most (RFC 5321's limits).
+pub fn is_email_address(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else { return false };
+    let local_ok = (1..=64).contains(&local.len())
+        && local.chars().all(|c| {
+            c.is_ascii_graphic() && !matches!(c, '@' | '"' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | '\\' | ']')
+        });
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|label| {
+            (1..=63).contains(&label.len())
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    text.len() <= 254 && local_ok && domain_ok
+}
+
+/// The parts of an SNS topic ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicArn<'a> {
+    pub partition: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub name: &'a str,
+}
+
+/// An SNS topic ARN, `arn:<partition>:sns:<region>:<12 digits>:<name>`, the name 1 to 256 letters,
+/// digits, hyphens and underscores (API_CreateTopic; a FIFO topic's ends in `.fifo`).
+pub fn parse_topic_arn(arn: &str) -> Option<TopicArn<'_>> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let [prefix, partition, service, region, account, name] = parts.as_slice() else { return None };
+    let name_body = name.strip_suffix(".fifo").unwrap_or(name);
+    let valid = *prefix == "arn"
+        && partition.starts_with("aws")
+        && *service == "sns"
+        && !region.is_empty()
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && (1..=256).contains(&name.len())
+        && !name_body.is_empty()
+        && name_body.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    valid.then_some(TopicArn { partition, region, account, name })
+}
+
 /// ElastiCache node types that run Redis OSS, by family, with the sizes each family really has
 /// (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheNodes.SupportedTypes.html):
 /// `cache.m7g.micro` does not exist.
@@ -389,6 +436,20 @@ fn globs_intersect(left: &[char], right: &[char], i: usize, j: usize, memo: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn e_mail_addresses_and_topic_arns() {
+        assert!(is_email_address("ops@example.com"));
+        assert!(is_email_address("first.last+alerts@mail.example.co.uk"));
+        for bad in ["ops", "ops@", "@example.com", "ops@example", "ops @example.com", "a@b@example.com", "ops@-x.com"] {
+            assert!(!is_email_address(bad), "{bad}");
+        }
+        let topic = parse_topic_arn("arn:aws:sns:eu-west-1:123456789012:pager").expect("a topic ARN");
+        assert_eq!((topic.region, topic.name), ("eu-west-1", "pager"));
+        assert!(parse_topic_arn("arn:aws:sqs:eu-west-1:123456789012:pager").is_none());
+        assert!(parse_topic_arn("arn:aws:sns:eu-west-1:1234:pager").is_none());
+        assert!(parse_topic_arn("arn:aws:sns:eu-west-1:123456789012:pa ger").is_none());
+    }
 
     #[test]
     fn postgres_default_connections_follow_the_class_memory() {

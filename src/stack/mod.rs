@@ -78,7 +78,7 @@ fn read_stack(reader: &mut Reader, root: toml_span::Value<'_>) -> Option<Stack> 
     let frontend_span = frontend_section.as_ref().map(|value| value.span);
     let frontend = frontend_section.map(|value| read_frontend(reader, value));
     let alarms = match alarms_section {
-        Some(value) => read_alarms(reader, value),
+        Some(value) => read_alarms(reader, value, identity.as_ref().map(|identity| identity.region.as_str())),
         None => Some(Alarms::default()),
     };
 
@@ -943,7 +943,7 @@ fn read_frontend(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Fro
     Some(Frontend { source_dir: source_dir?, price_class: price_class? })
 }
 
-fn read_alarms(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Alarms> {
+fn read_alarms(reader: &mut Reader, value: toml_span::Value<'_>, region: Option<&str>) -> Option<Alarms> {
     let mut fields = reader.table(value, "alarms")?;
     let defaults = Alarms::default();
     let mut whole = |key: &str, range: std::ops::RangeInclusive<i64>, default: u32| match fields.take(key) {
@@ -977,6 +977,14 @@ fn read_alarms(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Alarm
             }
         }),
     };
+    let notify = match fields.take("notify") {
+        None => Some(Vec::new()),
+        Some(value) => read_addresses(reader, value),
+    };
+    let topic_arn = match fields.take("topic_arn") {
+        None => Some(None),
+        Some(value) => reader.string(value, "alarms.topic_arn").and_then(|arn| check_topic_arn(reader, &arn, region)),
+    };
     fields.finish(reader, ALARM_FIELDS);
     Some(Alarms {
         cpu_percent: cpu?,
@@ -989,7 +997,63 @@ fn read_alarms(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Alarm
         database_connections_percent: connections?,
         cache_memory_percent: cache_memory?,
         cache_evictions_per_minute: evictions?,
+        notify: notify?,
+        topic_arn: topic_arn?,
     })
+}
+
+/// The addresses of `[alarms] notify`: each an e-mail address, none twice.
+fn read_addresses(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Vec<String>> {
+    let addresses = reader.string_list(value, "alarms.notify")?;
+    let mut valid = true;
+    let mut seen = std::collections::BTreeSet::new();
+    for (index, address) in addresses.iter().enumerate() {
+        if !facts::is_email_address(&address.value) {
+            valid = false;
+            reader.error(Diagnostic::new(
+                address.span,
+                format!("`alarms.notify[{index}]` is not an e-mail address: {:?}", address.value),
+                "expected an address such as \"ops@example.com\"",
+            ));
+        } else if !seen.insert(address.value.to_ascii_lowercase()) {
+            valid = false;
+            reader.error(Diagnostic::new(
+                address.span,
+                format!("`alarms.notify` names {} twice", address.value),
+                "expected each address once",
+            ));
+        }
+    }
+    valid.then(|| addresses.into_iter().map(|address| address.value).collect())
+}
+
+/// A topic ARN alarms can notify: an SNS topic's, in the stack's partition and region (a
+/// CloudWatch alarm's actions are in its own region).
+fn check_topic_arn(reader: &mut Reader, arn: &Spanned<String>, region: Option<&str>) -> Option<Option<String>> {
+    let Some(topic) = facts::parse_topic_arn(&arn.value) else {
+        reader.error(Diagnostic::new(
+            arn.span,
+            format!("`alarms.topic_arn` is not an SNS topic ARN: {:?}", arn.value),
+            "expected arn:<partition>:sns:<region>:<account id>:<topic name>",
+        ));
+        return None;
+    };
+    if let Some(region) = region {
+        if topic.region != region || topic.partition != facts::partition(region) {
+            reader.error(
+                Diagnostic::new(
+                    arn.span,
+                    format!("`alarms.topic_arn` is a topic in {}, the stack is in {region}", topic.region),
+                    format!("expected a topic in {region}"),
+                )
+                .with_help(
+                    "a CloudWatch alarm notifies topics in its own region only: make a topic in the stack's region",
+                ),
+            );
+            return None;
+        }
+    }
+    Some(Some(arn.value.clone()))
 }
 
 const ALARM_FIELDS: &[&str] = &[
@@ -1003,6 +1067,8 @@ const ALARM_FIELDS: &[&str] = &[
     "database_connections_percent",
     "cache_memory_percent",
     "cache_evictions_per_minute",
+    "notify",
+    "topic_arn",
 ];
 
 /// The checks across sections: databases and calls exist, the cache exists, paths do not overlap.

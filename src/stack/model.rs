@@ -206,6 +206,10 @@ pub struct Alarms {
     pub cache_memory_percent: u8,
     /// Keys a cache node evicts a minute for want of memory.
     pub cache_evictions_per_minute: u32,
+    /// E-mail addresses subscribed to the stack's alert topic, which every alarm notifies.
+    pub notify: Vec<String>,
+    /// A topic of the user's (in the stack's region) every alarm notifies too.
+    pub topic_arn: Option<String>,
 }
 
 impl Default for Alarms {
@@ -221,6 +225,8 @@ impl Default for Alarms {
             database_connections_percent: 80,
             cache_memory_percent: 80,
             cache_evictions_per_minute: 10,
+            notify: Vec::new(),
+            topic_arn: None,
         }
     }
 }

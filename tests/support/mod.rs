@@ -108,6 +108,8 @@ pub struct StackFile {
     pub ports: std::collections::BTreeMap<String, u16>,
     /// `[stack] allow_data_loss`.
     pub allow_data_loss: Vec<String>,
+    /// The body of `[alarms]` (no section when empty).
+    pub alarms: String,
 }
 
 impl StackFile {
@@ -125,6 +127,7 @@ impl StackFile {
             cache: None,
             ports: Default::default(),
             allow_data_loss: Vec::new(),
+            alarms: String::new(),
         }
     }
 
@@ -155,7 +158,10 @@ impl StackFile {
             ));
         }
         if self.frontend {
-            text.push_str("[frontend]\nsource_dir = \"frontend\"\n");
+            text.push_str("[frontend]\nsource_dir = \"frontend\"\n\n");
+        }
+        if !self.alarms.is_empty() {
+            text.push_str(&format!("[alarms]\n{}\n", self.alarms));
         }
         text
     }
@@ -234,6 +240,7 @@ pub struct Checker {
     pub rds: aws_sdk_rds::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub cloud_map: aws_sdk_servicediscovery::Client,
+    pub sns: aws_sdk_sns::Client,
     pub elasticache: aws_sdk_elasticache::Client,
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
@@ -268,6 +275,7 @@ impl Checker {
             rds: aws_sdk_rds::Client::new(&config),
             secrets: aws_sdk_secretsmanager::Client::new(&config),
             cloud_map: aws_sdk_servicediscovery::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
             elasticache: aws_sdk_elasticache::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
@@ -595,6 +603,10 @@ impl Checker {
             .expect("alarms")
             .metric_alarms()
             .len();
+        let alert_topic = format!(":{stack}-alerts");
+        let topics = self.sns.list_topics().send().await.expect("topics");
+        let topics =
+            topics.topics().iter().filter(|t| t.topic_arn().is_some_and(|arn| arn.ends_with(&alert_topic))).count();
         vec![
             ("iam_role", roles),
             ("log_group", log_groups),
@@ -606,6 +618,7 @@ impl Checker {
             ("listener", listeners),
             ("listener_rule", rules),
             ("ecs_service", services),
+            ("alert_topic", topics),
             ("metric_alarm", alarms),
         ]
     }
@@ -751,6 +764,7 @@ pub fn converged_counts(databases: usize, cache_nodes: usize) -> Vec<(&'static s
         ("listener", 1),
         ("listener_rule", services),
         ("ecs_service", services),
+        ("alert_topic", 0),
         // Per service CPU, 5xx, latency and unhealthy targets; per database CPU, storage and
         // connections; per cache node memory and evictions; the load balancer's own 5xx.
         ("metric_alarm", 4 * services + 3 * databases + 2 * cache_nodes + 1),

@@ -1,0 +1,113 @@
+//! End-to-end tests of the stack's monitoring against the local AWS emulator: the alert topic and
+//! its e-mail subscriptions, and the alarms notifying it and the user's own topic.
+
+mod support;
+
+use support::proxy::RecordingProxy;
+use support::{changed_resources, emulator_control, endpoint, unique_stack_name, wl_infra, wl_infra_at};
+use support::{Checker, StackFile, TempDir};
+
+fn planned(path: &str) -> serde_json::Value {
+    let planned = wl_infra(&["plan", "--stack", path, "--json"]).expect_code(0);
+    serde_json::from_str(&planned.stdout).expect("a JSON plan")
+}
+
+fn confirmations_sent(address: &str) -> u64 {
+    emulator_control("GET", "/wl-api/sns/confirmations", "")["sent"][address].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn alarms_notify_the_stack_s_topic_and_the_user_s_and_a_pending_address_is_never_sent_again() {
+    let directory = TempDir::new("alerts");
+    let mut stack = StackFile::new(&unique_stack_name("alr"));
+    stack.frontend = false;
+    let checker = Checker::new("us-east-1");
+    let users_topic = checker.runtime.block_on(async {
+        let created = checker.sns.create_topic().name(format!("{}-pager", stack.name)).send().await;
+        created.expect("the user's topic").topic_arn().unwrap_or_default().to_string()
+    });
+    let (first, second, third) = (
+        format!("{}-a@example.com", stack.name),
+        format!("{}-b@example.com", stack.name),
+        format!("{}-c@example.com", stack.name),
+    );
+    stack.alarms = format!("notify = [{first:?}, {second:?}]\ntopic_arn = {users_topic:?}\n");
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+
+    let applied = wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    assert!(applied.stdout.contains("+ alert_topic alerts"), "{}", applied.stdout);
+    let counts = checker.owned_counts(&stack.name);
+    assert!(counts.contains(&("alert_topic", 1)), "{counts:?}");
+    let stack_topic = format!("arn:aws:sns:us-east-1:123456789012:{}-alerts", stack.name);
+    let alarms = checker.runtime.block_on(async {
+        let described = checker.cloudwatch.describe_alarms().alarm_name_prefix(format!("{}-alarm-", stack.name));
+        described.send().await.expect("alarms").metric_alarms().to_vec()
+    });
+    assert_eq!(alarms.len(), 2 * 4 + 3 + 1, "per service, per database and the load balancer's");
+    for alarm in &alarms {
+        let mut actions = alarm.alarm_actions().to_vec();
+        actions.sort();
+        assert_eq!(actions, vec![stack_topic.clone(), users_topic.clone()], "{:?}", alarm.alarm_name());
+        let mut ok_actions = alarm.ok_actions().to_vec();
+        ok_actions.sort();
+        assert_eq!(ok_actions, actions);
+    }
+    assert_eq!((confirmations_sent(&first), confirmations_sent(&second)), (1, 1));
+
+    // Both addresses are pending: the plan says so and has nothing to do; an apply sends nothing.
+    let plan = wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    assert!(plan.stdout.starts_with("No changes."), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains(&format!("waiting: alert_subscription {first}: pending confirmation")),
+        "{}",
+        plan.stdout
+    );
+    let proxy = RecordingProxy::start(endpoint());
+    wl_infra_at(&proxy.url, &["apply", "--stack", path, "--yes"]).expect_code(0);
+    assert_eq!(proxy.writes(), Vec::<String>::new(), "a converged apply subscribes no one again");
+    assert_eq!((confirmations_sent(&first), confirmations_sent(&second)), (1, 1));
+
+    // The first address confirms. Both leave the stack and a third comes: the confirmed one is
+    // unsubscribed, the pending one cannot be (the plan says why), the new one is subscribed.
+    emulator_control("POST", "/wl-api/sns/confirm", &format!(r#"{{"endpoint": "{first}"}}"#));
+    stack.alarms = format!("notify = [{third:?}]\ntopic_arn = {users_topic:?}\n");
+    stack.write(&directory.0);
+    let document = planned(path);
+    let first_id = format!("alerts-to-{first}");
+    let third_id = format!("alerts-to-{third}");
+    assert_eq!(changed_resources(&document), vec![("create", third_id.as_str()), ("delete", first_id.as_str())]);
+    let left = document["changes"].as_array().expect("changes").iter().find(|c| c["physical_id"] == second.as_str());
+    let notice = left.expect("the pending subscription")["notice"].as_str().unwrap_or_default().to_string();
+    assert!(notice.contains("no longer in the stack: SNS cannot unsubscribe it"), "{notice}");
+    let proxy = RecordingProxy::start(endpoint());
+    wl_infra_at(&proxy.url, &["apply", "--stack", path, "--yes"]).expect_code(0);
+    let mut writes = proxy.writes();
+    writes.sort();
+    assert_eq!(writes, vec!["sns:Subscribe".to_string(), "sns:Unsubscribe".to_string()]);
+    let endpoints = checker.runtime.block_on(async {
+        let listed = checker.sns.list_subscriptions_by_topic().topic_arn(&stack_topic).send().await;
+        let listed = listed.expect("subscriptions");
+        let mut endpoints: Vec<String> =
+            listed.subscriptions().iter().map(|s| s.endpoint().unwrap_or_default().to_string()).collect();
+        endpoints.sort();
+        endpoints
+    });
+    assert_eq!(endpoints, vec![second.clone(), third.clone()]);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+
+    // Without addresses the topic goes (and its pending subscriptions with it); the alarms
+    // notify the user's topic alone.
+    stack.alarms = format!("topic_arn = {users_topic:?}\n");
+    stack.write(&directory.0);
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    assert!(checker.owned_counts(&stack.name).contains(&("alert_topic", 0)));
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+    assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
+    checker.runtime.block_on(async {
+        let kept = checker.sns.get_topic_attributes().topic_arn(&users_topic).send().await;
+        assert!(kept.is_ok(), "the user's topic is not the stack's: {kept:?}");
+    });
+}
