@@ -56,6 +56,7 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
         ("ecs_service", 3),
         ("alert_topic", 0),
         ("metric_alarm", 3 * 4 + 3 * 3 + 2 + 1),
+        ("dashboard", 0),
         ("origin_access_control", 1),
         ("distribution", 1),
         ("bucket_policy", 1),

@@ -111,3 +111,66 @@ fn alarms_notify_the_stack_s_topic_and_the_user_s_and_a_pending_address_is_never
         assert!(kept.is_ok(), "the user's topic is not the stack's: {kept:?}");
     });
 }
+
+fn live_dashboard_body(checker: &Checker, name: &str) -> String {
+    checker.runtime.block_on(async {
+        let got = checker.cloudwatch.get_dashboard().dashboard_name(name).send().await.expect("the dashboard");
+        got.dashboard_body().unwrap_or_default().to_string()
+    })
+}
+
+fn put_dashboard_by_hand(checker: &Checker, name: &str, body: &serde_json::Value, pretty: bool) {
+    let text = if pretty { serde_json::to_string_pretty(body) } else { serde_json::to_string(body) };
+    checker.runtime.block_on(async {
+        let put = checker.cloudwatch.put_dashboard().dashboard_name(name).dashboard_body(text.expect("JSON"));
+        put.send().await.expect("a dashboard put by hand");
+    });
+}
+
+#[test]
+fn the_dashboard_is_made_from_the_stack_compared_as_canonical_json_and_destroyed() {
+    let directory = TempDir::new("dashboard");
+    let mut stack = StackFile::new(&unique_stack_name("dsh"));
+    stack.frontend = false;
+    stack.cache = Some(("cache.t3.micro".into(), 0));
+    stack.extra = "[dashboard]\nperiod_seconds = 300\n".into();
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    let checker = Checker::new("us-east-1");
+    let name = format!("{}-us-east-1", stack.name);
+
+    let applied = wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    let url = format!(
+        "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/{name}"
+    );
+    assert!(applied.stderr.contains(&format!("Dashboard dashboard: {url}")), "{}", applied.stderr);
+    assert!(checker.owned_counts(&stack.name).contains(&("dashboard", 1)));
+    let body: serde_json::Value = serde_json::from_str(&live_dashboard_body(&checker, &name)).expect("JSON");
+    let text = body.to_string();
+    assert!(text.contains("\"LoadBalancer\",\"app/"), "the load balancer's real dimension: {text}");
+    assert!(text.contains(&format!("SOURCE '/ecs/{}/movie'", stack.name)), "{text}");
+    assert!(text.contains(&format!("\"CacheClusterId\",\"{}-cache-001\"", stack.name)), "{text}");
+
+    // The same body written another way (indented, so keys and spaces differ) is no change.
+    put_dashboard_by_hand(&checker, &name, &body, true);
+    let unchanged = wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    assert!(unchanged.stdout.starts_with("No changes."), "{}", unchanged.stdout);
+    // A widget removed by hand is put back, and the period of the stack file is a change.
+    let mut edited = body.clone();
+    edited["widgets"].as_array_mut().expect("widgets").pop();
+    put_dashboard_by_hand(&checker, &name, &edited, false);
+    stack.extra = "[dashboard]\nperiod_seconds = 60\n".into();
+    stack.write(&directory.0);
+    let document = planned(path);
+    assert_eq!(changed_resources(&document), vec![("update", "dashboard")]);
+    let change = document["changes"].as_array().expect("changes").iter().find(|c| c["id"] == "dashboard");
+    assert_eq!(change.expect("the dashboard")["changed_fields"], serde_json::json!(["body"]));
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    let body: serde_json::Value = serde_json::from_str(&live_dashboard_body(&checker, &name)).expect("JSON");
+    assert_eq!(body["widgets"].as_array().map(Vec::len), edited["widgets"].as_array().map(|w| w.len() + 1));
+    assert_eq!(body["widgets"][1]["properties"]["period"], 60);
+
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+    assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
+}

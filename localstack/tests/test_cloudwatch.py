@@ -1,5 +1,7 @@
 """CloudWatch PutMetricAlarm and CloudWatch Logs, as the AWS SDK for Rust sends them (query
 protocol for CloudWatch, JSON for Logs)."""
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -93,3 +95,52 @@ def test_alarm_and_log_group_tags(emulator, aws, name):
     with pytest.raises(ClientError) as refused:
         aws("logs").create_log_group(logGroupName=f"/ecs/{name}/x", tags={"aws:x": "v"})
     assert error_of(refused)[0] == "InvalidParameterException"
+
+
+def dashboard_body(**widget):
+    base = {"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6,
+            "properties": {"metrics": [["AWS/ECS", "CPUUtilization"]], "region": "us-east-1"}}
+    base.update(widget)
+    return json.dumps({"widgets": [base]})
+
+
+def test_dashboards_are_global_and_tagged_by_arn_and_their_tags_go_with_them(emulator, name):
+    east = emulator.client("cloudwatch")
+    west = emulator.client("cloudwatch", region="eu-west-1")
+    east.put_dashboard(DashboardName=f"{name}-board", DashboardBody=dashboard_body())
+    listed = west.list_dashboards(DashboardNamePrefix=name)["DashboardEntries"]
+    assert [entry["DashboardName"] for entry in listed] == [f"{name}-board"], "dashboards are global"
+    arn = listed[0]["DashboardArn"]
+    assert arn.startswith("arn:aws:cloudwatch::") and arn.endswith(f":dashboard/{name}-board")
+    east.tag_resource(ResourceARN=arn, Tags=[{"Key": "wl:stack", "Value": name}])
+    assert east.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "wl:stack", "Value": name}]
+    east.delete_dashboards(DashboardNames=[f"{name}-board"])
+    east.put_dashboard(DashboardName=f"{name}-board", DashboardBody=dashboard_body())
+    assert east.list_tags_for_resource(ResourceARN=arn)["Tags"] == [], "a new dashboard of the name has no tags"
+    east.delete_dashboards(DashboardNames=[f"{name}-board"])
+    with pytest.raises(ClientError) as refused:
+        east.tag_resource(ResourceARN=arn, Tags=[{"Key": "a", "Value": "b"}])
+    assert error_of(refused)[0] == "ResourceNotFoundException"
+
+
+@pytest.mark.parametrize(
+    "dashboard_name, body, path",
+    [
+        ("has space", dashboard_body(), None),
+        ("ok", json.dumps({"board": []}), "Should have required property 'widgets'"),
+        ("ok", dashboard_body(x=24), "/widgets/0/x"),
+        ("ok", dashboard_body(width=25), "/widgets/0/width"),
+        ("ok", dashboard_body(height=0), "/widgets/0/height"),
+        ("ok", dashboard_body(type="pie-chart"), "/widgets/0/type"),
+        ("ok", dashboard_body(properties={"metrics": []}), "required property 'region'"),
+        ("ok", dashboard_body(type="log", properties={"region": "us-east-1"}), "required property 'query'"),
+    ],
+)
+def test_put_dashboard_refuses_a_bad_name_or_body(emulator, name, dashboard_name, body, path):
+    cloudwatch = emulator.client("cloudwatch")
+    with pytest.raises(ClientError) as refused:
+        cloudwatch.put_dashboard(DashboardName=f"{name}-{dashboard_name}", DashboardBody=body)
+    code, message, status = error_of(refused)
+    assert (code, status) == ("InvalidParameterInput", 400)
+    if path:
+        assert path in message, message

@@ -52,3 +52,155 @@ def alarm_tags(call):
     from .strict import check_tags
 
     check_tags(call.get("Tags"), "InvalidParameterValue", key_max=128, value_max=256, count_max=50, reserved=("aws:",))
+
+
+# --- Dashboards -----------------------------------------------------------------------------------
+#
+# "All dashboards in your account are global, not region-specific" (API_PutDashboard): moto keeps
+# them per region; here every region of an account shares one set. moto's TagResource knows alarms
+# only, while "the only CloudWatch resources that can be tagged are alarms, dashboards, metric
+# streams and Contributor Insights rules" (API_TagResource): a dashboard's tags are kept here, by
+# ARN, and go with the dashboard.
+
+import json  # noqa: E402
+import re  # noqa: E402
+import threading  # noqa: E402
+
+from moto.cloudwatch.exceptions import ResourceNotFoundException  # noqa: E402
+from moto.cloudwatch.models import CloudWatchBackend  # noqa: E402
+
+from . import control  # noqa: E402
+
+_lock = threading.Lock()
+_dashboards = {}  # account -> {name: Dashboard}
+_dashboard_tags = {}  # account -> {arn: {key: value}}
+
+
+def _forget():
+    with _lock:
+        for dashboards in _dashboards.values():
+            dashboards.clear()
+        _dashboard_tags.clear()
+
+
+control.reset_hooks.append(_forget)
+
+_original_init = CloudWatchBackend.__init__
+
+
+def _init(self, region_name, account_id):
+    _original_init(self, region_name, account_id)
+    with _lock:
+        self.dashboards = _dashboards.setdefault(account_id, {})
+
+
+def _is_dashboard(arn):
+    return ":dashboard/" in (arn or "")
+
+
+def _dashboard_exists(backend, arn):
+    return any(dashboard.arn == arn for dashboard in backend.dashboards.values())
+
+
+_original_tag = CloudWatchBackend.tag_resource
+_original_untag = CloudWatchBackend.untag_resource
+_original_list_tags = CloudWatchBackend.list_tags_for_resource
+_original_delete_dashboards = CloudWatchBackend.delete_dashboards
+
+
+def _tag_resource(self, arn, tags):
+    if not _is_dashboard(arn):
+        return _original_tag(self, arn, tags)
+    if not _dashboard_exists(self, arn):
+        raise ResourceNotFoundException
+    with _lock:
+        _dashboard_tags.setdefault(self.account_id, {}).setdefault(arn, {}).update(tags)
+
+
+def _untag_resource(self, arn, tag_keys):
+    if not _is_dashboard(arn):
+        return _original_untag(self, arn, tag_keys)
+    if not _dashboard_exists(self, arn):
+        raise ResourceNotFoundException
+    with _lock:
+        kept = _dashboard_tags.setdefault(self.account_id, {}).setdefault(arn, {})
+        for key in tag_keys:
+            kept.pop(key, None)
+
+
+def _list_tags_for_resource(self, arn):
+    if not _is_dashboard(arn):
+        return _original_list_tags(self, arn)
+    if not _dashboard_exists(self, arn):
+        raise ResourceNotFoundException
+    with _lock:
+        return dict(_dashboard_tags.get(self.account_id, {}).get(arn, {}))
+
+
+def _delete_dashboards(self, dashboards):
+    arns = [self.dashboards[name].arn for name in dashboards if name in self.dashboards]
+    error = _original_delete_dashboards(self, dashboards)
+    if error is None:
+        with _lock:
+            for arn in arns:
+                _dashboard_tags.get(self.account_id, {}).pop(arn, None)
+    return error
+
+
+CloudWatchBackend.__init__ = _init
+CloudWatchBackend.tag_resource = _tag_resource
+CloudWatchBackend.untag_resource = _untag_resource
+CloudWatchBackend.list_tags_for_resource = _list_tags_for_resource
+CloudWatchBackend.delete_dashboards = _delete_dashboards
+
+_DASHBOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_WIDGET_TYPES = ("metric", "text", "log", "alarm", "explorer", "custom")
+
+
+@rule("monitoring", "PutDashboard")
+def dashboard_name_and_body(call):
+    """DashboardName: "The maximum length is 255, and valid characters are A-Z, a-z, 0-9, "-", and
+    "_"" (botocore cloudwatch PutDashboard). DashboardBody (Dashboard Body Structure and Syntax): a
+    JSON object whose `widgets` array (required) holds 0 to 500 widgets; each has a `type`, `x`
+    0–23, `y` 0 or more, `width` 1–24, `height` 1–1000 and a `properties` object; a metric widget's
+    properties carry `metrics` and `region`, a log widget's `query` and `region`. AWS answers
+    DashboardInvalidInputError (InvalidParameterInput) "The dashboard body is invalid, there are N
+    validation errors: ..." with each message's data path."""
+    name = call.get("DashboardName", default="") or ""
+    if not _DASHBOARD_NAME.fullmatch(name):
+        raise Refusal("InvalidParameterInput", "The value for field DashboardName contains invalid characters. It can only contain alphanumerics, dash (-) and underscore (_).")
+    try:
+        body = json.loads(call.get("DashboardBody", default="") or "")
+    except ValueError:
+        raise Refusal("InvalidParameterInput", "The field DashboardBody must be a valid JSON object")
+    problems = []
+    widgets = body.get("widgets") if isinstance(body, dict) else None
+    if not isinstance(widgets, list):
+        problems.append(("", "Should have required property 'widgets'"))
+        widgets = []
+    elif len(widgets) > 500:
+        problems.append(("/widgets", "Should NOT have more than 500 items"))
+    for index, widget in enumerate(widgets):
+        path = f"/widgets/{index}"
+        if not isinstance(widget, dict):
+            problems.append((path, "Should be object"))
+            continue
+        if widget.get("type") not in _WIDGET_TYPES:
+            problems.append((f"{path}/type", "Should be equal to one of the allowed values"))
+        for field, low, high in (("x", 0, 23), ("y", 0, None), ("width", 1, 24), ("height", 1, 1000)):
+            value = widget.get(field)
+            if value is None:
+                continue
+            if not isinstance(value, int) or value < low or (high is not None and value > high):
+                problems.append((f"{path}/{field}", f"Should be an integer from {low}" + (f" to {high}" if high is not None else " up")))
+        properties = widget.get("properties")
+        if not isinstance(properties, dict):
+            problems.append((path, "Should have required property 'properties'"))
+            continue
+        needed = {"metric": ("metrics", "region"), "log": ("query", "region")}.get(widget.get("type"), ())
+        for field in needed:
+            if field not in properties:
+                problems.append((f"{path}/properties", f"Should have required property '{field}'"))
+    if problems:
+        listed = ", ".join(f'{{"dataPath": "{path}", "message": "{message}"}}' for path, message in problems)
+        raise Refusal("InvalidParameterInput", f"The dashboard body is invalid, there are {len(problems)} validation errors: [{listed}]")

@@ -162,6 +162,7 @@ pub fn driver(kind: Kind) -> &'static dyn Driver {
         Kind::AlertTopic => &alert_topic::AlertTopicDriver,
         Kind::AlertSubscription => &alert_subscription::AlertSubscriptionDriver,
         Kind::MetricAlarm => &metric_alarm::MetricAlarmDriver,
+        Kind::Dashboard => &dashboard::DashboardDriver,
         Kind::OriginAccessControl => &origin_access_control::OriginAccessControlDriver,
         Kind::Distribution => &distribution::DistributionDriver,
         Kind::BucketPolicy => &bucket_policy::BucketPolicyDriver,

@@ -22,6 +22,7 @@ pub mod bucket_policy;
 pub mod cache_invalidation;
 pub mod cache_replication_group;
 pub mod cache_subnet_group;
+pub mod dashboard;
 pub mod db_instance;
 pub mod db_subnet_group;
 pub mod distribution;

@@ -343,6 +343,9 @@ async fn converge(
     let _ = std::io::stdout().flush();
     refuse(&plan, terminal)?;
     if !plan.has_changes() {
+        if goal == Goal::Apply {
+            show_dashboard(&plan);
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let (question, flag) = match goal {
@@ -354,6 +357,16 @@ async fn converge(
         return Ok(ExitCode::from(1));
     }
     execute_and_report(clients, &plan, &live, goal, &options, terminal).await
+}
+
+/// Where the stack's dashboard is, once an apply has made or kept it.
+fn show_dashboard(plan: &crate::plan::Plan) {
+    let kept = plan.changes.iter().find(|change| change.kind == crate::graph::Kind::Dashboard);
+    if let Some(change) = kept.filter(|change| change.action != crate::plan::Action::Delete) {
+        let name = crate::graph::dashboard_name(&plan.stack, &plan.region);
+        let url = crate::graph::dashboard_console_url(&plan.region, &name);
+        eprintln!("Dashboard {}: {url}", change.id);
+    }
 }
 
 /// Runs a reviewed plan's steps with progress on stderr, and says how it went.
@@ -377,6 +390,9 @@ async fn execute_and_report(
             "{verb} complete in {elapsed}: {} created, {} updated, {} replaced, {} deleted.",
             summary.create, summary.update, summary.replace, summary.delete
         );
+        if goal == Goal::Apply {
+            show_dashboard(plan);
+        }
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!();

@@ -56,6 +56,7 @@ kinds! {
     AlertTopic => "alert_topic",
     AlertSubscription => "alert_subscription",
     MetricAlarm => "metric_alarm",
+    Dashboard => "dashboard",
     OriginAccessControl => "origin_access_control",
     Distribution => "distribution",
     BucketPolicy => "bucket_policy",
@@ -386,6 +387,9 @@ impl Kind {
                 repeat: Repeat::PutWhole,
                 ..BASE
             },
+            // PutDashboard puts the whole body: a repeat is harmless. The name carries the region
+            // (dashboards are global to the account).
+            Kind::Dashboard => &KindSpec { replace_fields: &["name"], repeat: Repeat::PutWhole, ..BASE },
             // Found through its topic (a subscription has no tags). A repeated Subscribe would send
             // the confirmation e-mail again, so a lost answer is looked for first.
             Kind::AlertSubscription => &KindSpec {

@@ -22,7 +22,9 @@ pub use frontend::{
     ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED, CACHING_OPTIMIZED, INVALIDATION_ID, SECURITY_HEADERS,
 };
 pub use kind::{AssociateBeforeMove, Kind, KindSpec, Repeat, SafetyRule};
-pub use monitoring::{alert_subscription_id, alert_topic_name};
+pub use monitoring::{
+    alert_subscription_id, alert_topic_name, canonical_dashboard_body, dashboard_console_url, dashboard_name,
+};
 pub use value::{Props, Value};
 
 use crate::stack::{NatGateways, Stack};
@@ -327,6 +329,7 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
     monitoring::add_alerts(&mut builder, stack);
     compute::add_compute(&mut builder, stack, facts, zones);
     monitoring::add_data_and_edge_alarms(&mut builder, stack);
+    monitoring::add_dashboard(&mut builder, stack);
 
     frontend::add_frontend(&mut builder, stack, facts);
 

@@ -1,9 +1,12 @@
 //! The stack's CloudWatch alarms: per service (CPU, 5xx answers, response time, unhealthy
 //! targets), per database (CPU, free storage, connections), per cache node (memory, evictions)
-//! and on the load balancer (its own 5xx answers), and the alert topic they notify with its e-mail
-//! subscriptions. Thresholds and addresses come from `[alarms]`. Pure.
+//! and on the load balancer (its own 5xx answers), the alert topic they notify with its e-mail
+//! subscriptions (thresholds and addresses from `[alarms]`), and the stack's CloudWatch dashboard
+//! (`[dashboard]`). Pure.
 
-use super::compute::{map, reference};
+use serde_json::json;
+
+use super::compute::{log_group_name, map, reference};
 use super::{format_threshold, physical_name, Builder, Kind, Value};
 use crate::stack::facts::postgres_default_max_connections;
 use crate::stack::Stack;
@@ -275,4 +278,155 @@ pub(super) fn add_data_and_edge_alarms(builder: &mut Builder<'_>, stack: &Stack)
             },
         );
     }
+}
+
+/// The name of the stack's dashboard. Dashboards are global to the account, so the name carries
+/// the region, as the stack's other account-wide names do.
+pub fn dashboard_name(stack: &str, region: &str) -> String {
+    format!("{stack}-{region}")
+}
+
+/// Where the CloudWatch console shows the stack's dashboard.
+pub fn dashboard_console_url(region: &str, name: &str) -> String {
+    format!("https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{name}")
+}
+
+/// A dashboard body in the one form both sides compare: keys sorted, no whitespace (the body
+/// AWS answers with is parsed and written again this way). `None` when it is not JSON.
+pub fn canonical_dashboard_body(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    serde_json::to_string(&value).ok()
+}
+
+/// Marks a reference inside the body's text; split into a `Join` of text and `Ref`s.
+const REF_OPEN: char = '\u{27E6}';
+const REF_CLOSE: char = '\u{27E7}';
+
+fn placeholder(id: &str, attribute: &str) -> String {
+    format!("{REF_OPEN}{id}.{attribute}{REF_CLOSE}")
+}
+
+/// The canonical body text as a `Join` of its text and the references inside it (the load
+/// balancer's and target groups' metric dimensions, known once they exist).
+fn body_value(body: &serde_json::Value) -> Value {
+    let text = serde_json::to_string(body).unwrap_or_default();
+    let mut parts = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find(REF_OPEN) {
+        parts.push(Value::string(&rest[..open]));
+        let after = &rest[open + REF_OPEN.len_utf8()..];
+        let close = after.find(REF_CLOSE).unwrap_or(after.len());
+        let (id, attribute) = after[..close].split_once('.').unwrap_or((&after[..close], "id"));
+        parts.push(reference(id, attribute));
+        rest = after.get(close + REF_CLOSE.len_utf8()..).unwrap_or_default();
+    }
+    parts.push(Value::string(rest));
+    Value::joined(parts)
+}
+
+/// The widgets of the guide's monitoring section, built from the stack's real names: ECS CPU and
+/// memory per service, the load balancer's requests, response time and 5xx, database CPU and
+/// connections, cache hits and memory, and the error lines in the services' logs.
+fn dashboard_body(stack: &Stack, period: u32) -> serde_json::Value {
+    let region = stack.region.as_str();
+    let services: Vec<&String> = stack.services.keys().collect();
+    let alb = placeholder("alb", "dimension");
+    let target = |service: &str| placeholder(&format!("target-{service}"), "dimension");
+    let nodes: Vec<String> = stack
+        .cache
+        .as_ref()
+        .map(|cache| {
+            let group = physical_name(&stack.name, "cache");
+            (1..=u32::from(cache.replicas) + 1).map(|number| format!("{group}-{number:03}")).collect()
+        })
+        .unwrap_or_default();
+    let databases: Vec<String> = stack.databases.keys().map(|key| physical_name(&stack.name, key)).collect();
+    let graph = |title: &str, stat: &str, metrics: Vec<serde_json::Value>| {
+        json!({"type": "metric", "properties": {
+            "title": title, "region": region, "period": period, "stat": stat, "view": "timeSeries", "metrics": metrics,
+        }})
+    };
+    let per_service = |metric: &str| -> Vec<serde_json::Value> {
+        services.iter().map(|s| json!(["AWS/ECS", metric, "ClusterName", stack.name, "ServiceName", s])).collect()
+    };
+    let per_target = |metric: &str| -> Vec<serde_json::Value> {
+        services
+            .iter()
+            .map(|s| json!(["AWS/ApplicationELB", metric, "LoadBalancer", alb, "TargetGroup", target(s), {"label": s}]))
+            .collect()
+    };
+    let mut widgets = Vec::new();
+    if !services.is_empty() {
+        widgets.push(graph("ECS CPU by service (%)", "Average", per_service("CPUUtilization")));
+        widgets.push(graph("ECS memory by service (%)", "Average", per_service("MemoryUtilization")));
+        widgets.push(graph(
+            "Load balancer requests",
+            "Sum",
+            vec![json!(["AWS/ApplicationELB", "RequestCount", "LoadBalancer", alb])],
+        ));
+        widgets.push(graph("Target response time (s)", "Average", per_target("TargetResponseTime")));
+        let mut errors = per_target("HTTPCode_Target_5XX_Count");
+        errors.push(
+            json!(["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "LoadBalancer", alb, {"label": "load balancer"}]),
+        );
+        widgets.push(graph("5xx answers", "Sum", errors));
+    }
+    if !databases.is_empty() {
+        let per_database = |metric: &str| -> Vec<serde_json::Value> {
+            databases.iter().map(|id| json!(["AWS/RDS", metric, "DBInstanceIdentifier", id])).collect()
+        };
+        widgets.push(graph("Database CPU (%)", "Average", per_database("CPUUtilization")));
+        widgets.push(graph("Database connections", "Maximum", per_database("DatabaseConnections")));
+    }
+    if !nodes.is_empty() {
+        let hits = nodes
+            .iter()
+            .flat_map(|node| {
+                [
+                    json!(["AWS/ElastiCache", "CacheHits", "CacheClusterId", node]),
+                    json!(["AWS/ElastiCache", "CacheMisses", "CacheClusterId", node]),
+                ]
+            })
+            .collect();
+        widgets.push(graph("Cache hits and misses", "Sum", hits));
+        let memory = nodes
+            .iter()
+            .map(|node| json!(["AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "CacheClusterId", node]));
+        widgets.push(graph("Cache memory used (%)", "Average", memory.collect()));
+    }
+    if !services.is_empty() {
+        // The services log JSON lines (`"level":"ERROR"`), which Logs Insights reads as fields.
+        let sources: Vec<String> =
+            services.iter().map(|s| format!("SOURCE '{}'", log_group_name(&stack.name, s))).collect();
+        let query = format!("{} | filter level = \"ERROR\" | stats count() as errors by bin(5m)", sources.join(" | "));
+        widgets.push(json!({"type": "log", "properties": {
+            "title": "Errors in the services' logs (per 5 minutes)", "region": region, "view": "timeSeries", "query": query,
+        }}));
+    }
+    // Two widgets a row, under a line saying where the dashboard comes from.
+    let mut placed = vec![json!({"type": "text", "x": 0, "y": 0, "width": 24, "height": 2, "properties": {
+        "markdown": format!("## {}\nMade by wl-infra from the stack file of stack {} in {region}: a change made here is undone by the next apply.", stack.name, stack.name),
+    }})];
+    for (index, mut widget) in widgets.into_iter().enumerate() {
+        if let Some(object) = widget.as_object_mut() {
+            object.insert("x".into(), json!(if index % 2 == 0 { 0 } else { 12 }));
+            object.insert("y".into(), json!(2 + 6 * (index / 2)));
+            object.insert("width".into(), json!(12));
+            object.insert("height".into(), json!(6));
+        }
+        placed.push(widget);
+    }
+    json!({"widgets": placed})
+}
+
+/// With `[dashboard]`, one CloudWatch dashboard of the stack.
+pub(super) fn add_dashboard(builder: &mut Builder<'_>, stack: &Stack) {
+    let Some(dashboard) = &stack.dashboard else { return };
+    let name = dashboard_name(&stack.name, &stack.region);
+    builder.add_named(
+        "dashboard",
+        Kind::Dashboard,
+        &name,
+        vec![("name", Value::string(&name)), ("body", body_value(&dashboard_body(stack, dashboard.period_seconds)))],
+    );
 }

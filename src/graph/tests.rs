@@ -409,3 +409,53 @@ fn data_alarms_take_their_thresholds_from_the_stack_and_the_instance_class() {
     assert_eq!(dimensions.get("CacheClusterId"), Some(&Value::string("watchlist-dev-cache-001")));
     assert!(!resources.iter().any(|r| r.id == "alarm-cache-2-memory"));
 }
+
+#[test]
+fn the_dashboard_is_built_from_the_stack_s_names_and_compared_as_canonical_json() {
+    let source = include_str!("../../stacks/prod.toml");
+    let stack = stack::parse("prod.toml", source).unwrap_or_else(|diagnostics| panic!("{}", diagnostics.render()));
+    let resources = desired(&stack, &facts()).expect("enough zones");
+    let dashboard = resources.iter().find(|r| r.id == "dashboard").expect("a dashboard");
+    assert_eq!(dashboard.props.get("name"), Some(&Value::string("watchlist-prod-us-east-1")));
+    // The load balancer's and target groups' dimensions are references inside the body's text.
+    assert!(
+        dashboard.depends_on.contains(&"alb".to_string()) && dashboard.depends_on.contains(&"target-movie".to_string())
+    );
+    let Some(Value::Join(parts)) = dashboard.props.get("body") else { panic!("the body joins text and references") };
+    let body: String = parts
+        .iter()
+        .map(|part| match part {
+            Value::String(text) => text.clone(),
+            Value::Ref { id, .. } => format!("{id}-dimension"),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(canonical_dashboard_body(&body).as_deref(), Some(body.as_str()), "written in canonical form");
+    let parsed: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let widgets = parsed["widgets"].as_array().expect("widgets");
+    let titles: Vec<&str> = widgets.iter().filter_map(|w| w["properties"]["title"].as_str()).collect();
+    assert_eq!(
+        titles,
+        vec![
+            "ECS CPU by service (%)",
+            "ECS memory by service (%)",
+            "Load balancer requests",
+            "Target response time (s)",
+            "5xx answers",
+            "Database CPU (%)",
+            "Database connections",
+            "Cache hits and misses",
+            "Cache memory used (%)",
+            "Errors in the services' logs (per 5 minutes)",
+        ]
+    );
+    let query = widgets.last().and_then(|w| w["properties"]["query"].as_str()).expect("a log query");
+    assert!(query.starts_with("SOURCE '/ecs/watchlist-prod/movie' | SOURCE '/ecs/watchlist-prod/user'"), "{query}");
+    for widget in widgets {
+        let (x, width) = (widget["x"].as_u64().unwrap_or(99), widget["width"].as_u64().unwrap_or(99));
+        assert!(x + width <= 24, "inside the 24-column grid: {widget}");
+    }
+    // Key order and whitespace are not a change.
+    let reformatted = "{ \"widgets\" : [ {\"y\":0, \"x\": 0, \"type\":\"text\"} ] }";
+    assert_eq!(canonical_dashboard_body(reformatted).as_deref(), Some(r#"{"widgets":[{"type":"text","x":0,"y":0}]}"#));
+}

@@ -40,8 +40,18 @@ pub fn parse(file_name: &str, source: &str) -> Result<Stack, Diagnostics> {
     }
 }
 
-const TOP_LEVEL_KEYS: &[&str] =
-    &["stack", "network", "databases", "cache", "load_balancer", "registry", "services", "frontend", "alarms"];
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "stack",
+    "network",
+    "databases",
+    "cache",
+    "load_balancer",
+    "registry",
+    "services",
+    "frontend",
+    "alarms",
+    "dashboard",
+];
 
 fn read_stack(reader: &mut Reader, root: toml_span::Value<'_>) -> Option<Stack> {
     let mut root = reader.table(root, "")?;
@@ -54,6 +64,7 @@ fn read_stack(reader: &mut Reader, root: toml_span::Value<'_>) -> Option<Stack> 
     let services_section = root.take("services");
     let frontend_section = root.take("frontend");
     let alarms_section = root.take("alarms");
+    let dashboard_section = root.take("dashboard");
     root.finish(reader, TOP_LEVEL_KEYS);
 
     let identity = stack_section.and_then(|value| read_identity(reader, value));
@@ -81,6 +92,7 @@ fn read_stack(reader: &mut Reader, root: toml_span::Value<'_>) -> Option<Stack> 
         Some(value) => read_alarms(reader, value, identity.as_ref().map(|identity| identity.region.as_str())),
         None => Some(Alarms::default()),
     };
+    let dashboard = dashboard_section.map(|value| read_dashboard(reader, value));
 
     if let Some(databases) = &databases {
         check_database_names(reader, databases);
@@ -115,6 +127,7 @@ fn read_stack(reader: &mut Reader, root: toml_span::Value<'_>) -> Option<Stack> 
         services: services??,
         frontend: frontend.flatten(),
         alarms: alarms?,
+        dashboard: dashboard.flatten(),
     })
 }
 
@@ -941,6 +954,29 @@ fn read_frontend(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Fro
         }
     });
     Some(Frontend { source_dir: source_dir?, price_class: price_class? })
+}
+
+fn read_dashboard(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Dashboard> {
+    let mut fields = reader.table(value, "dashboard")?;
+    let period_seconds = match fields.take("period_seconds") {
+        None => Some(300),
+        Some(value) => reader.integer_in(value, "dashboard.period_seconds", 60..=86_400).and_then(|period| {
+            // A graph's period: "1, 5, 10, 30, or any multiple of 60" seconds (Dashboard Body
+            // Structure, metric widget `period`); minutes are what the stack offers.
+            if period.value % 60 == 0 {
+                Some(period.value as u32)
+            } else {
+                reader.error(Diagnostic::new(
+                    period.span,
+                    format!("`dashboard.period_seconds` is {}, not a whole number of minutes", period.value),
+                    "expected a multiple of 60 such as 60 or 300",
+                ));
+                None
+            }
+        }),
+    };
+    fields.finish(reader, &["period_seconds"]);
+    Some(Dashboard { period_seconds: period_seconds? })
 }
 
 fn read_alarms(reader: &mut Reader, value: toml_span::Value<'_>, region: Option<&str>) -> Option<Alarms> {

@@ -21,6 +21,7 @@ pub struct Stack {
     pub registry: Registry,
     pub services: BTreeMap<String, Service>,
     pub frontend: Option<Frontend>,
+    pub dashboard: Option<Dashboard>,
     pub alarms: Alarms,
 }
 
@@ -175,6 +176,13 @@ impl CpuArchitecture {
             CpuArchitecture::Arm64 => "ARM64",
         }
     }
+}
+
+/// `[dashboard]`: one CloudWatch dashboard of the stack's metrics and error logs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dashboard {
+    /// The period of every graph, in seconds.
+    pub period_seconds: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]

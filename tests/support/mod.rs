@@ -110,6 +110,8 @@ pub struct StackFile {
     pub allow_data_loss: Vec<String>,
     /// The body of `[alarms]` (no section when empty).
     pub alarms: String,
+    /// Further sections, as written.
+    pub extra: String,
 }
 
 impl StackFile {
@@ -128,6 +130,7 @@ impl StackFile {
             ports: Default::default(),
             allow_data_loss: Vec::new(),
             alarms: String::new(),
+            extra: String::new(),
         }
     }
 
@@ -163,6 +166,7 @@ impl StackFile {
         if !self.alarms.is_empty() {
             text.push_str(&format!("[alarms]\n{}\n", self.alarms));
         }
+        text.push_str(&self.extra);
         text
     }
 
@@ -603,6 +607,8 @@ impl Checker {
             .expect("alarms")
             .metric_alarms()
             .len();
+        let dashboards = self.cloudwatch.list_dashboards().dashboard_name_prefix(stack).send().await;
+        let dashboards = dashboards.expect("dashboards").dashboard_entries().len();
         let alert_topic = format!(":{stack}-alerts");
         let topics = self.sns.list_topics().send().await.expect("topics");
         let topics =
@@ -620,6 +626,7 @@ impl Checker {
             ("ecs_service", services),
             ("alert_topic", topics),
             ("metric_alarm", alarms),
+            ("dashboard", dashboards),
         ]
     }
 
@@ -768,6 +775,7 @@ pub fn converged_counts(databases: usize, cache_nodes: usize) -> Vec<(&'static s
         // Per service CPU, 5xx, latency and unhealthy targets; per database CPU, storage and
         // connections; per cache node memory and evictions; the load balancer's own 5xx.
         ("metric_alarm", 4 * services + 3 * databases + 2 * cache_nodes + 1),
+        ("dashboard", 0),
         ("origin_access_control", 1),
         ("distribution", 1),
         ("bucket_policy", 1),
