@@ -59,7 +59,7 @@ fn alarms_notify_the_stack_s_topic_and_the_user_s_and_a_pending_address_is_never
     let plan = wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
     assert!(plan.stdout.starts_with("No changes."), "{}", plan.stdout);
     assert!(
-        plan.stdout.contains(&format!("waiting: alert_subscription {first}: pending confirmation")),
+        plan.stdout.contains(&format!("note: alert_subscription alerts-to-{first}: pending confirmation")),
         "{}",
         plan.stdout
     );
@@ -173,4 +173,108 @@ fn the_dashboard_is_made_from_the_stack_compared_as_canonical_json_and_destroyed
 
     wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
     assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
+}
+
+/// The scalable targets of a stack's services, as (resource id, min, max), and its policies' names.
+fn scaling_of(checker: &Checker, stack: &str) -> (Vec<(String, i32, i32)>, Vec<String>) {
+    use aws_sdk_applicationautoscaling::types::ServiceNamespace;
+    checker.runtime.block_on(async {
+        let described = checker.autoscaling.describe_scalable_targets().service_namespace(ServiceNamespace::Ecs);
+        let described = described.send().await.expect("scalable targets");
+        let prefix = format!("service/{stack}/");
+        let mut targets: Vec<(String, i32, i32)> = described
+            .scalable_targets()
+            .iter()
+            .filter(|t| t.resource_id().starts_with(&prefix))
+            .map(|t| (t.resource_id().to_string(), t.min_capacity(), t.max_capacity()))
+            .collect();
+        targets.sort();
+        let mut policies = Vec::new();
+        for (resource_id, _, _) in &targets {
+            let described = checker
+                .autoscaling
+                .describe_scaling_policies()
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_id(resource_id)
+                .send()
+                .await
+                .expect("policies");
+            policies.extend(described.scaling_policies().iter().map(|p| p.policy_name().to_string()));
+        }
+        policies.sort();
+        (targets, policies)
+    })
+}
+
+#[test]
+fn the_prod_stack_with_alerts_dashboard_and_scaling_applies_replans_empty_changes_exactly_and_destroys() {
+    let directory = TempDir::new("full-prod");
+    let name = unique_stack_name("prd");
+    let source =
+        include_str!("../stacks/prod.toml").replace("name = \"watchlist-prod\"", &format!("name = \"{name}\""));
+    let path = directory.0.join("stacks").join("prod.toml");
+    std::fs::create_dir_all(directory.0.join("stacks")).expect("a stacks directory");
+    std::fs::write(&path, &source).expect("a stack file");
+    let dist = directory.0.join("frontend").join("dist");
+    std::fs::create_dir_all(&dist).expect("a dist directory");
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>watchlist</title>").expect("index.html");
+    let path = path.to_str().expect("a UTF-8 path");
+    let checker = Checker::new("us-east-1");
+
+    let applied = wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    assert!(applied.stderr.contains("Dashboard dashboard: https://"), "{}", applied.stderr);
+    let counts = checker.owned_counts(&name);
+    for expected in [("alert_topic", 1), ("dashboard", 1), ("metric_alarm", 3 * 4 + 3 * 3 + 2 * 2 + 1)] {
+        assert!(counts.contains(&expected), "{expected:?} in {counts:?}");
+    }
+    let (targets, policies) = scaling_of(&checker, &name);
+    let target = |service: &str, max: i32| (format!("service/{name}/{service}"), 2, max);
+    assert_eq!(targets, vec![target("movie", 10), target("user", 10), target("watchlist", 10)]);
+    let policy = |suffix: &str| format!("{name}-{suffix}");
+    assert_eq!(
+        policies,
+        vec![policy("movie-cpu"), policy("movie-requests"), policy("user-cpu"), policy("watchlist-cpu")]
+    );
+    let plan = wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    assert!(plan.stdout.starts_with("No changes."), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("note: ecs_service service-movie: desired_count is not compared: Application Auto Scaling sets it between 2 and 10 tasks"),
+        "{}",
+        plan.stdout
+    );
+
+    // Scaling out (here by hand) is not drift: the task count is the autoscaler's.
+    checker.runtime.block_on(async {
+        let scaled = checker.ecs.update_service().cluster(&name).service("movie").desired_count(5).send().await;
+        scaled.expect("the service scaled out");
+    });
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+
+    // A threshold and a scaling bound: exactly those changes.
+    let changed = source.replace("http_5xx_per_minute = 10", "http_5xx_per_minute = 20").replace(
+        "max = 10\ncpu_percent = 60\nrequests_per_target = 500",
+        "max = 12\ncpu_percent = 60\nrequests_per_target = 500",
+    );
+    std::fs::write(path, &changed).expect("the changed stack file");
+    let document = planned(path);
+    assert_eq!(
+        changed_resources(&document),
+        vec![
+            ("update", "alarm-movie-5xx"),
+            ("update", "alarm-user-5xx"),
+            ("update", "alarm-watchlist-5xx"),
+            ("update", "scaling-movie"),
+        ]
+    );
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    assert!(scaling_of(&checker, &name).0.contains(&target("movie", 12)));
+
+    // Destroying production: deletion protection comes off in an apply first, as it must.
+    std::fs::write(path, changed.replace("deletion_protection = true", "deletion_protection = false"))
+        .expect("the stack file without deletion protection");
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+    assert_eq!(checker.total_owned(&name), 0, "{:?}", checker.owned_counts(&name));
+    assert_eq!(scaling_of(&checker, &name), (Vec::new(), Vec::new()), "targets deregistered, policies gone");
 }

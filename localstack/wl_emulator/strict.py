@@ -55,6 +55,7 @@ MODELS = {
     "sts": "sts",
     "servicediscovery": "servicediscovery",
     "sns": "sns",
+    "application-autoscaling": "application-autoscaling",
 }
 
 # The code each service answers a model constraint violation with (its Coral validation):
@@ -86,6 +87,8 @@ GENERIC_CODES = {
     "servicediscovery": "InvalidInput",
     # SNS documents InvalidParameter: "a request parameter does not comply with the associated constraints".
     "sns": "InvalidParameter",
+    # Application Auto Scaling answers constraint violations with ValidationException.
+    "application-autoscaling": "ValidationException",
 }
 MISSING_CODES = {"ec2": "MissingParameter", "rds": "MissingParameter", "elasticache": "MissingParameter"}
 

@@ -163,6 +163,8 @@ pub fn driver(kind: Kind) -> &'static dyn Driver {
         Kind::AlertSubscription => &alert_subscription::AlertSubscriptionDriver,
         Kind::MetricAlarm => &metric_alarm::MetricAlarmDriver,
         Kind::Dashboard => &dashboard::DashboardDriver,
+        Kind::ScalableTarget => &scalable_target::ScalableTargetDriver,
+        Kind::ScalingPolicy => &scaling_policy::ScalingPolicyDriver,
         Kind::OriginAccessControl => &origin_access_control::OriginAccessControlDriver,
         Kind::Distribution => &distribution::DistributionDriver,
         Kind::BucketPolicy => &bucket_policy::BucketPolicyDriver,

@@ -27,7 +27,12 @@ pub struct EcsServiceProps {
     pub name: String,
     pub cluster: String,
     pub task_definition: String,
-    pub desired_count: i32,
+    /// The task count, unless Application Auto Scaling owns it; discovery always reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_count: Option<i32>,
+    /// The count a service Application Auto Scaling owns starts with (create only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_desired_count: Option<i32>,
     pub launch_type: String,
     pub subnet_ids: Vec<String>,
     pub security_group_ids: Vec<String>,
@@ -172,7 +177,8 @@ pub fn props_of(service: &Service, tags: Tags) -> EcsServiceProps {
         name: service.service_name().unwrap_or_default().to_string(),
         cluster: service.cluster_arn().unwrap_or_default().to_string(),
         task_definition: service.task_definition().unwrap_or_default().to_string(),
-        desired_count: service.desired_count(),
+        desired_count: Some(service.desired_count()),
+        initial_desired_count: None,
         launch_type: service.launch_type().map_or("", |l| l.as_str()).to_string(),
         subnet_ids: sorted(network.map(|n| n.subnets()).unwrap_or_default()),
         security_group_ids: sorted(network.map(|n| n.security_groups()).unwrap_or_default()),
@@ -254,7 +260,7 @@ pub async fn create(context: &StepContext<'_>, resolved: &Props) -> Result<Attri
         .cluster(cluster)
         .service_name(&props.name)
         .task_definition(&props.task_definition)
-        .desired_count(props.desired_count)
+        .desired_count(props.desired_count.or(props.initial_desired_count).unwrap_or(1))
         .launch_type(LaunchType::Fargate)
         .network_configuration(network(&props))
         .load_balancers(load_balancer(&props))
@@ -346,7 +352,7 @@ fn service_update(
     for parameter in parameters {
         request = match parameter {
             UpdateParameter::TaskDefinition => request.task_definition(&props.task_definition),
-            UpdateParameter::DesiredCount => request.desired_count(props.desired_count),
+            UpdateParameter::DesiredCount => request.set_desired_count(props.desired_count),
             UpdateParameter::NetworkConfiguration => request.network_configuration(network(props)),
             UpdateParameter::DeploymentConfiguration => request.deployment_configuration(deployment(props)),
             UpdateParameter::HealthCheckGracePeriodSeconds => {

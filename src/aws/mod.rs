@@ -43,6 +43,8 @@ pub mod origin_access_control;
 pub mod origin_verify;
 pub mod route_table;
 pub mod s3_bucket;
+pub mod scalable_target;
+pub mod scaling_policy;
 pub mod secret;
 pub mod security_group;
 pub mod service_namespace;

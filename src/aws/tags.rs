@@ -137,6 +137,8 @@ pub enum Style {
     CloudMap,
     /// TagResource / UntagResource by ARN (SNS).
     Sns,
+    /// TagResource / UntagResource by scalable target ARN (Application Auto Scaling), tags as a map.
+    ApplicationAutoScaling,
 }
 
 /// Makes the tags of `target` (an id, ARN or name, as `style` wants) equal to `desired`.
@@ -235,6 +237,10 @@ async fn remove(context: &StepContext<'_>, style: Style, target: &str, keys: Vec
             let call = clients.sns.untag_resource().resource_arn(target).set_tag_keys(Some(keys));
             call.send().await.aws("UntagResource", resource)?;
         }
+        Style::ApplicationAutoScaling => {
+            let call = clients.autoscaling.untag_resource().resource_arn(target).set_tag_keys(Some(keys));
+            call.send().await.aws("UntagResource", resource)?;
+        }
     }
     Ok(())
 }
@@ -315,6 +321,11 @@ async fn put(context: &StepContext<'_>, style: Style, target: &str, tags: &Tags)
         }
         Style::Sns => {
             let call = clients.sns.tag_resource().resource_arn(target).set_tags(Some(sns_list(tags)));
+            call.send().await.aws("TagResource", resource)?;
+        }
+        Style::ApplicationAutoScaling => {
+            let map = tags.clone().into_iter().collect();
+            let call = clients.autoscaling.tag_resource().resource_arn(target).set_tags(Some(map));
             call.send().await.aws("TagResource", resource)?;
         }
     }

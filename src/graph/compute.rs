@@ -328,6 +328,15 @@ pub(super) fn add_compute(builder: &mut Builder<'_>, stack: &Stack, facts: &Acco
         builder.add(&rule_id, Kind::ListenerRule, rule_fields);
         add_task_definition(builder, stack, facts, service_name, service);
         let service_id = format!("service-{service_name}");
+        // Once Application Auto Scaling owns the task count, the service starts with the stack's
+        // count (within the bounds) and the count is not compared again.
+        let count = match &service.scaling {
+            None => ("desired_count", Value::Integer(i64::from(service.desired_count))),
+            Some(scaling) => (
+                "initial_desired_count",
+                Value::Integer(i64::from(service.desired_count.clamp(scaling.min, scaling.max))),
+            ),
+        };
         builder.add_named(
             &service_id,
             Kind::EcsService,
@@ -336,7 +345,7 @@ pub(super) fn add_compute(builder: &mut Builder<'_>, stack: &Stack, facts: &Acco
                 ("name", Value::string(service_name)),
                 ("cluster", reference("cluster", "arn")),
                 ("task_definition", reference(&format!("task-{service_name}"), "arn")),
-                ("desired_count", Value::Integer(i64::from(service.desired_count))),
+                count,
                 ("launch_type", Value::string("FARGATE")),
                 ("subnet_ids", Value::List(private_subnets.clone())),
                 ("security_group_ids", Value::List(vec![Value::id_of("sg-app")])),
@@ -360,6 +369,9 @@ pub(super) fn add_compute(builder: &mut Builder<'_>, stack: &Stack, facts: &Acco
         // ECS refuses a target group that no listener routes to yet.
         builder.depends(&service_id, &rule_id);
         builder.depends(&service_id, "namespace");
+        if let Some(scaling) = &service.scaling {
+            super::monitoring::add_scaling(builder, stack, service_name, scaling);
+        }
         super::monitoring::add_service_alarms(builder, stack, service_name, &target_id);
     }
 }

@@ -57,6 +57,8 @@ kinds! {
     AlertSubscription => "alert_subscription",
     MetricAlarm => "metric_alarm",
     Dashboard => "dashboard",
+    ScalableTarget => "scalable_target",
+    ScalingPolicy => "scaling_policy",
     OriginAccessControl => "origin_access_control",
     Distribution => "distribution",
     BucketPolicy => "bucket_policy",
@@ -373,6 +375,8 @@ impl Kind {
             Kind::EcsService => &KindSpec {
                 replace_fields: &["name", "cluster", "launch_type"],
                 unordered_fields: &["subnet_ids", "security_group_ids"],
+                create_only_fields: &["initial_desired_count"],
+                deleted_after: &[Kind::ScalableTarget],
                 wait_minutes: 30,
                 pending_superseded_by: &["task_definition"],
                 ..BASE
@@ -389,6 +393,21 @@ impl Kind {
             },
             // PutDashboard puts the whole body: a repeat is harmless. The name carries the region
             // (dashboards are global to the account).
+            // RegisterScalableTarget registers or updates (harmless to repeat); deregistering a
+            // target deletes its policies. It goes before its service.
+            Kind::ScalableTarget => &KindSpec {
+                replace_fields: &["service_namespace", "resource_id", "scalable_dimension"],
+                deleted_after: &[Kind::ScalingPolicy],
+                repeat: Repeat::PutWhole,
+                ..BASE
+            },
+            // Found through its target (a policy has no tags); PutScalingPolicy creates or updates.
+            Kind::ScalingPolicy => &KindSpec {
+                replace_fields: &["name", "service_namespace", "resource_id", "scalable_dimension"],
+                repeat: Repeat::PutWhole,
+                discovered_with: Some(Kind::ScalableTarget),
+                ..BASE
+            },
             Kind::Dashboard => &KindSpec { replace_fields: &["name"], repeat: Repeat::PutWhole, ..BASE },
             // Found through its topic (a subscription has no tags). A repeated Subscribe would send
             // the confirmation e-mail again, so a lost answer is looked for first.

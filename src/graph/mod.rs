@@ -46,6 +46,9 @@ pub struct Resource {
     pub props: Props,
     /// Logical ids this resource needs to exist first (from `Ref` values and ordering needs).
     pub depends_on: Vec<String>,
+    /// What the plan says about this resource besides its changes (a service whose task count
+    /// Application Auto Scaling owns).
+    pub note: Option<String>,
 }
 
 /// What `desired` needs to know about the account and region, read at the edge.
@@ -127,7 +130,7 @@ impl Builder<'_> {
         props.values().for_each(|value| value.references(&mut depends_on));
         depends_on.sort();
         depends_on.dedup();
-        self.resources.push(Resource { id: id.to_string(), kind, props, depends_on });
+        self.resources.push(Resource { id: id.to_string(), kind, props, depends_on, note: None });
     }
 }
 
@@ -496,6 +499,13 @@ impl Builder<'_> {
     fn untag(&mut self, id: &str) {
         if let Some(resource) = self.resources.iter_mut().find(|r| r.id == id) {
             resource.props.remove("tags");
+        }
+    }
+
+    /// Sets what the plan says about a resource besides its changes.
+    fn note(&mut self, id: &str, note: String) {
+        if let Some(resource) = self.resources.iter_mut().find(|r| r.id == id) {
+            resource.note = Some(note);
         }
     }
 

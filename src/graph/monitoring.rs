@@ -2,14 +2,14 @@
 //! targets), per database (CPU, free storage, connections), per cache node (memory, evictions)
 //! and on the load balancer (its own 5xx answers), the alert topic they notify with its e-mail
 //! subscriptions (thresholds and addresses from `[alarms]`), and the stack's CloudWatch dashboard
-//! (`[dashboard]`). Pure.
+//! (`[dashboard]`), and the services' autoscaling (`[services.NAME.scaling]`). Pure.
 
 use serde_json::json;
 
 use super::compute::{log_group_name, map, reference};
 use super::{format_threshold, physical_name, Builder, Kind, Value};
 use crate::stack::facts::postgres_default_max_connections;
-use crate::stack::Stack;
+use crate::stack::{Scaling, Stack};
 
 /// The name of the stack's alert topic.
 pub fn alert_topic_name(stack: &str) -> String {
@@ -429,4 +429,69 @@ pub(super) fn add_dashboard(builder: &mut Builder<'_>, stack: &Stack) {
         &name,
         vec![("name", Value::string(&name)), ("body", body_value(&dashboard_body(stack, dashboard.period_seconds)))],
     );
+}
+
+/// Application Auto Scaling's names for an ECS service's task count.
+pub const SCALING_NAMESPACE: &str = "ecs";
+pub const SCALING_DIMENSION: &str = "ecs:service:DesiredCount";
+
+/// A service's scalable target (its task count between `min` and `max`) and its target tracking
+/// policies: average CPU, and requests per task when asked for.
+pub(super) fn add_scaling(builder: &mut Builder<'_>, stack: &Stack, service_name: &str, scaling: &Scaling) {
+    let target_id = format!("scaling-{service_name}");
+    let resource_id = format!("service/{}/{service_name}", stack.name);
+    builder.add_named(
+        &target_id,
+        Kind::ScalableTarget,
+        &resource_id,
+        vec![
+            ("service_namespace", Value::string(SCALING_NAMESPACE)),
+            ("resource_id", Value::string(&resource_id)),
+            ("scalable_dimension", Value::string(SCALING_DIMENSION)),
+            ("min_capacity", Value::Integer(i64::from(scaling.min))),
+            ("max_capacity", Value::Integer(i64::from(scaling.max))),
+        ],
+    );
+    builder.depends(&target_id, &format!("service-{service_name}"));
+    builder.note(
+        &format!("service-{service_name}"),
+        format!(
+            "desired_count is not compared: Application Auto Scaling sets it between {} and {} tasks",
+            scaling.min, scaling.max
+        ),
+    );
+    let mut policies =
+        vec![("cpu", "ECSServiceAverageCPUUtilization", f64::from(scaling.cpu_percent), Value::string(""))];
+    if let Some(requests) = scaling.requests_per_target {
+        // "app/<load balancer>/<id>/targetgroup/<target group>/<id>": the two metric dimensions.
+        let label = Value::joined(vec![
+            reference("alb", "dimension"),
+            Value::string("/"),
+            reference(&format!("target-{service_name}"), "dimension"),
+        ]);
+        policies.push(("requests", "ALBRequestCountPerTarget", f64::from(requests), label));
+    }
+    for (suffix, metric, target_value, label) in policies {
+        let id = format!("scaling-{service_name}-{suffix}");
+        let name = physical_name(&stack.name, &format!("{service_name}-{suffix}"));
+        builder.add_named(
+            &id,
+            Kind::ScalingPolicy,
+            &name,
+            vec![
+                ("name", Value::string(&name)),
+                ("service_namespace", Value::string(SCALING_NAMESPACE)),
+                ("resource_id", Value::string(&resource_id)),
+                ("scalable_dimension", Value::string(SCALING_DIMENSION)),
+                ("metric", Value::string(metric)),
+                ("resource_label", label),
+                ("target_value", Value::string(format_threshold(target_value))),
+                // Out within a minute, in only after five quiet ones (the ECS guide's defaults).
+                ("scale_out_cooldown_seconds", Value::Integer(60)),
+                ("scale_in_cooldown_seconds", Value::Integer(300)),
+            ],
+        );
+        builder.untag(&id);
+        builder.depends(&id, &target_id);
+    }
 }

@@ -339,7 +339,7 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
                 // what it waits for.
                 let (action, notice) = match &live.state {
                     LiveState::Unconfirmed(state) => (Action::NoOp, Some(unconfirmed_notice(state, true))),
-                    _ => (action, None),
+                    _ => (action, resource.note.clone()),
                 };
                 ResourceChange {
                     id: resource.id.clone(),

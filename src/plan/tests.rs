@@ -858,3 +858,27 @@ fn an_unconfirmed_subscription_gets_a_notice_and_no_step_kept_or_removed() {
     assert!(notice(&kept).starts_with("pending confirmation: the address has not followed the link"));
     assert!(notice("alerts-to-gone@example.com").contains("no longer in the stack: SNS cannot unsubscribe it"));
 }
+
+#[test]
+fn a_scaled_service_keeps_its_autoscaled_count_and_goes_after_its_scalable_target() {
+    let source = include_str!("../../stacks/prod.toml");
+    let stack = crate::stack::parse("prod.toml", source).unwrap_or_else(|d| panic!("{}", d.render()));
+    let desired = crate::graph::desired(&stack, &facts()).expect("enough zones");
+    let mut live = converged(&desired);
+    // The autoscaler moved the count; the live service reads it back.
+    live_field(&mut live, "service-movie", "desired_count", Value::Integer(7));
+    let kept = plan("watchlist-prod", "us-east-1", &desired, &live, &Safety::default());
+    assert!(kept.steps.is_empty(), "{:?}", kept.steps.iter().map(Step::label).collect::<Vec<_>>());
+    let note = kept.changes.iter().find(|c| c.id == "service-movie").and_then(|c| c.notice.clone());
+    assert_eq!(
+        note.as_deref(),
+        Some("desired_count is not compared: Application Auto Scaling sets it between 2 and 10 tasks")
+    );
+
+    let destroyed = plan("watchlist-prod", "us-east-1", &[], &live, &Safety::default());
+    let position = |id: &str| destroyed.steps.iter().position(|s| s.id == id).expect(id);
+    let service = &destroyed.steps[position("service-movie")];
+    assert!(service.after.contains(&position("scaling-movie")), "the target is deregistered before its service goes");
+    let target = &destroyed.steps[position("scaling-movie")];
+    assert!(target.after.contains(&position("scaling-movie-cpu")));
+}

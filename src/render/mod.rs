@@ -147,13 +147,13 @@ pub fn human_plan(plan: &Plan, style: Style) -> String {
     out
 }
 
-/// What waits for someone else (an address that has not confirmed its alert subscription).
+/// What the plan says beyond changes: what waits for someone else (an address that has not
+/// confirmed its alert subscription), what wl-infra leaves to AWS (a scaled service's task count).
 fn render_notices(out: &mut String, plan: &Plan, style: Style) {
     let notices: Vec<&ResourceChange> = plan.changes.iter().filter(|change| change.notice.is_some()).collect();
     for change in &notices {
-        let physical = change.physical_id.as_deref().unwrap_or_default();
         let notice = change.notice.as_deref().unwrap_or_default();
-        let _ = writeln!(out, "  {} {} {physical}: {notice}", style.yellow("waiting:"), change.kind);
+        let _ = writeln!(out, "  {} {} {}: {notice}", style.yellow("note:"), change.kind, change.id);
     }
     if !notices.is_empty() {
         out.push('\n');

@@ -723,6 +723,10 @@ fn read_service(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) ->
         None => Some(Deployment::default()),
         Some(value) => read_deployment(reader, value, &at("deployment")),
     };
+    let scaling = match fields.take("scaling") {
+        None => Some(None),
+        Some(value) => read_scaling(reader, value, &at("scaling")).map(Some),
+    };
     let architecture = match fields.take("architecture") {
         None => Some(CpuArchitecture::X86_64),
         Some(value) => reader.string(value, &at("architecture")).and_then(|text| match text.value.as_str() {
@@ -753,6 +757,7 @@ fn read_service(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) ->
             "environment",
             "deployment",
             "architecture",
+            "scaling",
         ],
     );
 
@@ -878,6 +883,7 @@ fn read_service(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) ->
             environment: environment?,
             deployment: deployment?,
             architecture: architecture?,
+            scaling: scaling?,
         },
         path_spans,
         database_span,
@@ -954,6 +960,46 @@ fn read_frontend(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Fro
         }
     });
     Some(Frontend { source_dir: source_dir?, price_class: price_class? })
+}
+
+/// `[services.NAME.scaling]`: `min` and `max` tasks (min at most max), the CPU target
+/// (`cpu_percent`, default 60) and optionally `requests_per_target`.
+fn read_scaling(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) -> Option<Scaling> {
+    let mut fields = reader.table(value, path)?;
+    let at = |key: &str| format!("{path}.{key}");
+    // ECS services scale to 0 at the least (API_RegisterScalableTarget, MinCapacity); 5,000 tasks
+    // is ECS's quota of tasks per service.
+    let min = fields.require(reader, "min", "2").and_then(|v| reader.integer_in(v, &at("min"), 0..=5000));
+    let max = fields.require(reader, "max", "10").and_then(|v| reader.integer_in(v, &at("max"), 1..=5000));
+    let cpu_percent = match fields.take("cpu_percent") {
+        None => Some(60),
+        Some(value) => reader.integer_in(value, &at("cpu_percent"), 1..=100).map(|n| n.value as u8),
+    };
+    let requests = match fields.take("requests_per_target") {
+        None => Some(None),
+        Some(value) => {
+            reader.integer_in(value, &at("requests_per_target"), 1..=1_000_000).map(|n| Some(n.value as u32))
+        }
+    };
+    fields.finish(reader, &["min", "max", "cpu_percent", "requests_per_target"]);
+    let (min, max) = (min?, max?);
+    if min.value > max.value {
+        reader.error(
+            Diagnostic::new(
+                min.span,
+                format!("`{}` is {}, above `max` {}", at("min"), min.value, max.value),
+                format!("expected at most {}", max.value),
+            )
+            .with_help("Application Auto Scaling refuses a minimum above the maximum: lower `min` or raise `max`"),
+        );
+        return None;
+    }
+    Some(Scaling {
+        min: min.value as u32,
+        max: max.value as u32,
+        cpu_percent: cpu_percent?,
+        requests_per_target: requests?,
+    })
 }
 
 fn read_dashboard(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Dashboard> {

@@ -140,6 +140,8 @@ impl Default for Deployment {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
+    /// `[services.NAME.scaling]`: Application Auto Scaling owns the task count between its bounds.
+    pub scaling: Option<Scaling>,
     pub port: u16,
     /// Fargate CPU units; with `memory`, one of the pairs Fargate accepts.
     pub cpu: u32,
@@ -176,6 +178,16 @@ impl CpuArchitecture {
             CpuArchitecture::Arm64 => "ARM64",
         }
     }
+}
+
+/// How a service scales: target tracking on its average CPU, and optionally on the requests each
+/// task serves, between `min` and `max` tasks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scaling {
+    pub min: u32,
+    pub max: u32,
+    pub cpu_percent: u8,
+    pub requests_per_target: Option<u32>,
 }
 
 /// `[dashboard]`: one CloudWatch dashboard of the stack's metrics and error logs.
