@@ -133,7 +133,12 @@ fn every_everyday_change_to_a_running_stack_applies_and_converges() {
         "[databases.movies]\ninstance_class = \"db.t3.micro\"\nstorage_gb = 20\nengine_version = \"16\"\nbackup_retention_days = 1",
         "[databases.movies]\ninstance_class = \"db.t3.small\"\nstorage_gb = 20\nengine_version = \"16\"\nbackup_retention_days = 7",
     );
-    stack.change("a database's instance class and backup retention", &[], &[("update", "db-movies")]);
+    // Its connections alarm follows the class's default max_connections.
+    stack.change(
+        "a database's instance class and backup retention",
+        &[],
+        &[("update", "alarm-db-movies-connections"), ("update", "db-movies")],
+    );
 
     // The cache's node type, in place.
     stack.edit("node_type = \"cache.t3.micro\"", "node_type = \"cache.t3.small\"");

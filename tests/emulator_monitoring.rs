@@ -54,6 +54,17 @@ fn alarms_notify_the_stack_s_topic_and_the_user_s_and_a_pending_address_is_never
         assert_eq!(ok_actions, actions);
     }
     assert_eq!((confirmations_sent(&first), confirmations_sent(&second)), (1, 1));
+    // Encrypted with the stack's key (CloudWatch may not use SNS's AWS-managed one).
+    let alias = format!("alias/{}-alerts", stack.name);
+    let key_arn = checker.runtime.block_on(async {
+        let key = checker.kms.describe_key().key_id(&alias).send().await.expect("the stack's key");
+        key.key_metadata().and_then(|m| m.arn()).unwrap_or_default().to_string()
+    });
+    let topic_key = checker.runtime.block_on(async {
+        let attributes = checker.sns.get_topic_attributes().topic_arn(&stack_topic).send().await.expect("attributes");
+        attributes.attributes().and_then(|a| a.get("KmsMasterKeyId")).cloned().unwrap_or_default()
+    });
+    assert_eq!(topic_key, key_arn);
 
     // Both addresses are pending: the plan says so and has nothing to do; an apply sends nothing.
     let plan = wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
@@ -102,6 +113,11 @@ fn alarms_notify_the_stack_s_topic_and_the_user_s_and_a_pending_address_is_never
     stack.write(&directory.0);
     wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
     assert!(checker.owned_counts(&stack.name).contains(&("alert_topic", 0)));
+    let key_state = checker.runtime.block_on(async {
+        let key = checker.kms.describe_key().key_id(&key_arn).send().await.expect("the key");
+        key.key_metadata().and_then(|m| m.key_state().cloned())
+    });
+    assert_eq!(key_state, Some(aws_sdk_kms::types::KeyState::PendingDeletion), "the key goes after KMS's window");
     wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
 
     wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);

@@ -27,6 +27,6 @@ def install():
     control.reset_hooks.append(profiles.forget)
     from . import strict  # noqa: F401
     from . import s3, rds, elasticache, ec2, ecs, elbv2, cloudfront  # noqa: F401
-    from . import iam, secretsmanager, cloudwatch, logs, servicediscovery, sns, applicationautoscaling  # noqa: F401
+    from . import iam, secretsmanager, cloudwatch, logs, servicediscovery, sns, applicationautoscaling, kms  # noqa: F401
 
     _installed = True

@@ -56,6 +56,7 @@ MODELS = {
     "servicediscovery": "servicediscovery",
     "sns": "sns",
     "application-autoscaling": "application-autoscaling",
+    "kms": "kms",
 }
 
 # The code each service answers a model constraint violation with (its Coral validation):
@@ -89,6 +90,8 @@ GENERIC_CODES = {
     "sns": "InvalidParameter",
     # Application Auto Scaling answers constraint violations with ValidationException.
     "application-autoscaling": "ValidationException",
+    # KMS answers a constraint violation with ValidationException ("1 validation error detected").
+    "kms": "ValidationException",
 }
 MISSING_CODES = {"ec2": "MissingParameter", "rds": "MissingParameter", "elasticache": "MissingParameter"}
 

@@ -1,5 +1,5 @@
 //! Driver for the stack's alert topic: the SNS topic every alarm notifies, encrypted with the
-//! AWS-managed key, whose subscriptions (`alert_subscription`) are found through it.
+//! stack's own KMS key (`kms_key`), whose subscriptions (`alert_subscription`) are found through it.
 //!
 //! CreateTopic "is idempotent, so if the requester already owns a topic with the specified name,
 //! that topic's ARN is returned" (API_CreateTopic); DeleteTopic deletes the topic's subscriptions
@@ -18,7 +18,7 @@ use crate::plan::LiveResource;
 #[serde(deny_unknown_fields)]
 pub struct AlertTopicProps {
     pub name: String,
-    /// `alias/aws/sns`: SNS's AWS-managed key, which CloudWatch may publish with.
+    /// The ARN of the stack's alert key, which CloudWatch may use to publish.
     pub kms_master_key_id: String,
     pub tags: Tags,
 }

@@ -159,6 +159,7 @@ pub fn driver(kind: Kind) -> &'static dyn Driver {
         Kind::Listener => &listener::ListenerDriver,
         Kind::ListenerRule => &listener_rule::ListenerRuleDriver,
         Kind::EcsService => &ecs_service::EcsServiceDriver,
+        Kind::KmsKey => &kms_key::KmsKeyDriver,
         Kind::AlertTopic => &alert_topic::AlertTopicDriver,
         Kind::AlertSubscription => &alert_subscription::AlertSubscriptionDriver,
         Kind::MetricAlarm => &metric_alarm::MetricAlarmDriver,

@@ -33,6 +33,7 @@ pub mod elastic_ip;
 pub mod frontend_object;
 pub mod iam_role;
 pub mod internet_gateway;
+pub mod kms_key;
 pub mod listener;
 pub mod listener_rule;
 pub mod load_balancer;

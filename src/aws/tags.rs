@@ -137,6 +137,8 @@ pub enum Style {
     CloudMap,
     /// TagResource / UntagResource by ARN (SNS).
     Sns,
+    /// TagResource / UntagResource by key id (KMS), tags as TagKey/TagValue.
+    Kms,
     /// TagResource / UntagResource by scalable target ARN (Application Auto Scaling), tags as a map.
     ApplicationAutoScaling,
 }
@@ -237,6 +239,10 @@ async fn remove(context: &StepContext<'_>, style: Style, target: &str, keys: Vec
             let call = clients.sns.untag_resource().resource_arn(target).set_tag_keys(Some(keys));
             call.send().await.aws("UntagResource", resource)?;
         }
+        Style::Kms => {
+            let call = clients.kms.untag_resource().key_id(target).set_tag_keys(Some(keys));
+            call.send().await.aws("UntagResource", resource)?;
+        }
         Style::ApplicationAutoScaling => {
             let call = clients.autoscaling.untag_resource().resource_arn(target).set_tag_keys(Some(keys));
             call.send().await.aws("UntagResource", resource)?;
@@ -321,6 +327,10 @@ async fn put(context: &StepContext<'_>, style: Style, target: &str, tags: &Tags)
         }
         Style::Sns => {
             let call = clients.sns.tag_resource().resource_arn(target).set_tags(Some(sns_list(tags)));
+            call.send().await.aws("TagResource", resource)?;
+        }
+        Style::Kms => {
+            let call = clients.kms.tag_resource().key_id(target).set_tags(Some(super::kms_key::kms_tags(tags)));
             call.send().await.aws("TagResource", resource)?;
         }
         Style::ApplicationAutoScaling => {

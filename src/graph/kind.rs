@@ -53,6 +53,7 @@ kinds! {
     Listener => "listener",
     ListenerRule => "listener_rule",
     EcsService => "ecs_service",
+    KmsKey => "kms_key",
     AlertTopic => "alert_topic",
     AlertSubscription => "alert_subscription",
     MetricAlarm => "metric_alarm",
@@ -383,6 +384,10 @@ impl Kind {
             },
             // CreateTopic answers a topic of the name that exists with its ARN (same attributes
             // and tags): a repeat is harmless. Deleting it deletes its subscriptions.
+            // Found by its alias. A key cannot be deleted at once: its delete removes the alias and
+            // schedules the key's deletion after KMS's shortest window, 7 days. It goes after the
+            // topic it encrypts.
+            Kind::KmsKey => &KindSpec { replace_fields: &["alias"], deleted_after: &[Kind::AlertTopic], ..BASE },
             // The alarms stop naming it before it goes.
             Kind::AlertTopic => &KindSpec {
                 replace_fields: &["name"],

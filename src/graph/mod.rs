@@ -23,7 +23,8 @@ pub use frontend::{
 };
 pub use kind::{AssociateBeforeMove, Kind, KindSpec, Repeat, SafetyRule};
 pub use monitoring::{
-    alert_subscription_id, alert_topic_name, canonical_dashboard_body, dashboard_console_url, dashboard_name,
+    alert_key_alias, alert_subscription_id, alert_topic_name, canonical_dashboard_body, dashboard_console_url,
+    dashboard_name,
 };
 pub use value::{Props, Value};
 
@@ -329,7 +330,7 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
         );
     }
 
-    monitoring::add_alerts(&mut builder, stack);
+    monitoring::add_alerts(&mut builder, stack, facts);
     compute::add_compute(&mut builder, stack, facts, zones);
     monitoring::add_data_and_edge_alarms(&mut builder, stack);
     monitoring::add_dashboard(&mut builder, stack);

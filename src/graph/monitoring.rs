@@ -22,18 +22,36 @@ pub fn alert_subscription_id(address: &str) -> String {
     format!("alerts-to-{address}")
 }
 
-/// With `[alarms] notify`, the stack's SNS topic (encrypted with SNS's AWS-managed key) and one
-/// e-mail subscription per address.
-pub(super) fn add_alerts(builder: &mut Builder<'_>, stack: &Stack) {
+/// The alias of the stack's alert topic key.
+pub fn alert_key_alias(stack: &str) -> String {
+    format!("alias/{}", alert_topic_name(stack))
+}
+
+/// With `[alarms] notify`, the stack's SNS topic, encrypted with a key of the stack that CloudWatch
+/// may use (`policy::alert_key_policy` says why not SNS's AWS-managed key), and one e-mail
+/// subscription per address.
+pub(super) fn add_alerts(builder: &mut Builder<'_>, stack: &Stack, facts: &super::AccountFacts) {
     if stack.alarms.notify.is_empty() {
         return;
     }
+    let partition = crate::stack::facts::partition(&stack.region);
+    let alias = alert_key_alias(&stack.name);
+    builder.add_named(
+        "alerts-key",
+        Kind::KmsKey,
+        &alias,
+        vec![
+            ("alias", Value::string(&alias)),
+            ("description", Value::string(format!("encrypts the alert topic of stack {}", stack.name))),
+            ("policy", Value::string(super::policy::alert_key_policy(partition, &facts.account_id))),
+        ],
+    );
     let name = alert_topic_name(&stack.name);
     builder.add_named(
         "alerts",
         Kind::AlertTopic,
         &name,
-        vec![("name", Value::string(&name)), ("kms_master_key_id", Value::string("alias/aws/sns"))],
+        vec![("name", Value::string(&name)), ("kms_master_key_id", reference("alerts-key", "arn"))],
     );
     for address in &stack.alarms.notify {
         let id = alert_subscription_id(address);

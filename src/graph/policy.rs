@@ -83,6 +83,38 @@ pub fn allow_policy(actions: &[&str], resources: &[&str]) -> String {
     )
 }
 
+/// The key policy of the stack's alert topic key: the account administers it (which also passes
+/// KMS's lockout check: the caller can put the policy again), and CloudWatch alarms may use it to
+/// publish to the encrypted topic. SNS's AWS-managed key (`alias/aws/sns`) cannot serve: its policy
+/// does not let CloudWatch call kms:Decrypt and kms:GenerateDataKey, so an alarm's action fails
+/// ("CloudWatch alarms aren't authorized to access the SNS topic encryption key",
+/// repost.aws knowledge-center/cloudwatch-configure-alarm-sns), and that policy cannot be edited.
+pub fn alert_key_policy(partition: &str, account_id: &str) -> String {
+    normalise_policy(
+        &serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersTheKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": format!("arn:{partition}:iam::{account_id}:root")},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchAlarmsPublishToTheTopic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                },
+            ],
+        })
+        .to_string(),
+    )
+}
+
 /// Decodes the percent-encoding (RFC 3986) IAM applies to policy documents in its answers.
 pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();

@@ -459,3 +459,28 @@ fn the_dashboard_is_built_from_the_stack_s_names_and_compared_as_canonical_json(
     let reformatted = "{ \"widgets\" : [ {\"y\":0, \"x\": 0, \"type\":\"text\"} ] }";
     assert_eq!(canonical_dashboard_body(reformatted).as_deref(), Some(r#"{"widgets":[{"type":"text","x":0,"y":0}]}"#));
 }
+
+#[test]
+fn the_alert_topic_is_encrypted_with_a_key_cloudwatch_may_use() {
+    let source = include_str!("../../stacks/prod.toml");
+    let stack = stack::parse("prod.toml", source).unwrap_or_else(|diagnostics| panic!("{}", diagnostics.render()));
+    let resources = desired(&stack, &facts()).expect("enough zones");
+    let topic = resources.iter().find(|r| r.id == "alerts").expect("the alert topic");
+    assert_eq!(
+        topic.props.get("kms_master_key_id"),
+        Some(&Value::Ref { id: "alerts-key".into(), attribute: "arn".into() }),
+        "never alias/aws/sns, whose policy CloudWatch cannot use"
+    );
+    let key = resources.iter().find(|r| r.id == "alerts-key").expect("the key");
+    assert_eq!(key.props.get("alias"), Some(&Value::string("alias/watchlist-prod-alerts")));
+    let policy: serde_json::Value =
+        serde_json::from_str(key.props.get("policy").and_then(Value::as_str).expect("a policy")).expect("JSON");
+    let statements = policy["Statement"].as_array().expect("statements");
+    let cloudwatch = statements
+        .iter()
+        .find(|s| s["Principal"]["Service"] == serde_json::json!(["cloudwatch.amazonaws.com"]))
+        .expect("a statement for CloudWatch");
+    assert_eq!(cloudwatch["Action"], serde_json::json!(["kms:Decrypt", "kms:GenerateDataKey*"]));
+    assert!(statements.iter().any(|s| s["Principal"]["AWS"] == serde_json::json!(["arn:aws:iam::123456789012:root"])
+        && s["Action"] == serde_json::json!(["kms:*"])));
+}

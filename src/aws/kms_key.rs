@@ -1,0 +1,137 @@
+//! Driver for the stack's customer managed KMS key that encrypts its alert topic, found by its
+//! alias (`alias/<stack>-alerts`).
+//!
+//! A KMS key is never deleted at once: ScheduleKeyDeletion's window "must be between 7 and 30"
+//! days (API_ScheduleKeyDeletion); the delete removes the alias and schedules the key's deletion
+//! after 7 days, during which CancelKeyDeletion can bring it back. A key pending deletion has no
+//! alias, so it is not the stack's any more; a new apply makes a new key. The key policy must let
+//! the caller put it again (KMS's lockout safety check, API_CreateKey `Policy`): the account's root
+//! principal administers it.
+
+use aws_sdk_kms::types::{KeyState, Tag};
+use serde::{Deserialize, Serialize};
+
+use super::driver::driver;
+use super::props::{tags_of, Tags};
+use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+use crate::graph::policy::normalise_policy;
+use crate::graph::{AccountFacts, Kind, Props};
+use crate::plan::LiveResource;
+
+/// The shortest wait KMS allows before it deletes a key.
+pub const DELETION_WINDOW_DAYS: i32 = 7;
+
+/// The key's properties, as the graph builds them and discovery reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KmsKeyProps {
+    pub alias: String,
+    pub description: String,
+    /// The key policy in canonical form (`graph::policy::normalise_policy`).
+    pub policy: String,
+    pub tags: Tags,
+}
+
+driver!(KmsKeyDriver, KmsKeyProps);
+
+fn attributes(key_id: &str, arn: &str) -> Attributes {
+    Attributes::from([("id".to_string(), key_id.to_string()), ("arn".to_string(), arn.to_string())])
+}
+
+/// KMS's tag list (its tags are `TagKey`/`TagValue` pairs).
+pub fn kms_tags(tags: &Tags) -> Vec<Tag> {
+    tags::sdk_tags(tags, |key, value| Tag::builder().tag_key(key).tag_value(value).build())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The key the stack's alias points at, with its tags and policy, unless it is on its way out.
+pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
+    let alias = crate::graph::alert_key_alias(&clients.stack);
+    let mut target = None;
+    let mut pages = clients.kms.list_aliases().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.aws("ListAliases", "the stack's alert topic key")?;
+        if let Some(found) = page.aliases().iter().find(|entry| entry.alias_name() == Some(&alias)) {
+            target = found.target_key_id().map(str::to_string);
+        }
+    }
+    let Some(key_id) = target else { return Ok(Vec::new()) };
+    let described = clients.kms.describe_key().key_id(&key_id).send().await;
+    let Some(described) = described.aws_or_gone("DescribeKey", &alias)? else { return Ok(Vec::new()) };
+    let Some(metadata) = described.key_metadata() else { return Ok(Vec::new()) };
+    if matches!(metadata.key_state(), Some(KeyState::PendingDeletion | KeyState::PendingReplicaDeletion)) {
+        return Ok(Vec::new());
+    }
+    let tagged = clients.kms.list_resource_tags().key_id(&key_id).send().await;
+    let Some(tagged) = tagged.aws_or_gone("ListResourceTags", &alias)? else { return Ok(Vec::new()) };
+    let pairs: Vec<(&str, &str)> = tagged.tags().iter().map(|tag| (tag.tag_key(), tag.tag_value())).collect();
+    let Some(owner) = super::owned_id(&clients.stack, pairs.iter().copied()) else { return Ok(Vec::new()) };
+    let policy = clients.kms.get_key_policy().key_id(&key_id).policy_name("default").send().await;
+    let Some(policy) = policy.aws_or_gone("GetKeyPolicy", &alias)? else { return Ok(Vec::new()) };
+    let props = KmsKeyProps {
+        alias: alias.clone(),
+        description: metadata.description().unwrap_or_default().to_string(),
+        policy: normalise_policy(policy.policy().unwrap_or_default()),
+        tags: tags_of(pairs),
+    };
+    let arn = metadata.arn().unwrap_or_default();
+    Ok(vec![live_resource(Kind::KmsKey, owner, &key_id, &props, attributes(&key_id, arn))])
+}
+
+/// Creates the key (tagged, with its policy) and points the alias at it.
+pub async fn create(context: &StepContext<'_>, resolved: &Props) -> Result<Attributes, AwsError> {
+    let props: KmsKeyProps = context.decode(resolved)?;
+    let resource = context.resource();
+    let created = context
+        .clients
+        .kms
+        .create_key()
+        .description(&props.description)
+        .policy(&props.policy)
+        .set_tags(Some(kms_tags(&props.tags)))
+        .send()
+        .await
+        .aws("CreateKey", &resource)?;
+    let metadata = created.key_metadata();
+    let key_id = metadata.map(|m| m.key_id().to_string()).unwrap_or_default();
+    let arn = metadata.and_then(|m| m.arn()).unwrap_or_default().to_string();
+    let call = context.clients.kms.create_alias().alias_name(&props.alias).target_key_id(&key_id);
+    call.send().await.aws("CreateAlias", &resource)?;
+    Ok(attributes(&key_id, &arn))
+}
+
+pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
+    let (desired, live): (KmsKeyProps, KmsKeyProps) = update.decode(context)?;
+    let key_id = update.physical_id;
+    let resource = context.resource();
+    let kms = &context.clients.kms;
+    if update.changed("description") {
+        let call = kms.update_key_description().key_id(key_id).description(&desired.description);
+        call.send().await.aws("UpdateKeyDescription", &resource)?;
+    }
+    if update.changed("policy") {
+        let call = kms.put_key_policy().key_id(key_id).policy_name("default").policy(&desired.policy);
+        call.send().await.aws("PutKeyPolicy", &resource)?;
+    }
+    tags::replace(context, tags::Style::Kms, key_id, &desired.tags, &live.tags).await?;
+    let described = kms.describe_key().key_id(key_id).send().await.aws("DescribeKey", &resource)?;
+    let arn = described.key_metadata().and_then(|m| m.arn()).unwrap_or_default().to_string();
+    Ok(attributes(key_id, &arn))
+}
+
+/// Removes the alias and schedules the key's deletion after the shortest window.
+pub async fn delete(context: &StepContext<'_>, key_id: &str, live: &Props) -> Result<(), AwsError> {
+    let props: KmsKeyProps = context.decode(live)?;
+    let resource = context.resource();
+    let kms = &context.clients.kms;
+    kms.delete_alias().alias_name(&props.alias).send().await.aws_or_gone("DeleteAlias", &resource)?;
+    let scheduled =
+        kms.schedule_key_deletion().key_id(key_id).pending_window_in_days(DELETION_WINDOW_DAYS).send().await;
+    match scheduled.aws_or_gone("ScheduleKeyDeletion", &resource) {
+        // A key already pending deletion (an interrupted destroy) is on its way out.
+        Err(error) if error.code() == Some("KMSInvalidStateException") => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
