@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::apply::{self, ExecuteOptions};
 use crate::aws::{self, Connection};
@@ -37,13 +38,47 @@ enum Command {
     Apply(ApplyArgs),
     /// Delete everything the stack owns.
     Destroy(DestroyArgs),
+    /// Print a shell completion script: `wl-infra completions bash > /etc/bash_completion.d/wl-infra`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `wl-infra man | man -l -`.
+    Man,
 }
 
 #[derive(Args, Debug)]
 struct StackArgs {
-    /// The stack file, e.g. stacks/dev.toml.
-    #[arg(long, value_name = "FILE")]
-    stack: PathBuf,
+    /// The stack file, e.g. stacks/dev.toml; defaults to WL_STACK, or to the one file in stacks/.
+    #[arg(long, env = "WL_STACK", value_name = "FILE")]
+    stack: Option<PathBuf>,
+}
+
+/// The stack file a command works on: the one named, or the only one in `stacks/`.
+fn stack_file(named: Option<&PathBuf>) -> Result<PathBuf, String> {
+    if let Some(path) = named {
+        return Ok(path.clone());
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir("stacks")
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|path| path.extension().is_some_and(|extension| extension == "toml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    match found.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => Err("no stack file named and no stacks/*.toml here: pass --stack FILE or set WL_STACK".to_string()),
+        many => Err(format!(
+            "stacks/ holds {} stack files ({}): pass --stack FILE or set WL_STACK to say which",
+            many.len(),
+            many.iter().map(|path| path.display().to_string()).collect::<Vec<_>>().join(", ")
+        )),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -83,10 +118,10 @@ struct ImageArgs {
 struct ApplyArgs {
     /// A plan saved by `wl-infra plan --out FILE`: apply exactly its steps, without asking, and
     /// only if AWS has not changed since it was made.
-    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["stack", "yes", "image_tags"])]
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["yes", "image_tags"])]
     plan_file: Option<PathBuf>,
-    /// The stack file, e.g. stacks/dev.toml.
-    #[arg(long, value_name = "FILE", required_unless_present = "plan_file")]
+    /// The stack file, e.g. stacks/dev.toml; defaults to WL_STACK, or to the one file in stacks/.
+    #[arg(long, env = "WL_STACK", value_name = "FILE")]
     stack: Option<PathBuf>,
     #[command(flatten)]
     aws: AwsArgs,
@@ -148,13 +183,29 @@ impl Terminal {
 
 /// The process entry point: parses arguments, runs the command, returns its exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_arguments() {
+        Ok(cli) => cli,
+        // A usage error exits 1 (clap's own 2 means "changes pending" with --detailed-exitcode);
+        // --help and --version print to stdout and exit 0.
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+        }
+    };
     let terminal = Terminal::detect();
     let outcome = match cli.command {
         Command::Validate(args) => validate(&args),
         Command::Plan(args) => with_runtime(|| plan(args, &terminal)),
         Command::Apply(args) => with_runtime(|| apply(args, &terminal)),
         Command::Destroy(args) => with_runtime(|| destroy(args, &terminal)),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "wl-infra", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|error| format!("cannot write the manual page: {error}")),
     };
     match outcome {
         Ok(code) => code,
@@ -163,6 +214,25 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The arguments, with the one rule clap cannot say: `--stack` given on the command line does not
+/// go with a saved plan file (the plan names its stack), while a `WL_STACK` in the environment may.
+fn parse_arguments() -> Result<Cli, clap::Error> {
+    let matches = Cli::command().try_get_matches()?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    let apply = matches.subcommand_matches("apply");
+    let typed = apply.is_some_and(|apply| apply.value_source("stack") == Some(ValueSource::CommandLine));
+    if typed
+        && apply.is_some_and(|apply| apply.contains_id("plan_file") && apply.get_one::<PathBuf>("plan_file").is_some())
+    {
+        let mut command = Cli::command();
+        return Err(command.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--stack cannot be used with a saved plan file: the plan names its stack",
+        ));
+    }
+    Ok(cli)
 }
 
 type Outcome = Result<ExitCode, String>;
@@ -181,11 +251,12 @@ where
 
 /// Loads the stack file, printing its diagnostics (if any) to stderr.
 fn load(args: &StackArgs) -> Result<Stack, String> {
-    match ops::load_stack(&args.stack) {
+    let path = stack_file(args.stack.as_ref())?;
+    match ops::load_stack(&path) {
         Ok(stack) => Ok(stack),
         Err(LoadError::Invalid(diagnostics)) => {
             eprint!("{}", diagnostics.render());
-            Err(format!("{} is not a valid stack file", args.stack.display()))
+            Err(format!("{} is not a valid stack file", path.display()))
         }
         Err(error) => Err(error.to_string()),
     }
@@ -195,7 +266,7 @@ fn validate(args: &StackArgs) -> Outcome {
     let stack = load(args)?;
     eprintln!(
         "{} is valid: stack {} in {}, {} service(s), {} database(s)",
-        args.stack.display(),
+        stack_file(args.stack.as_ref())?.display(),
         stack.name,
         stack.region,
         stack.services.len(),
@@ -414,13 +485,10 @@ async fn execute_and_report(
 }
 
 async fn apply(args: ApplyArgs, terminal: &Terminal) -> Outcome {
-    let stack_file = match (&args.plan_file, &args.stack) {
-        (Some(plan_file), _) => return apply_saved(plan_file, &args, terminal).await,
-        (None, Some(stack_file)) => stack_file.clone(),
-        // clap requires one of the two.
-        (None, None) => return Err("pass --stack FILE or a saved plan file".to_string()),
-    };
-    let stack = load(&StackArgs { stack: stack_file })?;
+    if let Some(plan_file) = &args.plan_file {
+        return apply_saved(plan_file, &args, terminal).await;
+    }
+    let stack = load(&StackArgs { stack: args.stack.clone() })?;
     let image_tags = check_image_tags(&stack, &args.images.image_tags)?;
     converge(&stack, &args.aws, Goal::Apply, &image_tags, args.yes, &args.execution, terminal).await
 }
