@@ -11,12 +11,14 @@
 //! - [`plan`] diffs desired against live into a plan: what changes, and the ordered steps.
 //! - [`apply`] executes the steps with bounded concurrency and retries; it decides nothing.
 //! - [`render`] is the one printer (human plan, `plan --json`, progress on stderr).
+//! - [`outputs`] is what a deployed stack offers (URLs, endpoints), from its live attributes.
 //! - [`ops`] holds the operations the commands share; [`cli`] is the thin command line over them.
 pub mod apply;
 pub mod aws;
 pub mod cli;
 pub mod graph;
 pub mod ops;
+pub mod outputs;
 pub mod plan;
 pub mod render;
 pub mod stack;

@@ -28,6 +28,8 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
     let applied = wl_infra_at(&proxy.url, &["apply", "--stack", path, "--yes"]).expect_code(0);
     assert!(applied.stderr.contains("Apply complete"), "{}", applied.stderr);
     assert!(applied.stderr.contains("has reached a steady state"), "service events are shown: {}", applied.stderr);
+    assert!(applied.stderr.contains("Site: https://"), "apply ends with the site's URL: {}", applied.stderr);
+    outputs_are_read_live_and_hold_no_password(&checker, &name, path);
     let counts = checker.owned_counts(&name);
     let expected = [
         ("vpc", 1),
@@ -570,4 +572,36 @@ fn a_cluster_of_the_stack_s_name_that_the_stack_does_not_own_is_refused_never_us
         assert_eq!(cluster.status(), Some("ACTIVE"), "destroy left it alone");
         assert!(cluster.tags().is_empty(), "wl-infra never tagged it");
     });
+}
+
+/// `outputs` reads the live stack: the site, the API, each database's endpoint and secret (by ARN,
+/// never its value), the cache, the repositories and the services.
+fn outputs_are_read_live_and_hold_no_password(checker: &Checker, name: &str, path: &str) {
+    let printed = wl_infra(&["outputs", "--stack", path, "--json"]).expect_code(0);
+    let outputs: serde_json::Value = serde_json::from_str(&printed.stdout).expect("JSON");
+    assert_eq!(outputs["format_version"], 1);
+    let site = outputs["site_url"].as_str().unwrap_or_default();
+    assert!(site.starts_with("https://") && site.ends_with(".cloudfront.net"), "{outputs}");
+    assert_eq!(outputs["api_url"].as_str(), Some(format!("{site}/api").as_str()));
+    let databases = outputs["databases"].as_array().expect("databases");
+    assert_eq!(databases.len(), 3, "{outputs}");
+    for database in databases {
+        assert!(database["endpoint"].as_str().is_some_and(|endpoint| endpoint.ends_with(":5432")), "{database}");
+        assert!(
+            database["secret_arn"].as_str().is_some_and(|arn| arn.starts_with("arn:aws:secretsmanager:")),
+            "{database}"
+        );
+    }
+    assert!(outputs["cache_endpoint"].as_str().is_some_and(|endpoint| endpoint.ends_with(":6379")), "{outputs}");
+    assert_eq!(outputs["repositories"].as_object().map(|r| r.len()), Some(3));
+    assert_eq!(outputs["services"], serde_json::json!(["movie", "user", "watchlist"]));
+    assert_eq!(outputs["cluster"].as_str(), Some(name));
+    for (_, secret) in checker.runtime.block_on(checker.stack_secrets(name)) {
+        let password = serde_json::from_str::<serde_json::Value>(&secret).expect("a JSON secret")["password"].clone();
+        let password = password.as_str().unwrap_or_default();
+        assert!(!password.is_empty() && !printed.stdout.contains(password), "no password in the outputs");
+    }
+    let human = wl_infra(&["outputs", "--stack", path]).expect_code(0);
+    assert!(human.stdout.lines().any(|line| line.starts_with("site ") && line.ends_with(site)), "{}", human.stdout);
+    assert!(human.stdout.contains("database users secret"), "{}", human.stdout);
 }

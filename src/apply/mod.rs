@@ -83,6 +83,8 @@ impl Default for ExecuteOptions {
 /// The outcome of a run: what failed with why, what was skipped, and whether it was interrupted.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// The attributes of every resource the run kept or made, by logical id (`outputs`).
+    pub attributes: HashMap<String, Attributes>,
     pub succeeded: usize,
     pub failed: Vec<(String, String)>,
     pub skipped: Vec<String>,
@@ -200,6 +202,7 @@ pub async fn execute(
             }
         }
     }
+    report.attributes = outputs;
     report
 }
 

@@ -38,6 +38,9 @@ enum Command {
     Apply(ApplyArgs),
     /// Delete everything the stack owns.
     Destroy(DestroyArgs),
+    /// Show what the deployed stack offers: the site's URL, the load balancer, the database and
+    /// cache endpoints (secrets by ARN, never their values), repositories, cluster and services.
+    Outputs(OutputsArgs),
     /// Print a shell completion script: `wl-infra completions bash > /etc/bash_completion.d/wl-infra`.
     Completions {
         /// The shell to complete in.
@@ -145,6 +148,17 @@ struct ExecutionArgs {
 }
 
 #[derive(Args, Debug)]
+struct OutputsArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Print the outputs as a versioned JSON document.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
 struct DestroyArgs {
     #[command(flatten)]
     stack: StackArgs,
@@ -198,6 +212,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => with_runtime(|| plan(args, &terminal)),
         Command::Apply(args) => with_runtime(|| apply(args, &terminal)),
         Command::Destroy(args) => with_runtime(|| destroy(args, &terminal)),
+        Command::Outputs(args) => with_runtime(|| outputs(args)),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "wl-infra", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
@@ -415,7 +430,7 @@ async fn converge(
     refuse(&plan, terminal)?;
     if !plan.has_changes() {
         if goal == Goal::Apply {
-            show_dashboard(&plan);
+            show_where(stack, &apply::known_attributes(&plan, &live));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -427,22 +442,42 @@ async fn converge(
         eprintln!("Nothing was changed.");
         return Ok(ExitCode::from(1));
     }
-    execute_and_report(clients, &plan, &live, goal, &options, terminal).await
+    execute_and_report(clients, Some(stack), &plan, &live, goal, &options, terminal).await
 }
 
-/// Where the stack's dashboard is, once an apply has made or kept it.
-fn show_dashboard(plan: &crate::plan::Plan) {
-    let kept = plan.changes.iter().find(|change| change.kind == crate::graph::Kind::Dashboard);
-    if let Some(change) = kept.filter(|change| change.action != crate::plan::Action::Delete) {
-        let name = crate::graph::dashboard_name(&plan.stack, &plan.region);
-        let url = crate::graph::dashboard_console_url(&plan.region, &name);
-        eprintln!("Dashboard {}: {url}", change.id);
+/// Where the applied stack is: its site and its dashboard, when it has them.
+fn show_where(stack: &Stack, attributes: &crate::outputs::AttributesById) {
+    let outputs = crate::outputs::outputs(stack, attributes);
+    if let Some(url) = &outputs.site_url {
+        eprintln!("Site: {url}");
     }
+    if let Some(url) = &outputs.dashboard_url {
+        eprintln!("Dashboard: {url}");
+    }
+}
+
+async fn outputs(args: OutputsArgs) -> Outcome {
+    let stack = load(&args.stack)?;
+    let clients = aws::connect(&stack.name, &stack.region, &connection(&args.aws)).await;
+    let (_, live) = ops::read_live(&clients).await.map_err(|error| error.to_string())?;
+    let attributes = live
+        .into_iter()
+        .filter(|resource| resource.state != crate::plan::LiveState::Deleting)
+        .map(|resource| (resource.id, resource.attributes))
+        .collect();
+    let outputs = crate::outputs::outputs(&stack, &attributes);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outputs).map_err(|error| error.to_string())?);
+    } else {
+        print!("{}", render::human_outputs(&outputs));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs a reviewed plan's steps with progress on stderr, and says how it went.
 async fn execute_and_report(
     clients: aws::Clients,
+    stack: Option<&Stack>,
     plan: &crate::plan::Plan,
     live: &[crate::plan::LiveResource],
     goal: Goal,
@@ -461,8 +496,8 @@ async fn execute_and_report(
             "{verb} complete in {elapsed}: {} created, {} updated, {} replaced, {} deleted.",
             summary.create, summary.update, summary.replace, summary.delete
         );
-        if goal == Goal::Apply {
-            show_dashboard(plan);
+        if let (Goal::Apply, Some(stack)) = (goal, stack) {
+            show_where(stack, &report.attributes);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -507,7 +542,8 @@ async fn apply_saved(plan_file: &std::path::Path, args: &ApplyArgs, terminal: &T
     if !saved.plan.has_changes() {
         return Ok(ExitCode::SUCCESS);
     }
-    execute_and_report(clients, &saved.plan, &live, Goal::Apply, &options, terminal).await
+    // A saved plan carries no stack file, so it has no site or dashboard to show.
+    execute_and_report(clients, None, &saved.plan, &live, Goal::Apply, &options, terminal).await
 }
 
 async fn destroy(args: DestroyArgs, terminal: &Terminal) -> Outcome {

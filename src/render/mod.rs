@@ -267,3 +267,39 @@ pub fn json_plan(plan: &Plan) -> serde_json::Value {
         "summary": plan.summary(),
     })
 }
+
+/// `wl-infra outputs`: one line per output, aligned; what does not exist yet is left out.
+pub fn human_outputs(outputs: &crate::outputs::Outputs) -> String {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut row = |label: &str, value: &Option<String>| {
+        if let Some(value) = value {
+            rows.push((label.to_string(), value.clone()));
+        }
+    };
+    row("site", &outputs.site_url);
+    row("api", &outputs.api_url);
+    row("load balancer", &outputs.load_balancer_dns_name);
+    for database in &outputs.databases {
+        row(&format!("database {}", database.name), &database.endpoint);
+        row(&format!("database {} secret", database.name), &database.secret_arn);
+    }
+    row("cache", &outputs.cache_endpoint);
+    for (service, uri) in &outputs.repositories {
+        row(&format!("repository {service}"), &Some(uri.clone()));
+    }
+    row("cluster", &outputs.cluster);
+    row("services", &Some(outputs.services.join(", ")).filter(|services| !services.is_empty()));
+    row("dashboard", &outputs.dashboard_url);
+    row("alert topic", &outputs.alert_topic_arn);
+    let mut out = String::new();
+    if rows.is_empty() {
+        let _ =
+            writeln!(out, "Stack {} in {} has no resources yet: run `wl-infra apply`.", outputs.stack, outputs.region);
+        return out;
+    }
+    let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
+    for (label, value) in rows {
+        let _ = writeln!(out, "{label:width$}  {value}");
+    }
+    out
+}
