@@ -199,3 +199,88 @@ fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_twins_or_orp
     wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
     assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
 }
+
+/// Waits for a line of the apply's progress that `wanted` accepts, failing after `seconds`.
+fn wait_for_line(progress: &std::sync::mpsc::Receiver<String>, seconds: u64, wanted: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let mut lines = Vec::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(line) = progress.recv_timeout(std::time::Duration::from_millis(100)) {
+            if wanted(&line) {
+                return line;
+            }
+            lines.push(line);
+        }
+    }
+    panic!("no such line within {seconds} s:\n{}", lines.join("\n"));
+}
+
+fn terminate(child: &std::process::Child) {
+    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(status.is_ok_and(|status| status.success()), "kill -TERM");
+}
+
+#[test]
+fn sigterm_finishes_the_steps_in_flight_and_a_second_one_stops_at_once() {
+    let directory = TempDir::new("sigterm");
+    let stack = StackFile::new(&unique_stack_name("term"));
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    let access_key = format!("TERM{}", stack.name.replace('-', "").to_uppercase());
+    emulator_control(
+        "POST",
+        "/wl-api/pending",
+        &format!(r#"{{"access_key": "{access_key}", "hold": ["nat", "rds"]}}"#),
+    );
+
+    // One SIGTERM (a cancelled CI job) while the NAT gateway is being made: nothing new starts, the
+    // step in flight finishes once AWS lets it, and the run exits 1 saying how to go on.
+    let (mut child, progress) = spawn_apply(path, &access_key);
+    wait_for_line(&progress, 120, |line| line.starts_with("started") && line.contains("nat_gateway nat-1"));
+    while !held(&access_key, "nat") {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    terminate(&child);
+    wait_for_line(&progress, 30, |line| line.starts_with("interrupted: finishing the steps in flight"));
+    emulator_control(
+        "POST",
+        "/wl-api/pending/release",
+        &format!(r#"{{"access_key": "{access_key}", "kinds": ["nat"]}}"#),
+    );
+    let status = child.wait().expect("the apply ends");
+    assert_eq!(status.code(), Some(1));
+    let rest: Vec<String> = progress.iter().collect();
+    assert!(
+        rest.iter().any(|line| line.contains("interrupted: run the same command again to continue")),
+        "{}",
+        rest.join("\n")
+    );
+    assert!(
+        rest.iter().any(|line| line.starts_with("done") && line.contains("nat_gateway nat-1")),
+        "the NAT gateway's step finished: {}",
+        rest.join("\n")
+    );
+
+    // Two SIGTERMs while the database is held: the second stops the run at once, with 130.
+    let (mut child, progress) = spawn_apply(path, &access_key);
+    while !held(&access_key, "rds") {
+        assert!(child.try_wait().expect("the apply runs").is_none(), "the apply reached the database");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    terminate(&child);
+    wait_for_line(&progress, 30, |line| line.starts_with("interrupted: finishing the steps in flight"));
+    let second = std::time::Instant::now();
+    terminate(&child);
+    let status = child.wait().expect("the apply ends");
+    assert_eq!(status.code(), Some(130));
+    assert!(second.elapsed() < std::time::Duration::from_secs(5), "at once, not after the held database");
+
+    emulator_control(
+        "POST",
+        "/wl-api/pending/release",
+        &format!(r#"{{"access_key": "{access_key}", "kinds": ["rds"]}}"#),
+    );
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+}

@@ -371,14 +371,45 @@ fn watch_interrupts() -> Arc<AtomicBool> {
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupted);
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        // Ctrl-C, or SIGTERM (what CI runners send when a job is cancelled): no new step starts
+        // and the ones in flight finish; a second signal stops at once.
+        let mut signals = Signals::new();
+        if signals.next().await {
             flag.store(true, Ordering::SeqCst);
-            if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("interrupted: finishing the steps in flight (a second Ctrl-C or SIGTERM stops at once)");
+            if signals.next().await {
                 std::process::exit(130);
             }
         }
     });
     interrupted
+}
+
+/// Ctrl-C and, on Unix, SIGTERM as one stream of interruptions.
+struct Signals {
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        Signals {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+        }
+    }
+
+    /// Waits for the next interruption; false when none can come.
+    async fn next(&mut self) -> bool {
+        #[cfg(unix)]
+        if let Some(terminate) = &mut self.terminate {
+            return tokio::select! {
+                interrupt = tokio::signal::ctrl_c() => interrupt.is_ok(),
+                term = terminate.recv() => term.is_some(),
+            };
+        }
+        tokio::signal::ctrl_c().await.is_ok()
+    }
 }
 
 /// Reads `--timeout KIND=DURATION` values (`90m`, `900s`, `2h`) over the default timeouts.
