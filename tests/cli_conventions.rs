@@ -1,12 +1,17 @@
 //! The command line's conventions, without AWS: exit codes of usage errors, completions, the
-//! manual page, and which stack file a command works on when `--stack` is left out.
+//! manual page, colour, and which stack file a command works on when `--stack` is left out.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
 fn wl_infra(directory: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wl-infra"));
-    command.current_dir(directory).args(args).env_remove("WL_STACK").env("NO_COLOR", "1");
+    command
+        .current_dir(directory)
+        .args(args)
+        .env_remove("WL_STACK")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE");
     for (key, value) in env {
         command.env(key, value);
     }
@@ -101,4 +106,27 @@ fn the_stack_file_is_the_one_named_the_one_in_wl_stack_or_the_only_one_in_stacks
     let both = wl_infra(&directory.0, &["apply", "missing-plan.json", "--stack", "stacks/dev.toml"], &[]);
     assert_eq!(both.status.code(), Some(1));
     assert!(text(&both.stderr).contains("--stack cannot be used with a saved plan file"), "{}", text(&both.stderr));
+}
+
+#[test]
+fn colour_follows_the_flag_then_no_color_then_clicolor_force_and_is_off_when_piped() {
+    let directory = Directory::new("colour");
+    let escape = "\x1b[";
+    let coloured = |output: &Output| text(&output.stdout).contains(escape) || text(&output.stderr).contains(escape);
+    let missing = ["validate", "--stack", "missing.toml"];
+    assert!(!coloured(&wl_infra(&directory.0, &missing, &[])), "piped: no colour");
+    assert!(!coloured(&wl_infra(&directory.0, &["--help"], &[])), "piped help: no colour");
+    let always = wl_infra(&directory.0, &["validate", "--stack", "missing.toml", "--color", "always"], &[]);
+    assert!(text(&always.stderr).contains("\x1b[31merror:"), "{:?}", text(&always.stderr));
+    assert!(coloured(&wl_infra(&directory.0, &missing, &[("CLICOLOR_FORCE", "1")])), "CLICOLOR_FORCE");
+    assert!(coloured(&wl_infra(&directory.0, &["--help"], &[("CLICOLOR_FORCE", "1")])), "coloured help");
+    assert!(
+        !coloured(&wl_infra(&directory.0, &missing, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])),
+        "NO_COLOR wins"
+    );
+    let never = wl_infra(&directory.0, &["--color=never", "--help"], &[("CLICOLOR_FORCE", "1")]);
+    assert!(!coloured(&never), "the flag wins over the environment");
+    let usage = wl_infra(&directory.0, &["plan", "--bogus", "--color", "always"], &[]);
+    assert_eq!(usage.status.code(), Some(1));
+    assert!(coloured(&usage), "usage errors follow --color too");
 }

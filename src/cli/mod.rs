@@ -24,8 +24,62 @@ use crate::stack::Stack;
     about = "Declarative AWS ECS Fargate infrastructure for the Movie Watchlist application"
 )]
 struct Cli {
+    /// When to colour the output: auto (on a terminal, unless NO_COLOR is set or CLICOLOR_FORCE
+    /// forces it), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// The `--color` given on the command line, read before clap parses it, so that clap's own
+    /// help and errors follow it too.
+    fn from_arguments(arguments: &[std::ffi::OsString]) -> ColorWhen {
+        let mut choice = ColorWhen::Auto;
+        let mut words = arguments.iter().map(|word| word.to_string_lossy());
+        while let Some(word) = words.next() {
+            let value = match word.strip_prefix("--color") {
+                Some("") => words.next().map(|next| next.to_string()),
+                Some(rest) => rest.strip_prefix('=').map(str::to_string),
+                None => None,
+            };
+            choice = match value.as_deref() {
+                Some("always") => ColorWhen::Always,
+                Some("never") => ColorWhen::Never,
+                Some(_) => ColorWhen::Auto,
+                None => choice,
+            };
+        }
+        choice
+    }
+
+    /// Whether a stream is coloured: the flag, then NO_COLOR (off), then CLICOLOR_FORCE (on), then
+    /// whether the stream is a terminal.
+    fn colors(self, is_terminal: bool) -> bool {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty() && value != "0");
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto if set("NO_COLOR") => false,
+            ColorWhen::Auto if set("CLICOLOR_FORCE") => true,
+            ColorWhen::Auto => is_terminal,
+        }
+    }
+
+    fn for_clap(self) -> clap::ColorChoice {
+        match self.colors(std::io::stdout().is_terminal() && std::io::stderr().is_terminal()) {
+            true => clap::ColorChoice::Always,
+            false => clap::ColorChoice::Never,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -180,11 +234,10 @@ struct Terminal {
 }
 
 impl Terminal {
-    fn detect() -> Terminal {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    fn detect(color: ColorWhen) -> Terminal {
         Terminal {
-            stdout_style: Style { color: !no_color && std::io::stdout().is_terminal() },
-            stderr_style: Style { color: !no_color && std::io::stderr().is_terminal() },
+            stdout_style: Style { color: color.colors(std::io::stdout().is_terminal()) },
+            stderr_style: Style { color: color.colors(std::io::stderr().is_terminal()) },
             stderr_is_terminal: std::io::stderr().is_terminal(),
             stdin_is_terminal: std::io::stdin().is_terminal(),
         }
@@ -206,7 +259,7 @@ pub fn main() -> ExitCode {
             return if error.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
         }
     };
-    let terminal = Terminal::detect();
+    let terminal = Terminal::detect(cli.color);
     let outcome = match cli.command {
         Command::Validate(args) => validate(&args),
         Command::Plan(args) => with_runtime(|| plan(args, &terminal)),
@@ -234,7 +287,9 @@ pub fn main() -> ExitCode {
 /// The arguments, with the one rule clap cannot say: `--stack` given on the command line does not
 /// go with a saved plan file (the plan names its stack), while a `WL_STACK` in the environment may.
 fn parse_arguments() -> Result<Cli, clap::Error> {
-    let matches = Cli::command().try_get_matches()?;
+    let arguments: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let matches =
+        Cli::command().color(ColorWhen::from_arguments(&arguments).for_clap()).try_get_matches_from(arguments)?;
     let cli = Cli::from_arg_matches(&matches)?;
     let apply = matches.subcommand_matches("apply");
     let typed = apply.is_some_and(|apply| apply.value_source("stack") == Some(ValueSource::CommandLine));
