@@ -12,6 +12,7 @@
 //! - [`apply`] executes the steps with bounded concurrency and retries; it decides nothing.
 //! - [`render`] is the one printer (human plan, `plan --json`, progress on stderr).
 //! - [`outputs`] is what a deployed stack offers (URLs, endpoints), from its live attributes.
+//! - [`status`] judges how a deployed stack is doing from what `aws::status` reads.
 //! - [`ops`] holds the operations the commands share; [`cli`] is the thin command line over them.
 pub mod apply;
 pub mod aws;
@@ -22,3 +23,4 @@ pub mod outputs;
 pub mod plan;
 pub mod render;
 pub mod stack;
+pub mod status;

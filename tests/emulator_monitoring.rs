@@ -294,3 +294,55 @@ fn the_prod_stack_with_alerts_dashboard_and_scaling_applies_replans_empty_change
     assert_eq!(checker.total_owned(&name), 0, "{:?}", checker.owned_counts(&name));
     assert_eq!(scaling_of(&checker, &name), (Vec::new(), Vec::new()), "targets deregistered, policies gone");
 }
+
+#[test]
+fn status_shows_the_services_and_data_tier_and_exits_3_while_an_alarm_fires() {
+    let directory = TempDir::new("status");
+    let mut stack = StackFile::new(&unique_stack_name("sts"));
+    stack.frontend = false;
+    stack.cache = Some(("cache.t3.micro".into(), 0));
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+
+    let healthy = wl_infra(&["status", "--stack", path, "--json"]).expect_code(0);
+    let status: serde_json::Value = serde_json::from_str(&healthy.stdout).expect("JSON");
+    assert_eq!(status["problems"], serde_json::json!([]), "{status}");
+    let services = status["services"].as_array().expect("services");
+    assert_eq!(services.len(), 2);
+    for service in services {
+        assert_eq!(service["status"], "ACTIVE", "{service}");
+        assert_eq!(service["running"], service["desired"], "{service}");
+        assert_eq!(service["deployments"][0]["rollout_state"], "COMPLETED", "{service}");
+        assert!(service["events"].as_array().is_some_and(|events| !events.is_empty()), "{service}");
+    }
+    assert_eq!(status["databases"][0]["state"], "available");
+    assert_eq!(status["cache"]["state"], "available");
+
+    let alarm = format!("{}-alarm-movie-cpu", stack.name);
+    checker_sets_alarm(&alarm);
+    let unhealthy = wl_infra(&["status", "--stack", path]).expect_code(3);
+    assert!(unhealthy.stdout.contains("service movie  ACTIVE  running 1/1"), "{}", unhealthy.stdout);
+    assert!(
+        unhealthy.stdout.contains(&format!("Unhealthy:\n  - alarm {alarm} fires: CPU at 97%")),
+        "{}",
+        unhealthy.stdout
+    );
+
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+}
+
+fn checker_sets_alarm(name: &str) {
+    let checker = Checker::new("us-east-1");
+    checker.runtime.block_on(async {
+        let set = checker
+            .cloudwatch
+            .set_alarm_state()
+            .alarm_name(name)
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+            .state_reason("CPU at 97%")
+            .send()
+            .await;
+        set.expect("the alarm fires");
+    });
+}

@@ -144,3 +144,17 @@ def test_put_dashboard_refuses_a_bad_name_or_body(emulator, name, dashboard_name
     assert (code, status) == ("InvalidParameterInput", 400)
     if path:
         assert path in message, message
+
+
+def test_a_new_alarm_has_insufficient_data_and_describe_alarms_applies_every_filter(emulator, name):
+    cloudwatch = emulator.client("cloudwatch")
+    status, _, body = emulator.raw("monitoring", alarm(f"{name}-alarm-movie-cpu"))
+    assert status == 200, body
+    status, _, body = emulator.raw("monitoring", alarm(f"{name}-alarm-user-cpu"))
+    assert status == 200, body
+    described = cloudwatch.describe_alarms(AlarmNamePrefix=f"{name}-alarm-")["MetricAlarms"]
+    assert {a["StateValue"] for a in described} == {"INSUFFICIENT_DATA"}
+    cloudwatch.set_alarm_state(AlarmName=f"{name}-alarm-movie-cpu", StateValue="ALARM", StateReason="CPU at 97%")
+    firing = cloudwatch.describe_alarms(AlarmNamePrefix=f"{name}-alarm-", StateValue="ALARM")["MetricAlarms"]
+    assert [a["AlarmName"] for a in firing] == [f"{name}-alarm-movie-cpu"]
+    cloudwatch.delete_alarms(AlarmNames=[f"{name}-alarm-movie-cpu", f"{name}-alarm-user-cpu"])

@@ -204,3 +204,36 @@ def dashboard_name_and_body(call):
     if problems:
         listed = ", ".join(f'{{"dataPath": "{path}", "message": "{message}"}}' for path, message in problems)
         raise Refusal("InvalidParameterInput", f"The dashboard body is invalid, there are {len(problems)} validation errors: [{listed}]")
+
+
+# --- DescribeAlarms -------------------------------------------------------------------------------
+#
+# AWS applies DescribeAlarms' filters together (AlarmNamePrefix and StateValue: the stack's alarms
+# in ALARM); moto uses the first one given and ignores the rest. A new alarm starts in
+# INSUFFICIENT_DATA ("Unchecked: Initial alarm creation") until its first evaluation; moto says OK.
+
+from moto.cloudwatch.models import Alarm  # noqa: E402
+from moto.cloudwatch.responses import CloudWatchResponse  # noqa: E402
+
+_original_alarm_init = Alarm.__init__
+
+
+def _alarm_init(self, *args, **kwargs):
+    _original_alarm_init(self, *args, **kwargs)
+    self.state_value = "INSUFFICIENT_DATA"
+
+
+_original_describe_alarms = CloudWatchResponse.describe_alarms
+
+
+def _describe_alarms(self):
+    answer = _original_describe_alarms(self)
+    state_value = self._get_param("StateValue")
+    if state_value and (self._get_param("AlarmNamePrefix") or self._get_param("AlarmNames") or self._get_param("ActionPrefix")):
+        answer.result["MetricAlarms"] = [a for a in answer.result["MetricAlarms"] if a.state_value == state_value]
+        answer.result["CompositeAlarms"] = [a for a in answer.result["CompositeAlarms"] if a.state_value == state_value]
+    return answer
+
+
+Alarm.__init__ = _alarm_init
+CloudWatchResponse.describe_alarms = _describe_alarms

@@ -49,6 +49,7 @@ pub mod scaling_policy;
 pub mod secret;
 pub mod security_group;
 pub mod service_namespace;
+pub mod status;
 pub mod subnet;
 pub mod subnet_group;
 pub mod target_group;

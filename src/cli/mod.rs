@@ -95,6 +95,10 @@ enum Command {
     /// Show what the deployed stack offers: the site's URL, the load balancer, the database and
     /// cache endpoints (secrets by ARN, never their values), repositories, cluster and services.
     Outputs(OutputsArgs),
+    /// Show how the deployed stack is doing: tasks, deployments, target health, events, stopped
+    /// tasks, database, cache and distribution states, alarms firing. Exits 3 when something is
+    /// unhealthy.
+    Status(OutputsArgs),
     /// Print a shell completion script: `wl-infra completions bash > /etc/bash_completion.d/wl-infra`.
     Completions {
         /// The shell to complete in.
@@ -266,6 +270,7 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => with_runtime(|| apply(args, &terminal)),
         Command::Destroy(args) => with_runtime(|| destroy(args, &terminal)),
         Command::Outputs(args) => with_runtime(|| outputs(args)),
+        Command::Status(args) => with_runtime(|| status(args)),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "wl-infra", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
@@ -540,6 +545,22 @@ fn show_where(stack: &Stack, attributes: &crate::outputs::AttributesById) {
     if let Some(url) = &outputs.dashboard_url {
         eprintln!("Dashboard: {url}");
     }
+}
+
+/// The exit code of `status` when something is unhealthy (1 is an error, 2 changes pending).
+const UNHEALTHY: u8 = 3;
+
+async fn status(args: OutputsArgs) -> Outcome {
+    let stack = load(&args.stack)?;
+    let clients = aws::connect(&stack.name, &stack.region, &connection(&args.aws)).await;
+    let (_, live) = ops::read_live(&clients).await.map_err(|error| error.to_string())?;
+    let status = aws::status::read_status(&clients, &stack, &live).await.map_err(|error| error.to_string())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&status).map_err(|error| error.to_string())?);
+    } else {
+        print!("{}", render::human_status(&status));
+    }
+    Ok(if status.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(UNHEALTHY) })
 }
 
 async fn outputs(args: OutputsArgs) -> Outcome {

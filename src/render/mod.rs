@@ -303,3 +303,67 @@ pub fn human_outputs(outputs: &crate::outputs::Outputs) -> String {
     }
     out
 }
+
+/// `wl-infra status`: each service with its tasks, deployments, targets, events and stopped
+/// tasks; the data tier and the edge; the alarms firing; and what is unhealthy, last.
+pub fn human_status(status: &crate::status::StackStatus) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Stack {} in {}", status.stack, status.region);
+    for service in &status.services {
+        let _ = writeln!(
+            out,
+            "\nservice {}  {}  running {}/{}  pending {}",
+            service.name, service.status, service.running, service.desired, service.pending
+        );
+        for deployment in &service.deployments {
+            let reason = if deployment.rollout_reason.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", deployment.rollout_reason)
+            };
+            let _ = writeln!(
+                out,
+                "  deployment {} {} {}  {}/{}{reason}",
+                deployment.status,
+                deployment.task_definition,
+                deployment.rollout_state,
+                deployment.running,
+                deployment.desired
+            );
+        }
+        for target in &service.targets {
+            let reason = if target.reason.is_empty() { String::new() } else { format!(" ({})", target.reason) };
+            let _ = writeln!(out, "  target {} {}{reason}", target.target, target.state);
+        }
+        for event in &service.events {
+            let _ = writeln!(out, "  event {event}");
+        }
+        for task in &service.stopped_tasks {
+            let containers =
+                if task.containers.is_empty() { String::new() } else { format!(" [{}]", task.containers.join("; ")) };
+            let _ = writeln!(out, "  stopped {}: {}{containers}", task.task, task.stopped_reason);
+        }
+    }
+    out.push('\n');
+    for database in &status.databases {
+        let _ = writeln!(out, "database {}  {}", database.name, database.state);
+    }
+    if let Some(cache) = &status.cache {
+        let _ = writeln!(out, "cache {}  {}", cache.name, cache.state);
+    }
+    if let Some(distribution) = &status.distribution {
+        let _ = writeln!(out, "distribution {}  {}", distribution.name, distribution.state);
+    }
+    for alarm in &status.alarms_firing {
+        let _ = writeln!(out, "alarm {}  ALARM: {}", alarm.name, alarm.reason);
+    }
+    if status.problems.is_empty() {
+        let _ = writeln!(out, "\nHealthy: every service runs its tasks, and nothing is failing.");
+    } else {
+        let _ = writeln!(out, "\nUnhealthy:");
+        for problem in &status.problems {
+            let _ = writeln!(out, "  - {problem}");
+        }
+    }
+    out
+}
