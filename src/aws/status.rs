@@ -24,13 +24,14 @@ fn find<'a>(live: &'a [LiveResource], id: &str, kind: Kind) -> Option<&'a LiveRe
 
 /// Reads the status of `stack`, whose live resources discovery found.
 pub async fn read_status(clients: &Clients, stack: &Stack, live: &[LiveResource]) -> Result<StackStatus, AwsError> {
-    let services = futures_util::future::try_join_all(stack.services.keys().map(|name| service(clients, live, name)));
-    let databases = futures_util::future::try_join_all(
+    let services = super::bounded(stack.services.keys().map(|name| service(clients, live, name)).collect());
+    let databases = super::bounded(
         stack
             .databases
             .keys()
             .filter_map(|key| find(live, &format!("db-{key}"), Kind::DbInstance))
-            .map(|db| database(clients, db)),
+            .map(|db| database(clients, db))
+            .collect(),
     );
     let (services, databases, cache, distribution, alarms_firing) = futures_util::try_join!(
         services,
