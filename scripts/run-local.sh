@@ -4,7 +4,8 @@
 # services/gateway/nginx.conf serving frontend/dist and routing /api/*. Prints the URL; Ctrl-C
 # stops everything it started.
 #   scripts/run-local.sh            gateway on a free port (GATEWAY_PORT to choose one)
-# WL_LOCAL_READY_FILE: when set, the URL is also written there once everything answers (tests).
+# WL_LOCAL_READY_FILE: when set, the URL is also written there once everything answers, and the
+# working directory (logs/, redis/) to WL_LOCAL_READY_FILE.work (tests).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/backing-services.sh"
@@ -73,6 +74,8 @@ url="http://127.0.0.1:$gateway_port"
 wait_for_http "$url/api/health/watchlist" "the gateway" || { cat "$work/logs/nginx-error.log" >&2; exit 1; }
 
 echo "run-local: the Movie Watchlist is at $url (logs in $work/logs); Ctrl-C stops it" >&2
+# The working directory first (its logs/ and redis/ are what `wl-infra verify` and tests read).
+[[ -n "${WL_LOCAL_READY_FILE:-}" ]] && echo "$work" >"$WL_LOCAL_READY_FILE.work"
 [[ -n "${WL_LOCAL_READY_FILE:-}" ]] && echo "$url" >"$WL_LOCAL_READY_FILE"
 echo "$url"
 wait "$nginx_pid"

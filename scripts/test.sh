@@ -66,9 +66,29 @@ done
 [[ -s "$ready" ]] || { cat "$run_dir/run-local.log" >&2; echo "test.sh: run-local.sh did not become ready" >&2; exit 1; }
 browser_status=0
 (cd "$root/frontend" && BASE_URL="$(cat "$ready")" node --test tests/browser.test.mjs) || browser_status=$?
+
+# The deployment guide's verification steps, as `wl-infra verify` runs them, against the local run:
+# every check passes; with Redis stopped the cached read fails and every other check still passes.
+echo "test.sh: wl-infra verify against the local run" >&2
+verify_status=0
+local_url="$(cat "$ready")"
+local_work="$(cat "$ready.work")"
+wl_infra="${CARGO_TARGET_DIR:-$root/target}/debug/wl-infra"
+"$wl_infra" verify --base-url "$local_url" --logs-dir "$local_work/logs" >&2 || verify_status=$?
+if ((verify_status == 0)); then
+  stop_redis "$local_work/redis"
+  degraded_status=0
+  degraded="$("$wl_infra" verify --base-url "$local_url" --logs-dir "$local_work/logs")" || degraded_status=$?
+  echo "$degraded" >&2
+  if ((degraded_status != 3)) || ! grep -q "FAIL  movie read from the cache" <<<"$degraded" || (($(grep -c "FAIL" <<<"$degraded") != 1)); then
+    echo "test.sh: with Redis stopped, verify should fail the cached read alone (exit 3)" >&2
+    verify_status=1
+  fi
+fi
 kill -TERM "$local_pid" 2>/dev/null || true
 wait "$local_pid" 2>/dev/null || true
 ((browser_status == 0)) || exit "$browser_status"
+((verify_status == 0)) || exit "$verify_status"
 
 tree_after="$(git -C "$root" status --porcelain --untracked-files=all 2>/dev/null || true)"
 if [[ "$tree_after" != "$tree_before" ]]; then

@@ -13,6 +13,7 @@
 //! - [`render`] is the one printer (human plan, `plan --json`, progress on stderr).
 //! - [`outputs`] is what a deployed stack offers (URLs, endpoints), from its live attributes.
 //! - [`status`] judges how a deployed stack is doing from what `aws::status` reads.
+//! - [`verify`] runs the deployment guide's checks against a running application.
 //! - [`ops`] holds the operations the commands share; [`cli`] is the thin command line over them.
 pub mod apply;
 pub mod aws;
@@ -24,3 +25,4 @@ pub mod plan;
 pub mod render;
 pub mod stack;
 pub mod status;
+pub mod verify;

@@ -48,6 +48,7 @@ pub mod scalable_target;
 pub mod scaling_policy;
 pub mod secret;
 pub mod security_group;
+pub mod service_logs;
 pub mod service_namespace;
 pub mod status;
 pub mod subnet;

@@ -99,6 +99,10 @@ enum Command {
     /// tasks, database, cache and distribution states, alarms firing. Exits 3 when something is
     /// unhealthy.
     Status(OutputsArgs),
+    /// Check a running application as the deployment guide does: the frontend, the health
+    /// endpoints, a round trip through each service, the watchlist's calls to the others, a cached
+    /// read and the services' log lines. Exits 3 when a check fails.
+    Verify(VerifyArgs),
     /// Print a shell completion script: `wl-infra completions bash > /etc/bash_completion.d/wl-infra`.
     Completions {
         /// The shell to complete in.
@@ -217,6 +221,23 @@ struct OutputsArgs {
 }
 
 #[derive(Args, Debug)]
+struct VerifyArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Check the application at this URL (e.g. the local run's) instead of the stack's site.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// With --base-url: read the services' log lines from DIR/<service>.log (the local run's logs).
+    #[arg(long, value_name = "DIR", requires = "base_url")]
+    logs_dir: Option<PathBuf>,
+    /// Print the checks as a JSON document.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
 struct DestroyArgs {
     #[command(flatten)]
     stack: StackArgs,
@@ -271,6 +292,7 @@ pub fn main() -> ExitCode {
         Command::Destroy(args) => with_runtime(|| destroy(args, &terminal)),
         Command::Outputs(args) => with_runtime(|| outputs(args)),
         Command::Status(args) => with_runtime(|| status(args)),
+        Command::Verify(args) => with_runtime(|| verify(args)),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "wl-infra", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
@@ -561,6 +583,38 @@ async fn status(args: OutputsArgs) -> Outcome {
         print!("{}", render::human_status(&status));
     }
     Ok(if status.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(UNHEALTHY) })
+}
+
+async fn verify(args: VerifyArgs) -> Outcome {
+    use crate::verify::{LogDirectory, LogSource, NoLogs};
+    let (base_url, logs): (String, Box<dyn LogSource>) = match (&args.base_url, &args.logs_dir) {
+        (Some(url), Some(directory)) => (url.clone(), Box::new(LogDirectory(directory.clone()))),
+        (Some(url), None) => (
+            url.clone(),
+            Box::new(NoLogs(
+                "the logs of an application given by --base-url are not read: pass --logs-dir DIR for the local run's logs".into(),
+            )),
+        ),
+        (None, _) => {
+            let stack = load(&args.stack)?;
+            let clients = aws::connect(&stack.name, &stack.region, &connection(&args.aws)).await;
+            let (_, live) = ops::read_live(&clients).await.map_err(|error| error.to_string())?;
+            let attributes = live.into_iter().map(|resource| (resource.id, resource.attributes)).collect();
+            let outputs = crate::outputs::outputs(&stack, &attributes);
+            let base = outputs.api_url.as_deref().and_then(|api| api.strip_suffix("/api")).map(str::to_string);
+            let base = base.ok_or_else(|| format!("stack {} has no site or load balancer yet: run `wl-infra apply`", stack.name))?;
+            (base, Box::new(aws::service_logs::CloudWatchLogs { clients }))
+        }
+    };
+    let checks = crate::verify::verify(&base_url, logs.as_ref()).await;
+    if args.json {
+        let document = serde_json::json!({"base_url": base_url, "checks": checks});
+        println!("{}", serde_json::to_string_pretty(&document).map_err(|error| error.to_string())?);
+    } else {
+        print!("{}", render::human_verify(&base_url, &checks));
+    }
+    let failed = checks.iter().any(|check| matches!(check.outcome, crate::verify::Outcome::Fail(_)));
+    Ok(if failed { ExitCode::from(UNHEALTHY) } else { ExitCode::SUCCESS })
 }
 
 async fn outputs(args: OutputsArgs) -> Outcome {

@@ -367,3 +367,22 @@ pub fn human_status(status: &crate::status::StackStatus) -> String {
     }
     out
 }
+
+/// `wl-infra verify`: one line per check, what it saw, and a summary.
+pub fn human_verify(base_url: &str, checks: &[crate::verify::Check]) -> String {
+    use crate::verify::Outcome;
+    let mut out = String::new();
+    let _ = writeln!(out, "Verifying {base_url}");
+    for check in checks {
+        let (mark, detail) = match &check.outcome {
+            Outcome::Pass(detail) => ("pass", detail),
+            Outcome::Fail(detail) => ("FAIL", detail),
+            Outcome::Skipped(detail) => ("skip", detail),
+        };
+        let _ = writeln!(out, "  {mark}  {}: {detail}", check.name);
+    }
+    let failed = checks.iter().filter(|check| matches!(check.outcome, Outcome::Fail(_))).count();
+    let passed = checks.iter().filter(|check| matches!(check.outcome, Outcome::Pass(_))).count();
+    let _ = writeln!(out, "{passed} passed, {failed} failed, {} skipped", checks.len() - passed - failed);
+    out
+}
