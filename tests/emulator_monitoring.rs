@@ -159,7 +159,7 @@ fn the_dashboard_is_made_from_the_stack_compared_as_canonical_json_and_destroyed
     let url = format!(
         "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/{name}"
     );
-    assert!(applied.stderr.contains(&format!("Dashboard dashboard: {url}")), "{}", applied.stderr);
+    assert!(applied.stderr.contains(&format!("Dashboard: {url}")), "{}", applied.stderr);
     assert!(checker.owned_counts(&stack.name).contains(&("dashboard", 1)));
     let body: serde_json::Value = serde_json::from_str(&live_dashboard_body(&checker, &name)).expect("JSON");
     let text = body.to_string();
@@ -238,7 +238,7 @@ fn the_prod_stack_with_alerts_dashboard_and_scaling_applies_replans_empty_change
     let checker = Checker::new("us-east-1");
 
     let applied = wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
-    assert!(applied.stderr.contains("Dashboard dashboard: https://"), "{}", applied.stderr);
+    assert!(applied.stderr.contains("Dashboard: https://"), "{}", applied.stderr);
     let counts = checker.owned_counts(&name);
     for expected in [("alert_topic", 1), ("dashboard", 1), ("metric_alarm", 3 * 4 + 3 * 3 + 2 * 2 + 1)] {
         assert!(counts.contains(&expected), "{expected:?} in {counts:?}");

@@ -587,3 +587,21 @@ fn planned_json(path: &str) -> serde_json::Value {
 fn find_change<'a>(document: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     document["changes"].as_array().expect("changes").iter().find(|c| c["id"] == id).expect("a change of that id")
 }
+
+#[test]
+fn quiet_prints_the_plan_and_errors_only_and_verbose_shows_the_sdk_s_requests() {
+    let directory = TempDir::new("quiet");
+    let mut stack = StackFile::new(&unique_stack_name("qt"));
+    stack.frontend = false;
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    let quiet = wl_infra(&["-q", "apply", "--stack", path, "--yes"]).expect_code(0);
+    assert!(quiet.stdout.contains("+ vpc vpc"), "the plan still goes to stdout: {}", quiet.stdout);
+    assert_eq!(quiet.stderr.trim(), "", "no progress and no summary with -q");
+    let verbose = wl_infra(&["plan", "--stack", path, "-v"]).expect_code(0);
+    assert!(verbose.stderr.contains("beginning attempt #1"), "the SDK's attempts: {}", verbose.stderr);
+    assert!(verbose.stdout.starts_with("No changes."), "{}", verbose.stdout);
+    let usage = wl_infra(&["plan", "--stack", path, "-q", "-v"]).expect_code(1);
+    assert!(usage.stderr.contains("cannot be used with"), "{}", usage.stderr);
+    wl_infra(&["-q", "destroy", "--stack", path, "--yes"]).expect_code(0);
+}

@@ -28,6 +28,12 @@ struct Cli {
     /// forces it), always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
     color: ColorWhen,
+    /// Show the AWS SDK's requests and retries on stderr (-vv: everything it logs).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    verbose: u8,
+    /// Print only the plan (stdout) and errors: no progress, no summaries.
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -256,6 +262,8 @@ struct Terminal {
     stderr_style: Style,
     stderr_is_terminal: bool,
     stdin_is_terminal: bool,
+    /// `-q`: errors only on stderr.
+    quiet: bool,
 }
 
 impl Terminal {
@@ -265,6 +273,14 @@ impl Terminal {
             stderr_style: Style { color: color.colors(std::io::stderr().is_terminal()) },
             stderr_is_terminal: std::io::stderr().is_terminal(),
             stdin_is_terminal: std::io::stdin().is_terminal(),
+            quiet: false,
+        }
+    }
+
+    /// A line of information on stderr, left out with `-q`.
+    fn say(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("{message}");
         }
     }
 
@@ -284,9 +300,11 @@ pub fn main() -> ExitCode {
             return if error.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
         }
     };
-    let terminal = Terminal::detect(cli.color);
+    let mut terminal = Terminal::detect(cli.color);
+    terminal.quiet = cli.quiet;
+    log_sdk(cli.verbose);
     let outcome = match cli.command {
-        Command::Validate(args) => validate(&args),
+        Command::Validate(args) => validate(&args, &terminal),
         Command::Plan(args) => with_runtime(|| plan(args, &terminal)),
         Command::Apply(args) => with_runtime(|| apply(args, &terminal)),
         Command::Destroy(args) => with_runtime(|| destroy(args, &terminal)),
@@ -309,6 +327,21 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `-v`: the AWS SDK's own log (each request's attempts, retries and their reasons) on stderr,
+/// through `tracing`; `-vv` everything, wl-infra's included.
+fn log_sdk(verbose: u8) {
+    let filter = match verbose {
+        0 => return,
+        1 => "aws_smithy_runtime=debug,aws_smithy_runtime_api=debug,aws_config=info,wl_infra=debug",
+        _ => "trace",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_ansi(false)
+        .try_init();
 }
 
 /// The arguments, with the one rule clap cannot say: `--stack` given on the command line does not
@@ -359,16 +392,16 @@ fn load(args: &StackArgs) -> Result<Stack, String> {
     }
 }
 
-fn validate(args: &StackArgs) -> Outcome {
+fn validate(args: &StackArgs, terminal: &Terminal) -> Outcome {
     let stack = load(args)?;
-    eprintln!(
+    terminal.say(&format!(
         "{} is valid: stack {} in {}, {} service(s), {} database(s)",
         stack_file(args.stack.as_ref())?.display(),
         stack.name,
         stack.region,
         stack.services.len(),
         stack.databases.len()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -543,7 +576,7 @@ async fn converge(
     refuse(&plan, terminal)?;
     if !plan.has_changes() {
         if goal == Goal::Apply {
-            show_where(stack, &apply::known_attributes(&plan, &live));
+            show_where(stack, &apply::known_attributes(&plan, &live), terminal);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -559,13 +592,13 @@ async fn converge(
 }
 
 /// Where the applied stack is: its site and its dashboard, when it has them.
-fn show_where(stack: &Stack, attributes: &crate::outputs::AttributesById) {
+fn show_where(stack: &Stack, attributes: &crate::outputs::AttributesById, terminal: &Terminal) {
     let outputs = crate::outputs::outputs(stack, attributes);
     if let Some(url) = &outputs.site_url {
-        eprintln!("Site: {url}");
+        terminal.say(&format!("Site: {url}"));
     }
     if let Some(url) = &outputs.dashboard_url {
-        eprintln!("Dashboard: {url}");
+        terminal.say(&format!("Dashboard: {url}"));
     }
 }
 
@@ -646,19 +679,19 @@ async fn execute_and_report(
     terminal: &Terminal,
 ) -> Outcome {
     let interrupted = watch_interrupts();
-    let printer = Arc::new(ProgressPrinter::new(terminal.stderr_style, terminal.stderr_is_terminal));
+    let printer = Arc::new(ProgressPrinter::new(terminal.stderr_style, terminal.stderr_is_terminal, terminal.quiet));
     let started = std::time::Instant::now();
     let report = apply::execute(Arc::new(clients), plan, live, options, printer, interrupted).await;
     let elapsed = render::progress_seconds(started.elapsed());
     if report.is_success() {
         let summary = plan.summary();
         let verb = if goal == Goal::Destroy { "Destroy" } else { "Apply" };
-        eprintln!(
+        terminal.say(&format!(
             "{verb} complete in {elapsed}: {} created, {} updated, {} replaced, {} deleted.",
             summary.create, summary.update, summary.replace, summary.delete
-        );
+        ));
         if let (Goal::Apply, Some(stack)) = (goal, stack) {
-            show_where(stack, &report.attributes);
+            show_where(stack, &report.attributes, terminal);
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -13,15 +13,18 @@ use crate::apply::{Event, EventSink};
 pub struct ProgressPrinter {
     style: Style,
     terminal: bool,
+    /// `-q`: only what failed, and what was skipped for it.
+    quiet: bool,
     last_waiting_line: Mutex<HashMap<String, Instant>>,
     status_line_shown: Mutex<bool>,
 }
 
 impl ProgressPrinter {
-    pub fn new(style: Style, terminal: bool) -> ProgressPrinter {
+    pub fn new(style: Style, terminal: bool, quiet: bool) -> ProgressPrinter {
         ProgressPrinter {
             style,
             terminal,
+            quiet,
             last_waiting_line: Mutex::new(HashMap::new()),
             status_line_shown: Mutex::new(false),
         }
@@ -53,6 +56,9 @@ pub fn seconds(duration: Duration) -> String {
 impl EventSink for ProgressPrinter {
     fn event(&self, event: Event) {
         let style = self.style;
+        if self.quiet && !matches!(event, Event::Failed { .. } | Event::Skipped { .. }) {
+            return;
+        }
         match event {
             Event::Started { step } => self.line(&format!("{} {step}", style.dim("started  "))),
             Event::Note { step, message } => self.line(&format!("{} {step}: {message}", style.dim("event    "))),
@@ -66,7 +72,7 @@ impl EventSink for ProgressPrinter {
                 attempt
             )),
             Event::Interrupting { running } => self.line(&format!(
-                "{} letting {running} step(s) in flight finish; no new step starts (press Ctrl-C again to stop at once)",
+                "{} letting {running} step(s) in flight finish; no new step starts (a second Ctrl-C or SIGTERM stops at once)",
                 style.yellow("interrupt")
             )),
             Event::Waiting { step, what, elapsed } => {
