@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::graph::{dashboard_console_url, dashboard_name};
+use crate::plan::{LiveResource, LiveState};
 use crate::stack::Stack;
 
 /// The version of `outputs --json`; a change that removes or renames a field raises it.
@@ -43,6 +44,14 @@ pub struct DatabaseOutput {
     pub endpoint: Option<String>,
     /// The Secrets Manager secret holding the master credentials (read it there; never printed).
     pub secret_arn: Option<String>,
+}
+
+/// The attributes of the live resources that are not on their way out, by logical id.
+pub fn attributes_by_id(live: &[LiveResource]) -> AttributesById {
+    live.iter()
+        .filter(|resource| resource.state != LiveState::Deleting)
+        .map(|resource| (resource.id.clone(), resource.attributes.clone()))
+        .collect()
 }
 
 /// The outputs of `stack` from what exists. A resource that does not exist yet leaves its output

@@ -595,8 +595,27 @@ fn quiet_prints_the_plan_and_errors_only_and_verbose_shows_the_sdk_s_requests() 
     stack.frontend = false;
     let path = stack.write(&directory.0);
     let path = path.to_str().expect("a UTF-8 path");
+    // The most verbose apply, which generates and stores the secrets, shows none of them.
+    let loudest = wl_infra(&["-vv", "apply", "--stack", path, "--yes"]).expect_code(0);
+    let checker = Checker::new("us-east-1");
+    let stored: Vec<String> = checker.runtime.block_on(async {
+        let mut values = Vec::new();
+        for name in [format!("{}/main/master", stack.name), format!("{}/jwt-signing-key", stack.name)] {
+            let value = checker.secrets.get_secret_value().secret_id(&name).send().await.expect("a stored secret");
+            values.push(value.secret_string().unwrap_or_default().to_string());
+        }
+        values
+    });
+    let password = serde_json::from_str::<serde_json::Value>(&stored[0]).expect("JSON")["password"].clone();
+    let password = password.as_str().unwrap_or_default().to_string();
+    assert!(loudest.stderr.contains("beginning attempt #1"), "the SDK's log is there");
+    for secret in [password.as_str(), stored[1].as_str()] {
+        assert!(secret.len() >= 16 && !loudest.stderr.contains(secret), "no secret in the -vv log");
+    }
+    stack.keep_images = 5;
+    stack.write(&directory.0);
     let quiet = wl_infra(&["-q", "apply", "--stack", path, "--yes"]).expect_code(0);
-    assert!(quiet.stdout.contains("+ vpc vpc"), "the plan still goes to stdout: {}", quiet.stdout);
+    assert!(quiet.stdout.contains("~ ecr_repository"), "the plan still goes to stdout: {}", quiet.stdout);
     assert_eq!(quiet.stderr.trim(), "", "no progress and no summary with -q");
     let verbose = wl_infra(&["plan", "--stack", path, "-v"]).expect_code(0);
     assert!(verbose.stderr.contains("beginning attempt #1"), "the SDK's attempts: {}", verbose.stderr);

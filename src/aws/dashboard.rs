@@ -37,14 +37,18 @@ struct Found {
     body: String,
 }
 
-/// The dashboard of this name, if there is one.
-async fn read(clients: &Clients, name: &str) -> Result<Option<Found>, AwsError> {
+/// The ARN of the dashboard of this name, if there is one (ListDashboards answers it; PutDashboard
+/// does not).
+async fn listed_arn(clients: &Clients, name: &str) -> Result<Option<String>, AwsError> {
     let listed = clients.cloudwatch.list_dashboards().dashboard_name_prefix(name).send().await;
     let listed = listed.aws("ListDashboards", name)?;
-    let Some(entry) = listed.dashboard_entries().iter().find(|entry| entry.dashboard_name() == Some(name)) else {
-        return Ok(None);
-    };
-    let arn = entry.dashboard_arn().unwrap_or_default().to_string();
+    let entry = listed.dashboard_entries().iter().find(|entry| entry.dashboard_name() == Some(name));
+    Ok(entry.map(|entry| entry.dashboard_arn().unwrap_or_default().to_string()))
+}
+
+/// The dashboard of this name, if there is one.
+async fn read(clients: &Clients, name: &str) -> Result<Option<Found>, AwsError> {
+    let Some(arn) = listed_arn(clients, name).await? else { return Ok(None) };
     let tagged = clients.cloudwatch.list_tags_for_resource().resource_arn(&arn).send().await;
     let Some(tagged) = tagged.aws_or_gone("ListTagsForResource", name)? else { return Ok(None) };
     let tags = tagged
@@ -121,8 +125,8 @@ pub async fn create(context: &StepContext<'_>, resolved: &Props) -> Result<Attri
 
 /// The dashboard's ARN, as ListDashboards answers it (PutDashboard does not).
 async fn arn_of(context: &StepContext<'_>, name: &str) -> Result<String, AwsError> {
-    let found = read(context.clients, name).await?;
-    found.map(|found| found.arn).ok_or_else(|| {
+    let found = listed_arn(context.clients, name).await?;
+    found.ok_or_else(|| {
         AwsError::refused(context.resource(), "the dashboard disappeared while wl-infra tagged it; run apply again")
     })
 }

@@ -8,7 +8,7 @@
 //! the caller put it again (KMS's lockout safety check, API_CreateKey `Policy`): the account's root
 //! principal administers it.
 
-use aws_sdk_kms::types::{KeyState, Tag};
+use aws_sdk_kms::types::KeyState;
 use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
@@ -38,29 +38,15 @@ fn attributes(key_id: &str, arn: &str) -> Attributes {
     Attributes::from([("id".to_string(), key_id.to_string()), ("arn".to_string(), arn.to_string())])
 }
 
-/// KMS's tag list (its tags are `TagKey`/`TagValue` pairs).
-pub fn kms_tags(tags: &Tags) -> Vec<Tag> {
-    tags::sdk_tags(tags, |key, value| Tag::builder().tag_key(key).tag_value(value).build())
-        .into_iter()
-        .flatten()
-        .collect()
-}
-
 /// The key the stack's alias points at, with its tags and policy, unless it is on its way out.
+/// DescribeKey takes the alias itself ("alias/<name>", API_DescribeKey `KeyId`) and answers
+/// NotFoundException when no key has it: one read instead of paging every alias of the account.
 pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<LiveResource>, AwsError> {
     let alias = crate::graph::alert_key_alias(&clients.stack);
-    let mut target = None;
-    let mut pages = clients.kms.list_aliases().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.aws("ListAliases", "the stack's alert topic key")?;
-        if let Some(found) = page.aliases().iter().find(|entry| entry.alias_name() == Some(&alias)) {
-            target = found.target_key_id().map(str::to_string);
-        }
-    }
-    let Some(key_id) = target else { return Ok(Vec::new()) };
-    let described = clients.kms.describe_key().key_id(&key_id).send().await;
+    let described = clients.kms.describe_key().key_id(&alias).send().await;
     let Some(described) = described.aws_or_gone("DescribeKey", &alias)? else { return Ok(Vec::new()) };
     let Some(metadata) = described.key_metadata() else { return Ok(Vec::new()) };
+    let key_id = metadata.key_id().to_string();
     if matches!(metadata.key_state(), Some(KeyState::PendingDeletion | KeyState::PendingReplicaDeletion)) {
         return Ok(Vec::new());
     }
@@ -90,7 +76,7 @@ pub async fn create(context: &StepContext<'_>, resolved: &Props) -> Result<Attri
         .create_key()
         .description(&props.description)
         .policy(&props.policy)
-        .set_tags(Some(kms_tags(&props.tags)))
+        .set_tags(Some(tags::kms_list(&props.tags)))
         .send()
         .await
         .aws("CreateKey", &resource)?;

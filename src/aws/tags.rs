@@ -104,6 +104,14 @@ pub fn cloud_map_list(tags: &Tags) -> Vec<aws_sdk_servicediscovery::types::Tag> 
         .collect()
 }
 
+/// KMS's tags are `TagKey`/`TagValue` pairs.
+pub fn kms_list(tags: &Tags) -> Vec<aws_sdk_kms::types::Tag> {
+    sdk_tags(tags, |key, value| aws_sdk_kms::types::Tag::builder().tag_key(key).tag_value(value).build())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 pub fn sns_list(tags: &Tags) -> Vec<aws_sdk_sns::types::Tag> {
     sdk_tags(tags, |key, value| aws_sdk_sns::types::Tag::builder().key(key).value(value).build())
         .into_iter()
@@ -330,7 +338,7 @@ async fn put(context: &StepContext<'_>, style: Style, target: &str, tags: &Tags)
             call.send().await.aws("TagResource", resource)?;
         }
         Style::Kms => {
-            let call = clients.kms.tag_resource().key_id(target).set_tags(Some(super::kms_key::kms_tags(tags)));
+            let call = clients.kms.tag_resource().key_id(target).set_tags(Some(kms_list(tags)));
             call.send().await.aws("TagResource", resource)?;
         }
         Style::ApplicationAutoScaling => {

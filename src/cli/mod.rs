@@ -100,11 +100,11 @@ enum Command {
     Destroy(DestroyArgs),
     /// Show what the deployed stack offers: the site's URL, the load balancer, the database and
     /// cache endpoints (secrets by ARN, never their values), repositories, cluster and services.
-    Outputs(OutputsArgs),
+    Outputs(DeployedArgs),
     /// Show how the deployed stack is doing: tasks, deployments, target health, events, stopped
     /// tasks, database, cache and distribution states, alarms firing. Exits 3 when something is
     /// unhealthy.
-    Status(OutputsArgs),
+    Status(DeployedArgs),
     /// Check a running application as the deployment guide does: the frontend, the health
     /// endpoints, a round trip through each service, the watchlist's calls to the others, a cached
     /// read and the services' log lines. Exits 3 when a check fails.
@@ -191,9 +191,8 @@ struct ApplyArgs {
     /// only if AWS has not changed since it was made.
     #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["yes", "image_tags"])]
     plan_file: Option<PathBuf>,
-    /// The stack file, e.g. stacks/dev.toml; defaults to WL_STACK, or to the one file in stacks/.
-    #[arg(long, env = "WL_STACK", value_name = "FILE")]
-    stack: Option<PathBuf>,
+    #[command(flatten)]
+    stack: StackArgs,
     #[command(flatten)]
     aws: AwsArgs,
     /// Apply without asking for confirmation.
@@ -215,13 +214,14 @@ struct ExecutionArgs {
     timeouts: Vec<String>,
 }
 
+/// The arguments of the commands that read a deployed stack (`outputs`, `status`).
 #[derive(Args, Debug)]
-struct OutputsArgs {
+struct DeployedArgs {
     #[command(flatten)]
     stack: StackArgs,
     #[command(flatten)]
     aws: AwsArgs,
-    /// Print the outputs as a versioned JSON document.
+    /// Print the answer as a versioned JSON document.
     #[arg(long)]
     json: bool,
 }
@@ -330,12 +330,14 @@ pub fn main() -> ExitCode {
 }
 
 /// `-v`: the AWS SDK's own log (each request's attempts, retries and their reasons) on stderr,
-/// through `tracing`; `-vv` everything, wl-infra's included.
+/// through `tracing`; `-vv` every crate's debug log. Never `trace`: at that level the SDK logs each
+/// request it transmits with its body ("transmitting request"), and a CreateSecret body carries
+/// the generated password; debug logs no body.
 fn log_sdk(verbose: u8) {
     let filter = match verbose {
         0 => return,
         1 => "aws_smithy_runtime=debug,aws_smithy_runtime_api=debug,aws_config=info,wl_infra=debug",
-        _ => "trace",
+        _ => "debug,hyper=info,hyper_util=info,h2=info,rustls=info",
     };
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -393,10 +395,11 @@ fn load(args: &StackArgs) -> Result<Stack, String> {
 }
 
 fn validate(args: &StackArgs, terminal: &Terminal) -> Outcome {
-    let stack = load(args)?;
+    let path = stack_file(args.stack.as_ref())?;
+    let stack = load(&StackArgs { stack: Some(path.clone()) })?;
     terminal.say(&format!(
         "{} is valid: stack {} in {}, {} service(s), {} database(s)",
-        stack_file(args.stack.as_ref())?.display(),
+        path.display(),
         stack.name,
         stack.region,
         stack.services.len(),
@@ -605,10 +608,19 @@ fn show_where(stack: &Stack, attributes: &crate::outputs::AttributesById, termin
 /// The exit code of `status` when something is unhealthy (1 is an error, 2 changes pending).
 const UNHEALTHY: u8 = 3;
 
-async fn status(args: OutputsArgs) -> Outcome {
-    let stack = load(&args.stack)?;
-    let clients = aws::connect(&stack.name, &stack.region, &connection(&args.aws)).await;
+/// The stack file's stack, its clients, and what of it exists in AWS.
+async fn deployed(
+    stack: &StackArgs,
+    aws_args: &AwsArgs,
+) -> Result<(Stack, aws::Clients, Vec<crate::plan::LiveResource>), String> {
+    let stack = load(stack)?;
+    let clients = aws::connect(&stack.name, &stack.region, &connection(aws_args)).await;
     let (_, live) = ops::read_live(&clients).await.map_err(|error| error.to_string())?;
+    Ok((stack, clients, live))
+}
+
+async fn status(args: DeployedArgs) -> Outcome {
+    let (stack, clients, live) = deployed(&args.stack, &args.aws).await?;
     let status = aws::status::read_status(&clients, &stack, &live).await.map_err(|error| error.to_string())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status).map_err(|error| error.to_string())?);
@@ -629,11 +641,8 @@ async fn verify(args: VerifyArgs) -> Outcome {
             )),
         ),
         (None, _) => {
-            let stack = load(&args.stack)?;
-            let clients = aws::connect(&stack.name, &stack.region, &connection(&args.aws)).await;
-            let (_, live) = ops::read_live(&clients).await.map_err(|error| error.to_string())?;
-            let attributes = live.into_iter().map(|resource| (resource.id, resource.attributes)).collect();
-            let outputs = crate::outputs::outputs(&stack, &attributes);
+            let (stack, clients, live) = deployed(&args.stack, &args.aws).await?;
+            let outputs = crate::outputs::outputs(&stack, &crate::outputs::attributes_by_id(&live));
             let base = outputs.api_url.as_deref().and_then(|api| api.strip_suffix("/api")).map(str::to_string);
             let base = base.ok_or_else(|| format!("stack {} has no site or load balancer yet: run `wl-infra apply`", stack.name))?;
             (base, Box::new(aws::service_logs::CloudWatchLogs { clients }))
@@ -650,16 +659,9 @@ async fn verify(args: VerifyArgs) -> Outcome {
     Ok(if failed { ExitCode::from(UNHEALTHY) } else { ExitCode::SUCCESS })
 }
 
-async fn outputs(args: OutputsArgs) -> Outcome {
-    let stack = load(&args.stack)?;
-    let clients = aws::connect(&stack.name, &stack.region, &connection(&args.aws)).await;
-    let (_, live) = ops::read_live(&clients).await.map_err(|error| error.to_string())?;
-    let attributes = live
-        .into_iter()
-        .filter(|resource| resource.state != crate::plan::LiveState::Deleting)
-        .map(|resource| (resource.id, resource.attributes))
-        .collect();
-    let outputs = crate::outputs::outputs(&stack, &attributes);
+async fn outputs(args: DeployedArgs) -> Outcome {
+    let (stack, _, live) = deployed(&args.stack, &args.aws).await?;
+    let outputs = crate::outputs::outputs(&stack, &crate::outputs::attributes_by_id(&live));
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outputs).map_err(|error| error.to_string())?);
     } else {
@@ -717,7 +719,7 @@ async fn apply(args: ApplyArgs, terminal: &Terminal) -> Outcome {
     if let Some(plan_file) = &args.plan_file {
         return apply_saved(plan_file, &args, terminal).await;
     }
-    let stack = load(&StackArgs { stack: args.stack.clone() })?;
+    let stack = load(&args.stack)?;
     let image_tags = check_image_tags(&stack, &args.images.image_tags)?;
     converge(&stack, &args.aws, Goal::Apply, &image_tags, args.yes, &args.execution, terminal).await
 }
