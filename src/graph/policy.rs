@@ -88,7 +88,8 @@ pub fn allow_policy(actions: &[&str], resources: &[&str]) -> String {
 /// publish to the encrypted topic. SNS's AWS-managed key (`alias/aws/sns`) cannot serve: its policy
 /// does not let CloudWatch call kms:Decrypt and kms:GenerateDataKey, so an alarm's action fails
 /// ("CloudWatch alarms aren't authorized to access the SNS topic encryption key",
-/// repost.aws knowledge-center/cloudwatch-configure-alarm-sns), and that policy cannot be edited.
+/// repost.aws knowledge-center/cloudwatch-configure-alarm-sns, whose statement this one is), and
+/// that policy cannot be edited.
 pub fn alert_key_policy(partition: &str, account_id: &str) -> String {
     normalise_policy(
         &serde_json::json!({
@@ -106,8 +107,10 @@ pub fn alert_key_policy(partition: &str, account_id: &str) -> String {
                     "Effect": "Allow",
                     "Principal": {"Service": "cloudwatch.amazonaws.com"},
                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    // The statement AWS documents, without a source-account condition: whether
+                    // CloudWatch's alarm actions carry aws:SourceAccount to KMS is not documented,
+                    // and a condition they do not meet would deny every notification.
                     "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
                 },
             ],
         })
