@@ -186,3 +186,7 @@ def test_the_cloudfront_prefix_list_weighs_55_rules_against_the_group_s_60(aws, 
     # Five more single rules fit; a sixth does not.
     ec2.authorize_security_group_ingress(GroupId=net["group"], IpPermissions=[permission(8000 + n, IpRanges=[{"CidrIp": "10.0.0.0/16"}]) for n in range(5)])
     assert refused(lambda: ec2.authorize_security_group_ingress(GroupId=net["group"], IpPermissions=[permission(9000, IpRanges=[{"CidrIp": "10.0.0.0/16"}])]))[0] == "RulesPerSecurityGroupLimitExceeded"
+    # The same list again on its port (a repeat whose first answer was lost) adds nothing: AWS
+    # answers it as a duplicate, not as over the quota.
+    code, _, _ = refused(lambda: ec2.authorize_security_group_ingress(GroupId=net["group"], IpPermissions=[permission(80, PrefixListIds=[{"PrefixListId": cloudfront}])]))
+    assert code == "InvalidPermission.Duplicate"

@@ -437,16 +437,35 @@ def _prefix_list_weight(backend, prefix_list_id):
 def rules_per_security_group(call):
     """A group's inbound rules, a prefix list counting its weight, may not pass the quota of 60:
     RulesPerSecurityGroupLimitExceeded "The maximum number of rules per security group has been
-    reached." (VPC quotas; the CloudFront origin-facing list alone weighs 55)."""
+    reached." (VPC quotas; the CloudFront origin-facing list alone weighs 55). A rule the group
+    has already adds nothing: AWS answers it with InvalidPermission.Duplicate (a repeat of a
+    request whose answer was lost)."""
     backend = call.backend("ec2")
     group_id = call.get("GroupId", default="")
     group = next((groups[group_id] for groups in backend.groups.values() if group_id in groups), None)
     if group is None:
         return
+
+    def source(rule):
+        return rule.prefix_list_id or (rule.ip_range or {}).get("CidrIp") or (rule.source_group or {}).get("GroupId")
+
+    existing = {(rule.ip_protocol, rule.from_port, rule.to_port, source(rule)) for rule in group.ingress_rules}
     weight = sum(_prefix_list_weight(backend, rule.prefix_list_id) if rule.prefix_list_id else 1 for rule in group.ingress_rules)
     for permission in call.get("IpPermissions", default=[]) or []:
-        weight += len(permission.get("IpRanges") or []) + len(permission.get("Ipv6Ranges") or []) + len(permission.get("UserIdGroupPairs") or [])
-        weight += sum(_prefix_list_weight(backend, entry.get("PrefixListId")) for entry in permission.get("PrefixListIds") or [])
+        protocol = str(permission.get("IpProtocol"))
+        ports = tuple(None if permission.get(key) is None else int(permission.get(key)) for key in ("FromPort", "ToPort"))
+
+        def new(value):
+            return (protocol, *ports, value) not in existing
+
+        weight += sum(1 for entry in permission.get("IpRanges") or [] if new(entry.get("CidrIp")))
+        weight += len(permission.get("Ipv6Ranges") or [])
+        weight += sum(1 for entry in permission.get("UserIdGroupPairs") or [] if new(entry.get("GroupId")))
+        weight += sum(
+            _prefix_list_weight(backend, entry.get("PrefixListId"))
+            for entry in permission.get("PrefixListIds") or []
+            if new(entry.get("PrefixListId"))
+        )
     if weight > RULES_PER_SECURITY_GROUP:
         raise Refusal("RulesPerSecurityGroupLimitExceeded", "The maximum number of rules per security group has been reached.")
 
