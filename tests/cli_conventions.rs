@@ -130,3 +130,39 @@ fn colour_follows_the_flag_then_no_color_then_clicolor_force_and_is_off_when_pip
     assert_eq!(usage.status.code(), Some(1));
     assert!(coloured(&usage), "usage errors follow --color too");
 }
+
+#[test]
+fn stack_diagnostics_are_coloured_on_request_and_plain_when_piped() {
+    let directory = Directory::new("diagnostics");
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stack_files/invalid/23-duplicate-path.toml");
+    std::fs::copy(&case, directory.0.join("stacks/dup.toml")).expect("the stack file is copied");
+    let piped = wl_infra(&directory.0, &["validate", "--stack", "stacks/dup.toml"], &[]);
+    assert_eq!(piped.status.code(), Some(1));
+    let plain = text(&piped.stderr);
+    assert!(!plain.contains("\x1b["), "piped: no colour: {plain:?}");
+    assert!(plain.contains("also a path of `movie`"), "both places of the duplicated path: {plain}");
+    assert!(plain.contains("--> stacks/dup.toml:30:25"), "{plain}");
+    let coloured =
+        text(&wl_infra(&directory.0, &["validate", "--stack", "stacks/dup.toml", "--color", "always"], &[]).stderr);
+    assert!(coloured.contains("\x1b["), "--color always colours the diagnostics: {coloured:?}");
+    let stripped: String = strip_ansi(&coloured);
+    assert!(stripped.contains("also a path of `movie`"), "{stripped}");
+}
+
+/// The text of `coloured` without its ANSI escape sequences.
+fn strip_ansi(coloured: &str) -> String {
+    let mut out = String::new();
+    let mut characters = coloured.chars();
+    while let Some(character) = characters.next() {
+        if character == '\x1b' {
+            for following in characters.by_ref() {
+                if following.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(character);
+        }
+    }
+    out
+}

@@ -308,9 +308,9 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => with_runtime(|| plan(args, &terminal)),
         Command::Apply(args) => with_runtime(|| apply(args, &terminal)),
         Command::Destroy(args) => with_runtime(|| destroy(args, &terminal)),
-        Command::Outputs(args) => with_runtime(|| outputs(args)),
-        Command::Status(args) => with_runtime(|| status(args)),
-        Command::Verify(args) => with_runtime(|| verify(args)),
+        Command::Outputs(args) => with_runtime(|| outputs(args, &terminal)),
+        Command::Status(args) => with_runtime(|| status(args, &terminal)),
+        Command::Verify(args) => with_runtime(|| verify(args, &terminal)),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "wl-infra", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
@@ -381,13 +381,13 @@ where
     runtime.block_on(command())
 }
 
-/// Loads the stack file, printing its diagnostics (if any) to stderr.
-fn load(args: &StackArgs) -> Result<Stack, String> {
+/// Loads the stack file, printing its diagnostics (if any) to stderr, in colour when stderr is.
+fn load(args: &StackArgs, terminal: &Terminal) -> Result<Stack, String> {
     let path = stack_file(args.stack.as_ref())?;
     match ops::load_stack(&path) {
         Ok(stack) => Ok(stack),
         Err(LoadError::Invalid(diagnostics)) => {
-            eprint!("{}", diagnostics.render());
+            eprint!("{}", diagnostics.render_with(terminal.stderr_style.color));
             Err(format!("{} is not a valid stack file", path.display()))
         }
         Err(error) => Err(error.to_string()),
@@ -396,7 +396,7 @@ fn load(args: &StackArgs) -> Result<Stack, String> {
 
 fn validate(args: &StackArgs, terminal: &Terminal) -> Outcome {
     let path = stack_file(args.stack.as_ref())?;
-    let stack = load(&StackArgs { stack: Some(path.clone()) })?;
+    let stack = load(&StackArgs { stack: Some(path.clone()) }, terminal)?;
     terminal.say(&format!(
         "{} is valid: stack {} in {}, {} service(s), {} database(s)",
         path.display(),
@@ -441,7 +441,7 @@ fn connection(args: &AwsArgs) -> Connection {
 }
 
 async fn plan(args: PlanArgs, terminal: &Terminal) -> Outcome {
-    let stack = load(&args.stack)?;
+    let stack = load(&args.stack, terminal)?;
     let image_tags = check_image_tags(&stack, &args.images.image_tags)?;
     let clients = aws::connect(&stack.name, &stack.region, &connection(&args.aws)).await;
     let (plan, live) =
@@ -612,15 +612,16 @@ const UNHEALTHY: u8 = 3;
 async fn deployed(
     stack: &StackArgs,
     aws_args: &AwsArgs,
+    terminal: &Terminal,
 ) -> Result<(Stack, aws::Clients, Vec<crate::plan::LiveResource>), String> {
-    let stack = load(stack)?;
+    let stack = load(stack, terminal)?;
     let clients = aws::connect(&stack.name, &stack.region, &connection(aws_args)).await;
     let (_, live) = ops::read_live(&clients).await.map_err(|error| error.to_string())?;
     Ok((stack, clients, live))
 }
 
-async fn status(args: DeployedArgs) -> Outcome {
-    let (stack, clients, live) = deployed(&args.stack, &args.aws).await?;
+async fn status(args: DeployedArgs, terminal: &Terminal) -> Outcome {
+    let (stack, clients, live) = deployed(&args.stack, &args.aws, terminal).await?;
     let status = aws::status::read_status(&clients, &stack, &live).await.map_err(|error| error.to_string())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status).map_err(|error| error.to_string())?);
@@ -630,7 +631,7 @@ async fn status(args: DeployedArgs) -> Outcome {
     Ok(if status.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(UNHEALTHY) })
 }
 
-async fn verify(args: VerifyArgs) -> Outcome {
+async fn verify(args: VerifyArgs, terminal: &Terminal) -> Outcome {
     use crate::verify::{LogDirectory, LogSource, NoLogs};
     let (base_url, logs): (String, Box<dyn LogSource>) = match (&args.base_url, &args.logs_dir) {
         (Some(url), Some(directory)) => (url.clone(), Box::new(LogDirectory(directory.clone()))),
@@ -641,7 +642,7 @@ async fn verify(args: VerifyArgs) -> Outcome {
             )),
         ),
         (None, _) => {
-            let (stack, clients, live) = deployed(&args.stack, &args.aws).await?;
+            let (stack, clients, live) = deployed(&args.stack, &args.aws, terminal).await?;
             let outputs = crate::outputs::outputs(&stack, &crate::outputs::attributes_by_id(&live));
             let base = outputs.api_url.as_deref().and_then(|api| api.strip_suffix("/api")).map(str::to_string);
             let base = base.ok_or_else(|| format!("stack {} has no site or load balancer yet: run `wl-infra apply`", stack.name))?;
@@ -659,8 +660,8 @@ async fn verify(args: VerifyArgs) -> Outcome {
     Ok(if failed { ExitCode::from(UNHEALTHY) } else { ExitCode::SUCCESS })
 }
 
-async fn outputs(args: DeployedArgs) -> Outcome {
-    let (stack, _, live) = deployed(&args.stack, &args.aws).await?;
+async fn outputs(args: DeployedArgs, terminal: &Terminal) -> Outcome {
+    let (stack, _, live) = deployed(&args.stack, &args.aws, terminal).await?;
     let outputs = crate::outputs::outputs(&stack, &crate::outputs::attributes_by_id(&live));
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outputs).map_err(|error| error.to_string())?);
@@ -719,7 +720,7 @@ async fn apply(args: ApplyArgs, terminal: &Terminal) -> Outcome {
     if let Some(plan_file) = &args.plan_file {
         return apply_saved(plan_file, &args, terminal).await;
     }
-    let stack = load(&args.stack)?;
+    let stack = load(&args.stack, terminal)?;
     let image_tags = check_image_tags(&stack, &args.images.image_tags)?;
     converge(&stack, &args.aws, Goal::Apply, &image_tags, args.yes, &args.execution, terminal).await
 }
@@ -743,7 +744,7 @@ async fn apply_saved(plan_file: &std::path::Path, args: &ApplyArgs, terminal: &T
 }
 
 async fn destroy(args: DestroyArgs, terminal: &Terminal) -> Outcome {
-    let stack = load(&args.stack)?;
+    let stack = load(&args.stack, terminal)?;
     converge(&stack, &args.aws, Goal::Destroy, &BTreeMap::new(), args.yes, &args.execution, terminal).await
 }
 

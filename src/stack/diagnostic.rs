@@ -1,6 +1,6 @@
 //! Diagnostics for stack files: what is wrong, where (file:line:column) and what was expected.
 
-use std::fmt::Write as _;
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 /// A byte range in the stack file's source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,11 +25,25 @@ pub struct Diagnostic {
     pub expected: String,
     /// An optional hint on how to fix it.
     pub help: Option<String>,
+    /// Other places the problem involves (the first of two duplicated paths), each with its label.
+    pub related: Vec<(SourceSpan, String)>,
 }
 
 impl Diagnostic {
     pub fn new(span: impl Into<SourceSpan>, message: impl Into<String>, expected: impl Into<String>) -> Self {
-        Diagnostic { span: span.into(), message: message.into(), expected: expected.into(), help: None }
+        Diagnostic {
+            span: span.into(),
+            message: message.into(),
+            expected: expected.into(),
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    /// Adds a second place the problem involves, rendered as a secondary label.
+    pub fn with_related(mut self, span: impl Into<SourceSpan>, label: impl Into<String>) -> Self {
+        self.related.push((span.into(), label.into()));
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -67,39 +81,52 @@ pub fn line_and_column(source: &str, offset: usize) -> (usize, usize) {
 }
 
 impl Diagnostics {
-    /// Renders every diagnostic in the style of rustc: message, location, source line, caret, help.
+    /// Renders every diagnostic without colour, in the style of rustc and cargo (annotate-snippets):
+    /// message, file:line:column, the source lines with the offending text underlined and what was
+    /// expected, the other places involved, and a hint.
     pub fn render(&self) -> String {
+        self.render_with(false)
+    }
+
+    /// Renders every diagnostic, in colour when `colour` is set (a terminal).
+    pub fn render_with(&self, colour: bool) -> String {
+        let renderer = if colour { Renderer::styled() } else { Renderer::plain() };
         let mut out = String::new();
         for diagnostic in &self.diagnostics {
-            let (line, column) = line_and_column(&self.source, diagnostic.span.start);
-            let line_text = self.source.lines().nth(line - 1).unwrap_or("");
-            let gutter = line.to_string().len();
-            let pad = " ".repeat(gutter);
-            let _ = writeln!(out, "error: {}", diagnostic.message);
-            let _ = writeln!(out, "{pad}--> {}:{line}:{column}", self.file_name);
-            let _ = writeln!(out, "{pad} |");
-            let _ = writeln!(out, "{line} | {line_text}");
-            let line_chars = line_text.chars().count();
-            let start = char_boundary_at_or_before(&self.source, diagnostic.span.start);
-            let end = char_boundary_at_or_before(&self.source, diagnostic.span.end).max(start);
-            let span_chars = self.source[start..end].lines().next().map_or(1, |first| first.chars().count().max(1));
-            let caret_len = span_chars.min(line_chars.saturating_sub(column - 1).max(1));
-            let _ =
-                writeln!(out, "{pad} | {}{} {}", " ".repeat(column - 1), "^".repeat(caret_len), diagnostic.expected);
-            if let Some(help) = &diagnostic.help {
-                let _ = writeln!(out, "{pad} = help: {help}");
+            let mut snippet =
+                Snippet::source(self.source.as_str()).path(self.file_name.as_str()).fold(true).annotation(
+                    AnnotationKind::Primary.span(self.range(diagnostic.span)).label(diagnostic.expected.as_str()),
+                );
+            for (span, label) in &diagnostic.related {
+                snippet = snippet.annotation(AnnotationKind::Context.span(self.range(*span)).label(label.as_str()));
             }
-            out.push('\n');
+            let mut group = Level::ERROR.primary_title(diagnostic.message.as_str()).element(snippet);
+            if let Some(help) = &diagnostic.help {
+                group = group.element(Level::HELP.message(help.as_str()));
+            }
+            out.push_str(&renderer.render(&[group]));
+            out.push_str("\n\n");
         }
         let count = self.diagnostics.len();
-        let _ = writeln!(
-            out,
-            "error: {} has {count} error{}; fix {} and run `wl-infra validate` again",
+        let summary = format!(
+            "{} has {count} error{}; fix {} and run `wl-infra validate` again",
             self.file_name,
             if count == 1 { "" } else { "s" },
             if count == 1 { "it" } else { "them" }
         );
+        out.push_str(&renderer.render(&[Group::with_title(Level::ERROR.primary_title(summary))]));
+        out.push('\n');
         out
+    }
+
+    /// A span as a byte range on character boundaries (spans from the TOML parser can point inside
+    /// a multi-byte character, an error at a stray byte), cut at the end of its first line: a
+    /// missing key's span is its whole table, and its header line says which one.
+    fn range(&self, span: SourceSpan) -> std::ops::Range<usize> {
+        let start = char_boundary_at_or_before(&self.source, span.start);
+        let end = char_boundary_at_or_before(&self.source, span.end).max(start);
+        let line_end = self.source[start..].find('\n').map_or(self.source.len(), |offset| start + offset);
+        start..end.min(line_end)
     }
 }
 

@@ -21,11 +21,18 @@ pub fn parse(file_name: &str, source: &str) -> Result<Stack, Diagnostics> {
     let stack = match toml_span::parse(source) {
         Ok(root) => read_stack(&mut reader, root),
         Err(error) => {
-            reader.error(Diagnostic::new(
-                error.span,
-                format!("this is not valid TOML: {error}"),
-                "expected TOML syntax (see https://toml.io)",
-            ));
+            let message = format!("this is not valid TOML: {error}");
+            reader.error(match error.kind {
+                toml_span::ErrorKind::DuplicateKey { first, .. } => {
+                    Diagnostic::new(error.span, message, "expected each key once in a table")
+                        .with_related(first, "first defined here")
+                }
+                toml_span::ErrorKind::DuplicateTable { first, .. } => {
+                    Diagnostic::new(error.span, message, "expected each table once; merge the two")
+                        .with_related(first, "first defined here")
+                }
+                _ => Diagnostic::new(error.span, message, "expected TOML syntax (see https://toml.io)"),
+            });
             None
         }
     };
@@ -770,12 +777,15 @@ fn read_service(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) ->
             } else {
                 let valid_cpu = facts::fargate_accepts(cpu_value, 2048)
                     || (cpu_value >= 512 && facts::fargate_accepts(cpu_value, cpu_value * 2));
-                let span = if valid_cpu { memory.span } else { cpu.span };
-                reader.error(Diagnostic::new(
-                    span,
-                    format!("Fargate does not accept cpu {} with memory {} in [{path}]", cpu.value, memory.value),
-                    facts::fargate_memory_hint(cpu_value),
-                ));
+                let (span, other) = if valid_cpu { (memory.span, cpu.span) } else { (cpu.span, memory.span) };
+                reader.error(
+                    Diagnostic::new(
+                        span,
+                        format!("Fargate does not accept cpu {} with memory {} in [{path}]", cpu.value, memory.value),
+                        facts::fargate_memory_hint(cpu_value),
+                    )
+                    .with_related(other, "in combination with this"),
+                );
                 None
             }
         }
@@ -990,6 +1000,7 @@ fn read_scaling(reader: &mut Reader, value: toml_span::Value<'_>, path: &str) ->
                 format!("`{}` is {}, above `max` {}", at("min"), min.value, max.value),
                 format!("expected at most {}", max.value),
             )
+            .with_related(max.span, "the maximum")
             .with_help("Application Auto Scaling refuses a minimum above the maximum: lower `min` or raise `max`"),
         );
         return None;
@@ -1088,7 +1099,7 @@ fn read_alarms(reader: &mut Reader, value: toml_span::Value<'_>, region: Option<
 fn read_addresses(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Vec<String>> {
     let addresses = reader.string_list(value, "alarms.notify")?;
     let mut valid = true;
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = BTreeMap::new();
     for (index, address) in addresses.iter().enumerate() {
         if !facts::is_email_address(&address.value) {
             valid = false;
@@ -1097,13 +1108,18 @@ fn read_addresses(reader: &mut Reader, value: toml_span::Value<'_>) -> Option<Ve
                 format!("`alarms.notify[{index}]` is not an e-mail address: {:?}", address.value),
                 "expected an address such as \"ops@example.com\"",
             ));
-        } else if !seen.insert(address.value.to_ascii_lowercase()) {
+        } else if let Some(first) = seen.get(&address.value.to_ascii_lowercase()).copied() {
             valid = false;
-            reader.error(Diagnostic::new(
-                address.span,
-                format!("`alarms.notify` names {} twice", address.value),
-                "expected each address once",
-            ));
+            reader.error(
+                Diagnostic::new(
+                    address.span,
+                    format!("`alarms.notify` names {} twice", address.value),
+                    "expected each address once",
+                )
+                .with_related(first, "first named here"),
+            );
+        } else {
+            seen.insert(address.value.to_ascii_lowercase(), address.span);
         }
     }
     valid.then(|| addresses.into_iter().map(|address| address.value).collect())
@@ -1243,24 +1259,30 @@ fn check_services(
                 continue;
             }
             if pattern.value == earlier.value {
-                reader.error(Diagnostic::new(
-                    pattern.span,
-                    format!(
-                        "path \"{}\" of service `{owner}` is also a path of service `{other_owner}`",
-                        pattern.value
-                    ),
-                    "expected each path pattern in one service only",
-                ));
+                reader.error(
+                    Diagnostic::new(
+                        pattern.span,
+                        format!(
+                            "path \"{}\" of service `{owner}` is also a path of service `{other_owner}`",
+                            pattern.value
+                        ),
+                        "expected each path pattern in one service only",
+                    )
+                    .with_related(earlier.span, format!("also a path of `{other_owner}`")),
+                );
                 ok = false;
             } else if facts::path_patterns_overlap(&pattern.value, &earlier.value) {
-                reader.error(Diagnostic::new(
-                    pattern.span,
-                    format!(
-                        "path \"{}\" of service `{owner}` overlaps \"{}\" of service `{other_owner}`",
-                        pattern.value, earlier.value
-                    ),
-                    "expected patterns no request path matches twice, so routing does not depend on rule order",
-                ));
+                reader.error(
+                    Diagnostic::new(
+                        pattern.span,
+                        format!(
+                            "path \"{}\" of service `{owner}` overlaps \"{}\" of service `{other_owner}`",
+                            pattern.value, earlier.value
+                        ),
+                        "expected patterns no request path matches twice, so routing does not depend on rule order",
+                    )
+                    .with_related(earlier.span, format!("overlapping this path of `{other_owner}`")),
+                );
                 ok = false;
             }
         }
