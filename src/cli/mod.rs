@@ -264,6 +264,8 @@ struct Terminal {
     stdin_is_terminal: bool,
     /// `-q`: errors only on stderr.
     quiet: bool,
+    /// `-v`: the SDK's log shares stderr, so progress is printed as plain lines, not redrawn.
+    verbose: bool,
 }
 
 impl Terminal {
@@ -274,6 +276,7 @@ impl Terminal {
             stderr_is_terminal: std::io::stderr().is_terminal(),
             stdin_is_terminal: std::io::stdin().is_terminal(),
             quiet: false,
+            verbose: false,
         }
     }
 
@@ -302,6 +305,7 @@ pub fn main() -> ExitCode {
     };
     let mut terminal = Terminal::detect(cli.color);
     terminal.quiet = cli.quiet;
+    terminal.verbose = cli.verbose > 0;
     log_sdk(cli.verbose);
     let outcome = match cli.command {
         Command::Validate(args) => validate(&args, &terminal),
@@ -682,9 +686,14 @@ async fn execute_and_report(
     terminal: &Terminal,
 ) -> Outcome {
     let interrupted = watch_interrupts();
-    let printer = Arc::new(ProgressPrinter::new(terminal.stderr_style, terminal.stderr_is_terminal, terminal.quiet));
+    let printer = Arc::new(ProgressPrinter::new(
+        terminal.stderr_style,
+        terminal.stderr_is_terminal && !terminal.verbose,
+        terminal.quiet,
+    ));
     let started = std::time::Instant::now();
-    let report = apply::execute(Arc::new(clients), plan, live, options, printer, interrupted).await;
+    let report = apply::execute(Arc::new(clients), plan, live, options, printer.clone(), interrupted).await;
+    printer.clear();
     let elapsed = render::progress_seconds(started.elapsed());
     if report.is_success() {
         let summary = plan.summary();
