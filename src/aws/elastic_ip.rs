@@ -1,21 +1,12 @@
 //! Driver for Elastic IP addresses (one per NAT gateway).
 
 use aws_sdk_ec2::types::{DomainType, ResourceType};
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
-use super::props::Tags;
 use super::{id_attributes, live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::network::ElasticIpProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The address's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ElasticIpProps {
-    pub domain: String,
-    pub tags: Tags,
-}
 
 driver!(ElasticIpDriver, ElasticIpProps);
 

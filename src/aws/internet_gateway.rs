@@ -1,22 +1,12 @@
 //! Driver for the internet gateway and its attachment to the VPC.
 
 use aws_sdk_ec2::types::ResourceType;
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
-use super::props::Tags;
 use super::{id_attributes, live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::network::InternetGatewayProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The internet gateway's properties, as the graph builds them and discovery reads them. A
-/// detached gateway's `vpc_id` reads as empty.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InternetGatewayProps {
-    pub vpc_id: String,
-    pub tags: Tags,
-}
 
 driver!(InternetGatewayDriver, InternetGatewayProps);
 
@@ -96,7 +86,7 @@ async fn detach(context: &StepContext<'_>, gateway_id: &str, vpc_id: &str) -> Re
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
     let (desired, live): (InternetGatewayProps, InternetGatewayProps) = update.decode(context)?;
-    if update.changed("vpc_id") {
+    if update.changed(InternetGatewayProps::NAMES.vpc_id) {
         if !live.vpc_id.is_empty() {
             detach(context, update.physical_id, &live.vpc_id).await?;
         }

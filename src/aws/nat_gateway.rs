@@ -1,25 +1,15 @@
 //! Driver for NAT gateways: created with a client token, waited on until available or deleted.
 
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
-use super::props::Tags;
 use super::{
     client_token, id_attributes, live_resource, tags, wait_until, Attributes, AwsError, Clients, SdkResultExt,
     StepContext, Update,
 };
+pub use crate::graph::properties::network::NatGatewayProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::{LiveResource, LiveState};
-
-/// The NAT gateway's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NatGatewayProps {
-    pub subnet_id: String,
-    pub allocation_id: String,
-    pub tags: Tags,
-}
 
 driver!(NatGatewayDriver, NatGatewayProps, wait_ready = wait_ready);
 

@@ -1,37 +1,14 @@
 //! Driver for route tables, their routes and their subnet associations (managed as one resource).
 
 use aws_sdk_ec2::types::{ResourceType, RouteTable};
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
-use super::props::Tags;
 use super::{
     client_token, id_attributes, live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update,
 };
+pub use crate::graph::properties::network::{Route, RouteTableProps};
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The route table's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RouteTableProps {
-    pub vpc_id: String,
-    pub routes: Vec<Route>,
-    pub subnet_ids: Vec<String>,
-    pub tags: Tags,
-}
-
-/// One route: its destination and the target wl-infra manages (an internet gateway or a NAT
-/// gateway). A live route to any other target reads with no target.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Route {
-    pub destination: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gateway_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nat_gateway_id: Option<String>,
-}
 
 driver!(RouteTableDriver, RouteTableProps);
 
@@ -101,19 +78,27 @@ async fn describe(context: &StepContext<'_>, table_id: &str) -> Result<RouteTabl
     })
 }
 
-/// The route's target, as its property key and value.
-fn route_target(route: &Route) -> Option<(&'static str, &str)> {
-    let gateway = route.gateway_id.as_deref().map(|target| ("gateway_id", target));
-    gateway.or_else(|| route.nat_gateway_id.as_deref().map(|target| ("nat_gateway_id", target)))
+/// Where a route sends its traffic.
+enum Target<'a> {
+    InternetGateway(&'a str),
+    NatGateway(&'a str),
+}
+
+fn route_target(route: &Route) -> Option<Target<'_>> {
+    let gateway = route.gateway_id.as_deref().map(Target::InternetGateway);
+    gateway.or_else(|| route.nat_gateway_id.as_deref().map(Target::NatGateway))
 }
 
 async fn put_route(context: &StepContext<'_>, table_id: &str, route: &Route, replace: bool) -> Result<(), AwsError> {
     let resource = context.resource();
-    let Some((key, target)) = route_target(route) else { return Ok(()) };
+    let Some(target) = route_target(route) else { return Ok(()) };
     let ec2 = &context.clients.ec2;
     if !replace {
         let call = ec2.create_route().route_table_id(table_id).destination_cidr_block(&route.destination);
-        let call = if key == "gateway_id" { call.gateway_id(target) } else { call.nat_gateway_id(target) };
+        let call = match target {
+            Target::InternetGateway(gateway) => call.gateway_id(gateway),
+            Target::NatGateway(gateway) => call.nat_gateway_id(gateway),
+        };
         match call.send().await.aws("CreateRoute", &resource) {
             Ok(_) => return Ok(()),
             // An earlier attempt (whose answer was lost) created it: make sure of its target.
@@ -122,7 +107,10 @@ async fn put_route(context: &StepContext<'_>, table_id: &str, route: &Route, rep
         }
     }
     let call = ec2.replace_route().route_table_id(table_id).destination_cidr_block(&route.destination);
-    let call = if key == "gateway_id" { call.gateway_id(target) } else { call.nat_gateway_id(target) };
+    let call = match target {
+        Target::InternetGateway(gateway) => call.gateway_id(gateway),
+        Target::NatGateway(gateway) => call.nat_gateway_id(gateway),
+    };
     call.send().await.map(|_| ()).aws("ReplaceRoute", &resource)
 }
 
@@ -263,7 +251,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
     let (desired, live): (RouteTableProps, RouteTableProps) = update.decode(context)?;
-    if update.changed("routes") || update.changed("subnet_ids") {
+    if update.changed(RouteTableProps::NAMES.routes) || update.changed(RouteTableProps::NAMES.subnet_ids) {
         let table = describe(context, update.physical_id).await?;
         converge(context, &table, &desired).await?;
     }

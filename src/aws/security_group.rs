@@ -3,36 +3,12 @@
 use aws_sdk_ec2::types::{
     IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, UserIdGroupPair,
 };
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
-use super::props::Tags;
 use super::{id_attributes, live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::network::{IngressRule, SecurityGroupProps};
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The security group's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SecurityGroupProps {
-    pub name: String,
-    pub description: String,
-    pub vpc_id: String,
-    pub ingress: Vec<IngressRule>,
-    pub tags: Tags,
-}
-
-/// One ingress rule in the graph's shape: one per (protocol, ports, source). The fields are in the
-/// order of their names, so rules sort as their maps did.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IngressRule {
-    pub description: String,
-    pub from_port: i32,
-    pub protocol: String,
-    pub source: String,
-    pub to_port: i32,
-}
 
 driver!(SecurityGroupDriver, SecurityGroupProps);
 
@@ -203,7 +179,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
 /// Revokes rules that are not desired (added by hand, or changed) and authorizes missing ones.
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
     let (desired, live): (SecurityGroupProps, SecurityGroupProps) = update.decode(context)?;
-    if update.changed("ingress") {
+    if update.changed(SecurityGroupProps::NAMES.ingress) {
         let extra: Vec<&IngressRule> = live.ingress.iter().filter(|rule| !desired.ingress.contains(rule)).collect();
         let missing: Vec<&IngressRule> = desired.ingress.iter().filter(|rule| !live.ingress.contains(rule)).collect();
         revoke(context, update.physical_id, &extra).await?;

@@ -1,24 +1,12 @@
 //! Driver for subnets: one public and one private per availability zone.
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
-use super::props::Tags;
 use super::{id_attributes, live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::network::SubnetProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The subnet's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SubnetProps {
-    pub vpc_id: String,
-    pub cidr_block: String,
-    pub availability_zone: String,
-    pub map_public_ip_on_launch: bool,
-    pub tags: Tags,
-}
 
 driver!(SubnetDriver, SubnetProps);
 
@@ -84,7 +72,7 @@ async fn set_public_ip(context: &StepContext<'_>, subnet_id: &str, public: bool)
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
     let (desired, live): (SubnetProps, SubnetProps) = update.decode(context)?;
-    if update.changed("map_public_ip_on_launch") {
+    if update.changed(SubnetProps::NAMES.map_public_ip_on_launch) {
         set_public_ip(context, update.physical_id, desired.map_public_ip_on_launch).await?;
     }
     tags::replace(context, tags::Style::Ec2, update.physical_id, &desired.tags, &live.tags).await?;

@@ -1,25 +1,14 @@
 //! Driver for the VPC: CIDR block and DNS attributes.
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName, VpcState};
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
-use super::props::Tags;
 use super::{
     id_attributes, live_resource, tags, wait_until, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update,
 };
+pub use crate::graph::properties::network::VpcProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The VPC's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VpcProps {
-    pub cidr_block: String,
-    pub enable_dns_support: bool,
-    pub enable_dns_hostnames: bool,
-    pub tags: Tags,
-}
 
 driver!(VpcDriver, VpcProps);
 
@@ -111,7 +100,8 @@ async fn set_dns(
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
     let (desired, live): (VpcProps, VpcProps) = update.decode(context)?;
-    let (support, hostnames) = (update.changed("enable_dns_support"), update.changed("enable_dns_hostnames"));
+    let (support, hostnames) =
+        (update.changed(VpcProps::NAMES.enable_dns_support), update.changed(VpcProps::NAMES.enable_dns_hostnames));
     set_dns(context, update.physical_id, &desired, support, hostnames).await?;
     tags::replace(context, tags::Style::Ec2, update.physical_id, &desired.tags, &live.tags).await?;
     Ok(id_attributes(update.physical_id))

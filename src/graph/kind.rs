@@ -4,6 +4,10 @@
 
 use std::fmt;
 
+use super::properties::network::{
+    ElasticIpProps, NatGatewayProps, RouteTableProps, SecurityGroupProps, SubnetProps, VpcProps,
+};
+
 /// Declares the kinds: the enum, `Kind::ALL` (every variant, so discovery cannot miss one) and
 /// the name each has in plans, `--timeout` and messages.
 macro_rules! kinds {
@@ -189,7 +193,7 @@ impl Kind {
     pub fn spec(self) -> &'static KindSpec {
         match self {
             Kind::Vpc => &KindSpec {
-                replace_fields: &["cidr_block"],
+                replace_fields: &[VpcProps::NAMES.cidr_block],
                 deleted_after: &[
                     Kind::Subnet,
                     Kind::InternetGateway,
@@ -202,7 +206,11 @@ impl Kind {
                 ..BASE
             },
             Kind::Subnet => &KindSpec {
-                replace_fields: &["vpc_id", "cidr_block", "availability_zone"],
+                replace_fields: &[
+                    SubnetProps::NAMES.vpc_id,
+                    SubnetProps::NAMES.cidr_block,
+                    SubnetProps::NAMES.availability_zone,
+                ],
                 deleted_after: HOLD_NETWORK_INTERFACES,
                 // AWS takes minutes to release the network interfaces of what is deleted.
                 wait_minutes: 20,
@@ -217,16 +225,29 @@ impl Kind {
                 ..BASE
             },
             // An address is released once its NAT gateway is fully deleted.
-            Kind::ElasticIp => {
-                &KindSpec { replace_fields: &["domain"], deleted_after: &[Kind::NatGateway], wait_minutes: 20, ..BASE }
-            }
-            Kind::NatGateway => &KindSpec { replace_fields: &["subnet_id", "allocation_id"], wait_minutes: 15, ..BASE },
-            Kind::RouteTable => {
-                &KindSpec { replace_fields: &["vpc_id"], unordered_fields: &["routes", "subnet_ids"], ..BASE }
-            }
+            Kind::ElasticIp => &KindSpec {
+                replace_fields: &[ElasticIpProps::NAMES.domain],
+                deleted_after: &[Kind::NatGateway],
+                wait_minutes: 20,
+                ..BASE
+            },
+            Kind::NatGateway => &KindSpec {
+                replace_fields: &[NatGatewayProps::NAMES.subnet_id, NatGatewayProps::NAMES.allocation_id],
+                wait_minutes: 15,
+                ..BASE
+            },
+            Kind::RouteTable => &KindSpec {
+                replace_fields: &[RouteTableProps::NAMES.vpc_id],
+                unordered_fields: &[RouteTableProps::NAMES.routes, RouteTableProps::NAMES.subnet_ids],
+                ..BASE
+            },
             Kind::SecurityGroup => &KindSpec {
-                replace_fields: &["name", "description", "vpc_id"],
-                unordered_fields: &["ingress"],
+                replace_fields: &[
+                    SecurityGroupProps::NAMES.name,
+                    SecurityGroupProps::NAMES.description,
+                    SecurityGroupProps::NAMES.vpc_id,
+                ],
+                unordered_fields: &[SecurityGroupProps::NAMES.ingress],
                 deleted_after: HOLD_NETWORK_INTERFACES,
                 wait_minutes: 20,
                 conflict_codes: &["InvalidGroup.Duplicate"],

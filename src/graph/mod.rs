@@ -8,6 +8,7 @@ mod frontend;
 mod kind;
 mod monitoring;
 pub mod policy;
+pub mod properties;
 mod value;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,12 @@ pub use monitoring::{
     dashboard_name,
 };
 pub use value::{Props, Value};
+
+use properties::network::{
+    ElasticIpFields, IngressRuleFields, InternetGatewayFields, NatGatewayFields, RouteFields, RouteTableFields,
+    SecurityGroupFields, SubnetFields, VpcFields,
+};
+use properties::DesiredFields;
 
 use crate::stack::{NatGateways, Stack};
 
@@ -120,6 +127,11 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// Adds a resource of the kind its typed fields belong to, named after its logical id.
+    fn add_fields<F: DesiredFields>(&mut self, id: &str, fields: F) {
+        self.add(id, F::KIND, fields.into_fields());
+    }
+
     fn add(&mut self, id: &str, kind: Kind, fields: Vec<(&str, Value)>) {
         self.add_named(id, kind, &physical_name(self.stack, id), fields);
     }
@@ -146,20 +158,22 @@ impl Builder<'_> {
 }
 
 fn rule(protocol: &str, port: u16, source: Value, description: &str) -> Value {
-    let mut map = BTreeMap::new();
-    map.insert("protocol".to_string(), Value::string(protocol));
-    map.insert("from_port".to_string(), Value::Integer(i64::from(port)));
-    map.insert("to_port".to_string(), Value::Integer(i64::from(port)));
-    map.insert("source".to_string(), source);
-    map.insert("description".to_string(), Value::string(description));
-    Value::Map(map)
+    Value::from(IngressRuleFields {
+        description: Value::string(description),
+        from_port: Value::Integer(i64::from(port)),
+        protocol: Value::string(protocol),
+        source,
+        to_port: Value::Integer(i64::from(port)),
+    })
 }
 
-fn route(destination: &str, target_key: &str, target: Value) -> Value {
-    let mut map = BTreeMap::new();
-    map.insert("destination".to_string(), Value::string(destination));
-    map.insert(target_key.to_string(), target);
-    Value::Map(map)
+/// A route to the internet: through the internet gateway, or through a NAT gateway.
+fn default_route(internet_gateway: Option<Value>, nat_gateway: Option<Value>) -> Value {
+    Value::from(RouteFields {
+        destination: Value::string("0.0.0.0/0"),
+        gateway_id: internet_gateway,
+        nat_gateway_id: nat_gateway,
+    })
 }
 
 /// The resources `stack` wants, in dependency order (each after everything it refers to).
@@ -169,29 +183,27 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
     let mut builder = Builder { stack: &stack.name, resources: Vec::new() };
     let network = &stack.network;
 
-    builder.add(
+    builder.add_fields(
         "vpc",
-        Kind::Vpc,
-        vec![
-            ("cidr_block", Value::string(network.cidr.to_string())),
-            ("enable_dns_support", Value::Bool(true)),
-            ("enable_dns_hostnames", Value::Bool(true)),
-        ],
+        VpcFields {
+            cidr_block: Value::string(network.cidr.to_string()),
+            enable_dns_support: Value::Bool(true),
+            enable_dns_hostnames: Value::Bool(true),
+        },
     );
-    builder.add("internet-gateway", Kind::InternetGateway, vec![("vpc_id", Value::id_of("vpc"))]);
+    builder.add_fields("internet-gateway", InternetGatewayFields { vpc_id: Value::id_of("vpc") });
 
     for (index, zone) in zone_names.iter().enumerate() {
         let number = index + 1;
         for (tier, block, public) in [("public", index as u32, true), ("private", 8 + index as u32, false)] {
-            builder.add(
+            builder.add_fields(
                 &format!("{tier}-{number}"),
-                Kind::Subnet,
-                vec![
-                    ("vpc_id", Value::id_of("vpc")),
-                    ("cidr_block", Value::string(network.cidr.subnet(network.subnet_prefix_length, block).to_string())),
-                    ("availability_zone", Value::string(zone)),
-                    ("map_public_ip_on_launch", Value::Bool(public)),
-                ],
+                SubnetFields {
+                    vpc_id: Value::id_of("vpc"),
+                    cidr_block: Value::string(network.cidr.subnet(network.subnet_prefix_length, block).to_string()),
+                    availability_zone: Value::string(zone),
+                    map_public_ip_on_launch: Value::Bool(public),
+                },
             );
         }
     }
@@ -202,57 +214,53 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
         NatGateways::PerAvailabilityZone => zones,
     };
     for number in 1..=nat_count {
-        builder.add(&format!("nat-ip-{number}"), Kind::ElasticIp, vec![("domain", Value::string("vpc"))]);
-        builder.add(
+        builder.add_fields(&format!("nat-ip-{number}"), ElasticIpFields { domain: Value::string("vpc") });
+        builder.add_fields(
             &format!("nat-{number}"),
-            Kind::NatGateway,
-            vec![
-                ("subnet_id", Value::id_of(&format!("public-{number}"))),
-                ("allocation_id", Value::id_of(&format!("nat-ip-{number}"))),
-            ],
+            NatGatewayFields {
+                subnet_id: Value::id_of(&format!("public-{number}")),
+                allocation_id: Value::id_of(&format!("nat-ip-{number}")),
+            },
         );
         // A public NAT gateway only works once the internet gateway is attached to the VPC.
         builder.depends(&format!("nat-{number}"), "internet-gateway");
     }
 
     let public_subnets: Vec<Value> = (1..=zones).map(|n| Value::id_of(&format!("public-{n}"))).collect();
-    builder.add(
+    builder.add_fields(
         "public-routes",
-        Kind::RouteTable,
-        vec![
-            ("vpc_id", Value::id_of("vpc")),
-            ("routes", Value::List(vec![route("0.0.0.0/0", "gateway_id", Value::id_of("internet-gateway"))])),
-            ("subnet_ids", Value::List(public_subnets)),
-        ],
+        RouteTableFields {
+            vpc_id: Value::id_of("vpc"),
+            routes: Value::List(vec![default_route(Some(Value::id_of("internet-gateway")), None)]),
+            subnet_ids: Value::List(public_subnets),
+        },
     );
     for number in 1..=zones {
         let routes = match nat_count {
             0 => vec![],
-            1 => vec![route("0.0.0.0/0", "nat_gateway_id", Value::id_of("nat-1"))],
-            _ => vec![route("0.0.0.0/0", "nat_gateway_id", Value::id_of(&format!("nat-{number}")))],
+            1 => vec![default_route(None, Some(Value::id_of("nat-1")))],
+            _ => vec![default_route(None, Some(Value::id_of(&format!("nat-{number}"))))],
         };
-        builder.add(
+        builder.add_fields(
             &format!("private-routes-{number}"),
-            Kind::RouteTable,
-            vec![
-                ("vpc_id", Value::id_of("vpc")),
-                ("routes", Value::List(routes)),
-                ("subnet_ids", Value::List(vec![Value::id_of(&format!("private-{number}"))])),
-            ],
+            RouteTableFields {
+                vpc_id: Value::id_of("vpc"),
+                routes: Value::List(routes),
+                subnet_ids: Value::List(vec![Value::id_of(&format!("private-{number}"))]),
+            },
         );
     }
 
     let security_group = |builder: &mut Builder<'_>, id: &str, description: &str, ingress: Vec<Value>| {
         let name = physical_name(&stack.name, id);
-        builder.add(
+        builder.add_fields(
             id,
-            Kind::SecurityGroup,
-            vec![
-                ("name", Value::string(&name)),
-                ("description", Value::string(description)),
-                ("vpc_id", Value::id_of("vpc")),
-                ("ingress", Value::List(ingress)),
-            ],
+            SecurityGroupFields {
+                name: Value::string(&name),
+                description: Value::string(description),
+                vpc_id: Value::id_of("vpc"),
+                ingress: Value::List(ingress),
+            },
         );
     };
     // Behind CloudFront the load balancer admits CloudFront's origin-facing servers only, on the
