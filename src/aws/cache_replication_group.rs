@@ -2,43 +2,15 @@
 //! can change node type and replica count in place). Encrypted at rest and in transit.
 
 use aws_sdk_elasticache::types::{AutomaticFailoverStatus, MultiAzStatus, ReplicationGroup};
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::props::{tags_of, Tags};
 use super::{
     live_resource, tags, wait_for, wait_until, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update,
 };
+pub use crate::graph::properties::data::CacheReplicationGroupProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::{LiveResource, LiveState};
-
-/// The replication group's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CacheReplicationGroupProps {
-    pub id: String,
-    pub description: String,
-    pub engine: String,
-    pub node_type: String,
-    pub replicas: i64,
-    pub at_rest_encryption: bool,
-    pub transit_encryption: bool,
-    /// Automatic failover and Multi-AZ, on exactly when the group has a replica: read back, so a
-    /// change an interrupted apply left half done (replicas added, failover not yet on) shows in
-    /// the next plan.
-    pub automatic_failover: bool,
-    pub multi_az: bool,
-    /// Set on create and not compared (`create_only_fields`): the subnet group and security groups
-    /// live on the member clusters, which the one discovery read does not return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subnet_group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub security_group_ids: Option<Vec<String>>,
-    pub tags: Tags,
-    /// Read, never compared: the zones the cache's nodes are in (a subnet there cannot go).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability_zones: Option<Vec<String>>,
-}
 
 driver!(CacheReplicationGroupDriver, CacheReplicationGroupProps, wait_ready = wait_ready);
 
@@ -261,7 +233,9 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let resource = context.resource();
     let group_id = update.physical_id;
     let elasticache = &context.clients.elasticache;
-    if update.changed("node_type") || update.changed("description") {
+    if update.changed(CacheReplicationGroupProps::NAMES.node_type)
+        || update.changed(CacheReplicationGroupProps::NAMES.description)
+    {
         elasticache
             .modify_replication_group()
             .replication_group_id(group_id)
@@ -284,7 +258,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     };
     // What failover and Multi-AZ are once the replica count is done.
     let mut failover_now = (live.automatic_failover, live.multi_az);
-    if update.changed("replicas") {
+    if update.changed(CacheReplicationGroupProps::NAMES.replicas) {
         let wanted = desired.replicas;
         let current = live.replicas;
         if wanted < current {

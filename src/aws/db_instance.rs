@@ -3,43 +3,15 @@
 //! with or without a final snapshot as the stack says.
 
 use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbInstance};
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::props::{tags_of, Tags};
 use super::{
     live_resource, secret, tags, wait_for, wait_until, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update,
 };
+pub use crate::graph::properties::data::DbInstanceProps;
 use crate::graph::{AccountFacts, Kind, Props, DELETE_AUTOMATED_BACKUPS_TAG, FINAL_SNAPSHOT_TAG, MASTER_SECRET_TAG};
 use crate::plan::{LiveResource, LiveState};
-
-/// The database instance's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DbInstanceProps {
-    pub identifier: String,
-    pub engine: String,
-    pub engine_version: String,
-    pub instance_class: String,
-    pub allocated_storage: i32,
-    pub storage_encrypted: bool,
-    pub multi_az: bool,
-    pub backup_retention_days: i32,
-    pub deletion_protection: bool,
-    pub publicly_accessible: bool,
-    pub db_name: String,
-    pub master_username: String,
-    pub subnet_group: String,
-    pub security_group_ids: Vec<String>,
-    pub log_exports: Vec<String>,
-    pub tags: Tags,
-    /// Read, never compared: where the instance's nodes are (a subnet there cannot go).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability_zones: Option<Vec<String>>,
-    /// Read, never compared: why its storage cannot change now.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub storage_change_blocked: Option<String>,
-}
 
 // Its create makes itself safe to repeat (`Repeat::InDriver`): a lost answer is found by its
 // identifier and tags before the secret is filled in.
@@ -435,7 +407,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     }
     let instance = if modifies {
         request.send().await.aws("ModifyDBInstance", &resource)?;
-        wait_available(context, update.physical_id, update.changed("allocated_storage")).await?
+        wait_available(context, update.physical_id, update.changed(DbInstanceProps::NAMES.allocated_storage)).await?
     } else {
         describe(context, update.physical_id).await?.ok_or_else(|| {
             AwsError::refused(&resource, "the database disappeared while wl-infra worked on it; run apply again")

@@ -1,34 +1,13 @@
 //! Driver for ECR repositories: scan on push, tag mutability and a keep-the-last-N lifecycle policy.
 
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability};
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
-use super::props::{tags_of, Tags};
+use super::props::tags_of;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::data::{EcrRepositoryProps, KeepImages};
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The repository's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EcrRepositoryProps {
-    pub name: String,
-    pub scan_on_push: bool,
-    pub image_tag_mutability: String,
-    pub keep_images: KeepImages,
-    pub tags: Tags,
-}
-
-/// The number of images the lifecycle policy keeps. The graph always gives a count; a live
-/// repository without a policy, or with one wl-infra did not write, reads as a text saying so,
-/// which differs from every count (so the plan shows it and apply writes the policy).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum KeepImages {
-    Count(i64),
-    Other(String),
-}
 
 driver!(EcrRepositoryDriver, EcrRepositoryProps);
 
@@ -164,7 +143,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let name = update.physical_id;
     let resource = context.resource();
     let ecr = &context.clients.ecr;
-    if update.changed("scan_on_push") {
+    if update.changed(EcrRepositoryProps::NAMES.scan_on_push) {
         ecr.put_image_scanning_configuration()
             .repository_name(name)
             .image_scanning_configuration(scanning(&desired))
@@ -172,7 +151,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .await
             .aws("PutImageScanningConfiguration", &resource)?;
     }
-    if update.changed("image_tag_mutability") {
+    if update.changed(EcrRepositoryProps::NAMES.image_tag_mutability) {
         ecr.put_image_tag_mutability()
             .repository_name(name)
             .image_tag_mutability(mutability(&desired))
@@ -180,7 +159,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .await
             .aws("PutImageTagMutability", &resource)?;
     }
-    if update.changed("keep_images") {
+    if update.changed(EcrRepositoryProps::NAMES.keep_images) {
         put_policy(context, name, &desired).await?;
     }
     if update.changed("tags") {

@@ -2,16 +2,13 @@
 //! once, at this boundary (a missing or mistyped key is an error here, not an empty string), and
 //! builds the live side's properties from the same struct, so both sides use the same names.
 
-use std::collections::BTreeMap;
-
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::AwsError;
 use crate::graph::{Props, Value};
 
-/// The tags of a resource, by key.
-pub type Tags = BTreeMap<String, String>;
+pub use crate::graph::properties::Tags;
 
 /// Decodes resolved properties into `T`. References are resolved before a step runs, so one left
 /// is a bug; so is a key `T` does not know or one it needs and lacks.

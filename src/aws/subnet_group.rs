@@ -2,22 +2,11 @@
 //! name prefix and tags, and the same create, modify and delete, each sent to its own service's
 //! API. The two driver files (`db_subnet_group`, `cache_subnet_group`) name their service.
 
-use serde::{Deserialize, Serialize};
-
 use super::props::{tags_of, Tags};
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::data::SubnetGroupProps;
 use crate::graph::{Kind, Props};
 use crate::plan::LiveResource;
-
-/// A subnet group's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SubnetGroupProps {
-    pub name: String,
-    pub description: String,
-    pub subnet_ids: Vec<String>,
-    pub tags: Tags,
-}
 
 /// The service a subnet group belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

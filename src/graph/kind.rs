@@ -4,6 +4,9 @@
 
 use std::fmt;
 
+use super::properties::data::{
+    CacheReplicationGroupProps, DbInstanceProps, EcrRepositoryProps, SecretProps, SubnetGroupProps,
+};
 use super::properties::network::{
     ElasticIpProps, NatGatewayProps, RouteTableProps, SecurityGroupProps, SubnetProps, VpcProps,
 };
@@ -253,9 +256,11 @@ impl Kind {
                 conflict_codes: &["InvalidGroup.Duplicate"],
                 ..BASE
             },
-            Kind::EcrRepository => {
-                &KindSpec { replace_fields: &["name"], conflict_codes: &["RepositoryAlreadyExistsException"], ..BASE }
-            }
+            Kind::EcrRepository => &KindSpec {
+                replace_fields: &[EcrRepositoryProps::NAMES.name],
+                conflict_codes: &["RepositoryAlreadyExistsException"],
+                ..BASE
+            },
             // The bucket is emptied first, and goes after the distribution moved away from it.
             Kind::S3Bucket => &KindSpec {
                 replace_fields: &["name"],
@@ -265,14 +270,14 @@ impl Kind {
                 ..BASE
             },
             Kind::DbSubnetGroup => &KindSpec {
-                replace_fields: &["name"],
-                unordered_fields: &["subnet_ids"],
+                replace_fields: &[SubnetGroupProps::NAMES.name],
+                unordered_fields: &[SubnetGroupProps::NAMES.subnet_ids],
                 deleted_after: &[Kind::DbInstance],
                 conflict_codes: &["DBSubnetGroupAlreadyExists", "DBSubnetGroupAlreadyExistsFault"],
                 ..BASE
             },
             Kind::Secret => &KindSpec {
-                replace_fields: &["name"],
+                replace_fields: &[SecretProps::NAMES.name],
                 deleted_after: &[Kind::DbInstance, Kind::EcsService],
                 conflict_codes: &["ResourceExistsException"],
                 safety: SafetyRule::Secret,
@@ -283,14 +288,14 @@ impl Kind {
             // AllowMajorVersionUpgrade), never a new, empty database.
             Kind::DbInstance => &KindSpec {
                 replace_fields: &[
-                    "identifier",
-                    "engine",
-                    "db_name",
-                    "master_username",
-                    "storage_encrypted",
-                    "subnet_group",
+                    DbInstanceProps::NAMES.identifier,
+                    DbInstanceProps::NAMES.engine,
+                    DbInstanceProps::NAMES.db_name,
+                    DbInstanceProps::NAMES.master_username,
+                    DbInstanceProps::NAMES.storage_encrypted,
+                    DbInstanceProps::NAMES.subnet_group,
                 ],
-                unordered_fields: &["security_group_ids", "log_exports"],
+                unordered_fields: &[DbInstanceProps::NAMES.security_group_ids, DbInstanceProps::NAMES.log_exports],
                 // Multi-AZ creation and storage changes can take most of an hour.
                 wait_minutes: 90,
                 conflict_codes: &["DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"],
@@ -300,8 +305,8 @@ impl Kind {
                 ..BASE
             },
             Kind::CacheSubnetGroup => &KindSpec {
-                replace_fields: &["name"],
-                unordered_fields: &["subnet_ids"],
+                replace_fields: &[SubnetGroupProps::NAMES.name],
+                unordered_fields: &[SubnetGroupProps::NAMES.subnet_ids],
                 deleted_after: &[Kind::CacheReplicationGroup],
                 conflict_codes: &["CacheSubnetGroupAlreadyExists", "CacheSubnetGroupAlreadyExistsFault"],
                 ..BASE
@@ -310,14 +315,17 @@ impl Kind {
             // one discovery read does not return: they are set on create and not compared.
             Kind::CacheReplicationGroup => &KindSpec {
                 replace_fields: &[
-                    "id",
-                    "engine",
-                    "at_rest_encryption",
-                    "transit_encryption",
-                    "subnet_group",
-                    "security_group_ids",
+                    CacheReplicationGroupProps::NAMES.id,
+                    CacheReplicationGroupProps::NAMES.engine,
+                    CacheReplicationGroupProps::NAMES.at_rest_encryption,
+                    CacheReplicationGroupProps::NAMES.transit_encryption,
+                    CacheReplicationGroupProps::NAMES.subnet_group,
+                    CacheReplicationGroupProps::NAMES.security_group_ids,
                 ],
-                create_only_fields: &["subnet_group", "security_group_ids"],
+                create_only_fields: &[
+                    CacheReplicationGroupProps::NAMES.subnet_group,
+                    CacheReplicationGroupProps::NAMES.security_group_ids,
+                ],
                 wait_minutes: 60,
                 conflict_codes: &["ReplicationGroupAlreadyExists", "ReplicationGroupAlreadyExistsFault"],
                 ..BASE

@@ -29,6 +29,10 @@ pub use monitoring::{
 };
 pub use value::{Props, Value};
 
+use properties::data::{
+    CacheReplicationGroupFields, CacheSubnetGroupFields, DbInstanceFields, DbSubnetGroupFields, EcrRepositoryFields,
+    SecretFields, SubnetGroupFields,
+};
 use properties::network::{
     ElasticIpFields, IngressRuleFields, InternetGatewayFields, NatGatewayFields, RouteFields, RouteTableFields,
     SecurityGroupFields, SubnetFields, VpcFields,
@@ -129,7 +133,16 @@ struct Builder<'a> {
 impl Builder<'_> {
     /// Adds a resource of the kind its typed fields belong to, named after its logical id.
     fn add_fields<F: DesiredFields>(&mut self, id: &str, fields: F) {
-        self.add(id, F::KIND, fields.into_fields());
+        self.add_fields_named(id, &physical_name(self.stack, id), fields);
+    }
+
+    /// Adds a resource of the kind its typed fields belong to, tagged (if its kind can be) with
+    /// `name`.
+    fn add_fields_named<F: DesiredFields>(&mut self, id: &str, name: &str, fields: F) {
+        self.add_named(id, F::KIND, name, fields.into_fields());
+        if !F::TAGGED {
+            self.untag(id);
+        }
     }
 
     fn add(&mut self, id: &str, kind: Kind, fields: Vec<(&str, Value)>) {
@@ -325,16 +338,15 @@ pub fn desired(stack: &Stack, facts: &AccountFacts) -> Result<Vec<Resource>, Gra
 
     for service in stack.services.keys() {
         let name = repository_name(&stack.name, service);
-        builder.add_named(
+        builder.add_fields_named(
             &format!("ecr-{service}"),
-            Kind::EcrRepository,
             &name,
-            vec![
-                ("name", Value::string(&name)),
-                ("scan_on_push", Value::Bool(stack.registry.scan_on_push)),
-                ("image_tag_mutability", Value::string("MUTABLE")),
-                ("keep_images", Value::Integer(i64::from(stack.registry.keep_images))),
-            ],
+            EcrRepositoryFields {
+                name: Value::string(&name),
+                scan_on_push: Value::Bool(stack.registry.scan_on_push),
+                image_tag_mutability: Value::string("MUTABLE"),
+                keep_images: Value::Integer(i64::from(stack.registry.keep_images)),
+            },
         );
     }
 
@@ -406,52 +418,52 @@ fn add_databases(builder: &mut Builder<'_>, stack: &Stack, zones: usize) {
     }
     let private_subnets: Vec<Value> = (1..=zones).map(|n| Value::id_of(&format!("private-{n}"))).collect();
     let group_name = physical_name(&stack.name, "databases");
-    builder.add_named(
+    builder.add_fields_named(
         "database-subnets",
-        Kind::DbSubnetGroup,
         &group_name,
-        vec![
-            ("name", Value::string(&group_name)),
-            ("description", Value::string(format!("private subnets of stack {}", stack.name))),
-            ("subnet_ids", Value::List(private_subnets)),
-        ],
+        DbSubnetGroupFields(SubnetGroupFields {
+            name: Value::string(&group_name),
+            description: Value::string(format!("private subnets of stack {}", stack.name)),
+            subnet_ids: Value::List(private_subnets),
+        }),
     );
     for (key, database) in &stack.databases {
         let secret_id = format!("db-{key}-secret");
         let secret_name = format!("{}/{key}/master", stack.name);
-        builder.add_named(
+        builder.add_fields_named(
             &secret_id,
-            Kind::Secret,
             &secret_name,
-            vec![
-                ("name", Value::string(&secret_name)),
-                ("description", Value::string(format!("master credentials of database {key} of stack {}", stack.name))),
-            ],
+            SecretFields {
+                name: Value::string(&secret_name),
+                description: Value::string(format!("master credentials of database {key} of stack {}", stack.name)),
+            },
         );
         builder.tag(&secret_id, RECOVERY_WINDOW_TAG, &database.secret_recovery_days.to_string());
         let instance_id = format!("db-{key}");
         let identifier = physical_name(&stack.name, key);
-        builder.add_named(
+        builder.add_fields_named(
             &instance_id,
-            Kind::DbInstance,
             &identifier,
-            vec![
-                ("identifier", Value::string(&identifier)),
-                ("engine", Value::string("postgres")),
-                ("engine_version", Value::string(&database.engine_version)),
-                ("instance_class", Value::string(&database.instance_class)),
-                ("allocated_storage", Value::Integer(i64::from(database.storage_gb))),
-                ("storage_encrypted", Value::Bool(true)),
-                ("multi_az", Value::Bool(database.multi_az)),
-                ("backup_retention_days", Value::Integer(i64::from(database.backup_retention_days))),
-                ("deletion_protection", Value::Bool(database.deletion_protection)),
-                ("publicly_accessible", Value::Bool(false)),
-                ("db_name", Value::string(database_name(key))),
-                ("master_username", Value::string(DATABASE_MASTER_USER)),
-                ("subnet_group", Value::id_of("database-subnets")),
-                ("security_group_ids", Value::List(vec![Value::id_of("sg-database")])),
-                ("log_exports", Value::List(vec![Value::string("postgresql")])),
-            ],
+            DbInstanceFields {
+                identifier: Value::string(&identifier),
+                engine: Value::string("postgres"),
+                engine_version: Value::string(&database.engine_version),
+                instance_class: Value::string(&database.instance_class),
+                allocated_storage: Value::Integer(i64::from(database.storage_gb)),
+                storage_encrypted: Value::Bool(true),
+                multi_az: Value::Bool(database.multi_az),
+                backup_retention_days: Value::Integer(i64::from(database.backup_retention_days)),
+                deletion_protection: Value::Bool(database.deletion_protection),
+                publicly_accessible: Value::Bool(false),
+                db_name: Value::string(database_name(key)),
+                master_username: Value::string(DATABASE_MASTER_USER),
+                subnet_group: Value::id_of("database-subnets"),
+                security_group_ids: Value::List(vec![Value::id_of("sg-database")]),
+                log_exports: Value::List(vec![Value::string("postgresql")]),
+                // Read from AWS only.
+                availability_zones: None,
+                storage_change_blocked: None,
+            },
         );
         // The instance reads its master password from the secret when it is created, and writes
         // its endpoint back into it; the secret's name is kept on the instance as a tag.
@@ -471,34 +483,34 @@ fn add_cache(builder: &mut Builder<'_>, stack: &Stack, zones: usize) {
     let Some(cache) = &stack.cache else { return };
     let private_subnets: Vec<Value> = (1..=zones).map(|n| Value::id_of(&format!("private-{n}"))).collect();
     let group_name = physical_name(&stack.name, "cache");
-    builder.add_named(
+    builder.add_fields_named(
         "cache-subnets",
-        Kind::CacheSubnetGroup,
         &group_name,
-        vec![
-            ("name", Value::string(&group_name)),
-            ("description", Value::string(format!("private subnets of stack {}", stack.name))),
-            ("subnet_ids", Value::List(private_subnets)),
-        ],
+        CacheSubnetGroupFields(SubnetGroupFields {
+            name: Value::string(&group_name),
+            description: Value::string(format!("private subnets of stack {}", stack.name)),
+            subnet_ids: Value::List(private_subnets),
+        }),
     );
-    builder.add_named(
+    builder.add_fields_named(
         "cache",
-        Kind::CacheReplicationGroup,
         &group_name,
-        vec![
-            ("id", Value::string(&group_name)),
-            ("description", Value::string(format!("redis cache of stack {}", stack.name))),
-            ("engine", Value::string("redis")),
-            ("node_type", Value::string(&cache.node_type)),
-            ("replicas", Value::Integer(i64::from(cache.replicas))),
-            ("at_rest_encryption", Value::Bool(true)),
-            ("transit_encryption", Value::Bool(true)),
+        CacheReplicationGroupFields {
+            id: Value::string(&group_name),
+            description: Value::string(format!("redis cache of stack {}", stack.name)),
+            engine: Value::string("redis"),
+            node_type: Value::string(&cache.node_type),
+            replicas: Value::Integer(i64::from(cache.replicas)),
+            at_rest_encryption: Value::Bool(true),
+            transit_encryption: Value::Bool(true),
             // Failover and Multi-AZ need a replica, and are on whenever there is one.
-            ("automatic_failover", Value::Bool(cache.replicas > 0)),
-            ("multi_az", Value::Bool(cache.replicas > 0)),
-            ("subnet_group", Value::id_of("cache-subnets")),
-            ("security_group_ids", Value::List(vec![Value::id_of("sg-cache")])),
-        ],
+            automatic_failover: Value::Bool(cache.replicas > 0),
+            multi_az: Value::Bool(cache.replicas > 0),
+            subnet_group: Some(Value::id_of("cache-subnets")),
+            security_group_ids: Some(Value::List(vec![Value::id_of("sg-cache")])),
+            // Read from AWS only.
+            availability_zones: None,
+        },
     );
 }
 

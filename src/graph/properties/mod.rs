@@ -9,6 +9,7 @@
 //! - `XProps::NAMES`: an `XFields<&str>` of the field names, for the kind registry's
 //!   `replace_fields` and for a driver asking which fields an update changes.
 
+pub mod data;
 pub mod network;
 
 use super::{Kind, Value};
@@ -34,6 +35,8 @@ impl FieldOf for &'static str {
 pub trait DesiredFields {
     /// The kind these fields belong to: the graph cannot give a subnet a VPC's fields.
     const KIND: Kind;
+    /// Whether the kind's resources carry the stack's tags (some kinds AWS cannot tag).
+    const TAGGED: bool;
     /// Each field set, by its name.
     fn into_fields(self) -> Vec<(&'static str, Value)>;
 }
@@ -42,6 +45,8 @@ pub trait DesiredFields {
 ///
 /// - `Kind: XProps, XFields, tagged { ... }`: a kind whose `XProps` also hold the `tags` the graph
 ///   adds to every resource of a kind AWS can tag (`untagged` for the others);
+/// - `shared [KindA => AFields, KindB => BFields]: XProps, XFields, tagged { ... }`: one set of
+///   properties two kinds share; the graph wraps the fields in the kind's own type;
 /// - `nested XProps, XFields { ... }`: a value inside a kind's properties (a route, a rule), which
 ///   the graph builds as a map that may hold references;
 /// - a field written `name [optional]: Option<Type>` may be left out (`None`) by the graph.
@@ -50,36 +55,36 @@ pub trait DesiredFields {
 macro_rules! properties {
     (
         $(#[$struct_meta:meta])*
-        $kind:ident: $props:ident, $fields:ident, tagged {
+        $kind:ident: $props:ident, $fields:ident, $tagging:ident {
             $( $(#[$field_meta:meta])* $field:ident $([$optional:ident])? : $ty:ty ),* $(,)?
         }
     ) => {
-        $(#[$struct_meta])*
-        #[derive(serde::Serialize, serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $props {
-            $( $(#[$field_meta])* pub $field: $ty, )*
-            pub tags: $crate::graph::properties::Tags,
-        }
-
+        $crate::graph::properties::properties!(@struct $tagging [$(#[$struct_meta])*] $props {
+            $( [$(#[$field_meta])*] $field: $ty ),*
+        });
         $crate::graph::properties::properties!(@fields $props, $fields { $( $field $([$optional])? ),* });
-        $crate::graph::properties::properties!(@kind $kind, $fields);
+        $crate::graph::properties::properties!(@kind $kind, $fields<$crate::graph::Value>, $tagging, |fields| {
+            $fields::into_fields(fields)
+        });
     };
     (
         $(#[$struct_meta:meta])*
-        $kind:ident: $props:ident, $fields:ident, untagged {
+        shared [$( $kind:ident => $wrapper:ident ),*]: $props:ident, $fields:ident, $tagging:ident {
             $( $(#[$field_meta:meta])* $field:ident $([$optional:ident])? : $ty:ty ),* $(,)?
         }
     ) => {
-        $(#[$struct_meta])*
-        #[derive(serde::Serialize, serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $props {
-            $( $(#[$field_meta])* pub $field: $ty, )*
-        }
-
+        $crate::graph::properties::properties!(@struct $tagging [$(#[$struct_meta])*] $props {
+            $( [$(#[$field_meta])*] $field: $ty ),*
+        });
         $crate::graph::properties::properties!(@fields $props, $fields { $( $field $([$optional])? ),* });
-        $crate::graph::properties::properties!(@kind $kind, $fields);
+        $(
+            #[doc = concat!("The fields of a `", stringify!($kind), "` (", stringify!($fields), "), as the graph builds them.")]
+            pub struct $wrapper(pub $fields<$crate::graph::Value>);
+
+            $crate::graph::properties::properties!(@kind $kind, $wrapper, $tagging, |wrapper| {
+                wrapper.0.into_fields()
+            });
+        )*
     };
     (
         $(#[$struct_meta:meta])*
@@ -87,13 +92,9 @@ macro_rules! properties {
             $( $(#[$field_meta:meta])* $field:ident $([$optional:ident])? : $ty:ty ),* $(,)?
         }
     ) => {
-        $(#[$struct_meta])*
-        #[derive(serde::Serialize, serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $props {
-            $( $(#[$field_meta])* pub $field: $ty, )*
-        }
-
+        $crate::graph::properties::properties!(@struct untagged [$(#[$struct_meta])*] $props {
+            $( [$(#[$field_meta])*] $field: $ty ),*
+        });
         $crate::graph::properties::properties!(@fields $props, $fields { $( $field $([$optional])? ),* });
 
         impl From<$fields<$crate::graph::Value>> for $crate::graph::Value {
@@ -102,6 +103,23 @@ macro_rules! properties {
                     fields.into_fields().into_iter().map(|(name, value)| (name.to_string(), value)).collect(),
                 )
             }
+        }
+    };
+    (@struct tagged [$(#[$struct_meta:meta])*] $props:ident { $( [$(#[$field_meta:meta])*] $field:ident: $ty:ty ),* }) => {
+        $(#[$struct_meta])*
+        #[derive(serde::Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $props {
+            $( $(#[$field_meta])* pub $field: $ty, )*
+            pub tags: $crate::graph::properties::Tags,
+        }
+    };
+    (@struct untagged [$(#[$struct_meta:meta])*] $props:ident { $( [$(#[$field_meta:meta])*] $field:ident: $ty:ty ),* }) => {
+        $(#[$struct_meta])*
+        #[derive(serde::Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $props {
+            $( $(#[$field_meta])* pub $field: $ty, )*
         }
     };
     (@fields $props:ident, $fields:ident { $( $field:ident $([$optional:ident])? ),* }) => {
@@ -126,15 +144,19 @@ macro_rules! properties {
             }
         }
     };
-    (@kind $kind:ident, $fields:ident) => {
-        impl $crate::graph::properties::DesiredFields for $fields<$crate::graph::Value> {
+    (@kind $kind:ident, $type:ty, $tagging:ident, |$value:ident| $into_fields:block) => {
+        impl $crate::graph::properties::DesiredFields for $type {
             const KIND: $crate::graph::Kind = $crate::graph::Kind::$kind;
+            const TAGGED: bool = $crate::graph::properties::properties!(@tagged $tagging);
 
             fn into_fields(self) -> Vec<(&'static str, $crate::graph::Value)> {
-                $fields::into_fields(self)
+                let $value = self;
+                $into_fields
             }
         }
     };
+    (@tagged tagged) => { true };
+    (@tagged untagged) => { false };
     (@field_type $t:ident) => { $t };
     (@field_type $t:ident optional) => { <$t as $crate::graph::properties::FieldOf>::Optional };
     (@push $fields:ident, $field:ident, $value:expr) => { $fields.push((stringify!($field), $value)) };
