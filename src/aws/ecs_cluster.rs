@@ -2,22 +2,12 @@
 //! ECS tag reading the service and task definition drivers share.
 
 use aws_sdk_ecs::types::{Cluster, ClusterField, ClusterSetting, ClusterSettingName, Tag};
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
-use super::props::Tags;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::compute::EcsClusterProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The cluster's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EcsClusterProps {
-    pub name: String,
-    pub container_insights: String,
-    pub tags: Tags,
-}
 
 driver!(EcsClusterDriver, EcsClusterProps);
 

@@ -11,46 +11,13 @@ use aws_sdk_ecs::types::{
     ServiceConnectService, ServiceField,
 };
 
-use serde::{Deserialize, Serialize};
-
 use super::driver::driver;
 use super::ecs_cluster::pairs;
 use super::props::Tags;
 use super::{live_resource, tags, wait_for, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::compute::EcsServiceProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::{LiveResource, LiveState};
-
-/// The service's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EcsServiceProps {
-    pub name: String,
-    pub cluster: String,
-    pub task_definition: String,
-    /// The task count, unless Application Auto Scaling owns it; discovery always reads it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desired_count: Option<i32>,
-    /// The count a service Application Auto Scaling owns starts with (create only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub initial_desired_count: Option<i32>,
-    pub launch_type: String,
-    pub subnet_ids: Vec<String>,
-    pub security_group_ids: Vec<String>,
-    pub assign_public_ip: bool,
-    pub target_group_arn: String,
-    pub container_name: String,
-    pub container_port: i32,
-    pub circuit_breaker: bool,
-    pub minimum_healthy_percent: i32,
-    pub maximum_percent: i32,
-    pub health_check_grace_seconds: i32,
-    /// Service Connect: the Cloud Map namespace (its name) the service joins, and the port mapping
-    /// it answers on as `<port name>:<port>`; an empty namespace is a service without it.
-    pub service_connect_namespace: String,
-    pub service_connect_port_name: String,
-    pub service_connect_port: i32,
-    pub tags: Tags,
-}
 
 driver!(EcsServiceDriver, EcsServiceProps, wait_ready = wait_ready);
 

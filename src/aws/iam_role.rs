@@ -1,30 +1,12 @@
 //! Driver for IAM roles: the task execution role and one task role per service, with their trust
 //! policy, managed policy attachments and inline policies, all compared in canonical form.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
-
 use super::driver::driver;
-use super::props::Tags;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
 use crate::graph::policy::{normalise_policy, percent_decode};
+pub use crate::graph::properties::compute::IamRoleProps;
 use crate::graph::{legacy_role_path, role_path, AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The role's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IamRoleProps {
-    pub name: String,
-    pub path: String,
-    pub description: String,
-    pub assume_role_policy: String,
-    pub managed_policy_arns: Vec<String>,
-    /// Policy documents by policy name.
-    pub inline_policies: BTreeMap<String, String>,
-    pub tags: Tags,
-}
 
 driver!(IamRoleDriver, IamRoleProps, find_by_name = find_by_name);
 
@@ -192,7 +174,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let name = update.physical_id;
     let resource = context.resource();
     let iam = &context.clients.iam;
-    if update.changed("description") {
+    if update.changed(IamRoleProps::NAMES.description) {
         iam.update_role()
             .role_name(name)
             .description(&desired.description)
@@ -200,7 +182,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .await
             .aws("UpdateRole", &resource)?;
     }
-    if update.changed("assume_role_policy") {
+    if update.changed(IamRoleProps::NAMES.assume_role_policy) {
         iam.update_assume_role_policy()
             .role_name(name)
             .policy_document(&desired.assume_role_policy)
@@ -208,7 +190,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .await
             .aws("UpdateAssumeRolePolicy", &resource)?;
     }
-    if update.changed("managed_policy_arns") {
+    if update.changed(IamRoleProps::NAMES.managed_policy_arns) {
         let (desired, live) = (&desired.managed_policy_arns, &live.managed_policy_arns);
         for policy_arn in desired.iter().filter(|arn| !live.contains(arn)) {
             attach(context, name, policy_arn).await?;
@@ -217,7 +199,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             detach(context, name, policy_arn).await?;
         }
     }
-    if update.changed("inline_policies") {
+    if update.changed(IamRoleProps::NAMES.inline_policies) {
         let (desired, live) = (&desired.inline_policies, &live.inline_policies);
         for (policy, document) in desired.iter().filter(|(policy, document)| live.get(*policy) != Some(document)) {
             put_inline(context, name, policy, document).await?;

@@ -5,49 +5,15 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, Listener, ProtocolEnum, RedirectActionConfig,
     RedirectActionStatusCodeEnum,
 };
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::driver::found_with_owner as discover;
 use super::load_balancer::{owned, read_tags};
 use super::props::Tags;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::compute::{DefaultAction, ListenerProps};
 use crate::graph::{Kind, Props};
 use crate::plan::LiveResource;
-
-/// The listener's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListenerProps {
-    pub load_balancer_arn: String,
-    pub port: i32,
-    pub protocol: String,
-    pub default_action: DefaultAction,
-    /// HTTPS listeners only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate_arn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ssl_policy: Option<String>,
-    pub tags: Tags,
-}
-
-/// A default action in the graph's shape: the fields of a fixed response (`status_code`,
-/// `content_type`, `message_body`) or of a redirect (`protocol`, `port`, `status_code`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DefaultAction {
-    pub r#type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_body: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub port: Option<String>,
-}
 
 driver!(ListenerDriver, ListenerProps);
 

@@ -5,7 +5,6 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, ForwardActionConfig, HttpHeaderConditionConfig, PathPatternConditionConfig, Rule,
     RuleCondition, RulePriorityPair, TargetGroupTuple, TargetHealthStateEnum,
 };
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::driver::found_with_owner as discover;
@@ -13,28 +12,9 @@ use super::load_balancer::{owned, read_tags};
 use super::origin_verify::OriginSecret;
 use super::props::Tags;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::compute::ListenerRuleProps;
 use crate::graph::{Kind, Props};
 use crate::plan::LiveResource;
-
-/// The listener rule's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListenerRuleProps {
-    pub listener_arn: String,
-    pub priority: i32,
-    pub paths: Vec<String>,
-    /// The group the rule forwards to.
-    pub target_group_arn: String,
-    /// A second group forwarded to with weight 0, beside `target_group_arn`: set only by the step
-    /// that associates a service's new target group before the service moves to it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub standby_target_group_arn: Option<String>,
-    /// Behind CloudFront: the origin secret whose values the rule requires in the
-    /// `X-Origin-Verify` header (`aws::origin_verify`): its ARN, never its values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin_verify_secret: Option<String>,
-    pub tags: Tags,
-}
 
 driver!(ListenerRuleDriver, ListenerRuleProps);
 
@@ -229,7 +209,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let arn = update.physical_id;
     let resource = context.resource();
     let elb = &context.clients.elb;
-    if update.changed("target_group_arn") && desired.standby_target_group_arn.is_none() {
+    if update.changed(ListenerRuleProps::NAMES.target_group_arn) && desired.standby_target_group_arn.is_none() {
         wait_until_the_standby_serves(context, arn, &desired.target_group_arn).await?;
     }
     let modified = ["paths", "target_group_arn", "standby_target_group_arn", "origin_verify_secret"];
@@ -243,7 +223,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .await
             .aws("ModifyRule", &resource)?;
     }
-    if update.changed("priority") {
+    if update.changed(ListenerRuleProps::NAMES.priority) {
         elb.set_rule_priorities()
             .rule_priorities(RulePriorityPair::builder().rule_arn(arn).priority(desired.priority).build())
             .send()

@@ -6,25 +6,13 @@ use std::collections::HashMap;
 use aws_sdk_elasticloadbalancingv2::types::{
     LoadBalancer, LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum,
 };
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::props::{tags_of, Tags};
 use super::{live_resource, tags, wait_for, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::compute::LoadBalancerProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The load balancer's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoadBalancerProps {
-    pub name: String,
-    pub r#type: String,
-    pub scheme: String,
-    pub subnet_ids: Vec<String>,
-    pub security_group_ids: Vec<String>,
-    pub tags: Tags,
-}
 
 driver!(LoadBalancerDriver, LoadBalancerProps, wait_ready = wait_ready);
 
@@ -214,7 +202,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let resource = context.resource();
     let elb = &context.clients.elb;
     let arn = update.physical_id;
-    if update.changed("subnet_ids") {
+    if update.changed(LoadBalancerProps::NAMES.subnet_ids) {
         elb.set_subnets()
             .load_balancer_arn(arn)
             .set_subnets(Some(desired.subnet_ids))
@@ -222,7 +210,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .await
             .aws("SetSubnets", &resource)?;
     }
-    if update.changed("security_group_ids") {
+    if update.changed(LoadBalancerProps::NAMES.security_group_ids) {
         elb.set_security_groups()
             .load_balancer_arn(arn)
             .set_security_groups(Some(desired.security_group_ids))

@@ -1,21 +1,11 @@
 //! Driver for the CloudWatch Logs group of each service's containers, with its retention.
 
-use serde::{Deserialize, Serialize};
-
 use super::driver::driver;
-use super::props::{tags_of, Tags};
+use super::props::tags_of;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::compute::LogGroupProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The log group's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogGroupProps {
-    pub name: String,
-    pub retention_days: i32,
-    pub tags: Tags,
-}
 
 driver!(LogGroupDriver, LogGroupProps);
 
@@ -106,7 +96,7 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
     let (desired, live): (LogGroupProps, LogGroupProps) = update.decode(context)?;
     let name = update.physical_id;
-    if update.changed("retention_days") {
+    if update.changed(LogGroupProps::NAMES.retention_days) {
         put_retention(context, name, desired.retention_days).await?;
     }
     if update.changed("tags") {

@@ -11,23 +11,14 @@
 use aws_sdk_servicediscovery::types::{
     FilterCondition, NamespaceFilter, NamespaceFilterName, OperationStatus, OperationTargetType,
 };
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
-use super::props::{tags_of, Tags};
+use super::props::tags_of;
 use super::token::{client_token, TokenApi};
 use super::{live_resource, tags, wait_for, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::compute::ServiceNamespaceProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The namespace's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServiceNamespaceProps {
-    pub name: String,
-    pub description: String,
-    pub tags: Tags,
-}
 
 driver!(ServiceNamespaceDriver, ServiceNamespaceProps);
 
@@ -136,7 +127,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let namespace =
         context.clients.cloud_map.get_namespace().id(namespace_id).send().await.aws("GetNamespace", &resource)?;
     let arn = namespace.namespace().and_then(|namespace| namespace.arn()).unwrap_or_default().to_string();
-    if update.changed("description") {
+    if update.changed(ServiceNamespaceProps::NAMES.description) {
         let change = aws_sdk_servicediscovery::types::HttpNamespaceChange::builder()
             .description(&desired.description)
             .build()

@@ -2,34 +2,16 @@
 //! short deregistration delay.
 
 use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetGroup, TargetGroupAttribute, TargetTypeEnum};
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::load_balancer::{dimension_of, owned, read_tags};
 use super::props::Tags;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::compute::TargetGroupProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
-
-/// The target group's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TargetGroupProps {
-    pub name: String,
-    pub protocol: String,
-    pub port: i32,
-    pub vpc_id: String,
-    pub target_type: String,
-    pub health_check_path: String,
-    pub health_check_matcher: String,
-    pub health_check_interval_seconds: i32,
-    pub healthy_threshold: i32,
-    pub unhealthy_threshold: i32,
-    pub deregistration_delay_seconds: i64,
-    pub tags: Tags,
-}
 
 driver!(TargetGroupDriver, TargetGroupProps);
 
@@ -179,7 +161,7 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
             .await
             .aws("ModifyTargetGroup", &context.resource())?;
     }
-    if update.changed("deregistration_delay_seconds") {
+    if update.changed(TargetGroupProps::NAMES.deregistration_delay_seconds) {
         set_deregistration_delay(context, arn, &desired).await?;
     }
     tags::replace(context, tags::Style::Elb, arn, &desired.tags, &live.tags).await?;

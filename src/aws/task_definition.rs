@@ -2,54 +2,19 @@
 //! registers a new revision (and deregisters revisions beyond the last few), and the live side is
 //! read back as exactly the fields wl-infra sets, so defaults AWS fills in never show as changes.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_ecs::types::{
     ApplicationProtocol, Compatibility, ContainerDefinition, CpuArchitecture, Failure, HealthCheck, KeyValuePair,
     LogConfiguration, LogDriver, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinition,
     TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
 };
 
-use serde::{Deserialize, Serialize};
-
 use super::driver::driver;
 use super::ecs_cluster::pairs;
 use super::props::Tags;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::compute::{SecretReference, TaskDefinitionProps};
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The task definition's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TaskDefinitionProps {
-    pub family: String,
-    pub cpu: i64,
-    pub memory: i64,
-    pub execution_role_arn: String,
-    pub task_role_arn: String,
-    pub container_name: String,
-    pub image: String,
-    pub port: i32,
-    /// The port mapping's name, which Service Connect's `portName` refers to.
-    pub port_name: String,
-    pub environment: BTreeMap<String, String>,
-    pub secrets: BTreeMap<String, SecretReference>,
-    pub log_group: String,
-    pub log_region: String,
-    pub cpu_architecture: String,
-    pub operating_system_family: String,
-    pub health_check_command: Vec<String>,
-    pub tags: Tags,
-}
-
-/// A container secret: the secret's ARN and the key of its JSON document (empty: the whole value).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SecretReference {
-    pub secret: String,
-    pub key: String,
-}
 
 driver!(TaskDefinitionDriver, TaskDefinitionProps);
 

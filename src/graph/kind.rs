@@ -4,6 +4,10 @@
 
 use std::fmt;
 
+use super::properties::compute::{
+    EcsClusterProps, EcsServiceProps, IamRoleProps, ListenerProps, ListenerRuleProps, LoadBalancerProps, LogGroupProps,
+    ServiceNamespaceProps, TargetGroupProps,
+};
 use super::properties::data::{
     CacheReplicationGroupProps, DbInstanceProps, EcrRepositoryProps, SecretProps, SubnetGroupProps,
 };
@@ -332,26 +336,28 @@ impl Kind {
             },
             // Tasks write their last lines, and use their roles, while they stop.
             Kind::IamRole => &KindSpec {
-                replace_fields: &["name", "path"],
-                unordered_fields: &["managed_policy_arns"],
-                coexisting_identity_fields: &["name"],
+                replace_fields: &[IamRoleProps::NAMES.name, IamRoleProps::NAMES.path],
+                unordered_fields: &[IamRoleProps::NAMES.managed_policy_arns],
+                coexisting_identity_fields: &[IamRoleProps::NAMES.name],
                 deleted_after: &[Kind::EcsService],
                 conflict_codes: &["EntityAlreadyExists"],
                 listing_lags: true,
                 ..BASE
             },
             Kind::LogGroup => &KindSpec {
-                replace_fields: &["name"],
+                replace_fields: &[LogGroupProps::NAMES.name],
                 deleted_after: &[Kind::EcsService],
                 conflict_codes: &["ResourceAlreadyExistsException"],
                 ..BASE
             },
             // A cluster with services (even draining ones) cannot be deleted.
-            Kind::EcsCluster => &KindSpec { replace_fields: &["name"], deleted_after: &[Kind::EcsService], ..BASE },
+            Kind::EcsCluster => {
+                &KindSpec { replace_fields: &[EcsClusterProps::NAMES.name], deleted_after: &[Kind::EcsService], ..BASE }
+            }
             // ECS removes the Cloud Map services Service Connect made in the namespace minutes
             // after the ECS services are gone; the delete waits for that.
             Kind::ServiceNamespace => &KindSpec {
-                replace_fields: &["name"],
+                replace_fields: &[ServiceNamespaceProps::NAMES.name],
                 deleted_after: &[Kind::EcsService],
                 wait_minutes: 15,
                 conflict_codes: &["NamespaceAlreadyExists"],
@@ -362,8 +368,12 @@ impl Kind {
                 &KindSpec { renewed_attributes: &["id", "arn"], deleted_after: &[Kind::EcsService], ..BASE }
             }
             Kind::LoadBalancer => &KindSpec {
-                replace_fields: &["name", "scheme", "type"],
-                unordered_fields: &["subnet_ids", "security_group_ids"],
+                replace_fields: &[
+                    LoadBalancerProps::NAMES.name,
+                    LoadBalancerProps::NAMES.scheme,
+                    LoadBalancerProps::NAMES.r#type,
+                ],
+                unordered_fields: &[LoadBalancerProps::NAMES.subnet_ids, LoadBalancerProps::NAMES.security_group_ids],
                 wait_minutes: 15,
                 conflict_codes: &["DuplicateLoadBalancerName"],
                 ..BASE
@@ -371,14 +381,20 @@ impl Kind {
             // A target group in use by a rule or a service cannot be deleted; its name carries
             // its port, so a new port makes a new group beside the old one.
             Kind::TargetGroup => &KindSpec {
-                replace_fields: &["name", "port", "protocol", "vpc_id", "target_type"],
-                coexisting_identity_fields: &["name"],
+                replace_fields: &[
+                    TargetGroupProps::NAMES.name,
+                    TargetGroupProps::NAMES.port,
+                    TargetGroupProps::NAMES.protocol,
+                    TargetGroupProps::NAMES.vpc_id,
+                    TargetGroupProps::NAMES.target_type,
+                ],
+                coexisting_identity_fields: &[TargetGroupProps::NAMES.name],
                 deleted_after: &[Kind::ListenerRule, Kind::Listener, Kind::EcsService],
                 conflict_codes: &["DuplicateTargetGroupName"],
                 ..BASE
             },
             Kind::Listener => &KindSpec {
-                replace_fields: &["load_balancer_arn"],
+                replace_fields: &[ListenerProps::NAMES.load_balancer_arn],
                 conflict_codes: &["DuplicateListener"],
                 discovered_with: Some(Kind::LoadBalancer),
                 ..BASE
@@ -388,8 +404,8 @@ impl Kind {
             // balancer, all ECS needs), the service moves, and the rule forwards to the new group
             // alone once that has a healthy target (a wait as long as a service's rollout).
             Kind::ListenerRule => &KindSpec {
-                replace_fields: &["listener_arn"],
-                unordered_fields: &["paths"],
+                replace_fields: &[ListenerRuleProps::NAMES.listener_arn],
+                unordered_fields: &[ListenerRuleProps::NAMES.paths],
                 wait_minutes: 30,
                 conflict_codes: &["PriorityInUse"],
                 discovered_with: Some(Kind::LoadBalancer),
@@ -403,12 +419,16 @@ impl Kind {
             // port) in place. A rollout waits for new tasks to pass health checks and old ones to
             // drain.
             Kind::EcsService => &KindSpec {
-                replace_fields: &["name", "cluster", "launch_type"],
-                unordered_fields: &["subnet_ids", "security_group_ids"],
-                create_only_fields: &["initial_desired_count"],
+                replace_fields: &[
+                    EcsServiceProps::NAMES.name,
+                    EcsServiceProps::NAMES.cluster,
+                    EcsServiceProps::NAMES.launch_type,
+                ],
+                unordered_fields: &[EcsServiceProps::NAMES.subnet_ids, EcsServiceProps::NAMES.security_group_ids],
+                create_only_fields: &[EcsServiceProps::NAMES.initial_desired_count],
                 deleted_after: &[Kind::ScalableTarget],
                 wait_minutes: 30,
-                pending_superseded_by: &["task_definition"],
+                pending_superseded_by: &[EcsServiceProps::NAMES.task_definition],
                 ..BASE
             },
             // CreateTopic answers a topic of the name that exists with its ARN (same attributes

@@ -145,10 +145,6 @@ impl Builder<'_> {
         }
     }
 
-    fn add(&mut self, id: &str, kind: Kind, fields: Vec<(&str, Value)>) {
-        self.add_named(id, kind, &physical_name(self.stack, id), fields);
-    }
-
     fn add_named(&mut self, id: &str, kind: Kind, name: &str, fields: Vec<(&str, Value)>) {
         let mut props: Props = fields.into_iter().map(|(key, value)| (key.to_string(), value)).collect();
         props.insert("tags".to_string(), tags(self.stack, id, name));

@@ -9,6 +9,7 @@
 //! - `XProps::NAMES`: an `XFields<&str>` of the field names, for the kind registry's
 //!   `replace_fields` and for a driver asking which fields an update changes.
 
+pub mod compute;
 pub mod data;
 pub mod network;
 
@@ -29,6 +30,17 @@ impl FieldOf for Value {
 
 impl FieldOf for &'static str {
     type Optional = &'static str;
+}
+
+/// A field's name from its identifier: serde names `r#type` "type".
+pub const fn field_name(identifier: &'static str) -> &'static str {
+    match identifier.as_bytes() {
+        [b'r', b'#', ..] => match std::str::from_utf8(identifier.as_bytes().split_at(2).1) {
+            Ok(name) => name,
+            Err(_) => identifier,
+        },
+        _ => identifier,
+    }
 }
 
 /// The desired fields of one kind's resource, as the graph builds them.
@@ -130,7 +142,8 @@ macro_rules! properties {
 
         impl $props {
             /// The name of each field, as it is keyed in the properties.
-            pub const NAMES: $fields<&'static str> = $fields { $( $field: stringify!($field), )* };
+            pub const NAMES: $fields<&'static str> =
+                $fields { $( $field: $crate::graph::properties::field_name(stringify!($field)), )* };
         }
 
         impl $fields<$crate::graph::Value> {
@@ -159,12 +172,26 @@ macro_rules! properties {
     (@tagged untagged) => { false };
     (@field_type $t:ident) => { $t };
     (@field_type $t:ident optional) => { <$t as $crate::graph::properties::FieldOf>::Optional };
-    (@push $fields:ident, $field:ident, $value:expr) => { $fields.push((stringify!($field), $value)) };
+    (@push $fields:ident, $field:ident, $value:expr) => {
+        $fields.push(($crate::graph::properties::field_name(stringify!($field)), $value))
+    };
     (@push $fields:ident, $field:ident, $value:expr, optional) => {
         if let Some(value) = $value {
-            $fields.push((stringify!($field), value));
+            $fields.push(($crate::graph::properties::field_name(stringify!($field)), value));
         }
     };
 }
 
 pub(crate) use properties;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raw_identifier_is_named_as_serde_names_it() {
+        assert_eq!(field_name("r#type"), "type");
+        assert_eq!(field_name("route"), "route");
+        assert_eq!(compute::LoadBalancerProps::NAMES.r#type, "type");
+    }
+}
