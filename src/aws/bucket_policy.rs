@@ -1,23 +1,13 @@
 //! Driver for the frontend bucket's policy: only the stack's CloudFront distribution may read
 //! objects. Compared in canonical form, like IAM policies.
 
-use serde::{Deserialize, Serialize};
-
 use super::driver::driver;
 use super::driver::found_with_owner as discover;
 use super::{id_attributes, live_resource, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
 use crate::graph::policy::normalise_policy;
+pub use crate::graph::properties::edge::BucketPolicyProps;
 use crate::graph::{Kind, Props};
 use crate::plan::LiveResource;
-
-/// The bucket policy's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BucketPolicyProps {
-    pub bucket: String,
-    /// The policy document in canonical form.
-    pub policy: String,
-}
 
 driver!(BucketPolicyDriver, BucketPolicyProps);
 

@@ -2,21 +2,12 @@
 //! the changed paths. An invalidation is an event, not a resource that stays: nothing to discover.
 
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::{id_attributes, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::edge::CacheInvalidationProps;
 use crate::graph::{AccountFacts, Props};
 use crate::plan::LiveResource;
-
-/// The invalidation's properties, as the graph builds them (the planner fills `paths` in).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CacheInvalidationProps {
-    pub distribution_id: String,
-    /// The keys of the changed objects, as paths (`/index.html`).
-    pub paths: Vec<String>,
-}
 
 driver!(CacheInvalidationDriver, CacheInvalidationProps);
 

@@ -8,44 +8,14 @@ use aws_sdk_cloudfront::types::{
     GeoRestrictionType, HttpVersion, LambdaFunctionAssociations, LoggingConfig, Method, Origin, OriginCustomHeader,
     OriginProtocolPolicy, Origins, PriceClass, Restrictions, S3OriginConfig, ViewerCertificate, ViewerProtocolPolicy,
 };
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::origin_verify::OriginSecret;
 use super::props::{tags_of, Tags};
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::edge::DistributionProps;
 use crate::graph::{AccountFacts, Kind, Props, ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED};
 use crate::plan::{LiveResource, LiveState};
-
-/// The distribution's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DistributionProps {
-    pub comment: String,
-    pub enabled: bool,
-    pub price_class: String,
-    pub default_root_object: String,
-    pub http_version: String,
-    pub ipv6: bool,
-    pub s3_origin_domain: String,
-    /// Read, never compared: the bucket by name, so that a bucket being replaced is deleted only
-    /// after the distribution has moved to its successor.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub s3_origin_bucket: Option<String>,
-    pub s3_origin_access_control: String,
-    pub cache_policy: String,
-    pub response_headers_policy: String,
-    /// The load balancer's domain and the path it serves, when the stack has services.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_origin_domain: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_path: Option<String>,
-    /// The origin secret CloudFront sends to the load balancer (`aws::origin_verify`): its ARN,
-    /// never its value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_origin_verify_secret: Option<String>,
-    pub tags: Tags,
-}
 
 driver!(DistributionDriver, DistributionProps, wait_ready = wait_ready);
 
@@ -450,7 +420,9 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
     let mut live = discover_distributions(clients).await?;
     let used_by: Vec<String> = live
         .iter()
-        .filter_map(|distribution| distribution.props.get("s3_origin_access_control").and_then(|v| v.as_str()))
+        .filter_map(|distribution| {
+            distribution.props.get(DistributionProps::NAMES.s3_origin_access_control).and_then(|v| v.as_str())
+        })
         .map(str::to_string)
         .collect();
     live.extend(super::origin_access_control::discover_on(clients, &used_by).await?);

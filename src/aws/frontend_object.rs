@@ -3,31 +3,13 @@
 //! the file is gone.
 
 use aws_sdk_s3::primitives::ByteStream;
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::driver::found_with_owner as discover;
 use super::{id_attributes, live_resource, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::edge::FrontendObjectProps;
 use crate::graph::{object_id, Kind, Props};
 use crate::plan::LiveResource;
-
-/// An object's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FrontendObjectProps {
-    pub bucket: String,
-    pub key: String,
-    /// The MD5 of the content (S3's ETag of a single-part upload).
-    pub md5: String,
-    /// Set on upload; a listing does not read them back (`create_only_fields`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_control: Option<String>,
-    /// Where the file is on this machine.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-}
 
 driver!(FrontendObjectDriver, FrontendObjectProps);
 

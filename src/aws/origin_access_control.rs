@@ -5,24 +5,13 @@ use aws_sdk_cloudfront::types::{
     OriginAccessControlConfig, OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
     OriginAccessControlSigningProtocols,
 };
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::driver::found_with_owner as discover;
 use super::{id_attributes, live_resource, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::edge::OriginAccessControlProps;
 use crate::graph::{physical_name, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The origin access control's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OriginAccessControlProps {
-    pub name: String,
-    pub description: String,
-    pub origin_type: String,
-    pub signing_behavior: String,
-    pub signing_protocol: String,
-}
 
 driver!(OriginAccessControlDriver, OriginAccessControlProps);
 

@@ -5,25 +5,13 @@ use aws_sdk_s3::types::{
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
 };
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::props::{tags_of, Tags};
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::edge::S3BucketProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The bucket's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct S3BucketProps {
-    pub name: String,
-    pub block_public_access: bool,
-    /// The default encryption's algorithm (`AES256`), `none` without one.
-    pub encryption: String,
-    pub versioning: bool,
-    pub tags: Tags,
-}
 
 driver!(S3BucketDriver, S3BucketProps, find_by_name = find_by_name);
 
@@ -172,7 +160,7 @@ async fn put_settings(
     let resource = context.resource();
     let s3 = &context.clients.s3;
     let changed = |field: &str| update.is_none_or(|update| update.changed(field));
-    if changed("block_public_access") {
+    if changed(S3BucketProps::NAMES.block_public_access) {
         let blocked = props.block_public_access;
         let config = PublicAccessBlockConfiguration::builder()
             .block_public_acls(blocked)
@@ -187,7 +175,7 @@ async fn put_settings(
             .await
             .aws("PutPublicAccessBlock", &resource)?;
     }
-    if changed("encryption") {
+    if changed(S3BucketProps::NAMES.encryption) {
         let default = ServerSideEncryptionByDefault::builder()
             .sse_algorithm(ServerSideEncryption::from(props.encryption.as_str()))
             .build()
@@ -204,7 +192,7 @@ async fn put_settings(
             .aws("PutBucketEncryption", &resource)?;
     }
     // A new bucket is unversioned; versioning is only ever suspended, never "disabled", once on.
-    if update.is_some() && changed("versioning") {
+    if update.is_some() && changed(S3BucketProps::NAMES.versioning) {
         let status = if props.versioning { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
         s3.put_bucket_versioning()
             .bucket(name)

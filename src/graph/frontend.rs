@@ -4,7 +4,11 @@
 //! invalidation of what changed. Pure, like the rest of the graph.
 
 use super::policy::normalise_policy;
-use super::{bucket_name, physical_name, AccountFacts, Builder, Kind, Value};
+use super::properties::edge::{
+    BucketPolicyFields, CacheInvalidationFields, DistributionFields, FrontendObjectFields, OriginAccessControlFields,
+    S3BucketFields,
+};
+use super::{bucket_name, physical_name, AccountFacts, Builder, Value};
 use crate::stack::Stack;
 
 /// A file of the built frontend, read at the edge: its object key and the MD5 of its content
@@ -118,54 +122,53 @@ pub(super) fn add_frontend(builder: &mut Builder<'_>, stack: &Stack, facts: &Acc
     let Some(frontend) = &stack.frontend else { return };
     let bucket = bucket_name(&stack.name, &facts.account_id, &stack.region);
     let partition = crate::stack::facts::partition(&stack.region);
-    builder.add_named(
+    builder.add_fields_named(
         "frontend-bucket",
-        Kind::S3Bucket,
         &bucket,
-        vec![
-            ("name", Value::string(&bucket)),
-            ("block_public_access", Value::Bool(true)),
-            ("encryption", Value::string("AES256")),
-            ("versioning", Value::Bool(false)),
-        ],
+        S3BucketFields {
+            name: Value::string(&bucket),
+            block_public_access: Value::Bool(true),
+            encryption: Value::string("AES256"),
+            versioning: Value::Bool(false),
+        },
     );
     let access_control = access_control_name(&stack.name, &stack.region);
-    builder.add_named(
-        "frontend-oac",
-        Kind::OriginAccessControl,
-        &access_control,
-        vec![
-            ("name", Value::string(&access_control)),
-            ("description", Value::string(format!("CloudFront reads the frontend bucket of stack {}", stack.name))),
-            ("origin_type", Value::string("s3")),
-            ("signing_behavior", Value::string("always")),
-            ("signing_protocol", Value::string("sigv4")),
-        ],
-    );
     // Origin access controls have no tags; their deterministic name is what makes them the stack's.
-    builder.untag("frontend-oac");
+    builder.add_fields_named(
+        "frontend-oac",
+        &access_control,
+        OriginAccessControlFields {
+            name: Value::string(&access_control),
+            description: Value::string(format!("CloudFront reads the frontend bucket of stack {}", stack.name)),
+            origin_type: Value::string("s3"),
+            signing_behavior: Value::string("always"),
+            signing_protocol: Value::string("sigv4"),
+        },
+    );
 
-    let mut fields = vec![
-        ("comment", Value::string(distribution_comment(&stack.name, &stack.region))),
-        ("enabled", Value::Bool(true)),
-        ("price_class", Value::string(&frontend.price_class)),
-        ("default_root_object", Value::string("index.html")),
-        ("http_version", Value::string("http2and3")),
-        ("ipv6", Value::Bool(true)),
-        ("s3_origin_domain", Value::string(format!("{bucket}.s3.{}.amazonaws.com", stack.region))),
-        ("s3_origin_access_control", Value::id_of("frontend-oac")),
-        ("cache_policy", Value::string(CACHING_OPTIMIZED)),
-        ("response_headers_policy", Value::string(SECURITY_HEADERS)),
-    ];
-    if !stack.services.is_empty() {
-        fields.push(("api_origin_domain", Value::Ref { id: "alb".into(), attribute: "dns_name".into() }));
-        fields.push(("api_path", Value::string("/api/*")));
-        fields.push((
-            "api_origin_verify_secret",
-            Value::Ref { id: super::compute::ORIGIN_SECRET_ID.into(), attribute: "arn".into() },
-        ));
-    }
-    builder.add_named("distribution", Kind::Distribution, &physical_name(&stack.name, "frontend"), fields);
+    let has_api = !stack.services.is_empty();
+    builder.add_fields_named(
+        "distribution",
+        &physical_name(&stack.name, "frontend"),
+        DistributionFields {
+            comment: Value::string(distribution_comment(&stack.name, &stack.region)),
+            enabled: Value::Bool(true),
+            price_class: Value::string(&frontend.price_class),
+            default_root_object: Value::string("index.html"),
+            http_version: Value::string("http2and3"),
+            ipv6: Value::Bool(true),
+            s3_origin_domain: Value::string(format!("{bucket}.s3.{}.amazonaws.com", stack.region)),
+            // Read from AWS only.
+            s3_origin_bucket: None,
+            s3_origin_access_control: Value::id_of("frontend-oac"),
+            cache_policy: Value::string(CACHING_OPTIMIZED),
+            response_headers_policy: Value::string(SECURITY_HEADERS),
+            api_origin_domain: has_api.then(|| Value::Ref { id: "alb".into(), attribute: "dns_name".into() }),
+            api_path: has_api.then(|| Value::string("/api/*")),
+            api_origin_verify_secret: has_api
+                .then(|| Value::Ref { id: super::compute::ORIGIN_SECRET_ID.into(), attribute: "arn".into() }),
+        },
+    );
     // The rules accept a new origin secret before CloudFront sends it.
     for service in stack.services.keys() {
         builder.depends("distribution", &format!("rule-{service}"));
@@ -175,30 +178,26 @@ pub(super) fn add_frontend(builder: &mut Builder<'_>, stack: &Stack, facts: &Acc
     // The origin names the bucket by its domain, not by a reference: the bucket comes first.
     builder.depends("distribution", "frontend-bucket");
 
-    builder.add_named(
+    builder.add_fields_named(
         "frontend-bucket-policy",
-        Kind::BucketPolicy,
         &bucket,
-        vec![("bucket", Value::id_of("frontend-bucket")), ("policy", bucket_policy(&bucket, partition))],
+        BucketPolicyFields { bucket: Value::id_of("frontend-bucket"), policy: bucket_policy(&bucket, partition) },
     );
-    builder.untag("frontend-bucket-policy");
 
     for file in &facts.frontend_files {
         let id = object_id(&file.key);
-        builder.add_named(
+        builder.add_fields_named(
             &id,
-            Kind::FrontendObject,
             &file.key,
-            vec![
-                ("bucket", Value::id_of("frontend-bucket")),
-                ("key", Value::string(&file.key)),
-                ("md5", Value::string(&file.md5)),
-                ("content_type", Value::string(content_type(&file.key))),
-                ("cache_control", Value::string(cache_control(&file.key))),
-                ("source", Value::string(&file.path)),
-            ],
+            FrontendObjectFields {
+                bucket: Value::id_of("frontend-bucket"),
+                key: Value::string(&file.key),
+                md5: Value::string(&file.md5),
+                content_type: Some(Value::string(content_type(&file.key))),
+                cache_control: Some(Value::string(cache_control(&file.key))),
+                source: Some(Value::string(&file.path)),
+            },
         );
-        builder.untag(&id);
     }
     // Pages go up after every other file, so a new page never names an asset that is not there
     // yet (removed files go last of all: `Kind::deleted_after_applies_of`).
@@ -212,13 +211,11 @@ pub(super) fn add_frontend(builder: &mut Builder<'_>, stack: &Stack, facts: &Acc
 
     // Which paths to invalidate is only known once the plan knows which objects change; the
     // planner fills `paths` in, or leaves the invalidation out when nothing changes.
-    builder.add_named(
+    builder.add_fields_named(
         INVALIDATION_ID,
-        Kind::CacheInvalidation,
         INVALIDATION_ID,
-        vec![("distribution_id", Value::id_of("distribution")), ("paths", Value::List(Vec::new()))],
+        CacheInvalidationFields { distribution_id: Value::id_of("distribution"), paths: Value::List(Vec::new()) },
     );
-    builder.untag(INVALIDATION_ID);
 }
 
 /// The logical id of the frontend's invalidation.

@@ -11,6 +11,7 @@ use super::properties::compute::{
 use super::properties::data::{
     CacheReplicationGroupProps, DbInstanceProps, EcrRepositoryProps, SecretProps, SubnetGroupProps,
 };
+use super::properties::edge::{BucketPolicyProps, FrontendObjectProps, S3BucketProps};
 use super::properties::network::{
     ElasticIpProps, NatGatewayProps, RouteTableProps, SecurityGroupProps, SubnetProps, VpcProps,
 };
@@ -267,8 +268,8 @@ impl Kind {
             },
             // The bucket is emptied first, and goes after the distribution moved away from it.
             Kind::S3Bucket => &KindSpec {
-                replace_fields: &["name"],
-                coexisting_identity_fields: &["name"],
+                replace_fields: &[S3BucketProps::NAMES.name],
+                coexisting_identity_fields: &[S3BucketProps::NAMES.name],
                 deleted_after: &[Kind::FrontendObject, Kind::BucketPolicy],
                 conflict_codes: &["BucketAlreadyOwnedByYou"],
                 ..BASE
@@ -490,8 +491,8 @@ impl Kind {
                 ..BASE
             },
             Kind::BucketPolicy => &KindSpec {
-                replace_fields: &["bucket"],
-                coexisting_identity_fields: &["bucket"],
+                replace_fields: &[BucketPolicyProps::NAMES.bucket],
+                coexisting_identity_fields: &[BucketPolicyProps::NAMES.bucket],
                 repeat: Repeat::PutWhole,
                 discovered_with: Some(Kind::S3Bucket),
                 ..BASE
@@ -499,9 +500,13 @@ impl Kind {
             // A listing gives an object's key and content hash; how it is served is set on
             // upload. Removed files go after every upload, so no page names a missing file.
             Kind::FrontendObject => &KindSpec {
-                replace_fields: &["bucket", "key"],
-                create_only_fields: &["content_type", "cache_control", "source"],
-                coexisting_identity_fields: &["bucket"],
+                replace_fields: &[FrontendObjectProps::NAMES.bucket, FrontendObjectProps::NAMES.key],
+                create_only_fields: &[
+                    FrontendObjectProps::NAMES.content_type,
+                    FrontendObjectProps::NAMES.cache_control,
+                    FrontendObjectProps::NAMES.source,
+                ],
+                coexisting_identity_fields: &[FrontendObjectProps::NAMES.bucket],
                 deleted_after_applies_of: &[Kind::FrontendObject],
                 repeat: Repeat::PutWhole,
                 discovered_with: Some(Kind::S3Bucket),

@@ -11,6 +11,7 @@
 
 pub mod compute;
 pub mod data;
+pub mod edge;
 pub mod network;
 
 use super::{Kind, Value};
