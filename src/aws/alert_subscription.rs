@@ -8,27 +8,15 @@
 //! sent (What's New, 2023-05-10). Subscribe again would send the recipient another e-mail: a
 //! converged apply never calls it, and a lost answer is looked for before a retry.
 
-use serde::{Deserialize, Serialize};
-
 use super::driver::driver;
 use super::driver::found_with_owner as discover;
 use super::{live_resource, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::monitoring::AlertSubscriptionProps;
 use crate::graph::{Kind, Props};
 use crate::plan::{LiveResource, LiveState};
 
 /// What ListSubscriptionsByTopic answers in place of the ARN of a subscription not confirmed yet.
 pub const PENDING_CONFIRMATION: &str = "PendingConfirmation";
-
-/// The subscription's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AlertSubscriptionProps {
-    pub topic_arn: String,
-    /// `email`.
-    pub protocol: String,
-    /// The address.
-    pub endpoint: String,
-}
 
 driver!(AlertSubscriptionDriver, AlertSubscriptionProps);
 

@@ -5,23 +5,12 @@
 //! that topic's ARN is returned" (API_CreateTopic); DeleteTopic deletes the topic's subscriptions
 //! with it, confirmed or not, and answers success for a topic that does not exist.
 
-use serde::{Deserialize, Serialize};
-
 use super::driver::driver;
-use super::props::{tags_of, Tags};
+use super::props::tags_of;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::monitoring::AlertTopicProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The topic's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AlertTopicProps {
-    pub name: String,
-    /// The ARN of the stack's alert key, which CloudWatch may use to publish.
-    pub kms_master_key_id: String,
-    pub tags: Tags,
-}
 
 driver!(AlertTopicDriver, AlertTopicProps);
 
@@ -82,7 +71,7 @@ pub async fn create(context: &StepContext<'_>, resolved: &Props) -> Result<Attri
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
     let (desired, live): (AlertTopicProps, AlertTopicProps) = update.decode(context)?;
     let arn = update.physical_id;
-    if update.changed("kms_master_key_id") {
+    if update.changed(AlertTopicProps::NAMES.kms_master_key_id) {
         context
             .clients
             .sns

@@ -6,23 +6,12 @@
 //! (aws-sdk-cloudwatch 1.99) cannot tag on PutDashboard, so the dashboard is tagged right after
 //! with TagResource on its ARN `arn:<partition>:cloudwatch::<account>:dashboard/<name>`.
 
-use serde::{Deserialize, Serialize};
-
 use super::driver::driver;
 use super::props::{tags_of, Tags};
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::monitoring::DashboardProps;
 use crate::graph::{canonical_dashboard_body, AccountFacts, Kind, Props, STACK_TAG};
 use crate::plan::LiveResource;
-
-/// The dashboard's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DashboardProps {
-    pub name: String,
-    /// Canonical JSON (`graph::canonical_dashboard_body`).
-    pub body: String,
-    pub tags: Tags,
-}
 
 driver!(DashboardDriver, DashboardProps);
 
@@ -133,7 +122,7 @@ async fn arn_of(context: &StepContext<'_>, name: &str) -> Result<String, AwsErro
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
     let (desired, live): (DashboardProps, DashboardProps) = update.decode(context)?;
-    if update.changed("body") {
+    if update.changed(DashboardProps::NAMES.body) {
         put(context, &desired).await?;
     }
     let arn = arn_of(context, update.physical_id).await?;

@@ -9,28 +9,17 @@
 //! principal administers it.
 
 use aws_sdk_kms::types::KeyState;
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
-use super::props::{tags_of, Tags};
+use super::props::tags_of;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
 use crate::graph::policy::normalise_policy;
+pub use crate::graph::properties::monitoring::KmsKeyProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 
 /// The shortest wait KMS allows before it deletes a key.
 pub const DELETION_WINDOW_DAYS: i32 = 7;
-
-/// The key's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KmsKeyProps {
-    pub alias: String,
-    pub description: String,
-    /// The key policy in canonical form (`graph::policy::normalise_policy`).
-    pub policy: String,
-    pub tags: Tags,
-}
 
 driver!(KmsKeyDriver, KmsKeyProps);
 
@@ -93,11 +82,11 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let key_id = update.physical_id;
     let resource = context.resource();
     let kms = &context.clients.kms;
-    if update.changed("description") {
+    if update.changed(KmsKeyProps::NAMES.description) {
         let call = kms.update_key_description().key_id(key_id).description(&desired.description);
         call.send().await.aws("UpdateKeyDescription", &resource)?;
     }
-    if update.changed("policy") {
+    if update.changed(KmsKeyProps::NAMES.policy) {
         let call = kms.put_key_policy().key_id(key_id).policy_name("default").policy(&desired.policy);
         call.send().await.aws("PutKeyPolicy", &resource)?;
     }

@@ -1,39 +1,14 @@
 //! Driver for the stack's CloudWatch alarms (`graph::monitoring` says which), each notifying the
 //! stack's alert topic and the user's topic when it fires and when it is back to OK.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic};
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::props::{tags_of, Tags};
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::monitoring::MetricAlarmProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The alarm's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MetricAlarmProps {
-    pub name: String,
-    pub description: String,
-    pub namespace: String,
-    pub metric_name: String,
-    pub statistic: String,
-    /// The metric's dimensions, value by name.
-    pub dimensions: BTreeMap<String, String>,
-    pub period_seconds: i32,
-    pub evaluation_periods: i32,
-    /// In the one spelling both sides use (`crate::graph::format_threshold`).
-    pub threshold: String,
-    pub comparison: String,
-    pub treat_missing_data: String,
-    /// The topics notified when the alarm fires, and when it is back to OK.
-    pub alarm_actions: Vec<String>,
-    pub ok_actions: Vec<String>,
-    pub tags: Tags,
-}
 
 driver!(MetricAlarmDriver, MetricAlarmProps);
 

@@ -11,28 +11,13 @@
 use std::collections::HashMap;
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
-use super::props::{tags_of, Tags};
+use super::props::tags_of;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::monitoring::ScalableTargetProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
-
-/// The target's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScalableTargetProps {
-    /// `ecs`.
-    pub service_namespace: String,
-    /// `service/<cluster>/<service>`.
-    pub resource_id: String,
-    /// `ecs:service:DesiredCount`.
-    pub scalable_dimension: String,
-    pub min_capacity: i32,
-    pub max_capacity: i32,
-    pub tags: Tags,
-}
 
 driver!(ScalableTargetDriver, ScalableTargetProps);
 

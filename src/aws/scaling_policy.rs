@@ -10,31 +10,13 @@ use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalingPolicy, ServiceNamespace,
     TargetTrackingScalingPolicyConfiguration,
 };
-use serde::{Deserialize, Serialize};
 
 use super::driver::driver;
 use super::driver::found_with_owner as discover;
 use super::{live_resource, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
+pub use crate::graph::properties::monitoring::ScalingPolicyProps;
 use crate::graph::{Kind, Props};
 use crate::plan::LiveResource;
-
-/// The policy's properties, as the graph builds them and discovery reads them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScalingPolicyProps {
-    pub name: String,
-    pub service_namespace: String,
-    pub resource_id: String,
-    pub scalable_dimension: String,
-    /// The predefined metric (`ECSServiceAverageCPUUtilization`, `ALBRequestCountPerTarget`).
-    pub metric: String,
-    /// The load balancer and target group of `ALBRequestCountPerTarget`; empty for the others.
-    pub resource_label: String,
-    /// In the one spelling both sides use (`crate::graph::format_threshold`).
-    pub target_value: String,
-    pub scale_out_cooldown_seconds: i32,
-    pub scale_in_cooldown_seconds: i32,
-}
 
 driver!(ScalingPolicyDriver, ScalingPolicyProps);
 

@@ -12,6 +12,10 @@ use super::properties::data::{
     CacheReplicationGroupProps, DbInstanceProps, EcrRepositoryProps, SecretProps, SubnetGroupProps,
 };
 use super::properties::edge::{BucketPolicyProps, FrontendObjectProps, S3BucketProps};
+use super::properties::monitoring::{
+    AlertSubscriptionProps, AlertTopicProps, DashboardProps, KmsKeyProps, MetricAlarmProps, ScalableTargetProps,
+    ScalingPolicyProps,
+};
 use super::properties::network::{
     ElasticIpProps, NatGatewayProps, RouteTableProps, SecurityGroupProps, SubnetProps, VpcProps,
 };
@@ -437,10 +441,12 @@ impl Kind {
             // Found by its alias. A key cannot be deleted at once: its delete removes the alias and
             // schedules the key's deletion after KMS's shortest window, 7 days. It goes after the
             // topic it encrypts.
-            Kind::KmsKey => &KindSpec { replace_fields: &["alias"], deleted_after: &[Kind::AlertTopic], ..BASE },
+            Kind::KmsKey => {
+                &KindSpec { replace_fields: &[KmsKeyProps::NAMES.alias], deleted_after: &[Kind::AlertTopic], ..BASE }
+            }
             // The alarms stop naming it before it goes.
             Kind::AlertTopic => &KindSpec {
-                replace_fields: &["name"],
+                replace_fields: &[AlertTopicProps::NAMES.name],
                 deleted_after: &[Kind::MetricAlarm],
                 deleted_after_applies_of: &[Kind::MetricAlarm],
                 repeat: Repeat::PutWhole,
@@ -451,29 +457,46 @@ impl Kind {
             // RegisterScalableTarget registers or updates (harmless to repeat); deregistering a
             // target deletes its policies. It goes before its service.
             Kind::ScalableTarget => &KindSpec {
-                replace_fields: &["service_namespace", "resource_id", "scalable_dimension"],
+                replace_fields: &[
+                    ScalableTargetProps::NAMES.service_namespace,
+                    ScalableTargetProps::NAMES.resource_id,
+                    ScalableTargetProps::NAMES.scalable_dimension,
+                ],
                 deleted_after: &[Kind::ScalingPolicy],
                 repeat: Repeat::PutWhole,
                 ..BASE
             },
             // Found through its target (a policy has no tags); PutScalingPolicy creates or updates.
             Kind::ScalingPolicy => &KindSpec {
-                replace_fields: &["name", "service_namespace", "resource_id", "scalable_dimension"],
+                replace_fields: &[
+                    ScalingPolicyProps::NAMES.name,
+                    ScalingPolicyProps::NAMES.service_namespace,
+                    ScalingPolicyProps::NAMES.resource_id,
+                    ScalingPolicyProps::NAMES.scalable_dimension,
+                ],
                 repeat: Repeat::PutWhole,
                 discovered_with: Some(Kind::ScalableTarget),
                 ..BASE
             },
-            Kind::Dashboard => &KindSpec { replace_fields: &["name"], repeat: Repeat::PutWhole, ..BASE },
+            Kind::Dashboard => {
+                &KindSpec { replace_fields: &[DashboardProps::NAMES.name], repeat: Repeat::PutWhole, ..BASE }
+            }
             // Found through its topic (a subscription has no tags). A repeated Subscribe would send
             // the confirmation e-mail again, so a lost answer is looked for first.
             Kind::AlertSubscription => &KindSpec {
-                replace_fields: &["topic_arn", "protocol", "endpoint"],
+                replace_fields: &[
+                    AlertSubscriptionProps::NAMES.topic_arn,
+                    AlertSubscriptionProps::NAMES.protocol,
+                    AlertSubscriptionProps::NAMES.endpoint,
+                ],
                 discovered_with: Some(Kind::AlertTopic),
                 ..BASE
             },
-            Kind::MetricAlarm => {
-                &KindSpec { replace_fields: &["name"], unordered_fields: &["alarm_actions", "ok_actions"], ..BASE }
-            }
+            Kind::MetricAlarm => &KindSpec {
+                replace_fields: &[MetricAlarmProps::NAMES.name],
+                unordered_fields: &[MetricAlarmProps::NAMES.alarm_actions, MetricAlarmProps::NAMES.ok_actions],
+                ..BASE
+            },
             // Found through the distributions (it has no tags), deleted after them.
             Kind::OriginAccessControl => &KindSpec {
                 deleted_after: &[Kind::Distribution],

@@ -137,17 +137,14 @@ impl Builder<'_> {
     }
 
     /// Adds a resource of the kind its typed fields belong to, tagged (if its kind can be) with
-    /// `name`.
+    /// `name` and the stack's ownership tags; its dependencies are the resources it refers to.
     fn add_fields_named<F: DesiredFields>(&mut self, id: &str, name: &str, fields: F) {
-        self.add_named(id, F::KIND, name, fields.into_fields());
-        if !F::TAGGED {
-            self.untag(id);
+        let kind = F::KIND;
+        let mut props: Props =
+            fields.into_fields().into_iter().map(|(field, value)| (field.to_string(), value)).collect();
+        if F::TAGGED {
+            props.insert("tags".to_string(), tags(self.stack, id, name));
         }
-    }
-
-    fn add_named(&mut self, id: &str, kind: Kind, name: &str, fields: Vec<(&str, Value)>) {
-        let mut props: Props = fields.into_iter().map(|(key, value)| (key.to_string(), value)).collect();
-        props.insert("tags".to_string(), tags(self.stack, id, name));
         let mut depends_on = Vec::new();
         props.values().for_each(|value| value.references(&mut depends_on));
         depends_on.sort();
@@ -511,14 +508,6 @@ fn add_cache(builder: &mut Builder<'_>, stack: &Stack, zones: usize) {
 }
 
 impl Builder<'_> {
-    /// Leaves the `tags` out of a resource whose kind AWS cannot tag (origin access controls, bucket
-    /// policies, objects, invalidations): they are found by name or by their bucket instead.
-    fn untag(&mut self, id: &str) {
-        if let Some(resource) = self.resources.iter_mut().find(|r| r.id == id) {
-            resource.props.remove("tags");
-        }
-    }
-
     /// Sets what the plan says about a resource besides its changes.
     fn note(&mut self, id: &str, note: String) {
         if let Some(resource) = self.resources.iter_mut().find(|r| r.id == id) {

@@ -4,10 +4,14 @@
 //! subscriptions (thresholds and addresses from `[alarms]`), and the stack's CloudWatch dashboard
 //! (`[dashboard]`), and the services' autoscaling (`[services.NAME.scaling]`). Pure.
 
+use super::properties::monitoring::{
+    AlertSubscriptionFields, AlertTopicFields, DashboardFields, KmsKeyFields, MetricAlarmFields, ScalableTargetFields,
+    ScalingPolicyFields,
+};
 use serde_json::json;
 
 use super::compute::{log_group_name, map, reference};
-use super::{format_threshold, physical_name, Builder, Kind, Value};
+use super::{format_threshold, physical_name, Builder, Value};
 use crate::stack::facts::postgres_default_max_connections;
 use crate::stack::{Scaling, Stack};
 
@@ -36,36 +40,31 @@ pub(super) fn add_alerts(builder: &mut Builder<'_>, stack: &Stack, facts: &super
     }
     let partition = crate::stack::facts::partition(&stack.region);
     let alias = alert_key_alias(&stack.name);
-    builder.add_named(
+    builder.add_fields_named(
         "alerts-key",
-        Kind::KmsKey,
         &alias,
-        vec![
-            ("alias", Value::string(&alias)),
-            ("description", Value::string(format!("encrypts the alert topic of stack {}", stack.name))),
-            ("policy", Value::string(super::policy::alert_key_policy(partition, &facts.account_id))),
-        ],
+        KmsKeyFields {
+            alias: Value::string(&alias),
+            description: Value::string(format!("encrypts the alert topic of stack {}", stack.name)),
+            policy: Value::string(super::policy::alert_key_policy(partition, &facts.account_id)),
+        },
     );
     let name = alert_topic_name(&stack.name);
-    builder.add_named(
+    builder.add_fields_named(
         "alerts",
-        Kind::AlertTopic,
         &name,
-        vec![("name", Value::string(&name)), ("kms_master_key_id", reference("alerts-key", "arn"))],
+        AlertTopicFields { name: Value::string(&name), kms_master_key_id: reference("alerts-key", "arn") },
     );
     for address in &stack.alarms.notify {
-        let id = alert_subscription_id(address);
-        builder.add_named(
-            &id,
-            Kind::AlertSubscription,
+        builder.add_fields_named(
+            &alert_subscription_id(address),
             address,
-            vec![
-                ("topic_arn", reference("alerts", "arn")),
-                ("protocol", Value::string("email")),
-                ("endpoint", Value::string(address)),
-            ],
+            AlertSubscriptionFields {
+                topic_arn: reference("alerts", "arn"),
+                protocol: Value::string("email"),
+                endpoint: Value::string(address),
+            },
         );
-        builder.untag(&id);
     }
 }
 
@@ -99,25 +98,24 @@ struct AlarmDefinition {
 fn add_alarm(builder: &mut Builder<'_>, stack: &Stack, alarm: AlarmDefinition) {
     let id = format!("alarm-{}", alarm.id);
     let alarm_name = physical_name(&stack.name, &id);
-    builder.add_named(
+    builder.add_fields_named(
         &id,
-        Kind::MetricAlarm,
         &alarm_name,
-        vec![
-            ("name", Value::string(&alarm_name)),
-            ("description", Value::string(alarm.description)),
-            ("namespace", Value::string(alarm.namespace)),
-            ("metric_name", Value::string(alarm.metric)),
-            ("statistic", Value::string(alarm.statistic)),
-            ("dimensions", alarm.dimensions),
-            ("period_seconds", Value::Integer(60)),
-            ("evaluation_periods", Value::Integer(3)),
-            ("threshold", Value::string(format_threshold(alarm.threshold))),
-            ("comparison", Value::string(alarm.comparison)),
-            ("treat_missing_data", Value::string("notBreaching")),
-            ("alarm_actions", alarm_actions(stack)),
-            ("ok_actions", alarm_actions(stack)),
-        ],
+        MetricAlarmFields {
+            name: Value::string(&alarm_name),
+            description: Value::string(alarm.description),
+            namespace: Value::string(alarm.namespace),
+            metric_name: Value::string(alarm.metric),
+            statistic: Value::string(alarm.statistic),
+            dimensions: alarm.dimensions,
+            period_seconds: Value::Integer(60),
+            evaluation_periods: Value::Integer(3),
+            threshold: Value::string(format_threshold(alarm.threshold)),
+            comparison: Value::string(alarm.comparison),
+            treat_missing_data: Value::string("notBreaching"),
+            alarm_actions: alarm_actions(stack),
+            ok_actions: alarm_actions(stack),
+        },
     );
 }
 
@@ -441,11 +439,13 @@ fn dashboard_body(stack: &Stack, period: u32) -> serde_json::Value {
 pub(super) fn add_dashboard(builder: &mut Builder<'_>, stack: &Stack) {
     let Some(dashboard) = &stack.dashboard else { return };
     let name = dashboard_name(&stack.name, &stack.region);
-    builder.add_named(
+    builder.add_fields_named(
         "dashboard",
-        Kind::Dashboard,
         &name,
-        vec![("name", Value::string(&name)), ("body", body_value(&dashboard_body(stack, dashboard.period_seconds)))],
+        DashboardFields {
+            name: Value::string(&name),
+            body: body_value(&dashboard_body(stack, dashboard.period_seconds)),
+        },
     );
 }
 
@@ -458,17 +458,16 @@ pub const SCALING_DIMENSION: &str = "ecs:service:DesiredCount";
 pub(super) fn add_scaling(builder: &mut Builder<'_>, stack: &Stack, service_name: &str, scaling: &Scaling) {
     let target_id = format!("scaling-{service_name}");
     let resource_id = format!("service/{}/{service_name}", stack.name);
-    builder.add_named(
+    builder.add_fields_named(
         &target_id,
-        Kind::ScalableTarget,
         &resource_id,
-        vec![
-            ("service_namespace", Value::string(SCALING_NAMESPACE)),
-            ("resource_id", Value::string(&resource_id)),
-            ("scalable_dimension", Value::string(SCALING_DIMENSION)),
-            ("min_capacity", Value::Integer(i64::from(scaling.min))),
-            ("max_capacity", Value::Integer(i64::from(scaling.max))),
-        ],
+        ScalableTargetFields {
+            service_namespace: Value::string(SCALING_NAMESPACE),
+            resource_id: Value::string(&resource_id),
+            scalable_dimension: Value::string(SCALING_DIMENSION),
+            min_capacity: Value::Integer(i64::from(scaling.min)),
+            max_capacity: Value::Integer(i64::from(scaling.max)),
+        },
     );
     builder.depends(&target_id, &format!("service-{service_name}"));
     builder.note(
@@ -492,24 +491,22 @@ pub(super) fn add_scaling(builder: &mut Builder<'_>, stack: &Stack, service_name
     for (suffix, metric, target_value, label) in policies {
         let id = format!("scaling-{service_name}-{suffix}");
         let name = physical_name(&stack.name, &format!("{service_name}-{suffix}"));
-        builder.add_named(
+        builder.add_fields_named(
             &id,
-            Kind::ScalingPolicy,
             &name,
-            vec![
-                ("name", Value::string(&name)),
-                ("service_namespace", Value::string(SCALING_NAMESPACE)),
-                ("resource_id", Value::string(&resource_id)),
-                ("scalable_dimension", Value::string(SCALING_DIMENSION)),
-                ("metric", Value::string(metric)),
-                ("resource_label", label),
-                ("target_value", Value::string(format_threshold(target_value))),
+            ScalingPolicyFields {
+                name: Value::string(&name),
+                service_namespace: Value::string(SCALING_NAMESPACE),
+                resource_id: Value::string(&resource_id),
+                scalable_dimension: Value::string(SCALING_DIMENSION),
+                metric: Value::string(metric),
+                resource_label: label,
+                target_value: Value::string(format_threshold(target_value)),
                 // Out within a minute, in only after five quiet ones (the ECS guide's defaults).
-                ("scale_out_cooldown_seconds", Value::Integer(60)),
-                ("scale_in_cooldown_seconds", Value::Integer(300)),
-            ],
+                scale_out_cooldown_seconds: Value::Integer(60),
+                scale_in_cooldown_seconds: Value::Integer(300),
+            },
         );
-        builder.untag(&id);
         builder.depends(&id, &target_id);
     }
 }

@@ -12,6 +12,7 @@
 pub mod compute;
 pub mod data;
 pub mod edge;
+pub mod monitoring;
 pub mod network;
 
 use super::{Kind, Value};
