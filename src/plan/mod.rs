@@ -10,6 +10,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::graph::properties::edge::{CacheInvalidationProps, FrontendObjectProps};
 use crate::graph::{Kind, Props, Resource, Value};
 
 pub use safety::Safety;
@@ -403,8 +404,10 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
 /// goes away (`/` too for `index.html`, the default root object). With no such path the
 /// invalidation is left out, so a converged stack plans nothing; otherwise it runs after the uploads.
 fn with_invalidation_paths(desired: &[Resource], live: &[LiveResource]) -> Vec<Resource> {
-    let hash_of = |props: &Props| props.get("md5").and_then(Value::as_str).map(str::to_string);
-    let key_of = |props: &Props| props.get("key").and_then(Value::as_str).unwrap_or_default().to_string();
+    let hash_of = |props: &Props| props.get(FrontendObjectProps::NAMES.md5).and_then(Value::as_str).map(str::to_string);
+    let key_of = |props: &Props| {
+        props.get(FrontendObjectProps::NAMES.key).and_then(Value::as_str).unwrap_or_default().to_string()
+    };
     let live_objects: HashMap<String, Option<String>> = live
         .iter()
         .filter(|resource| resource.kind == Kind::FrontendObject)
@@ -436,7 +439,10 @@ fn with_invalidation_paths(desired: &[Resource], live: &[LiveResource]) -> Vec<R
         .map(|resource| {
             let mut resource = resource.clone();
             if resource.kind == Kind::CacheInvalidation {
-                resource.props.insert("paths".into(), Value::List(paths.iter().map(Value::string).collect()));
+                resource.props.insert(
+                    CacheInvalidationProps::NAMES.paths.into(),
+                    Value::List(paths.iter().map(Value::string).collect()),
+                );
                 resource.depends_on.extend(uploads.iter().cloned());
                 resource.depends_on.sort();
                 resource.depends_on.dedup();

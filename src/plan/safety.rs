@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 
 use super::{Action, LiveResource, LiveState, ResourceChange};
+use crate::graph::properties::data::{CacheReplicationGroupProps, DbInstanceProps, SecretProps, SubnetGroupProps};
+use crate::graph::properties::network::SubnetProps;
 use crate::graph::{
     Kind, Props, SafetyRule, Value, DELETE_AUTOMATED_BACKUPS_TAG, FINAL_SNAPSHOT_TAG, RECOVERY_WINDOW_TAG,
 };
@@ -65,7 +67,7 @@ pub(super) fn check(changes: &[ResourceChange], live: &[LiveResource], safety: &
                 if deletes_live(change) && tag(before, RECOVERY_WINDOW_TAG) == Some("0") {
                     findings.data_loss.push(format!(
                         "secret {} is deleted at once, without a recovery window (`secret_recovery_days = 0`)",
-                        text(before, "name")
+                        text(before, SecretProps::NAMES.name)
                     ));
                 }
             }
@@ -132,8 +134,8 @@ fn network_replaced(findings: &mut Findings, changes: &[ResourceChange], live: &
 
 fn database_deleted(findings: &mut Findings, id: &str, before: &Props, replaced: bool, safety: &Safety) {
     let database = database_name(id);
-    let identifier = text(before, "identifier");
-    if before.get("deletion_protection") == Some(&Value::Bool(true)) {
+    let identifier = text(before, DbInstanceProps::NAMES.identifier);
+    if before.get(DbInstanceProps::NAMES.deletion_protection) == Some(&Value::Bool(true)) {
         findings.refusals.push(format!(
             "database {database} has deletion protection on; set `deletion_protection = false` in [databases.{database}], apply, then remove or destroy it"
         ));
@@ -171,7 +173,10 @@ fn database_deleted(findings: &mut Findings, id: &str, before: &Props, replaced:
 /// hours; a major version is only ever upgraded.
 fn database_changed(findings: &mut Findings, id: &str, before: &Props, after: &Props) {
     let database = database_name(id);
-    if let (Some(old), Some(new)) = (number(before, "allocated_storage"), number(after, "allocated_storage")) {
+    if let (Some(old), Some(new)) = (
+        number(before, DbInstanceProps::NAMES.allocated_storage),
+        number(after, DbInstanceProps::NAMES.allocated_storage),
+    ) {
         if new < old {
             findings.refusals.push(format!(
                 "database {database} has {old} GiB of storage and RDS cannot shrink it; set `storage_gb` to {old} or more in [databases.{database}]"
@@ -184,14 +189,16 @@ fn database_changed(findings: &mut Findings, id: &str, before: &Props, after: &P
                 findings.refusals.push(format!(
                     "database {database} would grow from {old} to {new} GiB, but RDS grows storage by at least 10%; set `storage_gb` to {least} or more in [databases.{database}]"
                 ));
-            } else if let Some(reason) = before.get("storage_change_blocked").and_then(Value::as_str) {
+            } else if let Some(reason) =
+                before.get(DbInstanceProps::NAMES.storage_change_blocked).and_then(Value::as_str)
+            {
                 findings.refusals.push(format!(
                     "database {database} cannot change its storage yet: {reason}; keep `storage_gb = {old}` in [databases.{database}] until then"
                 ));
             }
         }
     }
-    let major = |props: &Props| text(props, "engine_version").parse::<u32>().ok();
+    let major = |props: &Props| text(props, DbInstanceProps::NAMES.engine_version).parse::<u32>().ok();
     if let (Some(old), Some(new)) = (major(before), major(after)) {
         if new < old {
             findings.refusals.push(format!(
@@ -205,7 +212,7 @@ fn database_changed(findings: &mut Findings, id: &str, before: &Props, after: &P
 /// that still holds an instance or a cache node, so the plan says so before anything starts.
 fn subnet_removed(findings: &mut Findings, changes: &[ResourceChange], live: &[LiveResource], subnet: &ResourceChange) {
     let Some(before) = subnet.before.as_ref() else { return };
-    let zone = text(before, "availability_zone");
+    let zone = text(before, SubnetProps::NAMES.availability_zone);
     let Some(subnet_id) = subnet.physical_id.as_deref() else { return };
     let going = |resource: &LiveResource| {
         changes.iter().any(|change| change.id == resource.id && deletes_live(change))
@@ -214,18 +221,26 @@ fn subnet_removed(findings: &mut Findings, changes: &[ResourceChange], live: &[L
     let in_group = |kind: Kind| {
         live.iter().any(|group| {
             group.kind == kind
-                && group.props.get("subnet_ids").is_some_and(|ids| ids.as_list().contains(&Value::string(subnet_id)))
+                && group
+                    .props
+                    .get(SubnetGroupProps::NAMES.subnet_ids)
+                    .is_some_and(|ids| ids.as_list().contains(&Value::string(subnet_id)))
         })
     };
-    for (kind, group_kind, what) in [
-        (Kind::DbInstance, Kind::DbSubnetGroup, "database"),
-        (Kind::CacheReplicationGroup, Kind::CacheSubnetGroup, "cache"),
+    for (kind, group_kind, what, zones_field) in [
+        (Kind::DbInstance, Kind::DbSubnetGroup, "database", DbInstanceProps::NAMES.availability_zones),
+        (
+            Kind::CacheReplicationGroup,
+            Kind::CacheSubnetGroup,
+            "cache",
+            CacheReplicationGroupProps::NAMES.availability_zones,
+        ),
     ] {
         if !in_group(group_kind) {
             continue;
         }
         for resource in live.iter().filter(|resource| resource.kind == kind && !going(resource)) {
-            let zones = resource.props.get("availability_zones").map(Value::as_list).unwrap_or_default();
+            let zones = resource.props.get(zones_field).map(Value::as_list).unwrap_or_default();
             if zones.contains(&Value::string(zone)) {
                 findings.refusals.push(format!(
                     "subnet {} in {zone} would be deleted, but {what} {} has a node there; keep `network.availability_zones` as it is until the {what} runs in the remaining zones",
