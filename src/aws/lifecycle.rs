@@ -13,8 +13,32 @@ pub async fn discover(clients: &Clients, facts: &AccountFacts) -> Result<Vec<Liv
     let kinds = Kind::ALL
         .iter()
         .filter(|kind| kind.spec().discovered_with.is_none())
-        .map(|kind| driver(*kind).discover(clients, facts));
+        .map(|kind| read_again_while_transient(|| driver(*kind).discover(clients, facts)));
     Ok(futures_util::future::try_join_all(kinds).await?.into_iter().flatten().collect())
+}
+
+/// How often one kind's discovery is read again after a transient error the SDK's own retries
+/// did not get past (its retry quota is spent when many reads are throttled at once).
+const DISCOVERY_ATTEMPTS: u32 = 4;
+
+/// Runs a read again, after a backoff, while it fails with a transient error: reads are safe to
+/// repeat, and one throttled listing must not end a plan of the whole stack.
+async fn read_again_while_transient<T, F, Fut>(mut read: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match read().await {
+            Err(error) if error.class() == super::ErrorClass::Transient && attempt < DISCOVERY_ATTEMPTS => {
+                tracing::debug!(%error, attempt, "reading again after a transient error");
+                tokio::time::sleep(std::time::Duration::from_millis(500 << attempt)).await;
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
 }
 
 /// The desired resources of kinds whose listing lags behind creates that discovery did not list,
@@ -159,4 +183,43 @@ pub async fn wait_ready(
     known: &Attributes,
 ) -> Result<Attributes, AwsError> {
     driver(context.kind).wait_ready(context, physical_id, known).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_is_repeated_after_transient_errors_and_not_after_permanent_ones() {
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let transient = || AwsError::Transport {
+            operation: "DescribeSubnets",
+            resource: "the stack's subnets".into(),
+            detail: "connection closed".into(),
+        };
+        let outcome = read_again_while_transient(|| async {
+            match calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 | 1 => Err(transient()),
+                _ => Ok(7),
+            }
+        })
+        .await;
+        assert_eq!(outcome.expect("the third read answers"), 7);
+        calls.store(0, std::sync::atomic::Ordering::SeqCst);
+        let outcome: Result<u8, AwsError> = read_again_while_transient(|| async {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Err(transient())
+        })
+        .await;
+        assert!(outcome.is_err());
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), DISCOVERY_ATTEMPTS, "gives up after its attempts");
+        calls.store(0, std::sync::atomic::Ordering::SeqCst);
+        let outcome: Result<u8, AwsError> = read_again_while_transient(|| async {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Err(AwsError::refused("vpc vpc", "not allowed"))
+        })
+        .await;
+        assert!(outcome.is_err());
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1, "a permanent error is not read again");
+    }
 }
