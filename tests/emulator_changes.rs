@@ -59,7 +59,7 @@ impl RunningStack {
         plan.extend_from_slice(extra);
         let planned = wl_infra(&plan);
         assert_eq!(planned.code, 2, "{what}: changes are planned\n{}{}", planned.stdout, planned.stderr);
-        let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("plan --json is JSON");
+        let document = support::plan_document(&planned.stdout);
         assert_eq!(changed_resources(&document), expected, "{what}: what the plan changes");
         let mut apply = vec!["apply", "--stack", path.as_str(), "--yes"];
         apply.extend_from_slice(extra);

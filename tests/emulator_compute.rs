@@ -308,7 +308,7 @@ fn the_full_dev_stack_applies_converges_and_destroys_to_nothing() {
         )
         .expect("a new value");
     let planned = wl_infra(&["plan", "--stack", path, "--json"]).expect_code(0);
-    let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("plan --json is JSON");
+    let document = support::plan_document(&planned.stdout);
     let mut changed = changed_resources(&document);
     changed.sort();
     assert_eq!(
@@ -447,7 +447,7 @@ fn check_the_frontend_edge(checker: &Checker, name: &str, path: &str, dist: &std
     // One edited file: one upload and one invalidation of its paths.
     std::fs::write(dist.join("index.html"), "<!doctype html><title>watchlist 2</title>").expect("index.html");
     let planned = wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(2);
-    let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("JSON");
+    let document = support::plan_document(&planned.stdout);
     assert_eq!(changed_resources(&document), vec![("create", "frontend-invalidation"), ("update", "file:index.html")]);
     let invalidation =
         document["changes"].as_array().expect("changes").iter().find(|c| c["id"] == "frontend-invalidation");
@@ -471,6 +471,10 @@ fn drift_in_the_compute_tier_is_shown_and_reverted() {
     let path = stack.write(&directory.0);
     let path = path.to_str().expect("a UTF-8 path");
     wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    // A plan saved before the drift below, to be applied after it.
+    let saved = directory.0.join("before-drift.json");
+    let saved = saved.to_str().expect("a UTF-8 path");
+    wl_infra(&["plan", "--stack", path, "--out", saved]).expect_code(0);
 
     let checker = Checker::new("us-east-1");
     let name = stack.name.clone();
@@ -511,8 +515,15 @@ fn drift_in_the_compute_tier_is_shown_and_reverted() {
             .expect("service scaled");
     });
 
+    // The plan saved before the drift is stale now: refused before any write.
+    let proxy = RecordingProxy::start(endpoint());
+    let stale = wl_infra_at(&proxy.url, &["apply", saved]).expect_code(1);
+    assert!(stale.stderr.contains(&format!("the plan in {saved} is stale: ")), "{}", stale.stderr);
+    assert!(stale.stderr.contains("ecs_service service-movie changed (desired_count)"), "{}", stale.stderr);
+    assert_eq!(proxy.writes(), Vec::<String>::new(), "a stale plan writes nothing");
+
     let planned = wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(2);
-    let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("JSON");
+    let document = support::plan_document(&planned.stdout);
     let mut changed: Vec<(String, Vec<String>)> = document["changes"]
         .as_array()
         .expect("changes")

@@ -81,7 +81,7 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
     stack.cache = Some(("cache.t3.micro".into(), 1));
     stack.write(&directory.0);
     let planned = transcript.keep(wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(2));
-    let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("JSON");
+    let document = support::plan_document(&planned.stdout);
     let changed: Vec<(String, String, serde_json::Value)> = document["changes"]
         .as_array()
         .expect("changes")
@@ -135,7 +135,7 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
     stack.cache = Some(("cache.t3.small".into(), 0));
     stack.write(&directory.0);
     let cache_plan = transcript.keep(wl_infra(&["plan", "--stack", path, "--json"]).expect_code(0));
-    let document: serde_json::Value = serde_json::from_str(&cache_plan.stdout).expect("JSON");
+    let document = support::plan_document(&cache_plan.stdout);
     let cache_change =
         document["changes"].as_array().expect("changes").iter().find(|c| c["id"] == "cache").expect("cache");
     assert_eq!(
@@ -149,7 +149,7 @@ fn databases_get_secret_passwords_change_in_place_and_refuse_unsafe_changes() {
     stack.database_settings = "instance_class = \"db.t3.small\"\nstorage_gb = 30\nengine_version = \"17\"\n".into();
     stack.write(&directory.0);
     let upgrade = transcript.keep(wl_infra(&["plan", "--stack", path, "--json"]).expect_code(0));
-    let document: serde_json::Value = serde_json::from_str(&upgrade.stdout).expect("JSON");
+    let document = support::plan_document(&upgrade.stdout);
     let upgraded: Vec<&serde_json::Value> =
         document["changes"].as_array().expect("changes").iter().filter(|c| c["action"] != "no-op").collect();
     assert_eq!(upgraded.len(), 3, "{upgraded:?}");

@@ -108,7 +108,7 @@ fn lost_creates_inside_the_listing_lag_a_taken_subnet_and_a_held_address_all_con
         table_id
     });
     let planned = run(&["plan", "--stack", path, "--json"]).expect_code(0);
-    let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("plan --json is JSON");
+    let document = support::plan_document(&planned.stdout);
     assert_eq!(changed_resources(&document), vec![("update", "private-routes-1")]);
     run(&["apply", "--stack", path, "--yes"]).expect_code(0);
     assert!(
@@ -168,7 +168,7 @@ fn a_cache_read_and_deleted_while_modifying_and_a_key_s3_will_not_delete() {
     // Its tags cannot be read while it modifies (InvalidReplicationGroupState): the plan stands
     // its one name in for them, and waits for it.
     let planned = run(&["plan", "--stack", path, "--json"]).expect_code(0);
-    let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("plan --json is JSON");
+    let document = support::plan_document(&planned.stdout);
     let cache = document["changes"]
         .as_array()
         .expect("changes")

@@ -180,7 +180,7 @@ fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_twins_or_orp
     // The next plan sees what the killed runs left pending, and waits for it before anything
     // reads its attributes (a database's address, a cache's endpoint).
     let planned = wl_infra(&["plan", "--stack", path, "--json"]).expect_code(0);
-    let document: serde_json::Value = serde_json::from_str(&planned.stdout).expect("plan --json is JSON");
+    let document = support::plan_document(&planned.stdout);
     let waits: Vec<&str> = document["changes"]
         .as_array()
         .expect("changes")

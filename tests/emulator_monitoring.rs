@@ -9,7 +9,7 @@ use support::{Checker, StackFile, TempDir};
 
 fn planned(path: &str) -> serde_json::Value {
     let planned = wl_infra(&["plan", "--stack", path, "--json"]).expect_code(0);
-    serde_json::from_str(&planned.stdout).expect("a JSON plan")
+    support::plan_document(&planned.stdout)
 }
 
 fn confirmations_sent(address: &str) -> u64 {

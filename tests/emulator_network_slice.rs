@@ -116,7 +116,7 @@ fn stack_changes_plan_exactly_those_changes() {
 
     // A new image for one service: one new task definition revision and one service update.
     let tagged = wl_infra(&["plan", "--stack", path_text, "--json", "--image-tag", "movie=abc"]).expect_code(0);
-    let document: serde_json::Value = serde_json::from_str(&tagged.stdout).expect("plan --json is JSON");
+    let document = support::plan_document(&tagged.stdout);
     assert_eq!(changed_resources(&document), vec![("update", "service-movie"), ("update", "task-movie")]);
     assert_eq!(find_change(&document, "task-movie")["changed_fields"], serde_json::json!(["image"]));
     assert!(
@@ -277,7 +277,7 @@ fn a_stack_made_before_names_carried_the_region_is_moved_to_region_scoped_names_
     west.region = "us-west-2".into();
     let west_path = west.write(&west_directory.0);
     let west_plan = wl_infra(&["plan", "--stack", west_path.to_str().expect("a path"), "--json"]).expect_code(0);
-    let west_document: serde_json::Value = serde_json::from_str(&west_plan.stdout).expect("plan --json is JSON");
+    let west_document = support::plan_document(&west_plan.stdout);
     assert_eq!(find_change(&west_document, "frontend-bucket")["action"], "create", "{}", west_plan.stdout);
     let document = planned_json(path);
     for id in ["task-execution-role", "frontend-bucket"] {
@@ -581,7 +581,7 @@ fn an_interrupted_apply_starts_nothing_new_and_the_next_apply_converges() {
 /// The plan of a stack file as `plan --json` prints it (changes pending).
 fn planned_json(path: &str) -> serde_json::Value {
     let planned = wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(2);
-    serde_json::from_str(&planned.stdout).expect("plan --json is JSON")
+    support::plan_document(&planned.stdout)
 }
 
 fn find_change<'a>(document: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {

@@ -6,7 +6,7 @@ use super::*;
 use crate::graph::{self, AccountFacts};
 use crate::stack;
 
-fn facts() -> AccountFacts {
+pub(crate) fn facts() -> AccountFacts {
     AccountFacts {
         image_tags: Default::default(),
         frontend_files: Vec::new(),
@@ -17,12 +17,12 @@ fn facts() -> AccountFacts {
     }
 }
 
-fn dev_desired() -> Vec<Resource> {
+pub(crate) fn dev_desired() -> Vec<Resource> {
     dev_desired_with("", "")
 }
 
 /// The dev stack's resources with `from` replaced by `to` in its stack file.
-fn dev_desired_with(from: &str, to: &str) -> Vec<Resource> {
+pub(crate) fn dev_desired_with(from: &str, to: &str) -> Vec<Resource> {
     let source = include_str!("../../stacks/dev.toml");
     let source = if from.is_empty() { source.to_string() } else { source.replace(from, to) };
     let stack = stack::parse("dev.toml", &source).unwrap_or_else(|d| panic!("{}", d.render()));
@@ -35,7 +35,7 @@ fn dev_desired_with(from: &str, to: &str) -> Vec<Resource> {
 }
 
 /// What AWS would hold after applying `desired`: references resolved to fake physical ids.
-fn converged(desired: &[Resource]) -> Vec<LiveResource> {
+pub(crate) fn converged(desired: &[Resource]) -> Vec<LiveResource> {
     let physical = |id: &str| format!("phys-{id}");
     fn resolve(value: &Value, physical: &dyn Fn(&str) -> String) -> Value {
         match value {
@@ -283,21 +283,21 @@ fn references_to_unchanged_resources_resolve_to_their_physical_ids() {
     assert!(table.after.as_ref().and_then(|a| a.get("subnet_ids")).is_some_and(|v| !v.is_known()));
 }
 
-fn with_live_field(desired: &[Resource], id: &str, field: &str, value: Value) -> Vec<LiveResource> {
+pub(crate) fn with_live_field(desired: &[Resource], id: &str, field: &str, value: Value) -> Vec<LiveResource> {
     let mut live = converged(desired);
     live.iter_mut().find(|r| r.id == id).expect("resource").props.insert(field.into(), value);
     live
 }
 
-fn plan_of(desired: &[Resource], live: &[LiveResource]) -> Plan {
+pub(crate) fn plan_of(desired: &[Resource], live: &[LiveResource]) -> Plan {
     plan("watchlist-dev", "us-east-1", desired, live, &Safety::default())
 }
 
-fn live_field(live: &mut [LiveResource], id: &str, field: &str, value: Value) {
+pub(crate) fn live_field(live: &mut [LiveResource], id: &str, field: &str, value: Value) {
     live.iter_mut().find(|r| r.id == id).expect("resource").props.insert(field.into(), value);
 }
 
-fn live_tag(live: &mut [LiveResource], id: &str, key: &str, value: &str) {
+pub(crate) fn live_tag(live: &mut [LiveResource], id: &str, key: &str, value: &str) {
     let resource = live.iter_mut().find(|r| r.id == id).expect("resource");
     if let Some(Value::Map(tags)) = resource.props.get_mut("tags") {
         tags.insert(key.into(), Value::string(value));

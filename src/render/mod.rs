@@ -2,7 +2,10 @@
 //!
 //! Plans go to stdout (they are data); progress and summaries go to stderr.
 
+mod json;
 mod progress;
+
+pub use json::{json_plan, json_plan_schema, JsonPlan, JSON_FORMAT_VERSION};
 
 pub use progress::seconds as progress_seconds;
 
@@ -12,9 +15,6 @@ use std::fmt::Write as _;
 
 use crate::graph::{Props, Value};
 use crate::plan::{Action, Plan, ResourceChange};
-
-/// The version of the `plan --json` document; bumped when its shape changes incompatibly.
-pub const JSON_FORMAT_VERSION: &str = "1.0";
 
 /// ANSI styling, off when `NO_COLOR` is set or the output is not a terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,55 +219,6 @@ fn render_field_diff(
     }
 }
 
-fn props_json(props: Option<&Props>) -> serde_json::Value {
-    match props {
-        None => serde_json::Value::Null,
-        Some(props) => {
-            serde_json::Value::Object(props.iter().map(|(key, value)| (key.clone(), value.to_json())).collect())
-        }
-    }
-}
-
-/// The versioned JSON plan document of `plan --json`.
-pub fn json_plan(plan: &Plan) -> serde_json::Value {
-    let changes: Vec<serde_json::Value> = plan
-        .changes
-        .iter()
-        .map(|change| {
-            // Fields whose desired value is only known after apply, so tools need not guess from null.
-            let unknown: Vec<&String> = change
-                .after
-                .as_ref()
-                .map(|after| after.iter().filter(|(_, value)| !value.is_known()).map(|(key, _)| key).collect())
-                .unwrap_or_default();
-            serde_json::json!({
-                "id": change.id,
-                "kind": change.kind.as_str(),
-                "action": change.action,
-                "physical_id": change.physical_id,
-                "before": props_json(change.before.as_ref()),
-                "after": props_json(change.after.as_ref()),
-                "after_unknown": unknown,
-                "changed_fields": change.changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(),
-                "replace_fields": change.replaced_by(),
-                "create_before_delete": change.create_before_delete,
-                "waits_for": change.waits_for,
-                "notice": change.notice,
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "format_version": JSON_FORMAT_VERSION,
-        "stack": plan.stack,
-        "region": plan.region,
-        "changes": changes,
-        "refusals": plan.refusals,
-        "data_loss": plan.data_loss,
-        "kept": plan.kept,
-        "summary": plan.summary(),
-    })
-}
-
 /// `wl-infra outputs`: one line per output, aligned; what does not exist yet is left out.
 pub fn human_outputs(outputs: &crate::outputs::Outputs) -> String {
     let mut rows: Vec<(String, String)> = Vec::new();
@@ -386,3 +337,6 @@ pub fn human_verify(base_url: &str, checks: &[crate::verify::Check]) -> String {
     let _ = writeln!(out, "{passed} passed, {failed} failed, {} skipped", checks.len() - passed - failed);
     out
 }
+
+#[cfg(test)]
+mod tests;

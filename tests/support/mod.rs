@@ -787,6 +787,19 @@ pub fn converged_counts(databases: usize, cache_nodes: usize) -> Vec<(&'static s
     ]
 }
 
+/// The document `plan --json` printed, checked against its published schema
+/// (`docs/plan.schema.json`): every plan an end-to-end test reads is one a tool could rely on.
+pub fn plan_document(stdout: &str) -> serde_json::Value {
+    let document: serde_json::Value = serde_json::from_str(stdout).expect("plan --json prints JSON");
+    let schema_text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/plan.schema.json"))
+        .expect("docs/plan.schema.json exists");
+    let schema: serde_json::Value = serde_json::from_str(&schema_text).expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let errors: Vec<String> = validator.iter_errors(&document).map(|error| error.to_string()).collect();
+    assert!(errors.is_empty(), "plan --json does not fit docs/plan.schema.json: {errors:?}");
+    document
+}
+
 /// (action, id) of every change of a `plan --json` document that is not a no-op, sorted.
 pub fn changed_resources(document: &serde_json::Value) -> Vec<(&str, &str)> {
     let mut changed: Vec<(&str, &str)> = document["changes"]
