@@ -3,7 +3,7 @@
 
 use super::driver::driver;
 use super::{Attributes, AwsError, Clients, StepContext, Update};
-use crate::graph::{AccountFacts, Kind, Props, Repeat, Value, STACK_TAG};
+use crate::graph::{AccountFacts, Kind, Props, Repeat, STACK_TAG};
 use crate::plan::{FieldChange, LiveResource, LiveState};
 
 /// Reads every live resource owned by the stack: one filtered read per kind, all kinds at once.
@@ -54,7 +54,7 @@ pub async fn find_listed_late(
         .iter()
         .filter(|resource| resource.kind.spec().listing_lags)
         .filter(|resource| !live.iter().any(|found| found.id == resource.id && found.kind == resource.kind))
-        .filter_map(|resource| Some((resource, resource.props.get("name")?.as_str()?)))
+        .filter_map(|resource| Some((resource, aws_name(resource.kind, &resource.props)?)))
         .collect();
     let reads =
         missing.iter().filter_map(|(resource, name)| driver(resource.kind).find_by_name(clients, name)).collect();
@@ -67,6 +67,11 @@ pub async fn find_listed_late(
         }
     }
     Ok(())
+}
+
+/// The resource's name in AWS, from the field its kind's row names (`KindSpec::name_field`).
+fn aws_name(kind: Kind, props: &Props) -> Option<&str> {
+    props.get(kind.spec().name_field?)?.as_str()
 }
 
 /// Every live resource of one kind (the adoption path needs only the kind it creates).
@@ -99,8 +104,8 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
 /// can lag behind a create, otherwise through its discovery.
 async fn find_own(context: &StepContext<'_>, props: &Props) -> Result<Option<LiveResource>, AwsError> {
     let clients = context.clients;
-    let name = props.get("name").and_then(Value::as_str).unwrap_or_default();
-    let found = match driver(context.kind).find_by_name(clients, name) {
+    let by_name = aws_name(context.kind, props).and_then(|name| driver(context.kind).find_by_name(clients, name));
+    let found = match by_name {
         Some(found) => found.await?,
         None => discover_kind(clients, context.kind).await?,
     };
@@ -126,12 +131,7 @@ pub async fn adopt_or_refuse(
     cause: &str,
 ) -> Result<Attributes, AwsError> {
     let Some(live) = own else {
-        let name = props
-            .get("name")
-            .or_else(|| props.get("identifier"))
-            .or_else(|| props.get("id"))
-            .and_then(Value::as_str)
-            .unwrap_or(context.id);
+        let name = aws_name(context.kind, props).unwrap_or(context.id);
         return Err(AwsError::refused(
             context.resource(),
             format!(

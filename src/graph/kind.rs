@@ -6,12 +6,12 @@ use std::fmt;
 
 use super::properties::compute::{
     EcsClusterProps, EcsServiceProps, IamRoleProps, ListenerProps, ListenerRuleProps, LoadBalancerProps, LogGroupProps,
-    ServiceNamespaceProps, TargetGroupProps,
+    ServiceNamespaceProps, TargetGroupProps, TaskDefinitionProps,
 };
 use super::properties::data::{
     CacheReplicationGroupProps, DbInstanceProps, EcrRepositoryProps, SecretProps, SubnetGroupProps,
 };
-use super::properties::edge::{BucketPolicyProps, FrontendObjectProps, S3BucketProps};
+use super::properties::edge::{BucketPolicyProps, FrontendObjectProps, OriginAccessControlProps, S3BucketProps};
 use super::properties::monitoring::{
     AlertSubscriptionProps, AlertTopicProps, DashboardProps, KmsKeyProps, MetricAlarmProps, ScalableTargetProps,
     ScalingPolicyProps,
@@ -164,6 +164,10 @@ pub struct KindSpec {
     /// the new target serves (the driver waits for that): traffic never reaches a target nothing
     /// serves yet, nor stays with one whose servers are gone.
     pub associate_before_move: Option<AssociateBeforeMove>,
+    /// The field holding the resource's name in AWS: the name a create conflicts on, a by-name
+    /// read finds it by, and a refusal to touch someone else's resource shows. `None` for kinds
+    /// AWS identifies by an id it makes.
+    pub name_field: Option<&'static str>,
 }
 
 /// See [`KindSpec::associate_before_move`].
@@ -193,6 +197,7 @@ const BASE: KindSpec = KindSpec {
     updatable_while_pending: &[],
     listing_lags: false,
     associate_before_move: None,
+    name_field: None,
 };
 
 /// Network interfaces of databases, caches, tasks and the load balancer hold their subnets and
@@ -254,6 +259,7 @@ impl Kind {
                 ..BASE
             },
             Kind::SecurityGroup => &KindSpec {
+                name_field: Some(SecurityGroupProps::NAMES.name),
                 replace_fields: &[
                     SecurityGroupProps::NAMES.name,
                     SecurityGroupProps::NAMES.description,
@@ -266,12 +272,14 @@ impl Kind {
                 ..BASE
             },
             Kind::EcrRepository => &KindSpec {
+                name_field: Some(EcrRepositoryProps::NAMES.name),
                 replace_fields: &[EcrRepositoryProps::NAMES.name],
                 conflict_codes: &["RepositoryAlreadyExistsException"],
                 ..BASE
             },
             // The bucket is emptied first, and goes after the distribution moved away from it.
             Kind::S3Bucket => &KindSpec {
+                name_field: Some(S3BucketProps::NAMES.name),
                 replace_fields: &[S3BucketProps::NAMES.name],
                 coexisting_identity_fields: &[S3BucketProps::NAMES.name],
                 deleted_after: &[Kind::FrontendObject, Kind::BucketPolicy],
@@ -279,6 +287,7 @@ impl Kind {
                 ..BASE
             },
             Kind::DbSubnetGroup => &KindSpec {
+                name_field: Some(SubnetGroupProps::NAMES.name),
                 replace_fields: &[SubnetGroupProps::NAMES.name],
                 unordered_fields: &[SubnetGroupProps::NAMES.subnet_ids],
                 deleted_after: &[Kind::DbInstance],
@@ -286,6 +295,7 @@ impl Kind {
                 ..BASE
             },
             Kind::Secret => &KindSpec {
+                name_field: Some(SecretProps::NAMES.name),
                 replace_fields: &[SecretProps::NAMES.name],
                 deleted_after: &[Kind::DbInstance, Kind::EcsService],
                 conflict_codes: &["ResourceExistsException"],
@@ -296,6 +306,7 @@ impl Kind {
             // A new major version is an in-place upgrade (ModifyDBInstance with
             // AllowMajorVersionUpgrade), never a new, empty database.
             Kind::DbInstance => &KindSpec {
+                name_field: Some(DbInstanceProps::NAMES.identifier),
                 replace_fields: &[
                     DbInstanceProps::NAMES.identifier,
                     DbInstanceProps::NAMES.engine,
@@ -314,6 +325,7 @@ impl Kind {
                 ..BASE
             },
             Kind::CacheSubnetGroup => &KindSpec {
+                name_field: Some(SubnetGroupProps::NAMES.name),
                 replace_fields: &[SubnetGroupProps::NAMES.name],
                 unordered_fields: &[SubnetGroupProps::NAMES.subnet_ids],
                 deleted_after: &[Kind::CacheReplicationGroup],
@@ -323,6 +335,7 @@ impl Kind {
             // A cache's subnet group and security groups live on its member clusters, which the
             // one discovery read does not return: they are set on create and not compared.
             Kind::CacheReplicationGroup => &KindSpec {
+                name_field: Some(CacheReplicationGroupProps::NAMES.id),
                 replace_fields: &[
                     CacheReplicationGroupProps::NAMES.id,
                     CacheReplicationGroupProps::NAMES.engine,
@@ -341,6 +354,7 @@ impl Kind {
             },
             // Tasks write their last lines, and use their roles, while they stop.
             Kind::IamRole => &KindSpec {
+                name_field: Some(IamRoleProps::NAMES.name),
                 replace_fields: &[IamRoleProps::NAMES.name, IamRoleProps::NAMES.path],
                 unordered_fields: &[IamRoleProps::NAMES.managed_policy_arns],
                 coexisting_identity_fields: &[IamRoleProps::NAMES.name],
@@ -350,18 +364,23 @@ impl Kind {
                 ..BASE
             },
             Kind::LogGroup => &KindSpec {
+                name_field: Some(LogGroupProps::NAMES.name),
                 replace_fields: &[LogGroupProps::NAMES.name],
                 deleted_after: &[Kind::EcsService],
                 conflict_codes: &["ResourceAlreadyExistsException"],
                 ..BASE
             },
             // A cluster with services (even draining ones) cannot be deleted.
-            Kind::EcsCluster => {
-                &KindSpec { replace_fields: &[EcsClusterProps::NAMES.name], deleted_after: &[Kind::EcsService], ..BASE }
-            }
+            Kind::EcsCluster => &KindSpec {
+                name_field: Some(EcsClusterProps::NAMES.name),
+                replace_fields: &[EcsClusterProps::NAMES.name],
+                deleted_after: &[Kind::EcsService],
+                ..BASE
+            },
             // ECS removes the Cloud Map services Service Connect made in the namespace minutes
             // after the ECS services are gone; the delete waits for that.
             Kind::ServiceNamespace => &KindSpec {
+                name_field: Some(ServiceNamespaceProps::NAMES.name),
                 replace_fields: &[ServiceNamespaceProps::NAMES.name],
                 deleted_after: &[Kind::EcsService],
                 wait_minutes: 15,
@@ -369,10 +388,14 @@ impl Kind {
                 ..BASE
             },
             // Every change registers a new revision: an update that renews the ARN.
-            Kind::TaskDefinition => {
-                &KindSpec { renewed_attributes: &["id", "arn"], deleted_after: &[Kind::EcsService], ..BASE }
-            }
+            Kind::TaskDefinition => &KindSpec {
+                name_field: Some(TaskDefinitionProps::NAMES.family),
+                renewed_attributes: &["id", "arn"],
+                deleted_after: &[Kind::EcsService],
+                ..BASE
+            },
             Kind::LoadBalancer => &KindSpec {
+                name_field: Some(LoadBalancerProps::NAMES.name),
                 replace_fields: &[
                     LoadBalancerProps::NAMES.name,
                     LoadBalancerProps::NAMES.scheme,
@@ -386,6 +409,7 @@ impl Kind {
             // A target group in use by a rule or a service cannot be deleted; its name carries
             // its port, so a new port makes a new group beside the old one.
             Kind::TargetGroup => &KindSpec {
+                name_field: Some(TargetGroupProps::NAMES.name),
                 replace_fields: &[
                     TargetGroupProps::NAMES.name,
                     TargetGroupProps::NAMES.port,
@@ -424,6 +448,7 @@ impl Kind {
             // port) in place. A rollout waits for new tasks to pass health checks and old ones to
             // drain.
             Kind::EcsService => &KindSpec {
+                name_field: Some(EcsServiceProps::NAMES.name),
                 replace_fields: &[
                     EcsServiceProps::NAMES.name,
                     EcsServiceProps::NAMES.cluster,
@@ -446,6 +471,7 @@ impl Kind {
             }
             // The alarms stop naming it before it goes.
             Kind::AlertTopic => &KindSpec {
+                name_field: Some(AlertTopicProps::NAMES.name),
                 replace_fields: &[AlertTopicProps::NAMES.name],
                 deleted_after: &[Kind::MetricAlarm],
                 deleted_after_applies_of: &[Kind::MetricAlarm],
@@ -468,6 +494,7 @@ impl Kind {
             },
             // Found through its target (a policy has no tags); PutScalingPolicy creates or updates.
             Kind::ScalingPolicy => &KindSpec {
+                name_field: Some(ScalingPolicyProps::NAMES.name),
                 replace_fields: &[
                     ScalingPolicyProps::NAMES.name,
                     ScalingPolicyProps::NAMES.service_namespace,
@@ -478,9 +505,12 @@ impl Kind {
                 discovered_with: Some(Kind::ScalableTarget),
                 ..BASE
             },
-            Kind::Dashboard => {
-                &KindSpec { replace_fields: &[DashboardProps::NAMES.name], repeat: Repeat::PutWhole, ..BASE }
-            }
+            Kind::Dashboard => &KindSpec {
+                name_field: Some(DashboardProps::NAMES.name),
+                replace_fields: &[DashboardProps::NAMES.name],
+                repeat: Repeat::PutWhole,
+                ..BASE
+            },
             // Found through its topic (a subscription has no tags). A repeated Subscribe would send
             // the confirmation e-mail again, so a lost answer is looked for first.
             Kind::AlertSubscription => &KindSpec {
@@ -493,12 +523,14 @@ impl Kind {
                 ..BASE
             },
             Kind::MetricAlarm => &KindSpec {
+                name_field: Some(MetricAlarmProps::NAMES.name),
                 replace_fields: &[MetricAlarmProps::NAMES.name],
                 unordered_fields: &[MetricAlarmProps::NAMES.alarm_actions, MetricAlarmProps::NAMES.ok_actions],
                 ..BASE
             },
             // Found through the distributions (it has no tags), deleted after them.
             Kind::OriginAccessControl => &KindSpec {
+                name_field: Some(OriginAccessControlProps::NAMES.name),
                 deleted_after: &[Kind::Distribution],
                 conflict_codes: &["OriginAccessControlAlreadyExists"],
                 discovered_with: Some(Kind::Distribution),
@@ -571,6 +603,9 @@ mod tests {
                 assert_eq!(owner.spec().discovered_with, None, "{kind}: discovered with a kind discovered on its own");
             }
             assert!(spec.wait_minutes > 0, "{kind}");
+            if spec.listing_lags {
+                assert!(spec.name_field.is_some(), "{kind}: read by its name, so it names the field");
+            }
         }
     }
 }
