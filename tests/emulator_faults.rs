@@ -227,41 +227,10 @@ fn sigterm_finishes_the_steps_in_flight_and_a_second_one_stops_at_once() {
     let path = stack.write(&directory.0);
     let path = path.to_str().expect("a UTF-8 path");
     let access_key = format!("TERM{}", stack.name.replace('-', "").to_uppercase());
-    emulator_control(
-        "POST",
-        "/wl-api/pending",
-        &format!(r#"{{"access_key": "{access_key}", "hold": ["nat", "rds"]}}"#),
-    );
+    emulator_control("POST", "/wl-api/pending", &format!(r#"{{"access_key": "{access_key}", "hold": ["rds"]}}"#));
 
-    // One SIGTERM (a cancelled CI job) while the NAT gateway is being made: nothing new starts, the
-    // step in flight finishes once AWS lets it, and the run exits 1 saying how to go on.
-    let (mut child, progress) = spawn_apply(path, &access_key);
-    wait_for_line(&progress, 120, |line| line.starts_with("started") && line.contains("nat_gateway nat-1"));
-    while !held(&access_key, "nat") {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    terminate(&child);
-    wait_for_line(&progress, 30, |line| line.starts_with("interrupted: finishing the steps in flight"));
-    emulator_control(
-        "POST",
-        "/wl-api/pending/release",
-        &format!(r#"{{"access_key": "{access_key}", "kinds": ["nat"]}}"#),
-    );
-    let status = child.wait().expect("the apply ends");
-    assert_eq!(status.code(), Some(1));
-    let rest: Vec<String> = progress.iter().collect();
-    assert!(
-        rest.iter().any(|line| line.contains("interrupted: run the same command again to continue")),
-        "{}",
-        rest.join("\n")
-    );
-    assert!(
-        rest.iter().any(|line| line.starts_with("done") && line.contains("nat_gateway nat-1")),
-        "the NAT gateway's step finished: {}",
-        rest.join("\n")
-    );
-
-    // Two SIGTERMs while the database is held: the second stops the run at once, with 130.
+    // Two SIGTERMs while the database is being made: the second stops the run at once, with 130,
+    // and the database stays `creating` (held) for the next run.
     let (mut child, progress) = spawn_apply(path, &access_key);
     while !held(&access_key, "rds") {
         assert!(child.try_wait().expect("the apply runs").is_none(), "the apply reached the database");
@@ -275,11 +244,32 @@ fn sigterm_finishes_the_steps_in_flight_and_a_second_one_stops_at_once() {
     assert_eq!(status.code(), Some(130));
     assert!(second.elapsed() < std::time::Duration::from_secs(5), "at once, not after the held database");
 
+    // One SIGTERM (a cancelled CI job) while the next run waits for that database: nothing new
+    // starts, the step in flight finishes once AWS lets it, and the run exits 1 saying how to go
+    // on. (Only the database is held, so no other step can still be in flight at its end.)
+    let (mut child, progress) = spawn_apply(path, &access_key);
+    wait_for_line(&progress, 120, |line| line.starts_with("started") && line.contains("db_instance db-main"));
+    terminate(&child);
+    wait_for_line(&progress, 30, |line| line.starts_with("interrupted: finishing the steps in flight"));
     emulator_control(
         "POST",
         "/wl-api/pending/release",
         &format!(r#"{{"access_key": "{access_key}", "kinds": ["rds"]}}"#),
     );
+    let status = child.wait().expect("the apply ends");
+    assert_eq!(status.code(), Some(1));
+    let rest: Vec<String> = progress.iter().collect();
+    assert!(
+        rest.iter().any(|line| line.contains("interrupted: run the same command again to continue")),
+        "{}",
+        rest.join("\n")
+    );
+    assert!(
+        rest.iter().any(|line| line.starts_with("done") && line.contains("db_instance db-main")),
+        "the database's step finished: {}",
+        rest.join("\n")
+    );
+
     wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
     wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
     wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
