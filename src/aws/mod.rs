@@ -263,6 +263,13 @@ mod driver_tests {
             for (kind, id, props) in resolved_resources(source) {
                 let checked = driver(kind).check_props(&props);
                 assert!(checked.is_ok(), "{kind} {id}: {checked:?}");
+                if let Some(field) = kind.spec().name_field {
+                    let name = props.get(field).and_then(crate::graph::Value::as_str);
+                    assert!(
+                        name.is_some_and(|name| !name.is_empty()),
+                        "{kind} {id}: its name field {field} is its name"
+                    );
+                }
                 seen.insert(kind);
             }
         }
