@@ -317,8 +317,7 @@ async fn run_with_retries(
         };
         match result {
             Err(error) if retryable(&error) && attempt < options.max_attempts => {
-                let delay =
-                    options.first_retry_delay.saturating_mul(1 << (attempt - 1).min(5)).min(Duration::from_secs(30));
+                let delay = aws::retry_delay(options.first_retry_delay, attempt);
                 sink.event(Event::Retrying { step: step.label(), error: error.to_string(), attempt, delay });
                 tokio::time::sleep(delay).await;
                 attempt += 1;

@@ -245,9 +245,23 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// How long to wait before attempt `attempt + 1` after `attempt` failed with a transient error:
+/// `first`, doubled per attempt, at most 30 s. The executor's step retries and discovery's reads
+/// share it.
+pub fn retry_delay(first: std::time::Duration, attempt: u32) -> std::time::Duration {
+    first.saturating_mul(1 << attempt.saturating_sub(1).min(5)).min(std::time::Duration::from_secs(30))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_delays_double_from_the_first_up_to_thirty_seconds() {
+        let second = std::time::Duration::from_secs(1);
+        let delays: Vec<u64> = (1..=8).map(|attempt| retry_delay(second, attempt).as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30, 30]);
+    }
 
     #[test]
     fn classification() {

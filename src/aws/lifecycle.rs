@@ -33,7 +33,7 @@ where
         match read().await {
             Err(error) if error.class() == super::ErrorClass::Transient && attempt < DISCOVERY_ATTEMPTS => {
                 tracing::debug!(%error, attempt, "reading again after a transient error");
-                tokio::time::sleep(std::time::Duration::from_millis(500 << attempt)).await;
+                tokio::time::sleep(super::retry_delay(std::time::Duration::from_secs(1), attempt)).await;
                 attempt += 1;
             }
             outcome => return outcome,

@@ -62,7 +62,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use clients::{account_facts, connect, no_sdk_retries, usable_zones, Clients, Connection};
-pub use error::{classify, done_if, AwsError, ErrorClass, SdkResultExt};
+pub use error::{classify, done_if, retry_delay, AwsError, ErrorClass, SdkResultExt};
 pub use lifecycle::{create, delete, discover, find_listed_late, update, wait_ready};
 pub use token::{client_token, TokenApi};
 pub use wait::{bounded, retry_while, wait_for, wait_for_network_interfaces_to_go, wait_until, Timeouts};
