@@ -89,10 +89,8 @@ properties! {
         cluster: String,
         task_definition: String,
         /// The task count, unless Application Auto Scaling owns it; discovery always reads it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         desired_count [optional]: Option<i32>,
         /// The count a service Application Auto Scaling owns starts with (create only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         initial_desired_count [optional]: Option<i32>,
         launch_type: String,
         subnet_ids: Vec<String>,
@@ -153,9 +151,7 @@ properties! {
         protocol: String,
         default_action: DefaultAction,
         /// HTTPS listeners only.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         certificate_arn [optional]: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         ssl_policy [optional]: Option<String>,
     }
 }
@@ -166,15 +162,10 @@ properties! {
     #[derive(Debug, Clone, Default, PartialEq)]
     nested DefaultAction, DefaultActionFields {
         r#type: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         status_code [optional]: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         content_type [optional]: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         message_body [optional]: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         protocol [optional]: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         port [optional]: Option<String>,
     }
 }
@@ -190,11 +181,9 @@ properties! {
         target_group_arn: String,
         /// A second group forwarded to with weight 0, beside `target_group_arn`: set only by the
         /// step that associates a service's new target group before the service moves to it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         standby_target_group_arn [optional]: Option<String>,
         /// Behind CloudFront: the origin secret whose values the rule requires in the
         /// `X-Origin-Verify` header (`aws::origin_verify`): its ARN, never its values.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         origin_verify_secret [optional]: Option<String>,
     }
 }

@@ -44,10 +44,8 @@ properties! {
         security_group_ids: Vec<String>,
         log_exports: Vec<String>,
         /// Read, never compared: where the instance's nodes are (a subnet there cannot go).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         availability_zones [optional]: Option<Vec<String>>,
         /// Read, never compared: why its storage cannot change now.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         storage_change_blocked [optional]: Option<String>,
     }
 }
@@ -70,12 +68,9 @@ properties! {
         multi_az: bool,
         /// Set on create and not compared (`create_only_fields`): the subnet group and security
         /// groups live on the member clusters, which the one discovery read does not return.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         subnet_group [optional]: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         security_group_ids [optional]: Option<Vec<String>>,
         /// Read, never compared: the zones the cache's nodes are in (a subnet there cannot go).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         availability_zones [optional]: Option<Vec<String>>,
     }
 }

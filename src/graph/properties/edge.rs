@@ -42,19 +42,15 @@ properties! {
         s3_origin_domain: String,
         /// Read, never compared: the bucket by name, so that a bucket being replaced is deleted
         /// only after the distribution has moved to its successor.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         s3_origin_bucket [optional]: Option<String>,
         s3_origin_access_control: String,
         cache_policy: String,
         response_headers_policy: String,
         /// The load balancer's domain and the path it serves, when the stack has services.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         api_origin_domain [optional]: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         api_path [optional]: Option<String>,
         /// The origin secret CloudFront sends to the load balancer (`aws::origin_verify`): its
         /// ARN, never its value.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         api_origin_verify_secret [optional]: Option<String>,
     }
 }
@@ -78,12 +74,9 @@ properties! {
         /// The MD5 of the content (S3's ETag of a single-part upload).
         md5: String,
         /// Set on upload; a listing does not read them back (`create_only_fields`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         content_type [optional]: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         cache_control [optional]: Option<String>,
         /// Where the file is on this machine.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         source [optional]: Option<String>,
     }
 }

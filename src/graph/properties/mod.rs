@@ -63,7 +63,8 @@ pub trait DesiredFields {
 ///   properties two kinds share; the graph wraps the fields in the kind's own type;
 /// - `nested XProps, XFields { ... }`: a value inside a kind's properties (a route, a rule), which
 ///   the graph builds as a map that may hold references;
-/// - a field written `name [optional]: Option<Type>` may be left out (`None`) by the graph.
+/// - a field written `name [optional]: Option<Type>` may be left out (`None`) by the graph; left
+///   out, it is absent from the properties (`aws::props::encode` drops it on the live side).
 ///
 /// The caller writes the struct's `#[derive]` (serde's is added, with `deny_unknown_fields`).
 macro_rules! properties {

@@ -66,9 +66,7 @@ properties! {
     #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
     nested Route, RouteFields {
         destination: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         gateway_id [optional]: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         nat_gateway_id [optional]: Option<String>,
     }
 }
