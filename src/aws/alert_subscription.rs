@@ -11,7 +11,7 @@
 use super::driver::driver;
 use super::driver::found_with_owner as discover;
 use super::{live_resource, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::monitoring::AlertSubscriptionProps;
+use crate::graph::properties::monitoring::AlertSubscriptionProps;
 use crate::graph::{Kind, Props};
 use crate::plan::{LiveResource, LiveState};
 

@@ -8,7 +8,7 @@
 use super::driver::driver;
 use super::props::tags_of;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::monitoring::AlertTopicProps;
+use crate::graph::properties::monitoring::AlertTopicProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 

@@ -5,7 +5,7 @@ use super::driver::driver;
 use super::driver::found_with_owner as discover;
 use super::{id_attributes, live_resource, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
 use crate::graph::policy::normalise_policy;
-pub use crate::graph::properties::edge::BucketPolicyProps;
+use crate::graph::properties::edge::BucketPolicyProps;
 use crate::graph::{Kind, Props};
 use crate::plan::LiveResource;
 

@@ -5,7 +5,7 @@ use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
 
 use super::driver::driver;
 use super::{id_attributes, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::edge::CacheInvalidationProps;
+use crate::graph::properties::edge::CacheInvalidationProps;
 use crate::graph::{AccountFacts, Props};
 use crate::plan::LiveResource;
 

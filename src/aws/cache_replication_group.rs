@@ -8,7 +8,7 @@ use super::props::{tags_of, Tags};
 use super::{
     live_resource, tags, wait_for, wait_until, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update,
 };
-pub use crate::graph::properties::data::CacheReplicationGroupProps;
+use crate::graph::properties::data::CacheReplicationGroupProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::{LiveResource, LiveState};
 

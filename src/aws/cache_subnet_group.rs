@@ -1,8 +1,9 @@
 //! Driver for the ElastiCache subnet group that places the cache in the private subnets; what it shares with the databases' group is in `subnet_group`.
 
 use super::driver::driver;
-use super::subnet_group::{self, Service, SubnetGroupProps};
+use super::subnet_group::{self, Service};
 use super::{Attributes, AwsError, Clients, StepContext, Update};
+use crate::graph::properties::data::SubnetGroupProps;
 use crate::graph::{AccountFacts, Props};
 use crate::plan::LiveResource;
 

@@ -9,7 +9,7 @@
 use super::driver::driver;
 use super::props::{tags_of, Tags};
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::monitoring::DashboardProps;
+use crate::graph::properties::monitoring::DashboardProps;
 use crate::graph::{canonical_dashboard_body, AccountFacts, Kind, Props, STACK_TAG};
 use crate::plan::LiveResource;
 

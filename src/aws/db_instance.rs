@@ -9,7 +9,7 @@ use super::props::{tags_of, Tags};
 use super::{
     live_resource, secret, tags, wait_for, wait_until, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update,
 };
-pub use crate::graph::properties::data::DbInstanceProps;
+use crate::graph::properties::data::DbInstanceProps;
 use crate::graph::{AccountFacts, Kind, Props, DELETE_AUTOMATED_BACKUPS_TAG, FINAL_SNAPSHOT_TAG, MASTER_SECRET_TAG};
 use crate::plan::{LiveResource, LiveState};
 

@@ -13,7 +13,7 @@ use super::driver::driver;
 use super::origin_verify::OriginSecret;
 use super::props::{tags_of, Tags};
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::edge::DistributionProps;
+use crate::graph::properties::edge::DistributionProps;
 use crate::graph::{AccountFacts, Kind, Props, ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED};
 use crate::plan::{LiveResource, LiveState};
 

@@ -5,7 +5,7 @@ use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability};
 use super::driver::driver;
 use super::props::tags_of;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::data::{EcrRepositoryProps, KeepImages};
+use crate::graph::properties::data::{EcrRepositoryProps, KeepImages};
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 

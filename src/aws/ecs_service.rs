@@ -15,7 +15,7 @@ use super::driver::driver;
 use super::ecs_cluster::pairs;
 use super::props::Tags;
 use super::{live_resource, tags, wait_for, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::compute::EcsServiceProps;
+use crate::graph::properties::compute::EcsServiceProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::{LiveResource, LiveState};
 

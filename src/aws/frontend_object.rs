@@ -7,7 +7,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use super::driver::driver;
 use super::driver::found_with_owner as discover;
 use super::{id_attributes, live_resource, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::edge::FrontendObjectProps;
+use crate::graph::properties::edge::FrontendObjectProps;
 use crate::graph::{object_id, Kind, Props};
 use crate::plan::LiveResource;
 

@@ -4,7 +4,7 @@
 use super::driver::driver;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
 use crate::graph::policy::{normalise_policy, percent_decode};
-pub use crate::graph::properties::compute::IamRoleProps;
+use crate::graph::properties::compute::IamRoleProps;
 use crate::graph::{legacy_role_path, role_path, AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 

@@ -4,7 +4,7 @@ use aws_sdk_ec2::types::ResourceType;
 
 use super::driver::driver;
 use super::{id_attributes, live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::network::InternetGatewayProps;
+use crate::graph::properties::network::InternetGatewayProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 

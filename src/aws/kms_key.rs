@@ -14,7 +14,7 @@ use super::driver::driver;
 use super::props::tags_of;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
 use crate::graph::policy::normalise_policy;
-pub use crate::graph::properties::monitoring::KmsKeyProps;
+use crate::graph::properties::monitoring::KmsKeyProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 

@@ -11,7 +11,7 @@ use super::driver::found_with_owner as discover;
 use super::load_balancer::{owned, read_tags};
 use super::props::Tags;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::compute::{DefaultAction, ListenerProps};
+use crate::graph::properties::compute::{DefaultAction, ListenerProps};
 use crate::graph::{Kind, Props};
 use crate::plan::LiveResource;
 

@@ -12,7 +12,7 @@ use super::load_balancer::{owned, read_tags};
 use super::origin_verify::OriginSecret;
 use super::props::Tags;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::compute::ListenerRuleProps;
+use crate::graph::properties::compute::ListenerRuleProps;
 use crate::graph::{Kind, Props};
 use crate::plan::LiveResource;
 

@@ -10,7 +10,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use super::driver::driver;
 use super::props::{tags_of, Tags};
 use super::{live_resource, tags, wait_for, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::compute::LoadBalancerProps;
+use crate::graph::properties::compute::LoadBalancerProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 

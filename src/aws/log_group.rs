@@ -3,7 +3,7 @@
 use super::driver::driver;
 use super::props::tags_of;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::compute::LogGroupProps;
+use crate::graph::properties::compute::LogGroupProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 

@@ -7,7 +7,7 @@ use super::{
     client_token, id_attributes, live_resource, tags, wait_until, Attributes, AwsError, Clients, SdkResultExt,
     StepContext, Update,
 };
-pub use crate::graph::properties::network::NatGatewayProps;
+use crate::graph::properties::network::NatGatewayProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::{LiveResource, LiveState};
 

@@ -9,7 +9,7 @@ use aws_sdk_cloudfront::types::{
 use super::driver::driver;
 use super::driver::found_with_owner as discover;
 use super::{id_attributes, live_resource, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::edge::OriginAccessControlProps;
+use crate::graph::properties::edge::OriginAccessControlProps;
 use crate::graph::{physical_name, Kind, Props};
 use crate::plan::LiveResource;
 

@@ -6,7 +6,7 @@ use super::driver::driver;
 use super::{
     client_token, id_attributes, live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update,
 };
-pub use crate::graph::properties::network::{Route, RouteTableProps};
+use crate::graph::properties::network::{Route, RouteTableProps};
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 

@@ -9,7 +9,7 @@ use aws_sdk_s3::types::{
 use super::driver::driver;
 use super::props::{tags_of, Tags};
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::edge::S3BucketProps;
+use crate::graph::properties::edge::S3BucketProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 

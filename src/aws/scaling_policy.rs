@@ -14,7 +14,7 @@ use aws_sdk_applicationautoscaling::types::{
 use super::driver::driver;
 use super::driver::found_with_owner as discover;
 use super::{live_resource, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::monitoring::ScalingPolicyProps;
+use crate::graph::properties::monitoring::ScalingPolicyProps;
 use crate::graph::{Kind, Props};
 use crate::plan::LiveResource;
 

@@ -7,7 +7,7 @@ use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
 use super::driver::driver;
 use super::props::{tags_of, Tags};
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::data::SecretProps;
+use crate::graph::properties::data::SecretProps;
 use crate::graph::{AccountFacts, Kind, Props, RECOVERY_WINDOW_TAG, SECRET_CONTENT_TAG, SIGNING_KEY_CONTENT};
 use crate::plan::LiveResource;
 

@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{
 
 use super::driver::driver;
 use super::{id_attributes, live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::network::{IngressRule, SecurityGroupProps};
+use crate::graph::properties::network::{IngressRule, SecurityGroupProps};
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 

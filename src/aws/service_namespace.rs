@@ -16,7 +16,7 @@ use super::driver::driver;
 use super::props::tags_of;
 use super::token::{client_token, TokenApi};
 use super::{live_resource, tags, wait_for, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::compute::ServiceNamespaceProps;
+use crate::graph::properties::compute::ServiceNamespaceProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 

@@ -4,7 +4,7 @@
 
 use super::props::{tags_of, Tags};
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::data::SubnetGroupProps;
+use crate::graph::properties::data::SubnetGroupProps;
 use crate::graph::{Kind, Props};
 use crate::plan::LiveResource;
 

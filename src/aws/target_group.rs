@@ -7,7 +7,7 @@ use super::driver::driver;
 use super::load_balancer::{dimension_of, owned, read_tags};
 use super::props::Tags;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::compute::TargetGroupProps;
+use crate::graph::properties::compute::TargetGroupProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 

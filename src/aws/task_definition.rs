@@ -12,7 +12,7 @@ use super::driver::driver;
 use super::ecs_cluster::pairs;
 use super::props::Tags;
 use super::{live_resource, tags, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update};
-pub use crate::graph::properties::compute::{SecretReference, TaskDefinitionProps};
+use crate::graph::properties::compute::{SecretReference, TaskDefinitionProps};
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 

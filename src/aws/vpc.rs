@@ -6,7 +6,7 @@ use super::driver::driver;
 use super::{
     id_attributes, live_resource, tags, wait_until, Attributes, AwsError, Clients, SdkResultExt, StepContext, Update,
 };
-pub use crate::graph::properties::network::VpcProps;
+use crate::graph::properties::network::VpcProps;
 use crate::graph::{AccountFacts, Kind, Props};
 use crate::plan::LiveResource;
 
