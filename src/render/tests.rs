@@ -1,6 +1,7 @@
 //! Snapshot tests of the human plan (insta: `cargo insta review`, or `INSTA_UPDATE=always` to
 //! rewrite), and the JSON plan of the same plans checked against `docs/plan.schema.json`.
 
+use crate::graph::properties::network::IngressRuleFields;
 use crate::graph::{Resource, Value};
 use crate::plan::tests::{converged, dev_desired, dev_desired_with, live_field, live_tag, plan_of};
 use crate::plan::{plan, LiveResource, LiveState, Plan, Safety};
@@ -27,16 +28,13 @@ fn plan_with_updates() -> Plan {
     if let Some(Value::List(rules)) =
         live.iter_mut().find(|r| r.id == "sg-database").and_then(|group| group.props.get_mut("ingress"))
     {
-        rules.push(Value::Map(
-            [
-                ("description".to_string(), Value::string("")),
-                ("from_port".to_string(), Value::Integer(22)),
-                ("protocol".to_string(), Value::string("tcp")),
-                ("source".to_string(), Value::string("0.0.0.0/0")),
-                ("to_port".to_string(), Value::Integer(22)),
-            ]
-            .into(),
-        ));
+        rules.push(Value::from(IngressRuleFields {
+            description: Value::string(""),
+            from_port: Value::Integer(22),
+            protocol: Value::string("tcp"),
+            source: Value::string("0.0.0.0/0"),
+            to_port: Value::Integer(22),
+        }));
     }
     plan_of(&desired, &live)
 }
@@ -102,39 +100,13 @@ fn every_plan() -> Vec<(&'static str, Plan)> {
     ]
 }
 
+/// Creates, updates with each field's diff, a replacement with the field that forces it, data lost
+/// and kept, waits, deletes and a converged stack: one snapshot each (`the_human_plan_of_NAME`).
 #[test]
-fn the_human_plan_of_creates() {
-    insta::assert_snapshot!(human_plan(&plan_with_creates(), PLAIN));
-}
-
-#[test]
-fn the_human_plan_of_updates_shows_each_field_s_diff() {
-    insta::assert_snapshot!(human_plan(&plan_with_updates(), PLAIN));
-}
-
-#[test]
-fn the_human_plan_of_a_replacement_says_which_field_forces_it() {
-    insta::assert_snapshot!(human_plan(&plan_with_a_replacement(), PLAIN));
-}
-
-#[test]
-fn the_human_plan_says_plainly_what_data_is_lost_and_what_is_kept() {
-    insta::assert_snapshot!(human_plan(&plan_with_data_loss(), PLAIN));
-}
-
-#[test]
-fn the_human_plan_shows_what_it_waits_for() {
-    insta::assert_snapshot!(human_plan(&plan_with_waits(), PLAIN));
-}
-
-#[test]
-fn the_human_plan_of_deletes() {
-    insta::assert_snapshot!(human_plan(&plan_with_deletes(), PLAIN));
-}
-
-#[test]
-fn the_human_plan_of_a_converged_stack() {
-    insta::assert_snapshot!(human_plan(&plan_with_no_changes(), PLAIN));
+fn the_human_plan_of_each_kind_of_change() {
+    for (name, plan) in every_plan() {
+        insta::assert_snapshot!(format!("the_human_plan_of_{name}"), human_plan(&plan, PLAIN));
+    }
 }
 
 #[test]
@@ -146,19 +118,19 @@ fn the_human_plan_in_colour_marks_creates_green_and_replacements_red() {
     assert!(creates.contains("\x1b[32m+\x1b[0m"), "{creates}");
 }
 
+const SCHEMA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/plan.schema.json");
+
 fn schema() -> serde_json::Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/plan.schema.json"))
-        .expect("docs/plan.schema.json exists");
+    let text = std::fs::read_to_string(SCHEMA_PATH).expect("docs/plan.schema.json exists");
     serde_json::from_str(&text).expect("the schema is JSON")
 }
 
 #[test]
 fn the_json_plan_schema_in_docs_is_the_one_the_types_make() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/plan.schema.json");
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(path, json_plan_schema()).expect("the schema can be written");
+        std::fs::write(SCHEMA_PATH, json_plan_schema()).expect("the schema can be written");
     }
-    let written = std::fs::read_to_string(path).unwrap_or_default();
+    let written = std::fs::read_to_string(SCHEMA_PATH).unwrap_or_default();
     assert_eq!(written, json_plan_schema(), "docs/plan.schema.json is stale: run with UPDATE_SNAPSHOTS=1");
 }
 
