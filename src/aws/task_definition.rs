@@ -330,13 +330,17 @@ async fn delete_revisions(context: &StepContext<'_>, arns: &[String]) -> Result<
 
 /// DeleteTaskDefinitions answers 200 with a `failures` entry per revision it did not delete (one
 /// still ACTIVE, one in use): destroy must not report success while they remain. A revision
-/// already gone (DELETE_IN_PROGRESS, or not found: a repeated call) is not a failure. Pure.
+/// already gone is not a failure: DELETE_IN_PROGRESS, or "does not exist" / not found, which is
+/// what a repeated call answers when the first one deleted it but its answer was lost. Pure.
 pub fn revisions_left_behind(resource: &str, failures: &[Failure]) -> Result<(), AwsError> {
     let left: Vec<String> = failures
         .iter()
         .filter(|failure| {
             let reason = failure.reason().unwrap_or_default().to_ascii_lowercase();
-            !(reason.contains("delete_in_progress") || reason.contains("missing") || reason.contains("not found"))
+            !(reason.contains("delete_in_progress")
+                || reason.contains("missing")
+                || reason.contains("not found")
+                || reason.contains("does not exist"))
         })
         .map(|failure| {
             format!("{}: {}", failure.arn().unwrap_or("a revision"), failure.reason().unwrap_or("no reason given"))
@@ -387,6 +391,16 @@ mod tests {
         assert!(revisions_left_behind(
             "task_definition task-movie",
             &[failure("arn:aws:ecs:us-east-1:123:task-definition/s-movie:2", "DELETE_IN_PROGRESS")]
+        )
+        .is_ok());
+        // Deleted by a first call whose answer was lost; the SDK's retry finds it gone (seen in
+        // a fault-injection run).
+        assert!(revisions_left_behind(
+            "task_definition task-movie",
+            &[failure(
+                "arn:aws:ecs:us-east-1:123:task-definition/s-movie:1",
+                "The specified task definition does not exist. Specify a valid account, family, revision and try again."
+            )]
         )
         .is_ok());
     }
