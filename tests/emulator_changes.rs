@@ -54,6 +54,12 @@ impl RunningStack {
 
     /// Plans (expecting exactly `expected` changed), applies, and re-plans empty.
     fn change(&self, what: &str, extra: &[&str], expected: &[(&str, &str)]) {
+        self.change_losing_answers(what, extra, expected, &[]);
+    }
+
+    /// As `change`, with the first answer to each of `lost_actions` lost: AWS carries the request
+    /// out and the SDK, hearing a 503, sends it again to a resource that is already changing.
+    fn change_losing_answers(&self, what: &str, extra: &[&str], expected: &[(&str, &str)], lost_actions: &[&str]) {
         let path = self.path();
         let mut plan = vec!["plan", "--stack", path.as_str(), "--json", "--detailed-exitcode"];
         plan.extend_from_slice(extra);
@@ -63,7 +69,32 @@ impl RunningStack {
         assert_eq!(changed_resources(&document), expected, "{what}: what the plan changes");
         let mut apply = vec!["apply", "--stack", path.as_str(), "--yes"];
         apply.extend_from_slice(extra);
-        let applied = wl_infra(&apply);
+        let applied = if lost_actions.is_empty() {
+            wl_infra(&apply)
+        } else {
+            let access_key = format!("LOST{}", self.name.replace('-', "").to_uppercase());
+            let settings = serde_json::json!({
+                "rate": 1, "access_key": access_key, "kinds": ["lost"], "actions": lost_actions, "limit_per_action": 1,
+            });
+            let faults_of = |action: &str| -> u64 {
+                let document = emulator_control("GET", "/wl-api/requests", "");
+                document["faults"].as_object().map_or(0, |faults| {
+                    faults
+                        .iter()
+                        .filter(|(key, _)| key.ends_with(&format!(":{action}")))
+                        .filter_map(|(_, count)| count.as_u64())
+                        .sum()
+                })
+            };
+            let before: Vec<u64> = lost_actions.iter().map(|action| faults_of(action)).collect();
+            emulator_control("POST", "/wl-api/faults", &settings.to_string());
+            let applied = wl_infra_as(endpoint(), &access_key, &apply);
+            emulator_control("POST", "/wl-api/faults", &format!(r#"{{"rate": 0, "access_key": "{access_key}"}}"#));
+            for (action, before) in lost_actions.iter().zip(before) {
+                assert!(faults_of(action) > before, "{what}: the answer to {action} was lost once");
+            }
+            applied
+        };
         assert_eq!(applied.code, 0, "{what}: apply\n{}", applied.stderr);
         let replanned = wl_infra(&["plan", "--stack", path.as_str(), "--detailed-exitcode"]);
         assert_eq!(replanned.code, 0, "{what}: re-planned empty\n{}{}", replanned.stdout, replanned.stderr);
@@ -133,16 +164,19 @@ fn every_everyday_change_to_a_running_stack_applies_and_converges() {
         "[databases.movies]\ninstance_class = \"db.t3.micro\"\nstorage_gb = 20\nengine_version = \"16\"\nbackup_retention_days = 1",
         "[databases.movies]\ninstance_class = \"db.t3.small\"\nstorage_gb = 20\nengine_version = \"16\"\nbackup_retention_days = 7",
     );
-    // Its connections alarm follows the class's default max_connections.
-    stack.change(
+    // Its connections alarm follows the class's default max_connections. The answer to the
+    // ModifyDBInstance is lost once: the SDK's second request finds the instance modifying and RDS
+    // refuses it ("Database instance is not in available state.").
+    stack.change_losing_answers(
         "a database's instance class and backup retention",
         &[],
         &[("update", "alarm-db-movies-connections"), ("update", "db-movies")],
+        &["ModifyDBInstance"],
     );
 
-    // The cache's node type, in place.
+    // The cache's node type, in place, with the answer to the ModifyReplicationGroup lost once.
     stack.edit("node_type = \"cache.t3.micro\"", "node_type = \"cache.t3.small\"");
-    stack.change("the cache's node type", &[], &[("update", "cache")]);
+    stack.change_losing_answers("the cache's node type", &[], &[("update", "cache")], &["ModifyReplicationGroup"]);
 
     // The frontend's price class (an UpdateDistribution that carries the whole configuration) and
     // a changed file (an upload and one invalidation).

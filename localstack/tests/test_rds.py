@@ -65,6 +65,22 @@ def test_a_modified_database_is_modifying_then_available(aws, name):
     assert [status(aws, name) for _ in range(2)] == ["modifying", "available"]
 
 
+def test_a_database_modifying_or_backing_up_refuses_the_next_modification(aws, name):
+    database(aws, name)
+    rds = aws("rds")
+    assert [status(aws, name) for _ in range(2)] == ["creating", "backing-up"]
+    modify = lambda: rds.modify_db_instance(DBInstanceIdentifier=name, DBInstanceClass="db.t3.small", ApplyImmediately=True)
+    refusal = ("InvalidDBInstanceState", "Database instance is not in available state.")
+    assert refused(modify)[:2] == refusal
+    assert status(aws, name) == "available"
+    modify()
+    # The same request again (an SDK's retry of an answer it lost) while the first is carried out.
+    assert refused(modify)[:2] == refusal
+    assert status(aws, name) == "modifying"
+    assert status(aws, name) == "available"
+    modify()
+
+
 def refused(call):
     with pytest.raises(ClientError) as raised:
         call()

@@ -308,12 +308,8 @@ def elasticache_tags(call):
 
 
 def current_status(group):
-    """The group's status now: its describe-visible status, moved on by time with the realistic
-    profile (a describe is what moves the fast profile's states)."""
-    entry = profiles._pending.get(("cache", group.replication_group_id))
-    if isinstance(entry, tuple) and entry[0] <= time.time():
-        return "available"
-    return group.status
+    """The group's status now (profiles.current_status)."""
+    return profiles.current_status("cache", group.replication_group_id, group.status)
 
 
 def _group_of(call, arn_or_id):

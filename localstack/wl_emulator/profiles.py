@@ -149,6 +149,15 @@ def advance(kind, resource_id, current, final):
     return final if current in ("creating", "backing-up", "modifying", "pending") else current
 
 
+def current_status(kind, resource_id, status):
+    """A resource's status now: its describe-visible status, moved on by time with the realistic
+    profile (a describe is what moves the fast profile's states)."""
+    entry = _pending.get((kind, resource_id))
+    if isinstance(entry, tuple) and entry[0] <= time.time():
+        return "available"
+    return status
+
+
 def pending(kind, resource_id):
     return (kind, resource_id) in _pending
 

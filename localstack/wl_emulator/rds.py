@@ -363,6 +363,12 @@ def instance_being_deleted(call):
         raise Refusal("InvalidDBInstanceState", f"Instance {identifier} is not in available state.")
     if call.action == "ModifyDBInstance" and database.status == "creating":
         raise Refusal("InvalidDBInstanceState", f"Instance {identifier} is not in available state.")
+    # While an earlier change is carried out (or the first backup taken), RDS refuses the next one:
+    # InvalidDBInstanceState "Database instance is not in available state." (CloudTrail's
+    # errorMessage quoted in terraform-provider-aws#31594 and #16170). A client whose answer to a
+    # ModifyDBInstance was lost meets it when its SDK sends the same request again.
+    if call.action == "ModifyDBInstance" and profiles.current_status("rds", identifier, database.status) in ("modifying", "backing-up"):
+        raise Refusal("InvalidDBInstanceState", "Database instance is not in available state.")
     # A final snapshot needs a created instance: "Instance <id> is currently creating - a final
     # snapshot cannot be taken." (terraform-provider-aws#4597, #27009 quote it).
     if call.action == "DeleteDBInstance" and database.status == "creating" and not call.get("SkipFinalSnapshot"):

@@ -138,6 +138,10 @@ pub struct KindSpec {
     /// AWS error codes that say a create's name is taken already (possibly by the stack's own
     /// resource, made by an attempt whose answer was lost).
     pub conflict_codes: &'static [&'static str],
+    /// AWS error codes that refuse an update because the resource is busy with a change: one
+    /// made elsewhere, or this update's own when its answer was lost and the SDK sent it again.
+    /// The update then waits for the resource, reads it again, and changes what still differs.
+    pub busy_codes: &'static [&'static str],
     pub repeat: Repeat,
     pub safety: SafetyRule,
     /// Attributes whose values are secrets: references to them show as `(sensitive)`.
@@ -189,6 +193,7 @@ const BASE: KindSpec = KindSpec {
     waits_in_own_step: false,
     wait_minutes: 10,
     conflict_codes: &[],
+    busy_codes: &[],
     repeat: Repeat::FindFirst,
     safety: SafetyRule::None,
     sensitive_attributes: &[],
@@ -319,6 +324,9 @@ impl Kind {
                 // Multi-AZ creation and storage changes can take most of an hour.
                 wait_minutes: 90,
                 conflict_codes: &["DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"],
+                // ModifyDBInstance while modifying or backing up: "Database instance is not in
+                // available state." (terraform-provider-aws#16170, #31594).
+                busy_codes: &["InvalidDBInstanceState", "InvalidDBInstanceStateFault"],
                 repeat: Repeat::InDriver,
                 safety: SafetyRule::Database,
                 updatable_while_pending: &["tags"],
@@ -350,6 +358,9 @@ impl Kind {
                 ],
                 wait_minutes: 60,
                 conflict_codes: &["ReplicationGroupAlreadyExists", "ReplicationGroupAlreadyExistsFault"],
+                // ElastiCache takes one change at a time: "The requested replication group is
+                // not in the available state." (API_ModifyReplicationGroup, Errors).
+                busy_codes: &["InvalidReplicationGroupState", "InvalidReplicationGroupStateFault"],
                 ..BASE
             },
             // Tasks write their last lines, and use their roles, while they stop.
