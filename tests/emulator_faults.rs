@@ -274,3 +274,62 @@ fn sigterm_finishes_the_steps_in_flight_and_a_second_one_stops_at_once() {
     wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
     wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
 }
+
+/// The stack's KMS key has neither a client token nor a unique name, and is found by its alias:
+/// with the answers to CreateKey and CreateAlias lost once each, the apply still makes one key
+/// with its alias, not an orphan beside it.
+#[test]
+fn a_lost_answer_to_create_key_or_create_alias_leaves_one_key_with_its_alias() {
+    let directory = TempDir::new("lostkey");
+    let mut stack = StackFile::new(&unique_stack_name("key"));
+    stack.frontend = false;
+    stack.alarms = format!("notify = [\"{}@example.com\"]\n", stack.name);
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    let access_key = format!("LOSTKEY{}", stack.name.replace('-', "").to_uppercase());
+    let settings = format!(
+        r#"{{"rate": 1, "access_key": "{access_key}", "kinds": ["lost"], "actions": ["CreateKey", "CreateAlias"], "limit_per_action": 1}}"#
+    );
+    let lost = || {
+        let document = emulator_control("GET", "/wl-api/requests", "");
+        ["kms:CreateKey", "kms:CreateAlias"].map(|action| document["faults"][action].as_u64().unwrap_or(0))
+    };
+    let before = lost();
+    emulator_control("POST", "/wl-api/faults", &settings);
+    let applied = wl_infra_as(endpoint(), &access_key, &["apply", "--stack", path, "--yes"]);
+    emulator_control("POST", "/wl-api/faults", &format!(r#"{{"rate": 0, "access_key": "{access_key}"}}"#));
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let after = lost();
+    assert!(after[0] > before[0] && after[1] > before[1], "both answers were lost: {before:?} then {after:?}");
+
+    let checker = Checker::new("us-east-1");
+    let own_keys = || -> Vec<String> {
+        checker.runtime.block_on(async {
+            let mut own = Vec::new();
+            let keys = checker.kms.list_keys().limit(1000).send().await.expect("keys");
+            for key in keys.keys() {
+                let key_id = key.key_id().unwrap_or_default();
+                let described = checker.kms.describe_key().key_id(key_id).send().await.expect("a key");
+                if described.key_metadata().and_then(|m| m.key_state()) != Some(&aws_sdk_kms::types::KeyState::Enabled)
+                {
+                    continue;
+                }
+                let tags = checker.kms.list_resource_tags().key_id(key_id).send().await.expect("its tags");
+                if tags.tags().iter().any(|tag| tag.tag_key() == "wl:stack" && tag.tag_value() == stack.name) {
+                    own.push(key_id.to_string());
+                }
+            }
+            own
+        })
+    };
+    let keys = own_keys();
+    assert_eq!(keys.len(), 1, "one key of the stack: {keys:?}");
+    let aliased = checker.runtime.block_on(async {
+        let key = checker.kms.describe_key().key_id(format!("alias/{}-alerts", stack.name)).send().await;
+        key.expect("the alias names a key").key_metadata().map(|m| m.key_id().to_string())
+    });
+    assert_eq!(aliased.as_ref(), keys.first(), "the alias names that key");
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+    assert!(own_keys().is_empty(), "the key is scheduled for deletion");
+}

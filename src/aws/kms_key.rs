@@ -56,25 +56,88 @@ pub async fn discover(clients: &Clients, _facts: &AccountFacts) -> Result<Vec<Li
 }
 
 /// Creates the key (tagged, with its policy) and points the alias at it.
+///
+/// CreateKey has neither a client token nor a unique name, and discovery finds the key by its
+/// alias: a key whose CreateKey answer was lost, or whose run stopped before CreateAlias, would be
+/// found by nothing and never deleted. So the SDK does not repeat CreateKey (the executor's retry
+/// does, after this looks first), and a key of this resource without an alias is taken up
+/// instead of making a second one.
 pub async fn create(context: &StepContext<'_>, resolved: &Props) -> Result<Attributes, AwsError> {
     let props: KmsKeyProps = context.decode(resolved)?;
     let resource = context.resource();
-    let created = context
-        .clients
-        .kms
-        .create_key()
-        .description(&props.description)
-        .policy(&props.policy)
-        .set_tags(Some(tags::kms_list(&props.tags)))
-        .send()
-        .await
-        .aws("CreateKey", &resource)?;
-    let metadata = created.key_metadata();
-    let key_id = metadata.map(|m| m.key_id().to_string()).unwrap_or_default();
-    let arn = metadata.and_then(|m| m.arn()).unwrap_or_default().to_string();
-    let call = context.clients.kms.create_alias().alias_name(&props.alias).target_key_id(&key_id);
-    call.send().await.aws("CreateAlias", &resource)?;
+    let kms = &context.clients.kms;
+    let (key_id, arn) = match own_key_without_alias(context).await? {
+        Some(found) => found,
+        None => {
+            let created = kms
+                .create_key()
+                .description(&props.description)
+                .policy(&props.policy)
+                .set_tags(Some(tags::kms_list(&props.tags)))
+                .customize()
+                .config_override(
+                    aws_sdk_kms::config::Builder::default().retry_config(aws_config::retry::RetryConfig::disabled()),
+                )
+                .send()
+                .await
+                .aws("CreateKey", &resource)?;
+            let metadata = created.key_metadata();
+            let key_id = metadata.map(|m| m.key_id().to_string()).unwrap_or_default();
+            (key_id, metadata.and_then(|m| m.arn()).unwrap_or_default().to_string())
+        }
+    };
+    let aliased = kms.create_alias().alias_name(&props.alias).target_key_id(&key_id).send().await;
+    match aliased.aws("CreateAlias", &resource) {
+        // The SDK's second request after a lost answer: the alias is there, on this key.
+        Err(error) if error.code() == Some("AlreadyExistsException") => {
+            let described = kms.describe_key().key_id(&props.alias).send().await.aws("DescribeKey", &resource)?;
+            if described.key_metadata().map(|m| m.key_id()) != Some(key_id.as_str()) {
+                return Err(error);
+            }
+        }
+        other => {
+            other?;
+        }
+    }
     Ok(attributes(&key_id, &arn))
+}
+
+/// This resource's key (tagged with the stack and its logical id, not pending deletion) that no
+/// alias points at: what an attempt whose answer was lost made. Keys with an alias (the AWS
+/// managed ones, `alias/aws/...`, among them) are not read; a key whose tags the caller may not
+/// read is someone else's.
+async fn own_key_without_alias(context: &StepContext<'_>) -> Result<Option<(String, String)>, AwsError> {
+    let kms = &context.clients.kms;
+    let resource = context.resource();
+    let mut aliased = std::collections::HashSet::new();
+    let mut pages = kms.list_aliases().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.aws("ListAliases", &resource)?;
+        aliased.extend(page.aliases().iter().filter_map(|alias| alias.target_key_id().map(str::to_string)));
+    }
+    let mut pages = kms.list_keys().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.aws("ListKeys", &resource)?;
+        for key in page.keys() {
+            let Some(key_id) = key.key_id().filter(|id| !aliased.contains(*id)) else { continue };
+            let tagged = match kms.list_resource_tags().key_id(key_id).send().await.aws("ListResourceTags", &resource) {
+                Ok(tagged) => tagged,
+                Err(error) if error.is_not_found() || error.code() == Some("AccessDeniedException") => continue,
+                Err(error) => return Err(error),
+            };
+            let pairs = tagged.tags().iter().map(|tag| (tag.tag_key(), tag.tag_value()));
+            if super::owned_id(&context.clients.stack, pairs).as_deref() != Some(context.id) {
+                continue;
+            }
+            let described = kms.describe_key().key_id(key_id).send().await.aws("DescribeKey", &resource)?;
+            let Some(metadata) = described.key_metadata() else { continue };
+            if matches!(metadata.key_state(), Some(KeyState::PendingDeletion | KeyState::PendingReplicaDeletion)) {
+                continue;
+            }
+            return Ok(Some((key_id.to_string(), metadata.arn().unwrap_or_default().to_string())));
+        }
+    }
+    Ok(None)
 }
 
 pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<Attributes, AwsError> {
