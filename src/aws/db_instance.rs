@@ -378,31 +378,45 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     let mut request =
         context.clients.rds.modify_db_instance().db_instance_identifier(update.physical_id).apply_immediately(true);
     let mut modifies = false;
-    for change in update.changes.iter().filter(|change| change.field != "tags") {
+    // The tags change below; every other field the plan may change in place is one parameter of
+    // ModifyDBInstance (the rest replace the instance), and a field without one is a bug, not a
+    // change left out in silence.
+    for field in update.changes.iter().map(|change| change.field.as_str()).filter(|field| *field != "tags") {
         modifies = true;
-        request = match change.field.as_str() {
-            "instance_class" => request.db_instance_class(&desired.instance_class),
-            "allocated_storage" => request.allocated_storage(desired.allocated_storage),
-            "multi_az" => request.multi_az(desired.multi_az),
-            "backup_retention_days" => request.backup_retention_period(desired.backup_retention_days),
-            "deletion_protection" => request.deletion_protection(desired.deletion_protection),
-            "publicly_accessible" => request.publicly_accessible(desired.publicly_accessible),
-            "security_group_ids" => request.set_vpc_security_group_ids(Some(desired.security_group_ids.clone())),
+        let names = DbInstanceProps::NAMES;
+        request = if field == names.instance_class {
+            request.db_instance_class(&desired.instance_class)
+        } else if field == names.allocated_storage {
+            request.allocated_storage(desired.allocated_storage)
+        } else if field == names.multi_az {
+            request.multi_az(desired.multi_az)
+        } else if field == names.backup_retention_days {
+            request.backup_retention_period(desired.backup_retention_days)
+        } else if field == names.deletion_protection {
+            request.deletion_protection(desired.deletion_protection)
+        } else if field == names.publicly_accessible {
+            request.publicly_accessible(desired.publicly_accessible)
+        } else if field == names.security_group_ids {
+            request.set_vpc_security_group_ids(Some(desired.security_group_ids.clone()))
+        } else if field == names.engine_version {
             // A new major version upgrades the instance in place (the plan refuses downgrades);
             // RDS wants the upgrade allowed explicitly (API_ModifyDBInstance).
-            "engine_version" => request.engine_version(&desired.engine_version).allow_major_version_upgrade(true),
-            "log_exports" => {
-                let (desired, live) = (&desired.log_exports, &live.log_exports);
-                let enable: Vec<String> = desired.iter().filter(|log| !live.contains(log)).cloned().collect();
-                let disable: Vec<String> = live.iter().filter(|log| !desired.contains(log)).cloned().collect();
-                request.cloudwatch_logs_export_configuration(
-                    CloudwatchLogsExportConfiguration::builder()
-                        .set_enable_log_types(Some(enable))
-                        .set_disable_log_types(Some(disable))
-                        .build(),
-                )
-            }
-            _ => request,
+            request.engine_version(&desired.engine_version).allow_major_version_upgrade(true)
+        } else if field == names.log_exports {
+            let (desired, live) = (&desired.log_exports, &live.log_exports);
+            let enable: Vec<String> = desired.iter().filter(|log| !live.contains(log)).cloned().collect();
+            let disable: Vec<String> = live.iter().filter(|log| !desired.contains(log)).cloned().collect();
+            request.cloudwatch_logs_export_configuration(
+                CloudwatchLogsExportConfiguration::builder()
+                    .set_enable_log_types(Some(enable))
+                    .set_disable_log_types(Some(disable))
+                    .build(),
+            )
+        } else {
+            return Err(AwsError::refused(
+                &resource,
+                format!("wl-infra cannot change `{field}` of a database in place; this is a bug in wl-infra"),
+            ));
         };
     }
     let instance = if modifies {
