@@ -147,20 +147,76 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
     Ok(attributes(namespace_id, &arn))
 }
 
+/// What a DeleteNamespace answer says of the namespace.
+#[derive(Debug, PartialEq)]
+pub enum Deletion {
+    /// This call started the deletion: its operation id.
+    Started(String),
+    /// A deletion is under way already: DuplicateRequest "The operation is already in progress."
+    /// (API_DeleteNamespace, Errors), what the SDK's second request hears when the answer to the
+    /// first was lost.
+    UnderWay,
+    Gone,
+}
+
+/// Reads a DeleteNamespace answer. Pure.
+pub fn deletion_of(answer: Result<Option<String>, AwsError>) -> Result<Deletion, AwsError> {
+    match answer {
+        Ok(Some(operation_id)) => Ok(Deletion::Started(operation_id)),
+        Ok(None) => Ok(Deletion::UnderWay),
+        Err(error) if error.is_not_found() => Ok(Deletion::Gone),
+        Err(error) if error.code() == Some("DuplicateRequest") => Ok(Deletion::UnderWay),
+        Err(error) => Err(error),
+    }
+}
+
 /// Deletes the namespace once ECS has removed the Cloud Map services Service Connect made in it.
 pub async fn delete(context: &StepContext<'_>, namespace_id: &str, _live: &Props) -> Result<(), AwsError> {
     let resource = context.resource();
-    let started = super::retry_while(context, "free of the services ECS made in it", &["ResourceInUse"], || async {
-        let deleted = context.clients.cloud_map.delete_namespace().id(namespace_id).send().await;
-        match deleted.aws("DeleteNamespace", &resource) {
-            Ok(output) => Ok(output.operation_id().map(str::to_string)),
-            Err(error) if error.is_not_found() => Ok(None),
-            Err(error) => Err(error),
-        }
+    let cloud_map = &context.clients.cloud_map;
+    let deletion = super::retry_while(context, "free of the services ECS made in it", &["ResourceInUse"], || async {
+        let deleted = cloud_map.delete_namespace().id(namespace_id).send().await.aws("DeleteNamespace", &resource);
+        deletion_of(deleted.map(|output| output.operation_id().map(str::to_string)))
     })
     .await?;
-    if let Some(operation_id) = started {
-        operation_done(context, &operation_id, "deleted").await?;
+    match deletion {
+        Deletion::Started(operation_id) => operation_done(context, &operation_id, "deleted").await.map(|_| ()),
+        Deletion::UnderWay => {
+            wait_for(context, "deleted", || async {
+                let read = cloud_map.get_namespace().id(namespace_id).send().await;
+                Ok(read.aws_or_gone("GetNamespace", &resource)?.is_none().then_some(()))
+            })
+            .await
+        }
+        Deletion::Gone => Ok(()),
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ErrorClass;
+    use super::*;
+
+    fn refusal(code: &str) -> AwsError {
+        answer(code, ErrorClass::Permanent)
+    }
+
+    fn answer(code: &str, class: ErrorClass) -> AwsError {
+        AwsError::Service {
+            operation: "DeleteNamespace",
+            resource: "service_namespace namespace".into(),
+            code: code.into(),
+            message: "The operation is already in progress.".into(),
+            request_id: None,
+            class,
+        }
+    }
+
+    #[test]
+    fn a_delete_already_under_way_is_waited_for_and_other_refusals_fail() {
+        assert_eq!(deletion_of(Ok(Some("op-1".into()))).ok(), Some(Deletion::Started("op-1".into())));
+        assert_eq!(deletion_of(Err(refusal("DuplicateRequest"))).ok(), Some(Deletion::UnderWay));
+        assert_eq!(deletion_of(Err(answer("NamespaceNotFound", ErrorClass::NotFound))).ok(), Some(Deletion::Gone));
+        assert!(deletion_of(Err(refusal("InvalidInput"))).is_err());
+    }
 }

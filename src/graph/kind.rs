@@ -396,6 +396,9 @@ impl Kind {
                 deleted_after: &[Kind::EcsService],
                 wait_minutes: 15,
                 conflict_codes: &["NamespaceAlreadyExists"],
+                // UpdateHttpNamespace while an operation on it runs: DuplicateRequest "The
+                // operation is already in progress." (API_UpdateHttpNamespace, Errors).
+                busy_codes: &["DuplicateRequest"],
                 ..BASE
             },
             // Every change registers a new revision: an update that renews the ARN.
