@@ -5,8 +5,10 @@
 
 mod support;
 
+use support::proxy::RecordingProxy;
 use support::{
-    changed_resources, emulator_control, endpoint, unique_stack_name, wl_infra, wl_infra_as, Checker, TempDir,
+    changed_resources, emulator_control, endpoint, unique_stack_name, wl_infra, wl_infra_as, wl_infra_at, Checker,
+    TempDir,
 };
 
 /// The dev stack under a unique name, its frontend build beside it, and the way to change both.
@@ -177,6 +179,25 @@ fn every_everyday_change_to_a_running_stack_applies_and_converges() {
     // The cache's node type, in place, with the answer to the ModifyReplicationGroup lost once.
     stack.edit("node_type = \"cache.t3.micro\"", "node_type = \"cache.t3.small\"");
     stack.change_losing_answers("the cache's node type", &[], &[("update", "cache")], &["ModifyReplicationGroup"]);
+
+    // The movie service's port. The services' security group lets the new port in before the
+    // service moves and closes the old one once its rollout is done, so the load balancer (and the
+    // watchlist service, which calls movie) always reaches the tasks that run.
+    stack.edit("port = 8002", "port = 8012");
+    let proxy = RecordingProxy::start(endpoint());
+    wl_infra_at(&proxy.url, &["apply", "--stack", &path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", &path, "--detailed-exitcode"]).expect_code(0);
+    let requests = proxy.requests();
+    let first = |action: &str, mentions: &str| {
+        requests
+            .iter()
+            .position(|request| request.is_write && request.action == action && request.body.contains(mentions))
+            .unwrap_or_else(|| panic!("{action} mentioning {mentions}: {:?}", proxy.writes()))
+    };
+    let let_in = first("ec2:AuthorizeSecurityGroupIngress", "8012");
+    let moved = first("ecs:UpdateService", "\"movie\"");
+    let closed = first("ec2:RevokeSecurityGroupIngress", "8002");
+    assert!(let_in < moved && moved < closed, "let in at {let_in}, service moved at {moved}, closed at {closed}");
 
     // The frontend's price class (an UpdateDistribution that carries the whole configuration) and
     // a changed file (an upload and one invalidation).

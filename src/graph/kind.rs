@@ -168,6 +168,13 @@ pub struct KindSpec {
     /// the new target serves (the driver waits for that): traffic never reaches a target nothing
     /// serves yet, nor stays with one whose servers are gone.
     pub associate_before_move: Option<AssociateBeforeMove>,
+    /// A list field of grants (a security group's ingress rules): an update that both adds and
+    /// removes grants is two steps. The first adds (the list becomes the live grants and the
+    /// desired ones together) and is what the resources depending on this one wait for; the second
+    /// removes, once those resources are applied. A service moving to a new port is then reachable
+    /// on the old port until its rollout is done and on the new one before its first new task
+    /// starts, with no window in which the load balancer reaches neither.
+    pub widened_before_narrowed: Option<&'static str>,
     /// The field holding the resource's name in AWS: the name a create conflicts on, a by-name
     /// read finds it by, and a refusal to touch someone else's resource shows. `None` for kinds
     /// AWS identifies by an id it makes.
@@ -202,6 +209,7 @@ const BASE: KindSpec = KindSpec {
     updatable_while_pending: &[],
     listing_lags: false,
     associate_before_move: None,
+    widened_before_narrowed: None,
     name_field: None,
 };
 
@@ -274,6 +282,7 @@ impl Kind {
                 deleted_after: HOLD_NETWORK_INTERFACES,
                 wait_minutes: 20,
                 conflict_codes: &["InvalidGroup.Duplicate"],
+                widened_before_narrowed: Some(SecurityGroupProps::NAMES.ingress),
                 ..BASE
             },
             Kind::EcrRepository => &KindSpec {

@@ -569,6 +569,8 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
     let moves = associations(&desired_by_id, changes);
     // The first step of each association (old and new target side by side), by id.
     let mut associate_step: HashMap<String, usize> = HashMap::new();
+    // The second step of each update split by `widened_before_narrowed` (the removals), by id.
+    let mut narrow_step: HashMap<String, usize> = HashMap::new();
 
     for change in changes {
         let physical_id = change.physical_id.clone().unwrap_or_default();
@@ -631,6 +633,28 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
                     after: Vec::new(),
                 });
             }
+            let widened = change
+                .kind
+                .spec()
+                .widened_before_narrowed
+                .filter(|_| change.action == Action::Update)
+                .and_then(|field| widened_props(field, &resource.props, change));
+            if let Some((props, field_change)) = widened {
+                // The grants added beside the live ones; dependents wait for this step.
+                apply_step.insert(change.id.clone(), steps.len());
+                steps.push(Step {
+                    id: change.id.clone(),
+                    kind: change.kind,
+                    operation: Operation::Update {
+                        physical_id: physical_id.clone(),
+                        props,
+                        live: live_props.clone(),
+                        changes: vec![field_change],
+                    },
+                    after: Vec::new(),
+                });
+                narrow_step.insert(change.id.clone(), steps.len());
+            }
             let operation = match change.action {
                 Action::Create | Action::Replace => Some(Operation::Create { props: resource.props.clone() }),
                 Action::Update => Some(Operation::Update {
@@ -643,7 +667,7 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
             };
             if let Some(operation) = operation {
                 let applied = steps.len();
-                apply_step.insert(change.id.clone(), applied);
+                apply_step.entry(change.id.clone()).or_insert(applied);
                 steps.push(Step { id: change.id.clone(), kind: change.kind, operation, after: Vec::new() });
                 if change.kind.spec().waits_in_own_step {
                     // Only the run waits for this; dependents go on with the id and ARN.
@@ -745,6 +769,18 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
                 if let Some(wait) = wait_step.get(&step.id) {
                     after.insert(*wait);
                 }
+                // The removals of a widened update: after the additions, and after everything
+                // that depends on the resource is applied (a service's rollout done).
+                if narrow_step.get(&step.id) == Some(&index) {
+                    if let Some(widen) = apply_step.get(&step.id) {
+                        after.insert(*widen);
+                    }
+                    for dependent in desired.iter().filter(|resource| resource.depends_on.contains(&step.id)) {
+                        if let Some(applied) = apply_step.get(&dependent.id) {
+                            after.insert(own_wait_of_apply.get(applied).copied().unwrap_or(*applied));
+                        }
+                    }
+                }
                 // A replaced resource is created after its old self is gone (names are unique).
                 if matches!(step.operation, Operation::Create { .. }) && deleted_first.contains(&step.id) {
                     for ((id, _), delete_index, _) in &deletes {
@@ -804,6 +840,33 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
         step.after = after;
     }
     steps
+}
+
+/// The first step of an update of `field` that both adds and removes grants: the desired
+/// properties with `field` holding the desired grants and the live ones the update removes, and
+/// the change that makes. `None` when the update only adds or only removes (one step is enough).
+fn widened_props(field: &str, desired: &Props, change: &ResourceChange) -> Option<(Props, FieldChange)> {
+    change.changes.iter().find(|c| c.field == field)?;
+    let live = change.before.as_ref()?.get(field)?.as_list();
+    let after = change.after.as_ref()?.get(field)?.as_list();
+    let removed: Vec<&Value> = live.iter().filter(|grant| !after.contains(grant)).collect();
+    let adds = after.iter().any(|grant| !live.contains(grant));
+    if removed.is_empty() || !adds {
+        return None;
+    }
+    let mut props = desired.clone();
+    let mut grants = desired.get(field)?.as_list().to_vec();
+    grants.extend(removed.into_iter().cloned());
+    let mut resolved = after.to_vec();
+    resolved.extend(live.iter().filter(|grant| !after.contains(grant)).cloned());
+    props.insert(field.to_string(), Value::List(grants));
+    let field_change = FieldChange {
+        field: field.to_string(),
+        before: Some(Value::List(live.to_vec())),
+        after: Some(Value::List(resolved)),
+        forces_replacement: false,
+    };
+    Some((props, field_change))
 }
 
 /// The updates that must associate a new target before their dependents move to it, each with

@@ -691,6 +691,25 @@ fn a_new_port_forwards_to_both_groups_then_moves_the_service_then_the_rule_then_
     assert!(!runs_after(move_rule, service), "not after the service's whole rollout");
     assert!(runs_after(delete_group, move_rule), "the old group goes once nothing forwards to it");
     assert!(runs_after(delete_group, service), "and once the service left it");
+
+    // The services' security group lets the new port in before the service's first new task
+    // starts, and keeps the old port open until its rollout is done: two steps.
+    let group_updates: Vec<usize> =
+        plan.steps.iter().enumerate().filter(|(_, s)| is_update(s, "sg-app")).map(|(i, _)| i).collect();
+    let [widen, narrow] = group_updates[..] else { panic!("two updates of sg-app: {:#?}", plan.steps) };
+    let ports = |step: usize| -> BTreeSet<i64> {
+        let Operation::Update { props, .. } = &plan.steps[step].operation else { unreachable!() };
+        props["ingress"]
+            .as_list()
+            .iter()
+            .filter_map(|rule| rule.as_map().and_then(|rule| rule.get("from_port")).and_then(Value::as_i64))
+            .collect()
+    };
+    assert!(ports(widen).contains(&8002) && ports(widen).contains(&8012), "both ports: {:?}", ports(widen));
+    assert!(!ports(narrow).contains(&8002) && ports(narrow).contains(&8012), "the new port: {:?}", ports(narrow));
+    assert!(runs_after(service, widen), "the service moves once the new port is let in");
+    assert!(runs_after(narrow, service), "the old port closes once the service's rollout is done");
+    assert!(runs_after(narrow, widen));
 }
 
 #[test]
