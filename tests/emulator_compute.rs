@@ -616,3 +616,45 @@ fn outputs_are_read_live_and_hold_no_password(checker: &Checker, name: &str, pat
     assert!(human.stdout.lines().any(|line| line.starts_with("site ") && line.ends_with(site)), "{}", human.stdout);
     assert!(human.stdout.contains("database users secret"), "{}", human.stdout);
 }
+
+/// A stack that keeps its frontend and drops its last service: the distribution loses the API's
+/// origin and behaviour (CloudFront would otherwise send `/api/*` to a deleted load balancer) and
+/// the next plan is empty.
+#[test]
+fn the_last_service_removed_takes_the_api_out_of_the_distribution() {
+    let directory = TempDir::new("noapi");
+    let mut stack = StackFile::new(&unique_stack_name("noapi"));
+    stack.services = vec!["user".into()];
+    let path = stack.write(&directory.0);
+    let path = path.to_str().expect("a UTF-8 path");
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+
+    stack.services.clear();
+    stack.write(&directory.0);
+    let planned = wl_infra(&["plan", "--stack", path, "--json", "--detailed-exitcode"]).expect_code(2);
+    let document = support::plan_document(&planned.stdout);
+    let changes = document["changes"].as_array().expect("changes");
+    let distribution = changes.iter().find(|c| c["id"] == "distribution").expect("the distribution");
+    assert_eq!(distribution["action"], "update", "{distribution}");
+    let mut fields: Vec<&str> =
+        distribution["changed_fields"].as_array().expect("fields").iter().filter_map(|f| f.as_str()).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, vec!["api_origin_domain", "api_origin_verify_secret", "api_path"]);
+    wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    wl_infra(&["plan", "--stack", path, "--detailed-exitcode"]).expect_code(0);
+
+    let checker = Checker::new("us-east-1");
+    checker.runtime.block_on(async {
+        let listed = checker.cloudfront.list_distributions().send().await.expect("distributions");
+        let items = listed.distribution_list().expect("a list").items();
+        let own = items
+            .iter()
+            .find(|d| d.origins().is_some_and(|o| o.items().iter().any(|o| o.domain_name().contains(&stack.name))))
+            .expect("the stack's distribution");
+        let config = checker.cloudfront.get_distribution_config().id(own.id()).send().await.expect("its config");
+        let config = config.distribution_config().expect("a configuration");
+        assert_eq!(config.origins().map(|o| o.items().len()), Some(1), "the bucket alone");
+        assert_eq!(config.cache_behaviors().map(|b| b.quantity()), Some(0), "no /api/* behaviour");
+    });
+    wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
+}

@@ -11,7 +11,9 @@ use super::properties::compute::{
 use super::properties::data::{
     CacheReplicationGroupProps, DbInstanceProps, EcrRepositoryProps, SecretProps, SubnetGroupProps,
 };
-use super::properties::edge::{BucketPolicyProps, FrontendObjectProps, OriginAccessControlProps, S3BucketProps};
+use super::properties::edge::{
+    BucketPolicyProps, DistributionProps, FrontendObjectProps, OriginAccessControlProps, S3BucketProps,
+};
 use super::properties::monitoring::{
     AlertSubscriptionProps, AlertTopicProps, DashboardProps, KmsKeyProps, MetricAlarmProps, ScalableTargetProps,
     ScalingPolicyProps,
@@ -175,6 +177,11 @@ pub struct KindSpec {
     /// on the old port until its rollout is done and on the new one before its first new task
     /// starts, with no window in which the load balancer reaches neither.
     pub widened_before_narrowed: Option<&'static str>,
+    /// Optional fields whose absence from the desired properties is a change when the live
+    /// resource has them: the stack dropped what they held (the API origin of a distribution whose
+    /// stack has no services any more). Other optional fields left out are not managed (a service's
+    /// desired count under auto scaling) or only read.
+    pub clearable_fields: &'static [&'static str],
     /// The field holding the resource's name in AWS: the name a create conflicts on, a by-name
     /// read finds it by, and a refusal to touch someone else's resource shows. `None` for kinds
     /// AWS identifies by an id it makes.
@@ -210,6 +217,7 @@ const BASE: KindSpec = KindSpec {
     listing_lags: false,
     associate_before_move: None,
     widened_before_narrowed: None,
+    clearable_fields: &[],
     name_field: None,
 };
 
@@ -465,6 +473,12 @@ impl Kind {
                     field: "target_group_arn",
                     standby_field: "standby_target_group_arn",
                 }),
+                // A standby an interrupted move left, and the origin check of a stack whose
+                // frontend is gone.
+                clearable_fields: &[
+                    ListenerRuleProps::NAMES.standby_target_group_arn,
+                    ListenerRuleProps::NAMES.origin_verify_secret,
+                ],
                 ..BASE
             },
             // UpdateService changes a rolling service's load balancer (target group, container and
@@ -566,6 +580,12 @@ impl Kind {
                 waits_in_own_step: true,
                 wait_minutes: 30,
                 conflict_codes: &["DistributionAlreadyExists"],
+                // The API's origin and behaviour of a stack whose services are gone.
+                clearable_fields: &[
+                    DistributionProps::NAMES.api_origin_domain,
+                    DistributionProps::NAMES.api_path,
+                    DistributionProps::NAMES.api_origin_verify_secret,
+                ],
                 ..BASE
             },
             Kind::BucketPolicy => &KindSpec {

@@ -543,6 +543,16 @@ fn diff(kind: Kind, before: &Props, after: &Props) -> Vec<FieldChange> {
             });
         }
     }
+    for field in kind.spec().clearable_fields.iter().filter(|field| !after.contains_key(**field)) {
+        if let Some(live) = before.get(*field) {
+            changes.push(FieldChange {
+                field: field.to_string(),
+                before: Some(live.clone()),
+                after: None,
+                forces_replacement: kind.spec().replace_fields.contains(field),
+            });
+        }
+    }
     changes
 }
 
@@ -695,7 +705,7 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
     // distribution's origin), which are unique. Other attributes are not: an object's `id` is its
     // key, which a distribution's default root object repeats; ports, names and the like.
     let mut owners_of_physical: HashMap<&str, Vec<&LiveResource>> = HashMap::new();
-    let identifying = |name: &str| name == "arn" || name.ends_with("domain_name");
+    let identifying = |name: &str| name == "arn" || name.ends_with("domain_name") || name == "dns_name";
     for resource in live {
         let names = std::iter::once(resource.physical_id.as_str()).chain(
             resource

@@ -901,3 +901,71 @@ fn a_scaled_service_keeps_its_autoscaled_count_and_goes_after_its_scalable_targe
     let target = &destroyed.steps[position("scaling-movie")];
     assert!(target.after.contains(&position("scaling-movie-cpu")));
 }
+
+/// The dev stack's resources without any service (the frontend alone, and the data tier).
+fn dev_desired_without_services() -> Vec<Resource> {
+    let source = include_str!("../../stacks/dev.toml");
+    let mut stack = stack::parse("dev.toml", source).unwrap_or_else(|d| panic!("{}", d.render()));
+    stack.services.clear();
+    graph::desired(&stack, &facts())
+        .expect("enough zones")
+        .into_iter()
+        .filter(|resource| resource.kind != Kind::CacheInvalidation)
+        .collect()
+}
+
+#[test]
+fn the_last_service_gone_takes_the_api_out_of_the_distribution_before_its_load_balancer_goes() {
+    let mut live = converged(&dev_desired());
+    // AWS names a load balancer by its ARN and the distribution names it by its DNS name.
+    let dns_name = "watchlist-dev-alb-1.us-east-1.elb.amazonaws.com";
+    let alb = live.iter_mut().find(|r| r.id == "alb").expect("the load balancer");
+    alb.attributes.insert("dns_name".into(), dns_name.into());
+    let distribution = live.iter_mut().find(|r| r.id == "distribution").expect("the distribution");
+    distribution.props.insert("api_origin_domain".into(), Value::string(dns_name));
+
+    let plan = plan_of(&dev_desired_without_services(), &live);
+    let change = action_of(&plan, "distribution").expect("the distribution changes");
+    assert_eq!(change.action, Action::Update);
+    let mut cleared: Vec<(&str, Option<&Value>)> =
+        change.changes.iter().map(|c| (c.field.as_str(), c.after.as_ref())).collect();
+    cleared.sort();
+    assert_eq!(
+        cleared,
+        vec![("api_origin_domain", None), ("api_origin_verify_secret", None), ("api_path", None)],
+        "the API's origin and behaviour go"
+    );
+    let position = |id: &str, delete: bool| {
+        plan.steps
+            .iter()
+            .position(|s| s.id == id && matches!(s.operation, Operation::Delete { .. }) == delete)
+            .unwrap_or_else(|| panic!("{id} in {:#?}", plan.steps))
+    };
+    let after_distribution = |step: usize| {
+        let deployed = plan.steps.iter().rposition(|s| s.id == "distribution").expect("the distribution's wait");
+        plan.steps[step].after.contains(&deployed)
+    };
+    assert!(after_distribution(position("alb", true)), "the load balancer goes once CloudFront stopped using it");
+    assert!(after_distribution(position("origin-secret", true)), "and so does the secret it sent");
+    // Converged: nothing left to clear.
+    let mut converged_live = converged(&dev_desired_without_services());
+    converged_live.retain(|r| r.kind != Kind::CacheInvalidation);
+    assert!(plan_of(&dev_desired_without_services(), &converged_live).steps.is_empty());
+}
+
+#[test]
+fn the_frontend_gone_takes_the_origin_check_out_of_the_listener_rules() {
+    let live = converged(&dev_desired());
+    let source = include_str!("../../stacks/dev.toml");
+    let mut stack = stack::parse("dev.toml", source).unwrap_or_else(|d| panic!("{}", d.render()));
+    stack.frontend = None;
+    let desired: Vec<Resource> = graph::desired(&stack, &facts()).expect("enough zones");
+    let plan = plan_of(&desired, &live);
+    for service in ["user", "movie", "watchlist"] {
+        let change = action_of(&plan, &format!("rule-{service}")).expect("the rule changes");
+        assert_eq!(
+            change.changes.iter().map(|c| (c.field.as_str(), c.after.is_none())).collect::<Vec<_>>(),
+            vec![("origin_verify_secret", true)]
+        );
+    }
+}
