@@ -508,5 +508,12 @@ pub(super) fn add_scaling(builder: &mut Builder<'_>, stack: &Stack, service_name
             },
         );
         builder.depends(&id, &target_id);
+        // The label names the service's target group, which AWS wants attached to the service
+        // ("You can't specify a resource label unless the target group is attached to the ...
+        // ECS service", PredefinedMetricSpecification ResourceLabel): after a port change the
+        // policy moves to the new group once the service has.
+        if suffix == "requests" {
+            builder.depends(&id, &format!("service-{service_name}"));
+        }
     }
 }

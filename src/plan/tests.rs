@@ -902,6 +902,23 @@ fn a_scaled_service_keeps_its_autoscaled_count_and_goes_after_its_scalable_targe
     assert!(target.after.contains(&position("scaling-movie-cpu")));
 }
 
+#[test]
+fn a_request_count_policy_moves_to_a_new_target_group_once_its_service_has() {
+    let source = include_str!("../../stacks/prod.toml");
+    let parse = |source: &str| crate::stack::parse("prod.toml", source).unwrap_or_else(|d| panic!("{}", d.render()));
+    let live = converged(&crate::graph::desired(&parse(source), &facts()).expect("enough zones"));
+    let moved = source.replace("port = 8002", "port = 8012");
+    let desired = crate::graph::desired(&parse(&moved), &facts()).expect("enough zones");
+    let plan = plan("watchlist-prod", "us-east-1", &desired, &live, &Safety::default());
+    let position = |id: &str| {
+        plan.steps.iter().position(|s| s.id == id && matches!(s.operation, Operation::Update { .. })).unwrap_or_else(
+            || panic!("an update of {id}: {:?}", plan.steps.iter().map(Step::label).collect::<Vec<_>>()),
+        )
+    };
+    let policy = position("scaling-movie-requests");
+    assert!(plan.steps[policy].after.contains(&position("service-movie")), "the policy follows the service");
+}
+
 /// The dev stack's resources without any service (the frontend alone, and the data tier).
 fn dev_desired_without_services() -> Vec<Resource> {
     let source = include_str!("../../stacks/dev.toml");
