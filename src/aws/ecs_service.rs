@@ -35,7 +35,7 @@ fn attributes(service: &Service) -> Attributes {
 /// out, so what comes after it waits for that first.
 pub fn live_state(service: &Service) -> LiveState {
     let primary = service.deployments().iter().find(|d| d.status() == Some("PRIMARY"));
-    match primary.map(|primary| rollout(service, primary.task_definition().unwrap_or_default())) {
+    match primary.map(|primary| rollout(service, primary.task_definition().unwrap_or_default(), None)) {
         Some(Rollout::InProgress { .. }) => LiveState::Pending("deploying".to_string()),
         _ => LiveState::Ready,
     }
@@ -244,7 +244,9 @@ pub async fn create(context: &StepContext<'_>, resolved: &Props) -> Result<Attri
         .await
         .aws("CreateService", &resource)?;
     let arn = output.service().and_then(|s| s.service_arn()).unwrap_or_default().to_string();
-    let service = wait_for_rollout(context, cluster, &arn, &props.task_definition, started).await?;
+    let deployment = primary_deployment_id(output.service());
+    let service =
+        wait_for_rollout(context, cluster, &arn, &props.task_definition, deployment.as_deref(), started).await?;
     Ok(attributes(&service))
 }
 
@@ -262,9 +264,18 @@ pub async fn update(context: &StepContext<'_>, update: &Update<'_>) -> Result<At
         let service = describe(context, cluster, arn).await?.ok_or_else(|| gone(context))?;
         return Ok(attributes(&service));
     };
-    request.send().await.aws("UpdateService", &resource)?;
-    let service = wait_for_rollout(context, cluster, arn, &desired.task_definition, started).await?;
+    let output = request.send().await.aws("UpdateService", &resource)?;
+    let deployment = primary_deployment_id(output.service());
+    let service =
+        wait_for_rollout(context, cluster, arn, &desired.task_definition, deployment.as_deref(), started).await?;
     Ok(attributes(&service))
+}
+
+/// The id of the PRIMARY deployment in a CreateService or UpdateService answer: the deployment
+/// the call started (or the one running, when the call started none).
+fn primary_deployment_id(service: Option<&Service>) -> Option<String> {
+    let deployments = service?.deployments();
+    deployments.iter().find(|d| d.status() == Some("PRIMARY")).and_then(|d| d.id()).map(str::to_string)
 }
 
 /// An UpdateService parameter wl-infra sends.
@@ -356,7 +367,7 @@ pub async fn wait_ready(context: &StepContext<'_>, arn: &str, known: &Attributes
         .or(service.task_definition())
         .unwrap_or_default()
         .to_string();
-    let service = wait_for_rollout(context, &cluster, arn, &primary, SystemTime::now()).await?;
+    let service = wait_for_rollout(context, &cluster, arn, &primary, None, SystemTime::now()).await?;
     Ok(attributes(&service))
 }
 
@@ -397,15 +408,21 @@ pub enum Rollout {
 }
 
 /// Reads the rollout state of the deployment that runs `task_definition` from a DescribeServices
-/// answer. Pure, so that every case is tested with hand-written answers.
-pub fn rollout(service: &Service, task_definition: &str) -> Rollout {
+/// answer: the deployment `deployment_id` when the call that started it answered one (a rollback
+/// of a change that kept the task definition, a new subnet, runs the same revision in a deployment
+/// of its own). Pure, so that every case is tested with hand-written answers.
+pub fn rollout(service: &Service, task_definition: &str, deployment_id: Option<&str>) -> Rollout {
     let deployments = service.deployments();
     let Some(primary) = deployments.iter().find(|d| d.status() == Some("PRIMARY")) else {
         return Rollout::InProgress { running: service.running_count(), desired: service.desired_count() };
     };
-    let ours = deployments.iter().find(|d| d.task_definition() == Some(task_definition));
+    let ours = match deployment_id {
+        Some(id) => deployments.iter().find(|d| d.id() == Some(id)),
+        None => deployments.iter().find(|d| d.task_definition() == Some(task_definition)),
+    };
     let state = |d: &aws_sdk_ecs::types::Deployment| d.rollout_state().map(|s| s.as_str().to_string());
-    if primary.task_definition() != Some(task_definition) {
+    let replaced = deployment_id.is_some_and(|id| primary.id() != Some(id));
+    if primary.task_definition() != Some(task_definition) || replaced {
         // The circuit breaker started a rollback deployment of the previous revision.
         let why = ours
             .and_then(|d| d.rollout_state_reason())
@@ -441,6 +458,7 @@ async fn wait_for_rollout(
     cluster: &str,
     arn: &str,
     task_definition: &str,
+    deployment_id: Option<&str>,
     started: SystemTime,
 ) -> Result<Service, AwsError> {
     let resource = context.resource();
@@ -459,7 +477,7 @@ async fn wait_for_rollout(
                 context.progress.note(event.message().unwrap_or_default());
             }
         }
-        match rollout(&service, task_definition) {
+        match rollout(&service, task_definition, deployment_id) {
             Rollout::Completed => Ok(Some(service)),
             Rollout::InProgress { .. } => Ok(None),
             Rollout::Failed { reason } => {
@@ -607,15 +625,15 @@ mod tests {
             deployment("PRIMARY", NEW, Some("IN_PROGRESS"), 1),
             deployment("ACTIVE", OLD, Some("COMPLETED"), 2),
         ]);
-        assert_eq!(rollout(&rolling, NEW), Rollout::InProgress { running: 1, desired: 2 });
+        assert_eq!(rollout(&rolling, NEW, None), Rollout::InProgress { running: 1, desired: 2 });
         // "Steady" is not enough: the new deployment says COMPLETED but the old one still drains.
         let draining = service(vec![
             deployment("PRIMARY", NEW, Some("COMPLETED"), 2),
             deployment("ACTIVE", OLD, Some("COMPLETED"), 1),
         ]);
-        assert_eq!(rollout(&draining, NEW), Rollout::InProgress { running: 2, desired: 2 });
+        assert_eq!(rollout(&draining, NEW, None), Rollout::InProgress { running: 2, desired: 2 });
         let done = service(vec![deployment("PRIMARY", NEW, Some("COMPLETED"), 2)]);
-        assert_eq!(rollout(&done, NEW), Rollout::Completed);
+        assert_eq!(rollout(&done, NEW, None), Rollout::Completed);
     }
 
     #[test]
@@ -624,7 +642,7 @@ mod tests {
             deployment("PRIMARY", OLD, Some("IN_PROGRESS"), 1),
             deployment("ACTIVE", NEW, Some("FAILED"), 0),
         ]);
-        let Rollout::Failed { reason } = rollout(&rolled_back, NEW) else { panic!("a rollback is a failure") };
+        let Rollout::Failed { reason } = rollout(&rolled_back, NEW, None) else { panic!("a rollback is a failure") };
         assert!(reason.contains("rolled back to watchlist-dev-movie:7"), "{reason}");
         assert!(reason.contains("ECS deployment ACTIVE FAILED"), "{reason}");
     }
@@ -637,21 +655,43 @@ mod tests {
             deployment("PRIMARY", OLD, Some("COMPLETED"), 2),
             deployment("ACTIVE", NEW, Some("FAILED"), 0),
         ]);
-        assert_eq!(rollout(&settled, OLD), Rollout::Completed);
+        assert_eq!(rollout(&settled, OLD, None), Rollout::Completed);
         assert_eq!(live_state(&settled), LiveState::Ready);
+    }
+
+    #[test]
+    fn a_rollback_to_the_same_revision_is_a_failure_of_the_deployment_the_update_started() {
+        // A new subnet (no new task definition) whose tasks never start: the circuit breaker rolls
+        // back to the same revision in a deployment of its own, which completes.
+        let with_id = |mut deployment: Deployment, id: &str| {
+            deployment.id = Some(id.into());
+            deployment
+        };
+        let rolled_back = service(vec![
+            with_id(deployment("PRIMARY", NEW, Some("COMPLETED"), 2), "ecs-svc/rollback"),
+            with_id(deployment("ACTIVE", NEW, Some("FAILED"), 0), "ecs-svc/ours"),
+        ]);
+        let Rollout::Failed { reason } = rollout(&rolled_back, NEW, Some("ecs-svc/ours")) else {
+            panic!("a rollback is a failure")
+        };
+        assert!(reason.contains("rolled back to watchlist-dev-movie:8"), "{reason}");
+        // Read by its revision alone it would look done.
+        assert_eq!(rollout(&rolled_back, NEW, None), Rollout::Completed);
+        let ours_done = service(vec![with_id(deployment("PRIMARY", NEW, Some("COMPLETED"), 2), "ecs-svc/ours")]);
+        assert_eq!(rollout(&ours_done, NEW, Some("ecs-svc/ours")), Rollout::Completed);
     }
 
     #[test]
     fn a_failed_deployment_without_rollback_is_a_failure() {
         let failed = service(vec![deployment("PRIMARY", NEW, Some("FAILED"), 0)]);
-        assert!(matches!(rollout(&failed, NEW), Rollout::Failed { .. }));
+        assert!(matches!(rollout(&failed, NEW, None), Rollout::Failed { .. }));
     }
 
     #[test]
     fn a_deployment_without_rollout_state_completes_when_alone_and_running() {
-        assert_eq!(rollout(&service(vec![deployment("PRIMARY", NEW, None, 2)]), NEW), Rollout::Completed);
+        assert_eq!(rollout(&service(vec![deployment("PRIMARY", NEW, None, 2)]), NEW, None), Rollout::Completed);
         assert_eq!(
-            rollout(&service(vec![deployment("PRIMARY", NEW, None, 1)]), NEW),
+            rollout(&service(vec![deployment("PRIMARY", NEW, None, 1)]), NEW, None),
             Rollout::InProgress { running: 1, desired: 2 }
         );
     }
