@@ -404,32 +404,35 @@ pub fn plan(stack: &str, region: &str, desired: &[Resource], live: &[LiveResourc
 
 /// Fills in the paths of the frontend's invalidation: every object whose content changes or that
 /// goes away (`/` too for `index.html`, the default root object). With no such path the
-/// invalidation is left out, so a converged stack plans nothing; otherwise it runs after the uploads.
+/// invalidation is left out, so a converged stack plans nothing; otherwise it runs after the uploads
+/// and the deletes of those objects.
 fn with_invalidation_paths(desired: &[Resource], live: &[LiveResource]) -> Vec<Resource> {
     let hash_of = |props: &Props| props.get(FrontendObjectProps::NAMES.md5).and_then(Value::as_str).map(str::to_string);
     let key_of = |props: &Props| {
         props.get(FrontendObjectProps::NAMES.key).and_then(Value::as_str).unwrap_or_default().to_string()
     };
-    let live_objects: HashMap<String, Option<String>> = live
+    let live_objects: HashMap<String, (Option<String>, &str)> = live
         .iter()
         .filter(|resource| resource.kind == Kind::FrontendObject)
-        .map(|resource| (key_of(&resource.props), hash_of(&resource.props)))
+        .map(|resource| (key_of(&resource.props), (hash_of(&resource.props), resource.id.as_str())))
         .collect();
     let desired_objects: Vec<&Resource> = desired.iter().filter(|r| r.kind == Kind::FrontendObject).collect();
     let mut paths: BTreeSet<String> = BTreeSet::new();
     let mut uploads: Vec<String> = Vec::new();
     for object in &desired_objects {
         let key = key_of(&object.props);
-        if let Some(live_hash) = live_objects.get(&key) {
+        if let Some((live_hash, _)) = live_objects.get(&key) {
             if *live_hash != hash_of(&object.props) {
                 paths.insert(format!("/{key}"));
                 uploads.push(object.id.clone());
             }
         }
     }
-    for key in live_objects.keys() {
+    for (key, (_, id)) in &live_objects {
         if !desired_objects.iter().any(|object| key_of(&object.props) == *key) {
             paths.insert(format!("/{key}"));
+            // Invalidated once deleted: an edge asking before would cache the file again.
+            uploads.push(id.to_string());
         }
     }
     if paths.contains("/index.html") {
@@ -763,6 +766,13 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
                             if moving { associate_step.get(dependency) } else { apply_step.get(dependency) };
                         if let Some(dependency_step) = dependency_step {
                             after.insert(*dependency_step);
+                        } else {
+                            // One on its way out (a removed file the invalidation covers): its delete.
+                            for ((id, _), delete_index, _) in &deletes {
+                                if id == dependency {
+                                    after.insert(*delete_index);
+                                }
+                            }
                         }
                     }
                 }

@@ -613,6 +613,8 @@ fn frontend_files_upload_only_what_changed_and_invalidate_exactly_those_paths() 
     );
     let position = |id: &str| plan.steps.iter().position(|s| s.id == id).expect("a step");
     assert!(plan.steps[position("frontend-invalidation")].after.contains(&position("file:index.html")));
+    // A removed file is invalidated once it is gone: an edge asking before would cache it again.
+    assert!(plan.steps[position("frontend-invalidation")].after.contains(&position("file:old.txt")));
 }
 
 #[test]
