@@ -233,6 +233,16 @@ fn a_stack_destroyed_with_a_recovery_window_can_be_applied_again() {
     let path = path.to_str().expect("a UTF-8 path");
     let checker = Checker::new("us-east-1");
     wl_infra(&["apply", "--stack", path, "--yes"]).expect_code(0);
+    // Changed by hand before the destroy: a restored secret is brought back to the stack's values.
+    checker.runtime.block_on(async {
+        let listed = checker.secrets.list_secrets().send().await.expect("secrets");
+        for secret in listed.secret_list().iter().filter(|s| s.name().is_some_and(|n| n.starts_with(&stack.name))) {
+            let arn = secret.arn().unwrap_or_default();
+            checker.secrets.update_secret().secret_id(arn).description("edited by hand").send().await.expect("edit");
+            let stray = aws_sdk_secretsmanager::types::Tag::builder().key("stray").value("1").build();
+            checker.secrets.tag_resource().secret_id(arn).tags(stray).send().await.expect("a stray tag");
+        }
+    });
     // The default 7-day window keeps the secret's name taken after destroy.
     wl_infra(&["destroy", "--stack", path, "--yes"]).expect_code(0);
     assert_eq!(checker.total_owned(&stack.name), 0);

@@ -152,15 +152,21 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
             // A secret of this name that an earlier destroy scheduled for deletion (AWS answers
             // InvalidRequestException, moto ResourceExistsException) is restored if it is ours.
             let existing = secrets.describe_secret().secret_id(name).send().await.ok();
-            let ours_and_deleted = existing.is_some_and(|secret| {
-                let pairs =
-                    secret.tags().iter().map(|tag| (tag.key().unwrap_or_default(), tag.value().unwrap_or_default()));
+            let live_tags: crate::graph::properties::Tags = existing
+                .iter()
+                .flat_map(|secret| secret.tags())
+                .map(|tag| (tag.key().unwrap_or_default().to_string(), tag.value().unwrap_or_default().to_string()))
+                .collect();
+            let ours_and_deleted = existing.as_ref().is_some_and(|secret| {
                 secret.deleted_date().is_some()
-                    && super::owned_id(&context.clients.stack, pairs).as_deref() == Some(context.id)
+                    && super::owned_id(&context.clients.stack, live_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                        .as_deref()
+                        == Some(context.id)
             });
             if !ours_and_deleted {
                 return Err(error);
             }
+            let live_description = existing.as_ref().and_then(|secret| secret.description()).unwrap_or_default();
             let restored = secrets.restore_secret().secret_id(name).send().await.aws("RestoreSecret", &resource)?;
             let arn = restored.arn().unwrap_or_default().to_string();
             secrets
@@ -170,13 +176,13 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
                 .send()
                 .await
                 .aws("PutSecretValue", &resource)?;
-            secrets
-                .tag_resource()
-                .secret_id(&arn)
-                .set_tags(Some(tags::secrets_list(&props.tags)))
-                .send()
-                .await
-                .aws("TagResource", &resource)?;
+            // Restored as it was deleted: what changed since then is brought to the stack's
+            // values, so the next plan is empty.
+            if live_description != props.description {
+                let call = secrets.update_secret().secret_id(&arn).description(&props.description);
+                call.send().await.aws("UpdateSecret", &resource)?;
+            }
+            tags::replace(context, tags::Style::Secrets, &arn, &props.tags, &live_tags).await?;
             arn
         }
     };
