@@ -179,6 +179,15 @@ fn every_everyday_change_to_a_running_stack_applies_and_converges() {
     // The cache's node type, in place, with the answer to the ModifyReplicationGroup lost once.
     stack.edit("node_type = \"cache.t3.micro\"", "node_type = \"cache.t3.small\"");
     stack.change_losing_answers("the cache's node type", &[], &[("update", "cache")], &["ModifyReplicationGroup"]);
+    // A replica (then failover on), the answers to both calls lost once: each second request finds
+    // the cache busy with the first.
+    stack.edit("replicas = 0", "replicas = 1");
+    stack.change_losing_answers(
+        "a cache replica",
+        &[],
+        &[("create", "alarm-cache-2-evictions"), ("create", "alarm-cache-2-memory"), ("update", "cache")],
+        &["IncreaseReplicaCount", "ModifyReplicationGroup"],
+    );
 
     // The movie service's port. The services' security group lets the new port in before the
     // service moves and closes the old one once its rollout is done, so the load balancer (and the

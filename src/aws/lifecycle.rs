@@ -158,9 +158,11 @@ async fn bring_to(context: &StepContext<'_>, props: &Props, live: LiveResource) 
 /// Brings the changed fields of a resource to their desired (resolved) values.
 ///
 /// When AWS refuses the change because the resource is busy (the kind's `busy_codes`), it waits
-/// for the resource, reads it again and changes only what still differs, once: the SDK sends a
-/// request again when its answer is lost, and that second request finds the resource busy with
-/// the first, which has made the change already (ARCHITECTURE.md, invariants).
+/// for the resource, reads it again and changes only what still differs: the SDK sends a request
+/// again when its answer is lost, and that second request finds the resource busy with the first,
+/// which has made the change already. An update of several calls (a cache's replicas, then its
+/// failover) may meet that more than once, up to `BUSY_ATTEMPTS` times (ARCHITECTURE.md,
+/// invariants).
 pub async fn update(
     context: &StepContext<'_>,
     physical_id: &str,
@@ -168,22 +170,26 @@ pub async fn update(
     live: &Props,
     changes: &[FieldChange],
 ) -> Result<Attributes, AwsError> {
-    let change = Update { physical_id, props, live, changes };
+    const BUSY_ATTEMPTS: usize = 4;
     let busy = |error: &AwsError| error.code().is_some_and(|code| context.kind.spec().busy_codes.contains(&code));
-    match driver(context.kind).update(context, &change).await {
-        Err(error) if busy(&error) => {
-            tracing::debug!(%error, "{} is busy: waiting for it, then changing what still differs", context.resource());
-            wait_ready(context, physical_id, &Attributes::new()).await?;
-            let Some(now) = find_own(context, props).await? else { return Err(error) };
-            let changes = crate::plan::field_changes(context.kind, &now.props, props);
-            if changes.is_empty() {
-                return wait_ready(context, &now.physical_id, &now.attributes).await;
-            }
-            let change = Update { physical_id: &now.physical_id, props, live: &now.props, changes: &changes };
-            driver(context.kind).update(context, &change).await
+    let change = Update { physical_id, props, live, changes };
+    let mut outcome = driver(context.kind).update(context, &change).await;
+    for _ in 0..BUSY_ATTEMPTS {
+        let error = match outcome {
+            Err(error) if busy(&error) => error,
+            other => return other,
+        };
+        tracing::debug!(%error, "{} is busy: waiting for it, then changing what still differs", context.resource());
+        wait_ready(context, physical_id, &Attributes::new()).await?;
+        let Some(now) = find_own(context, props).await? else { return Err(error) };
+        let changes = crate::plan::field_changes(context.kind, &now.props, props);
+        if changes.is_empty() {
+            return wait_ready(context, &now.physical_id, &now.attributes).await;
         }
-        other => other,
+        let change = Update { physical_id: &now.physical_id, props, live: &now.props, changes: &changes };
+        outcome = driver(context.kind).update(context, &change).await;
     }
+    outcome
 }
 
 /// Deletes a resource; a resource that is already gone counts as deleted.
