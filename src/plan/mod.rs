@@ -418,13 +418,14 @@ fn with_invalidation_paths(desired: &[Resource], live: &[LiveResource]) -> Vec<R
         .collect();
     let desired_objects: Vec<&Resource> = desired.iter().filter(|r| r.kind == Kind::FrontendObject).collect();
     let mut paths: BTreeSet<String> = BTreeSet::new();
-    let mut uploads: Vec<String> = Vec::new();
+    // What the invalidation runs after: the uploads of changed objects, the deletes of removed ones.
+    let mut invalidated_after: Vec<String> = Vec::new();
     for object in &desired_objects {
         let key = key_of(&object.props);
         if let Some((live_hash, _)) = live_objects.get(&key) {
             if *live_hash != hash_of(&object.props) {
                 paths.insert(format!("/{key}"));
-                uploads.push(object.id.clone());
+                invalidated_after.push(object.id.clone());
             }
         }
     }
@@ -432,7 +433,7 @@ fn with_invalidation_paths(desired: &[Resource], live: &[LiveResource]) -> Vec<R
         if !desired_objects.iter().any(|object| key_of(&object.props) == *key) {
             paths.insert(format!("/{key}"));
             // Invalidated once deleted: an edge asking before would cache the file again.
-            uploads.push(id.to_string());
+            invalidated_after.push(id.to_string());
         }
     }
     if paths.contains("/index.html") {
@@ -448,7 +449,7 @@ fn with_invalidation_paths(desired: &[Resource], live: &[LiveResource]) -> Vec<R
                     CacheInvalidationProps::NAMES.paths.into(),
                     Value::List(paths.iter().map(Value::string).collect()),
                 );
-                resource.depends_on.extend(uploads.iter().cloned());
+                resource.depends_on.extend(invalidated_after.iter().cloned());
                 resource.depends_on.sort();
                 resource.depends_on.dedup();
             }
@@ -629,22 +630,13 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
                 props.insert(associate.field.to_string(), old_target.clone());
                 props.insert(associate.standby_field.to_string(), new_target.clone());
                 associate_step.insert(change.id.clone(), steps.len());
-                steps.push(Step {
-                    id: change.id.clone(),
-                    kind: change.kind,
-                    operation: Operation::Update {
-                        physical_id: physical_id.clone(),
-                        props,
-                        live: live_props.clone(),
-                        changes: vec![FieldChange {
-                            field: associate.standby_field.to_string(),
-                            before: None,
-                            after: Some(new_target.clone()),
-                            forces_replacement: false,
-                        }],
-                    },
-                    after: Vec::new(),
-                });
+                let standby = FieldChange {
+                    field: associate.standby_field.to_string(),
+                    before: None,
+                    after: Some(new_target.clone()),
+                    forces_replacement: false,
+                };
+                steps.push(first_of_two_updates(change, &physical_id, &live_props, props, standby));
             }
             let widened = change
                 .kind
@@ -655,17 +647,7 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
             if let Some((props, field_change)) = widened {
                 // The grants added beside the live ones; dependents wait for this step.
                 apply_step.insert(change.id.clone(), steps.len());
-                steps.push(Step {
-                    id: change.id.clone(),
-                    kind: change.kind,
-                    operation: Operation::Update {
-                        physical_id: physical_id.clone(),
-                        props,
-                        live: live_props.clone(),
-                        changes: vec![field_change],
-                    },
-                    after: Vec::new(),
-                });
+                steps.push(first_of_two_updates(change, &physical_id, &live_props, props, field_change));
                 narrow_step.insert(change.id.clone(), steps.len());
             }
             let operation = match change.action {
@@ -680,7 +662,10 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
             };
             if let Some(operation) = operation {
                 let applied = steps.len();
-                apply_step.entry(change.id.clone()).or_insert(applied);
+                // What dependents wait for: this step, unless a widened update's additions are.
+                if !narrow_step.contains_key(&change.id) {
+                    apply_step.insert(change.id.clone(), applied);
+                }
                 steps.push(Step { id: change.id.clone(), kind: change.kind, operation, after: Vec::new() });
                 if change.kind.spec().waits_in_own_step {
                     // Only the run waits for this; dependents go on with the id and ARN.
@@ -860,6 +845,28 @@ fn order_steps(desired: &[Resource], changes: &[ResourceChange], live: &[LiveRes
         step.after = after;
     }
     steps
+}
+
+/// The first of an update's two steps (`associate_before_move`, `widened_before_narrowed`): the
+/// one field change it makes, with the properties that say how far it goes.
+fn first_of_two_updates(
+    change: &ResourceChange,
+    physical_id: &str,
+    live: &Props,
+    props: Props,
+    field_change: FieldChange,
+) -> Step {
+    Step {
+        id: change.id.clone(),
+        kind: change.kind,
+        operation: Operation::Update {
+            physical_id: physical_id.to_string(),
+            props,
+            live: live.clone(),
+            changes: vec![field_change],
+        },
+        after: Vec::new(),
+    }
 }
 
 /// The first step of an update of `field` that both adds and removes grants: the desired

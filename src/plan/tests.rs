@@ -737,6 +737,36 @@ fn a_tag_change_of_a_database_that_is_backing_up_is_applied_without_waiting_for_
 }
 
 #[test]
+fn what_depends_on_a_database_left_pending_waits_for_its_update_not_only_for_the_wait() {
+    let mut live = converged(&dev_desired());
+    live.iter_mut().find(|r| r.id == "db-movies").expect("database").state = LiveState::Pending("backing-up".into());
+    let source = include_str!("../../stacks/dev.toml")
+        .replace(
+            "[databases.movies]\ninstance_class = \"db.t3.micro\"",
+            "[databases.movies]\ninstance_class = \"db.t3.small\"",
+        )
+        .replace(
+            "cache = true\nenvironment = { RUST_LOG = \"info\" }",
+            "cache = true\nenvironment = { RUST_LOG = \"debug\" }",
+        );
+    let stack = stack::parse("dev.toml", &source).unwrap_or_else(|d| panic!("{}", d.render()));
+    let desired = graph::desired(&stack, &facts()).expect("enough zones");
+    let plan = plan_of(&desired, &live);
+    let position = |id: &str, wait: bool| {
+        plan.steps
+            .iter()
+            .position(|s| s.id == id && matches!(s.operation, Operation::Wait { .. }) == wait)
+            .unwrap_or_else(|| panic!("{id} in {:?}", plan.steps.iter().map(Step::label).collect::<Vec<_>>()))
+    };
+    let (wait, update) = (position("db-movies", true), position("db-movies", false));
+    assert!(plan.steps[update].after.contains(&wait), "the update waits for the backup");
+    // The movie service's task definition names the database: it runs after the database's
+    // update, not merely after the wait before it.
+    let task = position("task-movie", false);
+    assert!(plan.steps[task].after.contains(&update), "{:?}", plan.steps[task].after);
+}
+
+#[test]
 fn a_new_network_under_running_services_databases_and_caches_is_refused() {
     let live = converged(&dev_desired());
     let desired = dev_desired_with("cidr = \"10.0.0.0/16\"", "cidr = \"10.1.0.0/16\"");
