@@ -148,21 +148,11 @@ pub async fn adopt_or_refuse(
 /// one decision the executor's side takes: the fields to change are those the found resource lacks
 /// (ARCHITECTURE.md, invariants).
 async fn bring_to(context: &StepContext<'_>, props: &Props, live: LiveResource) -> Result<Attributes, AwsError> {
-    let changes = crate::plan::field_changes(context.kind, &live.props, props);
-    if changes.is_empty() {
-        return wait_ready(context, &live.physical_id, &live.attributes).await;
-    }
-    update(context, &live.physical_id, props, &live.props, &changes).await
+    let outcome = bring_once(context, props, &live).await;
+    again_while_busy(context, &live.physical_id, props, outcome).await
 }
 
 /// Brings the changed fields of a resource to their desired (resolved) values.
-///
-/// When AWS refuses the change because the resource is busy (the kind's `busy_codes`), it waits
-/// for the resource, reads it again and changes only what still differs: the SDK sends a request
-/// again when its answer is lost, and that second request finds the resource busy with the first,
-/// which has made the change already. An update of several calls (a cache's replicas, then its
-/// failover) may meet that more than once, up to `BUSY_ATTEMPTS` times (ARCHITECTURE.md,
-/// invariants).
 pub async fn update(
     context: &StepContext<'_>,
     physical_id: &str,
@@ -170,11 +160,34 @@ pub async fn update(
     live: &Props,
     changes: &[FieldChange],
 ) -> Result<Attributes, AwsError> {
-    const BUSY_ATTEMPTS: usize = 4;
+    let outcome = driver(context.kind).update(context, &Update { physical_id, props, live, changes }).await;
+    again_while_busy(context, physical_id, props, outcome).await
+}
+
+/// Changes the fields `now` lacks, or only waits for it to be ready when it lacks none.
+async fn bring_once(context: &StepContext<'_>, props: &Props, now: &LiveResource) -> Result<Attributes, AwsError> {
+    let changes = crate::plan::field_changes(context.kind, &now.props, props);
+    if changes.is_empty() {
+        return wait_ready(context, &now.physical_id, &now.attributes).await;
+    }
+    let change = Update { physical_id: &now.physical_id, props, live: &now.props, changes: &changes };
+    driver(context.kind).update(context, &change).await
+}
+
+/// When AWS refused an update because the resource is busy (the kind's `busy_codes`): waits for
+/// the resource, reads it again and changes only what still differs. The SDK sends a request
+/// again when its answer is lost, and that second request finds the resource busy with the first,
+/// which has made the change already; an update of several calls (a cache's replicas, then its
+/// failover) may meet that once per call, hence a few rounds (ARCHITECTURE.md, invariants).
+async fn again_while_busy(
+    context: &StepContext<'_>,
+    physical_id: &str,
+    props: &Props,
+    mut outcome: Result<Attributes, AwsError>,
+) -> Result<Attributes, AwsError> {
+    const BUSY_ROUNDS: usize = 4;
     let busy = |error: &AwsError| error.code().is_some_and(|code| context.kind.spec().busy_codes.contains(&code));
-    let change = Update { physical_id, props, live, changes };
-    let mut outcome = driver(context.kind).update(context, &change).await;
-    for _ in 0..BUSY_ATTEMPTS {
+    for _ in 0..BUSY_ROUNDS {
         let error = match outcome {
             Err(error) if busy(&error) => error,
             other => return other,
@@ -182,12 +195,7 @@ pub async fn update(
         tracing::debug!(%error, "{} is busy: waiting for it, then changing what still differs", context.resource());
         wait_ready(context, physical_id, &Attributes::new()).await?;
         let Some(now) = find_own(context, props).await? else { return Err(error) };
-        let changes = crate::plan::field_changes(context.kind, &now.props, props);
-        if changes.is_empty() {
-            return wait_ready(context, &now.physical_id, &now.attributes).await;
-        }
-        let change = Update { physical_id: &now.physical_id, props, live: &now.props, changes: &changes };
-        outcome = driver(context.kind).update(context, &change).await;
+        outcome = bring_once(context, props, &now).await;
     }
     outcome
 }
