@@ -7,8 +7,8 @@ mod support;
 
 use support::proxy::RecordingProxy;
 use support::{
-    changed_resources, emulator_control, endpoint, unique_stack_name, wl_infra, wl_infra_as, wl_infra_at, Checker,
-    TempDir,
+    changed_resources, endpoint, faults_injected, faults_off, lose_first_answers, unique_stack_name, wl_infra,
+    wl_infra_as, wl_infra_at, Checker, TempDir,
 };
 
 /// The dev stack under a unique name, its frontend build beside it, and the way to change both.
@@ -59,8 +59,9 @@ impl RunningStack {
         self.change_losing_answers(what, extra, expected, &[]);
     }
 
-    /// As `change`, with the first answer to each of `lost_actions` lost: AWS carries the request
-    /// out and the SDK, hearing a 503, sends it again to a resource that is already changing.
+    /// As `change`, with the first answer to each of `lost_actions` ("service:Action") lost: AWS
+    /// carries the request out and the SDK, hearing a 503, sends it again to a resource that is
+    /// already changing.
     fn change_losing_answers(&self, what: &str, extra: &[&str], expected: &[(&str, &str)], lost_actions: &[&str]) {
         let path = self.path();
         let mut plan = vec!["plan", "--stack", path.as_str(), "--json", "--detailed-exitcode"];
@@ -75,25 +76,12 @@ impl RunningStack {
             wl_infra(&apply)
         } else {
             let access_key = format!("LOST{}", self.name.replace('-', "").to_uppercase());
-            let settings = serde_json::json!({
-                "rate": 1, "access_key": access_key, "kinds": ["lost"], "actions": lost_actions, "limit_per_action": 1,
-            });
-            let faults_of = |action: &str| -> u64 {
-                let document = emulator_control("GET", "/wl-api/requests", "");
-                document["faults"].as_object().map_or(0, |faults| {
-                    faults
-                        .iter()
-                        .filter(|(key, _)| key.ends_with(&format!(":{action}")))
-                        .filter_map(|(_, count)| count.as_u64())
-                        .sum()
-                })
-            };
-            let before: Vec<u64> = lost_actions.iter().map(|action| faults_of(action)).collect();
-            emulator_control("POST", "/wl-api/faults", &settings.to_string());
+            let before: Vec<u64> = lost_actions.iter().map(|action| faults_injected(action)).collect();
+            lose_first_answers(&access_key, lost_actions);
             let applied = wl_infra_as(endpoint(), &access_key, &apply);
-            emulator_control("POST", "/wl-api/faults", &format!(r#"{{"rate": 0, "access_key": "{access_key}"}}"#));
+            faults_off(&access_key);
             for (action, before) in lost_actions.iter().zip(before) {
-                assert!(faults_of(action) > before, "{what}: the answer to {action} was lost once");
+                assert!(faults_injected(action) > before, "{what}: the answer to {action} was lost once");
             }
             applied
         };
@@ -173,12 +161,17 @@ fn every_everyday_change_to_a_running_stack_applies_and_converges() {
         "a database's instance class and backup retention",
         &[],
         &[("update", "alarm-db-movies-connections"), ("update", "db-movies")],
-        &["ModifyDBInstance"],
+        &["rds:ModifyDBInstance"],
     );
 
     // The cache's node type, in place, with the answer to the ModifyReplicationGroup lost once.
     stack.edit("node_type = \"cache.t3.micro\"", "node_type = \"cache.t3.small\"");
-    stack.change_losing_answers("the cache's node type", &[], &[("update", "cache")], &["ModifyReplicationGroup"]);
+    stack.change_losing_answers(
+        "the cache's node type",
+        &[],
+        &[("update", "cache")],
+        &["elasticache:ModifyReplicationGroup"],
+    );
     // A replica (then failover on), the answers to both calls lost once: each second request finds
     // the cache busy with the first.
     stack.edit("replicas = 0", "replicas = 1");
@@ -186,7 +179,7 @@ fn every_everyday_change_to_a_running_stack_applies_and_converges() {
         "a cache replica",
         &[],
         &[("create", "alarm-cache-2-evictions"), ("create", "alarm-cache-2-memory"), ("update", "cache")],
-        &["IncreaseReplicaCount", "ModifyReplicationGroup"],
+        &["elasticache:IncreaseReplicaCount", "elasticache:ModifyReplicationGroup"],
     );
 
     // The movie service's port. The services' security group lets the new port in before the
@@ -242,12 +235,9 @@ fn every_everyday_change_to_a_running_stack_applies_and_converges() {
         checker.logs.create_log_group().log_group_name(&insights).send().await.expect("the insights log group");
     });
     let access_key = format!("LOSTDELETE{}", stack.name.replace('-', "").to_uppercase());
-    let settings = format!(
-        r#"{{"rate": 1, "access_key": "{access_key}", "kinds": ["lost"], "actions": ["DeleteCluster"], "limit": 1}}"#
-    );
-    emulator_control("POST", "/wl-api/faults", &settings);
+    lose_first_answers(&access_key, &["ecs:DeleteCluster"]);
     let destroyed = wl_infra_as(endpoint(), &access_key, &["destroy", "--stack", &path, "--yes"]);
-    emulator_control("POST", "/wl-api/faults", &format!(r#"{{"rate": 0, "access_key": "{access_key}"}}"#));
+    faults_off(&access_key);
     assert_eq!(destroyed.code, 0, "{}", destroyed.stderr);
     assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
     checker.runtime.block_on(async {

@@ -7,18 +7,13 @@ mod support;
 
 use aws_sdk_ec2::types::Filter;
 use support::{
-    changed_resources, emulator_control, endpoint, refusals_to, unique_stack_name, wl_infra_as, Checker, StackFile,
-    TempDir,
+    changed_resources, emulator_control, endpoint, faults_injected, faults_off, lose_first_answers, refusals_to,
+    unique_stack_name, wl_infra_as, Checker, StackFile, TempDir,
 };
 
 /// The access key a test signs with: the emulator keeps faults, holds and refusals per key.
 fn access_key_of(stack: &StackFile) -> String {
     format!("PATH{}", stack.name.replace('-', "").to_uppercase())
-}
-
-/// How many faults the emulator injected into `action` so far (for every key).
-fn faults_injected(action: &str) -> u64 {
-    emulator_control("GET", "/wl-api/requests", "")["faults"][action].as_u64().unwrap_or(0)
 }
 
 /// The route table that holds `subnet` now.
@@ -56,13 +51,7 @@ fn lost_creates_inside_the_listing_lag_a_taken_subnet_and_a_held_address_all_con
     // secret or role that exists and that no listing shows, and must adopt it, not make a twin.
     let secret_faults = faults_injected("secretsmanager:CreateSecret");
     let role_faults = faults_injected("iam:CreateRole");
-    emulator_control(
-        "POST",
-        "/wl-api/faults",
-        &format!(
-            r#"{{"rate": 1, "access_key": "{key}", "kinds": ["lost"], "actions": ["CreateSecret", "CreateRole"], "limit_per_action": 1}}"#
-        ),
-    );
+    lose_first_answers(&key, &["secretsmanager:CreateSecret", "iam:CreateRole"]);
     // The Elastic IP stays associated 3 s after its NAT gateway reads `deleted` (for the destroy).
     emulator_control(
         "POST",
@@ -70,7 +59,7 @@ fn lost_creates_inside_the_listing_lag_a_taken_subnet_and_a_held_address_all_con
         &format!(r#"{{"access_key": "{key}", "seconds": {{"list-secrets": 120, "list-roles": 120, "nat-eip": 3}}}}"#),
     );
     run(&["apply", "--stack", path, "--yes"]).expect_code(0);
-    emulator_control("POST", "/wl-api/faults", &format!(r#"{{"rate": 0, "access_key": "{key}"}}"#));
+    faults_off(&key);
     assert_eq!(faults_injected("secretsmanager:CreateSecret") - secret_faults, 1, "one CreateSecret answer was lost");
     assert_eq!(faults_injected("iam:CreateRole") - role_faults, 1, "one CreateRole answer was lost");
     // Counted by another key, whose listings do not lag.

@@ -39,7 +39,7 @@ fn with_a_fifth_of_requests_failing_apply_and_destroy_converge_without_duplicate
 
     converge_under_faults(&access_key, &["destroy", "--stack", path, "--yes"], &["destroy", "--stack", path, "--yes"]);
     assert_eq!(checker.total_owned(&stack.name), 0, "{:?}", checker.owned_counts(&stack.name));
-    emulator_control("POST", "/wl-api/faults", &format!(r#"{{"rate": 0, "access_key": "{access_key}"}}"#));
+    support::faults_off(&access_key);
 
     let after = emulator_control("GET", "/wl-api/requests", "");
     let faults = |document: &serde_json::Value| -> u64 {
@@ -175,7 +175,7 @@ fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_twins_or_orp
         let _ = child.kill();
         let _ = child.wait();
     }
-    emulator_control("POST", "/wl-api/faults", &format!(r#"{{"rate": 0, "access_key": "{access_key}"}}"#));
+    support::faults_off(&access_key);
     emulator_control("POST", "/wl-api/pending", &format!(r#"{{"access_key": "{access_key}", "hold": []}}"#));
     // The next plan sees what the killed runs left pending, and waits for it before anything
     // reads its attributes (a database's address, a cache's endpoint).
@@ -287,17 +287,12 @@ fn a_lost_answer_to_create_key_or_create_alias_leaves_one_key_with_its_alias() {
     let path = stack.write(&directory.0);
     let path = path.to_str().expect("a UTF-8 path");
     let access_key = format!("LOSTKEY{}", stack.name.replace('-', "").to_uppercase());
-    let settings = format!(
-        r#"{{"rate": 1, "access_key": "{access_key}", "kinds": ["lost"], "actions": ["CreateKey", "CreateAlias"], "limit_per_action": 1}}"#
-    );
-    let lost = || {
-        let document = emulator_control("GET", "/wl-api/requests", "");
-        ["kms:CreateKey", "kms:CreateAlias"].map(|action| document["faults"][action].as_u64().unwrap_or(0))
-    };
+    let actions = ["kms:CreateKey", "kms:CreateAlias"];
+    let lost = || actions.map(support::faults_injected);
     let before = lost();
-    emulator_control("POST", "/wl-api/faults", &settings);
+    support::lose_first_answers(&access_key, &actions);
     let applied = wl_infra_as(endpoint(), &access_key, &["apply", "--stack", path, "--yes"]);
-    emulator_control("POST", "/wl-api/faults", &format!(r#"{{"rate": 0, "access_key": "{access_key}"}}"#));
+    support::faults_off(&access_key);
     assert_eq!(applied.code, 0, "{}", applied.stderr);
     let after = lost();
     assert!(after[0] > before[0] && after[1] > before[1], "both answers were lost: {before:?} then {after:?}");

@@ -710,6 +710,26 @@ pub fn note(text: &str) {
     let _ = writeln!(std::io::stderr(), "{text}");
 }
 
+/// How many faults the emulator injected into `action` ("service:Action") so far, for every key.
+pub fn faults_injected(action: &str) -> u64 {
+    emulator_control("GET", "/wl-api/requests", "")["faults"][action].as_u64().unwrap_or(0)
+}
+
+/// For `access_key`, the first request to each of `actions` ("service:Action") is carried out and
+/// its answer lost (a 503): the SDK sends it again to what the first one already changed.
+pub fn lose_first_answers(access_key: &str, actions: &[&str]) {
+    let actions: Vec<&str> = actions.iter().map(|action| action.rsplit(':').next().unwrap_or(action)).collect();
+    let settings = serde_json::json!({
+        "rate": 1, "access_key": access_key, "kinds": ["lost"], "actions": actions, "limit_per_action": 1,
+    });
+    emulator_control("POST", "/wl-api/faults", &settings.to_string());
+}
+
+/// Turns `access_key`'s faults off.
+pub fn faults_off(access_key: &str) {
+    emulator_control("POST", "/wl-api/faults", &format!(r#"{{"rate": 0, "access_key": "{access_key}"}}"#));
+}
+
 /// Talks to the emulator's control routes (`/wl-api/...`, see localstack/README.md).
 pub fn emulator_control(method: &str, path: &str, body: &str) -> serde_json::Value {
     use std::io::Read;
