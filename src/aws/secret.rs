@@ -152,11 +152,12 @@ pub async fn create(context: &StepContext<'_>, props: &Props) -> Result<Attribut
             // A secret of this name that an earlier destroy scheduled for deletion (AWS answers
             // InvalidRequestException, moto ResourceExistsException) is restored if it is ours.
             let existing = secrets.describe_secret().secret_id(name).send().await.ok();
-            let live_tags: crate::graph::properties::Tags = existing
-                .iter()
-                .flat_map(|secret| secret.tags())
-                .map(|tag| (tag.key().unwrap_or_default().to_string(), tag.value().unwrap_or_default().to_string()))
-                .collect();
+            let live_tags = tags_of(
+                existing
+                    .iter()
+                    .flat_map(|secret| secret.tags())
+                    .map(|tag| (tag.key().unwrap_or_default(), tag.value().unwrap_or_default())),
+            );
             let ours_and_deleted = existing.as_ref().is_some_and(|secret| {
                 secret.deleted_date().is_some()
                     && super::owned_id(&context.clients.stack, live_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
